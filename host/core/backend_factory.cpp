@@ -1,0 +1,15 @@
+#include <stdexcept>
+
+#include "cpu_backend.hpp"
+#include "stz/backend.hpp"
+
+namespace stz {
+
+std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params,
+                                      const BackendOptions& options) {
+  if (kind == "cpu") return std::make_unique<CpuBackend>(params, options);
+  if (kind == "cuda") return make_cuda_backend(params, options);
+  throw std::invalid_argument("backend = \"" + kind + "\" is unknown: allowed \"cpu\" or \"cuda\"");
+}
+
+}  // namespace stz

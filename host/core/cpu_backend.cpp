@@ -1,0 +1,319 @@
+#include "cpu_backend.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "stz/grid.hpp"
+#include "stz/physics/barrier.hpp"
+#include "stz/rng.hpp"
+
+namespace stz {
+
+namespace {
+ElasticMedium medium_of(const Params& p) {
+  return p.elastic.medium == Medium::reference
+             ? reference_medium(p.elastic.youngs_modulus, p.elastic.poisson_ratio)
+             : plane_strain_medium(p.elastic.youngs_modulus, p.elastic.poisson_ratio);
+}
+constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
+    : params_(params),
+      pc_(derive_constants(params)),
+      medium_(medium_of(params)),
+      threads_(options.threads),
+      solver_(params.grid.n, medium_of(params).e_star) {
+  validate(params_);
+#ifdef _OPENMP
+  if (threads_ <= 0) threads_ = omp_get_max_threads();
+#else
+  threads_ = 1;
+#endif
+  kernels_ = solver_.unit_kernels();
+  const std::size_t v = static_cast<std::size_t>(pc_.n) * pc_.n;
+  const std::size_t vm = v * pc_.modes;
+  softened_.assign(vm, 0.0);
+  barrier_.assign(vm, 0.0);
+  cached_eta_.assign(v, nan_value);
+  voxel_min_.assign(v, 0.0);
+  voxel_argmin_.assign(v, 0u);
+  voxel_rate_.assign(v, 0.0);
+  block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
+}
+
+std::string CpuBackend::device_description() const {
+  std::ostringstream os;
+  os << "CPU, " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "
+     << std::thread::hardware_concurrency() << " hardware threads";
+  return os.str();
+}
+
+void CpuBackend::initialize() {
+  s_.resize(pc_.n, pc_.modes);
+  const std::size_t v = s_.voxels();
+  const int modes = pc_.modes;
+  const std::uint64_t seed = params_.seed;
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(v); ++i) {
+    for (int m = 0; m < modes; ++m) {
+      const std::size_t k = voxel_mode_index(i, m, modes);
+      s_.barrier[k] = rng::initial_barrier(seed, static_cast<std::uint32_t>(i), m, pc_.barrier_mean, pc_.barrier_std);
+      const rng::SftsDraw e = rng::sfts(seed, static_cast<std::uint32_t>(i), 0u, m, pc_.gamma_star);
+      s_.sfts_e1[k] = e.e1;
+      s_.sfts_e3[k] = e.e3;
+    }
+    // Never transformed: t_last far in the past so temporary softening is fully decayed.
+    s_.t_last[i] = -100.0 * pc_.tau;
+  }
+  invalidate_caches();
+}
+
+void CpuBackend::invalidate_caches() {
+  std::fill(cached_eta_.begin(), cached_eta_.end(), nan_value);
+  rates_valid_ = false;
+}
+
+RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
+  const std::size_t v_count = s_.voxels();
+  const int modes = pc_.modes;
+  const bool use_cache = params_.solver.cache_softened_barriers;
+  const double hv = pc_.half_volume_ev;
+  const double mean_s1 = mean_stress.xx - mean_stress.yy;
+  const double mean_s3 = 2.0 * mean_stress.xy;
+
+  // Pass 1: eta, softened barriers (cached while eta is bitwise unchanged), Q, per-voxel min.
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
+    const std::size_t v = static_cast<std::size_t>(iv);
+    const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
+    const std::size_t base = v * modes;
+    double* soft = softened_.data() + base;
+    const float* dF = s_.barrier.data() + base;
+    const float* e1 = s_.sfts_e1.data() + base;
+    const float* e3 = s_.sfts_e3.data() + base;
+    if (!use_cache || !(eta == cached_eta_[v])) {
+      const double d1 = s_.d1[v], d3 = s_.d3[v];
+      for (int m = 0; m < modes; ++m)
+        soft[m] = softened_barrier(dF[m], direction_factor(pc_.direction_factor, d1, d3, e1[m], e3[m]), eta);
+      cached_eta_[v] = eta;
+    }
+    const double s1 = (s_.s11[v] - s_.s22[v]) + mean_s1;
+    const double s3 = 2.0 * s_.s12[v] + mean_s3;
+    double* q = barrier_.data() + base;
+    double mn = std::numeric_limits<double>::infinity();
+#pragma omp simd reduction(min : mn)
+    for (int m = 0; m < modes; ++m) {
+      const double qm = activation_barrier(soft[m], resolved_work(s1, s3, e1[m], e3[m]), hv);
+      q[m] = qm;
+      mn = qm < mn ? qm : mn;
+    }
+    std::uint32_t am = 0;
+    while (q[am] != mn) ++am;  // first index on ties
+    voxel_min_[v] = mn;
+    voxel_argmin_[v] = am;
+  }
+  double global_min = std::numeric_limits<double>::infinity();
+  for (std::size_t v = 0; v < v_count; ++v) global_min = std::min(global_min, voxel_min_[v]);
+
+  RateSummary r;
+  r.min_barrier = global_min;
+  r.any_unstable = global_min < 0.0;
+  if (!r.any_unstable) {
+    // Pass 2: rates shifted by the minimum barrier, summed per voxel, then per fixed block.
+    const double inv_kT = pc_.inv_kT;
+    const std::int64_t blocks = static_cast<std::int64_t>(block_rate_.size());
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
+      const std::size_t v1 = std::min(v_count, v0 + block_voxels);
+      double block_sum = 0.0;
+      for (std::size_t v = v0; v < v1; ++v) {
+        const double* q = barrier_.data() + v * modes;
+        double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+        for (int m = 0; m < modes; ++m) sum += shifted_rate(q[m], global_min, inv_kT);
+        voxel_rate_[v] = sum;
+        block_sum += sum;
+      }
+      block_rate_[b] = block_sum;
+    }
+    double total = 0.0;
+    for (double b : block_rate_) total += b;
+    r.shifted_rate_sum = total;
+  }
+  last_ = r;
+  rates_valid_ = true;
+  return r;
+}
+
+Event CpuBackend::select_thermal_event(double u) {
+  if (!rates_valid_ || last_.any_unstable)
+    throw std::logic_error("select_thermal_event needs a stable barrier pass first");
+  if (!(u >= 0.0 && u < 1.0)) throw std::invalid_argument("select_thermal_event: u must lie in [0, 1)");
+  const double target = u * last_.shifted_rate_sum;
+  const int modes = pc_.modes;
+  const std::size_t v_count = s_.voxels();
+  // Walk blocks, then voxels, then modes: the first index whose cumulative sum exceeds target.
+  double cum = 0.0;
+  std::size_t b = 0;
+  const std::size_t blocks = block_rate_.size();
+  while (b + 1 < blocks && cum + block_rate_[b] <= target) cum += block_rate_[b++];
+  std::size_t v = b * block_voxels;
+  const std::size_t v_end = std::min(v_count, v + block_voxels);
+  while (v + 1 < v_end && cum + voxel_rate_[v] <= target) cum += voxel_rate_[v++];
+  const double* q = barrier_.data() + v * modes;
+  int chosen = -1;
+  for (int m = 0; m < modes; ++m) {
+    const double k = shifted_rate(q[m], last_.min_barrier, pc_.inv_kT);
+    if (k > 0.0) chosen = m;  // round-off fallback: the last mode with a nonzero rate
+    cum += k;
+    if (cum > target && k > 0.0) break;
+  }
+  if (chosen < 0) throw std::logic_error("select_thermal_event: selected a voxel without rate");
+  return {static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(chosen), q[chosen]};
+}
+
+void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
+  const int modes = pc_.modes;
+  const std::size_t k = voxel_mode_index(v, mode, modes);
+  const float e1 = s_.sfts_e1[k], e3 = s_.sfts_e3[k];
+  s_.p1[v] += e1;
+  s_.p3[v] += e3;
+  s_.d1[v] = e1;
+  s_.d3[v] = e3;
+  s_.t_last[v] = time;
+  const SofteningAfterTransformation soft =
+      soften_after_transformation(s_.eta_p[v], e1, e3, pc_.kappa_p, pc_.kappa_t, pc_.eta_max);
+  s_.eta_p[v] = soft.eta_p;
+  s_.eta_t[v] = soft.eta_t;
+  const std::uint32_t g = ++s_.generation[v];
+  for (int m = 0; m < modes; ++m) {
+    const rng::SftsDraw e = rng::sfts(params_.seed, static_cast<std::uint32_t>(v), g, m, pc_.gamma_star);
+    s_.sfts_e1[voxel_mode_index(v, m, modes)] = e.e1;
+    s_.sfts_e3[voxel_mode_index(v, m, modes)] = e.e3;
+  }
+  cached_eta_[v] = nan_value;
+}
+
+void CpuBackend::add_kernel_response(std::size_t voxel, double a, double b) {
+  const int n = pc_.n;
+  const int jx = static_cast<int>(voxel % n), jy = static_cast<int>(voxel / n);
+  const double* k1[3] = {kernels_.k1_11.data(), kernels_.k1_22.data(), kernels_.k1_12.data()};
+  const double* k3[3] = {kernels_.k3_11.data(), kernels_.k3_22.data(), kernels_.k3_12.data()};
+  double* out[3] = {s_.s11.data(), s_.s22.data(), s_.s12.data()};
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (int y = 0; y < n; ++y) {
+    const std::size_t row = static_cast<std::size_t>(y) * n;
+    const std::size_t krow = static_cast<std::size_t>(wrap_difference(y, jy, n)) * n;
+    for (int c = 0; c < 3; ++c) {
+      double* o = out[c] + row;
+      const double* p = k1[c] + krow;
+      const double* q = k3[c] + krow;
+      // x >= jx maps to kernel column x - jx; x < jx wraps to x - jx + n.
+      const int tail = n - jx;
+#pragma omp simd
+      for (int x = 0; x < tail; ++x) o[jx + x] += a * p[x] + b * q[x];
+#pragma omp simd
+      for (int x = 0; x < jx; ++x) o[x] += a * p[tail + x] + b * q[tail + x];
+    }
+  }
+}
+
+PlasticIncrement CpuBackend::transform(const Event& event, double time) {
+  const std::size_t v = event.voxel;
+  const std::size_t k = voxel_mode_index(v, static_cast<int>(event.mode), pc_.modes);
+  const double a = s_.sfts_e1[k], b = s_.sfts_e3[k];
+  apply_transformation(v, static_cast<int>(event.mode), time);
+  add_kernel_response(v, a, b);
+  rates_valid_ = false;
+  return {a, b, 1};
+}
+
+PlasticIncrement CpuBackend::athermal_pass(double time, std::vector<Event>* flipped) {
+  if (!rates_valid_) throw std::logic_error("athermal_pass needs a barrier pass first");
+  std::vector<std::uint32_t> voxels;
+  const std::size_t v_count = s_.voxels();
+  if (params_.athermal.variant == AthermalVariant::simultaneous) {
+    const double threshold = params_.athermal.threshold;
+    for (std::size_t v = 0; v < v_count; ++v)
+      if (voxel_min_[v] < threshold) voxels.push_back(static_cast<std::uint32_t>(v));
+  } else {
+    std::size_t best = 0;
+    for (std::size_t v = 1; v < v_count; ++v)
+      if (voxel_min_[v] < voxel_min_[best]) best = v;
+    if (voxel_min_[best] < 0.0) voxels.push_back(static_cast<std::uint32_t>(best));
+  }
+  const int modes = pc_.modes;
+  std::vector<double> da(voxels.size()), db(voxels.size());
+  const std::int64_t count = static_cast<std::int64_t>(voxels.size());
+  if (flipped)
+    for (std::uint32_t v : voxels) flipped->push_back({v, voxel_argmin_[v], voxel_min_[v]});
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::size_t v = voxels[i];
+    const int m = static_cast<int>(voxel_argmin_[v]);
+    da[i] = s_.sfts_e1[voxel_mode_index(v, m, modes)];
+    db[i] = s_.sfts_e3[voxel_mode_index(v, m, modes)];
+    apply_transformation(v, m, time);
+  }
+  PlasticIncrement inc;
+  for (std::int64_t i = 0; i < count; ++i) {
+    inc.dp1_sum += da[i];
+    inc.dp3_sum += db[i];
+  }
+  inc.flips = voxels.size();
+  rates_valid_ = false;
+  return inc;
+}
+
+void CpuBackend::full_solve() {
+  solver_.solve(s_.p1.data(), s_.p3.data(), s_.s11.data(), s_.s22.data(), s_.s12.data());
+  rates_valid_ = false;
+}
+
+void CpuBackend::download(State& state, bool with_catalog) {
+  if (with_catalog) {
+    state = s_;
+    return;
+  }
+  state.n = s_.n;
+  state.modes = s_.modes;
+  state.barrier.clear();
+  state.sfts_e1.clear();
+  state.sfts_e3.clear();
+  state.p1 = s_.p1;
+  state.p3 = s_.p3;
+  state.d1 = s_.d1;
+  state.d3 = s_.d3;
+  state.eta_p = s_.eta_p;
+  state.eta_t = s_.eta_t;
+  state.t_last = s_.t_last;
+  state.generation = s_.generation;
+  state.s11 = s_.s11;
+  state.s22 = s_.s22;
+  state.s12 = s_.s12;
+}
+
+void CpuBackend::upload(const State& state) {
+  if (state.n != pc_.n || state.modes != pc_.modes)
+    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" +
+                                std::to_string(state.n) + "x" + std::to_string(state.modes) +
+                                " does not match the backend's " + std::to_string(pc_.n) + "x" +
+                                std::to_string(pc_.n) + "x" + std::to_string(pc_.modes));
+  const std::size_t vm = state.voxels() * state.modes;
+  if (state.barrier.size() != vm || state.sfts_e1.size() != vm || state.sfts_e3.size() != vm)
+    throw std::invalid_argument("upload: the state has no complete catalog");
+  s_ = state;
+  invalidate_caches();
+}
+
+}  // namespace stz

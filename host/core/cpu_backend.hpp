@@ -1,0 +1,60 @@
+#pragma once
+/** @file
+ * @brief The CPU reference backend: FFTW full solves, single-voxel kernel updates between
+ * them, OpenMP over voxels, event selection by a double-precision cumulative sum.
+ *
+ * Results do not depend on the thread count: every reduction runs over fixed blocks of
+ * voxels in a fixed order.
+ */
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fft_solver.hpp"
+#include "stz/backend.hpp"
+
+namespace stz {
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(const Params& params, const BackendOptions& options);
+  std::string name() const override { return "cpu"; }
+  std::string device_description() const override;
+  void initialize() override;
+  RateSummary compute_barriers_and_rates(double time, const Sym2& mean_stress) override;
+  Event select_thermal_event(double u) override;
+  PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) override;
+  PlasticIncrement transform(const Event& event, double time) override;
+  void full_solve() override;
+  void download(State& state, bool with_catalog) override;
+  void upload(const State& state) override;
+
+  /// Voxels per reduction block (fixed: results must not depend on threads).
+  static constexpr std::size_t block_voxels = 1024;
+
+ private:
+  /// State update and catalog redraw of one transformation; no stress update.
+  void apply_transformation(std::size_t voxel, int mode, double time);
+  void add_kernel_response(std::size_t voxel, double a, double b);
+  void invalidate_caches();
+
+  Params params_;
+  PhysicsConstants pc_;
+  ElasticMedium medium_;
+  int threads_;
+  State s_;
+  FftElasticSolver solver_;
+  UnitKernels kernels_;
+  // Caches and scratch of the last barrier pass.
+  std::vector<double> softened_;      ///< A = dF exp(-D eta) per voxel-mode
+  std::vector<double> cached_eta_;    ///< eta that softened_ was computed with (NaN: stale)
+  std::vector<double> barrier_;       ///< Q per voxel-mode
+  std::vector<double> voxel_min_;     ///< min_m Q per voxel
+  std::vector<std::uint32_t> voxel_argmin_;
+  std::vector<double> voxel_rate_;    ///< sum_m exp(-(Q - Q_min)/kT) per voxel
+  std::vector<double> block_rate_;    ///< sums over blocks of block_voxels voxels
+  RateSummary last_{};
+  bool rates_valid_ = false;
+};
+
+}  // namespace stz

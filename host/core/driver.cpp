@@ -1,0 +1,195 @@
+#include "driver.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "stz/rng.hpp"
+
+namespace stz {
+
+Driver::Driver(const Params& params, Backend& backend)
+    : params_(params),
+      pc_(derive_constants(params)),
+      backend_(backend),
+      loading_(params),
+      voxel_count_(static_cast<double>(params.grid.n) * params.grid.n) {
+  validate(params_);
+}
+
+double Driver::p1_mean() const { return st_.p1_sum / voxel_count_; }
+double Driver::p3_mean() const { return st_.p3_sum / voxel_count_; }
+Sym2 Driver::mean_stress() const { return loading_.mean_stress(st_.mean_strain, p1_mean(), p3_mean()); }
+
+void Driver::start() {
+  st_ = DriverState{};
+  res_ = DriverResults{};
+  backend_.initialize();
+  backend_.full_solve();
+  st_.counters.full_solves = 1;
+  st_.yield.peak_stress = loaded_stress();
+  record_point();
+}
+
+void Driver::restore(const DriverState& state, const DriverResults& results) {
+  st_ = state;
+  res_ = results;
+}
+
+void Driver::run() {
+  while (step()) {
+  }
+}
+
+bool Driver::step() {
+  if (st_.finished) return false;
+  const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
+  if (rates.any_unstable)
+    athermal_branch();
+  else
+    thermal_branch(rates);
+  ++st_.counters.passes;
+  after_pass();
+  return !st_.finished;
+}
+
+void Driver::athermal_branch() {
+  std::vector<Event> flipped;
+  const PlasticIncrement inc =
+      backend_.athermal_pass(st_.time, params_.record_events ? &flipped : nullptr);
+  for (const Event& e : flipped)
+    res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::athermal});
+  apply_plastic(inc);
+  backend_.full_solve();
+  ++st_.counters.full_solves;
+  st_.events_since_full_solve = 0;
+  ++st_.counters.athermal_passes;
+  st_.counters.athermal_flips += inc.flips;
+  st_.open_avalanche += inc.flips;
+}
+
+void Driver::close_avalanche() {
+  if (st_.open_avalanche == 0) return;
+  res_.avalanche_sizes.push_back(st_.open_avalanche);
+  ++st_.counters.avalanches;
+  st_.open_avalanche = 0;
+}
+
+void Driver::thermal_branch(const RateSummary& rates) {
+  close_avalanche();
+  const double step_dt = params_.loading.strain_step / params_.loading.strain_rate;
+  const std::uint64_t draw = st_.counters.passes;
+  // R = nu0 V' exp(-Q_min/kT) S, with S the shifted sum; t_res = 1/R.
+  const double log_rate = std::log(pc_.rate_prefactor) - rates.min_barrier * pc_.inv_kT +
+                          std::log(rates.shifted_rate_sum);
+  const double t_res = std::exp(-log_rate);
+  bool event = false;
+  double dt = 0.0;
+  switch (params_.kinetics.rule) {
+    case ThermalRule::reference:
+      event = t_res < step_dt;
+      dt = event ? t_res : step_dt;
+      break;
+    case ThermalRule::probabilistic: {
+      const double u = rng::kmc_uniform(params_.seed, rng::event_acceptance, draw);
+      event = u < -std::expm1(-step_dt / t_res);
+      dt = event ? t_res : step_dt;
+      break;
+    }
+    case ThermalRule::residence_time: {
+      const double wait = -std::log(rng::kmc_uniform_open0(params_.seed, rng::waiting_time, draw)) * t_res;
+      const double remaining = step_dt - st_.step_time_used;
+      event = wait < remaining;
+      dt = event ? wait : remaining;
+      st_.step_time_used = event ? st_.step_time_used + wait : 0.0;
+      break;
+    }
+  }
+  if (!event) {
+    ++st_.counters.elastic_steps;
+    advance(dt);
+    return;
+  }
+  const double u = rng::kmc_uniform(params_.seed, rng::event_selection, draw);
+  const Event e = backend_.select_thermal_event(u);
+  if (params_.record_events) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::thermal});
+  apply_plastic(backend_.transform(e, st_.time));
+  ++st_.counters.thermal_events;
+  if (++st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
+    backend_.full_solve();
+    ++st_.counters.full_solves;
+    st_.events_since_full_solve = 0;
+  }
+  advance(dt);
+}
+
+void Driver::apply_plastic(const PlasticIncrement& inc) {
+  st_.p1_sum += inc.dp1_sum;
+  st_.p3_sum += inc.dp3_sum;
+  st_.mean_strain = loading_.after_plastic_change(st_.mean_strain, st_.applied_strain, p1_mean(), p3_mean());
+}
+
+void Driver::advance(double dt) {
+  const double d_applied = params_.loading.strain_rate * dt;
+  st_.time += dt;
+  st_.applied_strain += d_applied;
+  st_.mean_strain = loading_.after_strain_increment(st_.mean_strain, d_applied, st_.applied_strain,
+                                                    p1_mean(), p3_mean());
+}
+
+void Driver::after_pass() {
+  const Sym2 sigma = mean_stress();
+  const double stress = loading_.loaded_stress(sigma);
+  const double plastic = loaded_plastic_strain();
+  if (stress > st_.yield.peak_stress) {
+    st_.yield.peak_stress = stress;
+    st_.yield.peak_strain = loading_.loaded_strain(st_.mean_strain);
+  }
+  if (!st_.yield.offset_reached && plastic >= yield_offset) {
+    st_.yield.offset_reached = true;
+    st_.yield.offset_stress = stress;
+    st_.yield.offset_strain = loading_.loaded_strain(st_.mean_strain);
+  }
+  if (!st_.localization_reached && plastic >= localization_level) {
+    State s;
+    backend_.download(s, false);
+    st_.localization = localization_stats(s.p1, s.p3);
+    st_.localization_reached = true;
+    st_.localization_applied_strain = st_.applied_strain;
+  }
+  const double interval = params_.loading.record_interval;
+  // Tolerance: applied strain accumulates in steps of strain_step, never exactly k * interval.
+  const double eps = 1e-9 * interval;
+  const bool at_end = st_.applied_strain >= params_.loading.end_strain - eps;
+  const bool collapsed = stress < params_.loading.stop_stress;
+  if (at_end || collapsed) {
+    close_avalanche();
+    record_point();
+    st_.finished = true;
+    st_.stop_reason = at_end ? "end strain reached" : "loaded stress fell below loading.stop_stress";
+    return;
+  }
+  if (st_.applied_strain >= static_cast<double>(st_.records) * interval - eps) record_point();
+}
+
+void Driver::record_point() {
+  CurvePoint c;
+  c.applied_strain = st_.applied_strain;
+  c.strain = st_.mean_strain;
+  c.stress = mean_stress();
+  c.p1_mean = p1_mean();
+  c.p3_mean = p3_mean();
+  c.time = st_.time;
+  c.counters = st_.counters;
+  res_.curve.push_back(c);
+  // Next point at the first multiple of the interval beyond the current applied strain.
+  const double interval = params_.loading.record_interval;
+  st_.records = static_cast<std::uint64_t>(std::floor(st_.applied_strain / interval + 1e-9)) + 1;
+}
+
+FieldSet Driver::fields() {
+  State s;
+  backend_.download(s, false);
+  return make_fields(s, params_, st_.time, mean_stress());
+}
+
+}  // namespace stz

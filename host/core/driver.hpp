@@ -1,0 +1,126 @@
+#pragma once
+/** @file
+ * @brief The strain-controlled kMC loop of MODEL.md 1.6, independent of the backend.
+ *
+ * The driver owns time, the applied and mean strain, <p>, the counters, the kMC draws
+ * (Philox indexed by the pass number) and the results (curve, avalanches, events,
+ * yield and localization analysis). Everything it owns is in DriverState + DriverResults,
+ * which together with the backend State is a complete checkpoint.
+ */
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis.hpp"
+#include "loading.hpp"
+#include "stz/backend.hpp"
+
+namespace stz {
+
+struct Counters {
+  std::uint64_t passes = 0;           ///< barrier passes (each draws at most one u per stream)
+  std::uint64_t thermal_events = 0;
+  std::uint64_t athermal_passes = 0;
+  std::uint64_t athermal_flips = 0;
+  std::uint64_t elastic_steps = 0;
+  std::uint64_t avalanches = 0;
+  std::uint64_t full_solves = 0;
+};
+
+/// One row of the stress-strain curve.
+struct CurvePoint {
+  double applied_strain = 0.0;  ///< applied strain (strain rate x time), loaded sense
+  Sym2 strain;                  ///< mean strain eps_bar
+  Sym2 stress;                  ///< mean stress sigma_bar, GPa
+  double p1_mean = 0.0, p3_mean = 0.0;
+  double time = 0.0;            ///< s
+  Counters counters;
+};
+
+enum class Branch : std::uint8_t { thermal = 0, athermal = 1 };
+
+/// One entry of the optional per-event catalogue.
+struct EventRecord {
+  double time = 0.0;
+  std::uint32_t voxel = 0, mode = 0;
+  double barrier = 0.0;  ///< Q when chosen, eV
+  Branch branch = Branch::thermal;
+};
+
+struct DriverState {
+  double time = 0.0;
+  double applied_strain = 0.0;
+  Sym2 mean_strain;
+  double p1_sum = 0.0, p3_sum = 0.0;   ///< sums of p over voxels
+  double step_time_used = 0.0;         ///< residence-time rule: waiting time spent in this step
+  std::uint64_t events_since_full_solve = 0;
+  std::uint64_t open_avalanche = 0;    ///< flips of the avalanche in progress (0: none)
+  std::uint64_t records = 0;           ///< curve points written
+  Counters counters;
+  bool finished = false;
+  std::string stop_reason;
+  YieldStress yield;                   ///< tracked at every pass (peak) and when crossing the offset
+  bool localization_reached = false;
+  double localization_applied_strain = 0.0;
+  LocalizationStats localization;      ///< at plastic strain localization_level
+};
+
+struct DriverResults {
+  std::vector<CurvePoint> curve;
+  std::vector<std::uint64_t> avalanche_sizes;
+  std::vector<EventRecord> events;
+};
+
+class Driver {
+ public:
+  /// Plastic strain at which the yield offset stress is taken (MODEL.md 1.8).
+  static constexpr double yield_offset = 0.002;
+  /// Plastic strain at which extreme sites and SLI are evaluated (MODEL.md 1.8).
+  static constexpr double localization_level = 0.02;
+
+  Driver(const Params& params, Backend& backend);
+
+  /// Fresh start: draws the catalog and records the first curve point.
+  void start();
+  /// Continues from a checkpoint: the backend state must already be uploaded.
+  void restore(const DriverState& state, const DriverResults& results);
+
+  /// One pass of the loop; returns false once finished.
+  bool step();
+  /// Steps until finished.
+  void run();
+
+  const DriverState& state() const { return st_; }
+  const DriverResults& results() const { return res_; }
+  const Params& params() const { return params_; }
+  const Loading& loading() const { return loading_; }
+  Backend& backend() { return backend_; }
+
+  double p1_mean() const;
+  double p3_mean() const;
+  Sym2 mean_stress() const;
+  double loaded_stress() const { return loading_.loaded_stress(mean_stress()); }
+  double loaded_plastic_strain() const { return loading_.loaded_plastic_strain(p1_mean(), p3_mean()); }
+
+  /// Downloads the fields at the current time.
+  FieldSet fields();
+
+ private:
+  void athermal_branch();
+  void thermal_branch(const RateSummary& rates);
+  void apply_plastic(const PlasticIncrement& inc);
+  void advance(double dt);
+  void close_avalanche();
+  void after_pass();
+  void record_point();
+
+  Params params_;
+  PhysicsConstants pc_;
+  Backend& backend_;
+  Loading loading_;
+  double voxel_count_;
+  DriverState st_;
+  DriverResults res_;
+};
+
+}  // namespace stz

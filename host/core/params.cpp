@@ -1,0 +1,105 @@
+#include "stz/params.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+#include "stz/physics/units.hpp"
+
+namespace stz {
+
+PhysicsConstants derive_constants(const Params& p) {
+  PhysicsConstants c{};
+  c.n = p.grid.n;
+  c.modes = p.grid.modes;
+  c.volume_nm3 = p.grid.voxel_size * p.grid.voxel_size * p.grid.thickness;
+  c.half_volume_ev = 0.5 * c.volume_nm3 * units::gpa_nm3_in_ev;
+  c.kT = units::thermal_energy_ev(p.kinetics.temperature);
+  c.inv_kT = 1.0 / c.kT;
+  // The published implementation multiplies nu0 by V in nm^3 (nu0 V' = 4.9e12 1/s).
+  c.rate_prefactor = p.kinetics.attempt_frequency * c.volume_nm3;
+  c.tau = 1.0 / (p.kinetics.attempt_frequency * std::exp(-p.kinetics.activation_energy / c.kT));
+  c.kappa_p = p.softening.kappa_p;
+  c.kappa_t = p.softening.kappa_t;
+  c.eta_max = p.softening.eta_max;
+  c.direction_factor = p.softening.direction == DirectionFactor::square_forward;
+  c.barrier_mean = p.catalog.barrier_mean;
+  c.barrier_std = p.catalog.barrier_std;
+  c.gamma_star = p.catalog.gamma_star;
+  return c;
+}
+
+namespace {
+
+template <class T>
+[[noreturn]] void reject(const char* key, T value, const char* allowed) {
+  std::ostringstream os;
+  os << key << " = " << value << " is out of range: allowed " << allowed;
+  throw std::invalid_argument(os.str());
+}
+
+void require_positive(const char* key, double v) {
+  if (!(v > 0.0) || !std::isfinite(v)) reject(key, v, "a finite value > 0");
+}
+
+void require_nonnegative(const char* key, double v) {
+  if (!(v >= 0.0) || !std::isfinite(v)) reject(key, v, "a finite value >= 0");
+}
+
+}  // namespace
+
+void validate(const Params& p) {
+  if (p.grid.n < 4 || p.grid.n > 65536 || p.grid.n % 2 != 0)
+    reject("grid.n", p.grid.n, "an even integer in [4, 65536]");
+  if (p.grid.modes < 1 || p.grid.modes > 1024) reject("grid.modes", p.grid.modes, "an integer in [1, 1024]");
+  require_positive("grid.voxel_size", p.grid.voxel_size);
+  require_positive("grid.thickness", p.grid.thickness);
+  require_positive("elastic.youngs_modulus", p.elastic.youngs_modulus);
+  const double nu = p.elastic.poisson_ratio;
+  if (p.elastic.medium == Medium::reference && !(nu > -0.5 && nu < 0.5))
+    reject("elastic.poisson_ratio", nu, "(-0.5, 0.5) for medium \"reference\" (nu2 = 2 nu must lie in (-1, 1))");
+  if (p.elastic.medium == Medium::plane_strain && !(nu > -1.0 && nu < 0.5))
+    reject("elastic.poisson_ratio", nu, "(-1, 0.5) for medium \"plane-strain\"");
+  if (!std::isfinite(p.catalog.barrier_mean)) reject("catalog.barrier_mean", p.catalog.barrier_mean, "a finite value");
+  require_nonnegative("catalog.barrier_std", p.catalog.barrier_std);
+  require_nonnegative("catalog.gamma_star", p.catalog.gamma_star);
+  require_positive("kinetics.temperature", p.kinetics.temperature);
+  require_positive("kinetics.attempt_frequency", p.kinetics.attempt_frequency);
+  require_nonnegative("kinetics.activation_energy", p.kinetics.activation_energy);
+  require_nonnegative("softening.kappa_p", p.softening.kappa_p);
+  require_nonnegative("softening.kappa_t", p.softening.kappa_t);
+  require_nonnegative("softening.eta_max", p.softening.eta_max);
+  require_nonnegative("athermal.threshold", p.athermal.threshold);
+  require_positive("loading.strain_rate", p.loading.strain_rate);
+  require_positive("loading.strain_step", p.loading.strain_step);
+  require_positive("loading.end_strain", p.loading.end_strain);
+  require_positive("loading.record_interval", p.loading.record_interval);
+  if (!std::isfinite(p.loading.stop_stress)) reject("loading.stop_stress", p.loading.stop_stress, "a finite value");
+  if (p.solver.full_solve_interval < 1)
+    reject("solver.full_solve_interval", p.solver.full_solve_interval, "an integer >= 1");
+  const double tau = derive_constants(p).tau;
+  if (!(tau > 0.0) || !std::isfinite(tau))
+    reject("kinetics.activation_energy", p.kinetics.activation_energy,
+           "a value whose relaxation time 1/(nu0 exp(-Q_act/kT)) is finite");
+}
+
+std::string to_string(Medium v) { return v == Medium::reference ? "reference" : "plane-strain"; }
+std::string to_string(ThermalRule v) {
+  switch (v) {
+    case ThermalRule::reference: return "reference";
+    case ThermalRule::probabilistic: return "probabilistic";
+    default: return "residence-time";
+  }
+}
+std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
+std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }
+std::string to_string(LoadingMode v) {
+  switch (v) {
+    case LoadingMode::tension: return "tension";
+    case LoadingMode::compression: return "compression";
+    default: return "shear";
+  }
+}
+std::string to_string(DirectionFactor v) { return v == DirectionFactor::square_forward ? "square-forward" : "none"; }
+
+}  // namespace stz

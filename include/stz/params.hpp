@@ -1,0 +1,126 @@
+#pragma once
+/** @file
+ * @brief Plain parameter structs of the HR-STZ model (MODEL.md part 1).
+ *
+ * Defaults are the "reference" profile: they reproduce the published model.
+ * No parsing here (that lives in host/io/config.cpp); validate() checks ranges.
+ * The deck keys are `section.field` with the names used below.
+ */
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+namespace stz {
+
+/// 2D elastic medium (MODEL.md 1.4).
+enum class Medium { reference, plane_strain };
+/// Thermal event rule (MODEL.md 1.6 step 3).
+enum class ThermalRule { reference, probabilistic, residence_time };
+/// Athermal avalanche variant (MODEL.md 1.6 step 2).
+enum class AthermalVariant { simultaneous, single };
+/// How the mean strain follows the applied strain (MODEL.md 1.7).
+enum class LoadingCondition { reference, exact };
+/// Loading mode: the single loaded component; the others are held stress free.
+enum class LoadingMode { tension, compression, shear };
+/// Direction factor D in the softened barrier (MODEL.md 1.5).
+enum class DirectionFactor { square_forward, none };
+
+struct GridParams {
+  int n = 64;                 ///< voxels per side (N), periodic
+  int modes = 20;             ///< shear modes per voxel (M)
+  double voxel_size = 0.7;    ///< l0, nm
+  double thickness = 1.0;     ///< out-of-plane thickness, nm (V = l0^2 * thickness)
+};
+
+struct ElasticParams {
+  double youngs_modulus = 69.46;  ///< E, GPa
+  double poisson_ratio = 0.365;   ///< nu (3D)
+  Medium medium = Medium::reference;
+};
+
+struct CatalogParams {
+  double barrier_mean = 2.0;   ///< mean stress-free barrier, eV
+  double barrier_std = 0.25;   ///< its standard deviation, eV
+  double gamma_star = 0.14;    ///< SFTS scale: e1, e3 ~ N(0, (gamma*/2)^2)
+};
+
+struct KineticsParams {
+  double temperature = 300.0;        ///< K
+  double attempt_frequency = 1e13;   ///< nu0, 1/s
+  double activation_energy = 0.37;   ///< Q_act of the softening relaxation time, eV
+  ThermalRule rule = ThermalRule::reference;
+};
+
+struct SofteningParams {
+  double kappa_p = 13.0;                    ///< permanent softening per unit e:e
+  double kappa_t = 39.0;                    ///< temporary softening per unit e:e
+  double eta_max = 0.51082562376599068;     ///< cap of permanent softening (-ln 0.6)
+  DirectionFactor direction = DirectionFactor::square_forward;
+};
+
+struct AthermalParams {
+  double threshold = 0.33;  ///< Q_ath, eV: voxels with min barrier below it flip in an athermal pass
+  AthermalVariant variant = AthermalVariant::simultaneous;
+};
+
+struct LoadingParams {
+  LoadingMode mode = LoadingMode::tension;
+  LoadingCondition condition = LoadingCondition::reference;
+  double strain_rate = 1e-4;       ///< 1/s
+  double strain_step = 1e-4;       ///< applied strain per elastic step
+  double end_strain = 0.06;        ///< stop at this applied strain
+  double record_interval = 5e-4;   ///< curve point every this much applied strain
+  double stop_stress = -0.5;       ///< stop if the loaded stress falls below this, GPa
+};
+
+struct SolverParams {
+  int full_solve_interval = 2000;      ///< thermal events between full FFT solves
+  bool cache_softened_barriers = true; ///< reuse dF*exp(-D eta) while eta is unchanged
+};
+
+/** @brief Every parameter of a run. */
+struct Params {
+  GridParams grid;
+  ElasticParams elastic;
+  CatalogParams catalog;
+  KineticsParams kinetics;
+  SofteningParams softening;
+  AthermalParams athermal;
+  LoadingParams loading;
+  SolverParams solver;
+  std::uint64_t seed = 1;
+  bool record_events = false;  ///< keep a per-event catalogue (time, voxel, mode, Q, branch)
+};
+
+/**
+ * @brief Constants derived from Params that kernels need, as one trivially copyable struct
+ * (passed by value to CUDA kernels).
+ */
+struct PhysicsConstants {
+  int n;
+  int modes;
+  double volume_nm3;        ///< V = l0^2 * thickness
+  double half_volume_ev;    ///< V/2 in eV/GPa: Q = A - half_volume_ev * W
+  double kT;                ///< eV
+  double inv_kT;            ///< 1/eV
+  double rate_prefactor;    ///< nu0 * V' (1/s); the published code uses nu0 times V in nm^3
+  double tau;               ///< relaxation time of temporary softening, s
+  double kappa_p, kappa_t, eta_max;
+  bool direction_factor;    ///< false: D = 1 (softening.direction = "none")
+  double barrier_mean, barrier_std, gamma_star;
+};
+
+/// Computes the derived constants (MODEL.md 1.5).
+PhysicsConstants derive_constants(const Params& p);
+
+/// Throws std::invalid_argument naming the key, the value and what is allowed.
+void validate(const Params& p);
+
+std::string to_string(Medium v);
+std::string to_string(ThermalRule v);
+std::string to_string(AthermalVariant v);
+std::string to_string(LoadingCondition v);
+std::string to_string(LoadingMode v);
+std::string to_string(DirectionFactor v);
+
+}  // namespace stz

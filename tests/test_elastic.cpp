@@ -1,0 +1,140 @@
+// Elasticity: media, Green operator, kernels of MODEL.md 1.4, equilibrium, uniform eigenstrain,
+// single-voxel updates vs full solves, mean stresses under both loading conditions.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <complex>
+#include <random>
+#include <vector>
+
+#include "fft_solver.hpp"
+#include "loading.hpp"
+#include "stz/grid.hpp"
+#include "stz/physics/elastic.hpp"
+#include "test_support.hpp"
+
+using namespace stz;
+using Approx = Catch::Detail::Approx;
+
+TEST_CASE("Elastic media: reference (E* = E) and plane strain", "[unit][elastic]") {
+  const ElasticMedium r = reference_medium(69.46, 0.365);
+  CHECK(r.mu == Approx(20.0751).epsilon(1e-5));
+  CHECK(r.c12 == Approx(108.5545).epsilon(1e-5));
+  CHECK(r.e_star == Approx(69.46).epsilon(1e-14));
+  CHECK(r.nu_eff == Approx(0.73).epsilon(1e-14));
+  const ElasticMedium ps = plane_strain_medium(69.46, 0.365);
+  CHECK(ps.e_star == Approx(80.14).epsilon(1e-4));
+  CHECK(ps.nu_eff == Approx(0.365 / (1 - 0.365)).epsilon(1e-12));
+  // compliance inverts stiffness
+  const Sym2 e{0.01, -0.003, 0.002};
+  const Sym2 back = compliance_times(ps, stiffness_times(ps, e));
+  CHECK(back.xx == Approx(e.xx).epsilon(1e-12));
+  CHECK(back.yy == Approx(e.yy).epsilon(1e-12));
+  CHECK(back.xy == Approx(e.xy).epsilon(1e-12));
+}
+
+TEST_CASE("Unit kernels at the origin match MODEL.md 1.4", "[unit][elastic]") {
+  for (int n : {64, 512}) {
+    FftElasticSolver solver(n, 1.0);
+    const UnitKernels k = solver.unit_kernels();
+    const double tol = n == 64 ? 1e-3 : 5e-5;
+    INFO("N = " << n);
+    CHECK(k.k1_11[0] == Approx(-0.21460).margin(tol));
+    CHECK(k.k1_22[0] == Approx(+0.21460).margin(tol));
+    CHECK(k.k3_12[0] == Approx(-0.28540).margin(tol));
+    // The kernel of a traceless source carries no mean stress.
+    double mean = 0;
+    for (double x : k.k1_11) mean += x;
+    CHECK(std::abs(mean) < 1e-12);
+  }
+}
+
+TEST_CASE("Full solve: equilibrium k . sigma_hat = 0 to round-off", "[unit][elastic]") {
+  const int n = 16;
+  std::mt19937_64 gen(3);
+  std::normal_distribution<double> nd(0.0, 0.05);
+  std::vector<double> p1(n * n), p3(n * n), s11(n * n), s22(n * n), s12(n * n);
+  for (int i = 0; i < n * n; ++i) {
+    p1[i] = nd(gen);
+    p3[i] = nd(gen);
+  }
+  FftElasticSolver solver(n, 69.46);
+  solver.solve(p1.data(), p3.data(), s11.data(), s22.data(), s12.data());
+  // Naive DFT of the stress; check both equilibrium components at every non-Nyquist k.
+  const double two_pi = 6.283185307179586;
+  double worst = 0.0, scale = 0.0;
+  for (int iy = 0; iy < n; ++iy)
+    for (int ix = 0; ix < n; ++ix) {
+      const int qx = signed_frequency(ix, n), qy = signed_frequency(iy, n);
+      std::complex<double> a11, a22, a12;
+      for (int y = 0; y < n; ++y)
+        for (int x = 0; x < n; ++x) {
+          const std::complex<double> w = std::polar(1.0, -two_pi * (qx * x + qy * y) / n);
+          a11 += s11[y * n + x] * w;
+          a22 += s22[y * n + x] * w;
+          a12 += s12[y * n + x] * w;
+        }
+      scale = std::max(scale, std::abs(a11) + std::abs(a22) + std::abs(a12));
+      if (qx == -n / 2 || qy == -n / 2) continue;
+      worst = std::max(worst, std::abs(double(qx) * a11 + double(qy) * a12));
+      worst = std::max(worst, std::abs(double(qx) * a12 + double(qy) * a22));
+    }
+  CHECK(scale > 1.0);
+  CHECK(worst < 1e-12 * scale * n);
+}
+
+TEST_CASE("A uniform eigenstrain gives no fluctuation and sigma_bar = C:(eps_bar - p)", "[unit][elastic]") {
+  const int n = 32;
+  std::vector<double> p1(n * n, 0.013), p3(n * n, -0.004), s11(n * n), s22(n * n), s12(n * n);
+  FftElasticSolver solver(n, 69.46);
+  solver.solve(p1.data(), p3.data(), s11.data(), s22.data(), s12.data());
+  for (int i = 0; i < n * n; ++i) {
+    REQUIRE(std::abs(s11[i]) < 1e-13);
+    REQUIRE(std::abs(s22[i]) < 1e-13);
+    REQUIRE(std::abs(s12[i]) < 1e-13);
+  }
+  const ElasticMedium m = reference_medium(69.46, 0.365);
+  const Sym2 s = mean_stress(m, Sym2{0.02, -0.005, 0.001}, 0.013, -0.004);
+  // x = eps - p = (0.007, 0.008, 0.005): sigma = (c11 x11 + c12 x22, c12 x11 + c11 x22, 2 mu x12)
+  const double c11 = 108.55448512095909 + 2 * 20.07514450867052, c12 = 108.55448512095909;
+  CHECK(s.xx == Approx(c11 * 0.007 + c12 * 0.008).epsilon(1e-12));
+  CHECK(s.yy == Approx(c12 * 0.007 + c11 * 0.008).epsilon(1e-12));
+  CHECK(s.xy == Approx(2 * 20.07514450867052 * 0.005).epsilon(1e-12));
+}
+
+TEST_CASE("Mean stresses under the reference and exact loading conditions", "[unit][elastic]") {
+  Params p;
+  const double E = 69.46;
+  SECTION("reference: lateral stresses zero, sigma11 = E (eps11 - p1), eps11 = applied + 0.422 p1") {
+    Loading l(p);
+    Sym2 e = l.after_strain_increment(Sym2{}, 0.01, 0.01, 0.0, 0.0);
+    CHECK(l.mean_stress(e, 0, 0).xx == Approx(E * 0.01).epsilon(1e-12));
+    CHECK(std::abs(l.mean_stress(e, 0, 0).yy) < 1e-12);
+    e = l.after_plastic_change(e, 0.01, 0.003, 0.001);
+    const Sym2 s = l.mean_stress(e, 0.003, 0.001);
+    CHECK(std::abs(s.yy) < 1e-12);
+    CHECK(std::abs(s.xy) < 1e-12);
+    CHECK(s.xx == Approx(E * (e.xx - 0.003)).epsilon(1e-12));
+    CHECK(e.xx == Approx(0.01 + 0.73 / 1.73 * 0.003).epsilon(1e-12));
+  }
+  SECTION("exact: eps11 = applied, lateral stresses zero, sigma11 = E* (applied - p1)") {
+    p.loading.condition = LoadingCondition::exact;
+    Loading l(p);
+    Sym2 e = l.after_strain_increment(Sym2{}, 0.01, 0.01, 0.0, 0.0);
+    e = l.after_plastic_change(e, 0.01, 0.003, 0.001);
+    const Sym2 s = l.mean_stress(e, 0.003, 0.001);
+    CHECK(e.xx == 0.01);
+    CHECK(std::abs(s.yy) < 1e-12);
+    CHECK(std::abs(s.xy) < 1e-12);
+    CHECK(s.xx == Approx(E * (0.01 - 0.003)).epsilon(1e-12));
+  }
+  SECTION("shear: sigma12 = mu gamma, normal stresses zero") {
+    p.loading.mode = LoadingMode::shear;
+    Loading l(p);
+    const Sym2 e = l.after_strain_increment(Sym2{}, 0.01, 0.01, 0.0, 0.0);
+    const Sym2 s = l.mean_stress(e, 0, 0);
+    CHECK(s.xy == Approx(20.07514450867052 * 0.01).epsilon(1e-12));
+    CHECK(l.loaded_stress(s) == s.xy);
+    CHECK(std::abs(s.xx) < 1e-12);
+  }
+}
