@@ -68,7 +68,7 @@ struct LoadingParams {
   LoadingCondition condition = LoadingCondition::reference;
   double strain_rate = 1e-4;       ///< 1/s
   double strain_step = 1e-4;       ///< applied strain per elastic step
-  double end_strain = 0.06;        ///< stop at this applied strain
+  double end_strain = 0.06;        ///< stop when the mean strain in the loading direction reaches it
   double record_interval = 5e-4;   ///< curve point every this much applied strain
   double stop_stress = -0.5;       ///< stop if the loaded stress falls below this, GPa
 };
