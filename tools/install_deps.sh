@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages stzkmc needs, only those missing. Safe to run repeatedly.
+# Usage: tools/install_deps.sh [--with-lammps]
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config git
+          libfftw3-dev librandom123-dev catch2 libtomlplusplus-dev libcli11-dev
+          libspdlog-dev libfmt-dev libhdf5-dev
+          python3 python3-numpy python3-h5py python3-matplotlib)
+if [[ "${1:-}" == "--with-lammps" ]]; then packages+=(lammps lammps-data); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A compiler able to do OpenMP is part of build-essential (g++ with libgomp).
+if (( ${#missing[@]} )); then
+  echo "stzkmc: installing missing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "stzkmc: all required Debian packages are installed"
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build, run the quickstart deck, plot it.
+# Leaves out/quickstart/ with the HDF5 output, its XDMF sidecar and PNG figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh
+tools/build.sh
+./build/host/stzkmc run runs/quickstart.toml --out out/quickstart "$@"
+./build/host/stzkmc plot out/quickstart/quickstart.h5
+echo "stzkmc: results in out/quickstart/ (quickstart.h5, quickstart.xdmf, *.png)"

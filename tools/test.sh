@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, build, run the whole test suite (ctest).
+# GPU tests are skipped without a device; set STZ_REQUIRE_GPU=1 to make that a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh
+tools/build.sh
+cd build
+ctest --output-on-failure -j "$(nproc)" "$@"
