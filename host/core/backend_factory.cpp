@@ -12,4 +12,10 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
   throw std::invalid_argument("backend = \"" + kind + "\" is unknown: allowed \"cpu\" or \"cuda\"");
 }
 
+std::string resolve_backend_name(const std::string& requested) {
+  if (requested == "cpu" || requested == "cuda") return requested;
+  if (requested == "auto") return cuda_device_count() > 0 ? "cuda" : "cpu";
+  throw std::invalid_argument("backend = \"" + requested + "\" is unknown: allowed \"auto\", \"cpu\" or \"cuda\"");
+}
+
 }  // namespace stz

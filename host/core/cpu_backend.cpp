@@ -44,8 +44,8 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   softened_.assign(vm, 0.0);
   barrier_.assign(vm, 0.0);
   cached_eta_.assign(v, nan_value);
+  is_active_.assign(v, 0);
   voxel_min_.assign(v, 0.0);
-  voxel_argmin_.assign(v, 0u);
   voxel_rate_.assign(v, 0.0);
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
 }
@@ -79,33 +79,72 @@ void CpuBackend::initialize() {
 
 void CpuBackend::invalidate_caches() {
   std::fill(cached_eta_.begin(), cached_eta_.end(), nan_value);
+  refresh_all_ = true;
   rates_valid_ = false;
 }
 
+void CpuBackend::refresh_softened_barriers(std::size_t v, double eta) {
+  const int modes = pc_.modes;
+  const std::size_t base = v * modes;
+  const double d1 = s_.d1[v], d3 = s_.d3[v];
+  for (int m = 0; m < modes; ++m)
+    softened_[base + m] = softened_barrier(
+        s_.barrier[base + m],
+        direction_factor(pc_.direction_factor, d1, d3, s_.sfts_e1[base + m], s_.sfts_e3[base + m]), eta);
+  cached_eta_[v] = eta;
+}
+
+void CpuBackend::update_softening(double time) {
+  const std::size_t v_count = s_.voxels();
+  const bool use_cache = params_.solver.cache_softened_barriers;
+  if (!use_cache || refresh_all_ || time < last_time_) {
+    // Uncached reference path (and first pass): every voxel from scratch.
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
+      const std::size_t v = static_cast<std::size_t>(iv);
+      refresh_softened_barriers(v, softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau));
+    }
+    refresh_all_ = false;
+    // Every voxel whose temporary softening has not underflowed yet stays active.
+    active_.clear();
+    std::fill(is_active_.begin(), is_active_.end(), 0);
+    for (std::size_t v = 0; v < v_count; ++v)
+      if (temporary_softening_decay(time - s_.t_last[v], pc_.tau) != 0.0) mark_active(v);
+  } else {
+    // Only voxels transformed recently can have eta != eta_p. Once exp(-(t - t_last)/tau)
+    // underflows to exactly 0 it stays 0 (time never decreases), so eta == eta_p bitwise and
+    // the cached A equals what the uncached path computes: the voxel leaves the list.
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < active_.size(); ++i) {
+      const std::size_t v = active_[i];
+      const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
+      if (!(eta == cached_eta_[v])) refresh_softened_barriers(v, eta);
+      if (temporary_softening_decay(time - s_.t_last[v], pc_.tau) != 0.0)
+        active_[kept++] = active_[i];
+      else
+        is_active_[v] = 0;
+    }
+    active_.resize(kept);
+  }
+  last_time_ = time;
+}
+
 RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
+  update_softening(time);
   const std::size_t v_count = s_.voxels();
   const int modes = pc_.modes;
-  const bool use_cache = params_.solver.cache_softened_barriers;
   const double hv = pc_.half_volume_ev;
   const double mean_s1 = mean_stress.xx - mean_stress.yy;
   const double mean_s3 = 2.0 * mean_stress.xy;
 
-  // Pass 1: eta, softened barriers (cached while eta is bitwise unchanged), Q, per-voxel min.
+  // Pass 1: Q and the per-voxel minimum.
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
     const std::size_t v = static_cast<std::size_t>(iv);
-    const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
     const std::size_t base = v * modes;
-    double* soft = softened_.data() + base;
-    const float* dF = s_.barrier.data() + base;
+    const double* soft = softened_.data() + base;
     const float* e1 = s_.sfts_e1.data() + base;
     const float* e3 = s_.sfts_e3.data() + base;
-    if (!use_cache || !(eta == cached_eta_[v])) {
-      const double d1 = s_.d1[v], d3 = s_.d3[v];
-      for (int m = 0; m < modes; ++m)
-        soft[m] = softened_barrier(dF[m], direction_factor(pc_.direction_factor, d1, d3, e1[m], e3[m]), eta);
-      cached_eta_[v] = eta;
-    }
     const double s1 = (s_.s11[v] - s_.s22[v]) + mean_s1;
     const double s3 = 2.0 * s_.s12[v] + mean_s3;
     double* q = barrier_.data() + base;
@@ -116,10 +155,7 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
       q[m] = qm;
       mn = qm < mn ? qm : mn;
     }
-    std::uint32_t am = 0;
-    while (q[am] != mn) ++am;  // first index on ties
     voxel_min_[v] = mn;
-    voxel_argmin_[v] = am;
   }
   double global_min = std::numeric_limits<double>::infinity();
   for (std::size_t v = 0; v < v_count; ++v) global_min = std::min(global_min, voxel_min_[v]);
@@ -128,23 +164,33 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   r.min_barrier = global_min;
   r.any_unstable = global_min < 0.0;
   if (!r.any_unstable) {
-    // Pass 2: rates shifted by the minimum barrier, summed per voxel, then per fixed block.
+    // Pass 2: rates shifted by the minimum barrier. The exponentials run over a block's
+    // voxel-modes as one flat loop (M = 20 is no multiple of the vector width; a per-voxel
+    // loop would leave scalar remainders), then are summed per voxel and per fixed block.
     const double inv_kT = pc_.inv_kT;
     const std::int64_t blocks = static_cast<std::int64_t>(block_rate_.size());
-#pragma omp parallel for schedule(static) num_threads(threads_)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
-      const std::size_t v1 = std::min(v_count, v0 + block_voxels);
-      double block_sum = 0.0;
-      for (std::size_t v = v0; v < v1; ++v) {
-        const double* q = barrier_.data() + v * modes;
-        double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-        for (int m = 0; m < modes; ++m) sum += shifted_rate(q[m], global_min, inv_kT);
-        voxel_rate_[v] = sum;
-        block_sum += sum;
+#pragma omp parallel num_threads(threads_)
+    {
+      std::vector<double> rate(block_voxels * modes);
+#pragma omp for schedule(static)
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
+        const std::size_t v1 = std::min(v_count, v0 + block_voxels);
+        const double* q = barrier_.data() + v0 * modes;
+        const std::size_t len = (v1 - v0) * modes;
+        double* k = rate.data();
+#pragma omp simd
+        for (std::size_t i = 0; i < len; ++i) k[i] = shifted_rate(q[i], global_min, inv_kT);
+        double block_sum = 0.0;
+        for (std::size_t v = v0; v < v1; ++v) {
+          const double* kv = k + (v - v0) * modes;
+          double sum = 0.0;
+          for (int m = 0; m < modes; ++m) sum += kv[m];
+          voxel_rate_[v] = sum;
+          block_sum += sum;
+        }
+        block_rate_[b] = block_sum;
       }
-      block_rate_[b] = block_sum;
     }
     double total = 0.0;
     for (double b : block_rate_) total += b;
@@ -153,6 +199,14 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   last_ = r;
   rates_valid_ = true;
   return r;
+}
+
+std::uint32_t CpuBackend::voxel_argmin(std::size_t v) const {
+  const double* q = barrier_.data() + v * pc_.modes;
+  std::uint32_t am = 0;
+  for (int m = 1; m < pc_.modes; ++m)
+    if (q[m] < q[am]) am = static_cast<std::uint32_t>(m);  // first index on ties
+  return am;
 }
 
 Event CpuBackend::select_thermal_event(double u) {
@@ -204,6 +258,13 @@ void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
   cached_eta_[v] = nan_value;
 }
 
+void CpuBackend::mark_active(std::size_t v) {
+  if (!is_active_[v]) {
+    is_active_[v] = 1;
+    active_.push_back(static_cast<std::uint32_t>(v));
+  }
+}
+
 void CpuBackend::add_kernel_response(std::size_t voxel, double a, double b) {
   const int n = pc_.n;
   const int jx = static_cast<int>(voxel % n), jy = static_cast<int>(voxel / n);
@@ -233,6 +294,7 @@ PlasticIncrement CpuBackend::transform(const Event& event, double time) {
   const std::size_t k = voxel_mode_index(v, static_cast<int>(event.mode), pc_.modes);
   const double a = s_.sfts_e1[k], b = s_.sfts_e3[k];
   apply_transformation(v, static_cast<int>(event.mode), time);
+  mark_active(v);
   add_kernel_response(v, a, b);
   rates_valid_ = false;
   return {a, b, 1};
@@ -255,17 +317,20 @@ PlasticIncrement CpuBackend::athermal_pass(double time, std::vector<Event>* flip
   const int modes = pc_.modes;
   std::vector<double> da(voxels.size()), db(voxels.size());
   const std::int64_t count = static_cast<std::int64_t>(voxels.size());
+  std::vector<std::uint32_t> mode(voxels.size());
+  for (std::size_t i = 0; i < voxels.size(); ++i) mode[i] = voxel_argmin(voxels[i]);
   if (flipped)
-    for (std::uint32_t v : voxels) flipped->push_back({v, voxel_argmin_[v], voxel_min_[v]});
+    for (std::size_t i = 0; i < voxels.size(); ++i) flipped->push_back({voxels[i], mode[i], voxel_min_[voxels[i]]});
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t i = 0; i < count; ++i) {
     const std::size_t v = voxels[i];
-    const int m = static_cast<int>(voxel_argmin_[v]);
+    const int m = static_cast<int>(mode[i]);
     da[i] = s_.sfts_e1[voxel_mode_index(v, m, modes)];
     db[i] = s_.sfts_e3[voxel_mode_index(v, m, modes)];
     apply_transformation(v, m, time);
   }
   PlasticIncrement inc;
+  for (std::uint32_t v : voxels) mark_active(v);
   for (std::int64_t i = 0; i < count; ++i) {
     inc.dp1_sum += da[i];
     inc.dp3_sum += db[i];

@@ -37,6 +37,11 @@ class CpuBackend final : public Backend {
   void apply_transformation(std::size_t voxel, int mode, double time);
   void add_kernel_response(std::size_t voxel, double a, double b);
   void invalidate_caches();
+  /// Brings the softened barriers A up to date for `time` (only where eta changed).
+  void update_softening(double time);
+  void refresh_softened_barriers(std::size_t voxel, double eta);
+  /// Mode of the smallest barrier of a voxel (first index on ties), from the last pass.
+  std::uint32_t voxel_argmin(std::size_t voxel) const;
 
   Params params_;
   PhysicsConstants pc_;
@@ -50,7 +55,11 @@ class CpuBackend final : public Backend {
   std::vector<double> cached_eta_;    ///< eta that softened_ was computed with (NaN: stale)
   std::vector<double> barrier_;       ///< Q per voxel-mode
   std::vector<double> voxel_min_;     ///< min_m Q per voxel
-  std::vector<std::uint32_t> voxel_argmin_;
+  void mark_active(std::size_t voxel);
+  std::vector<std::uint32_t> active_;  ///< voxels whose temporary softening has not underflowed
+  std::vector<std::uint8_t> is_active_;
+  bool refresh_all_ = true;            ///< recompute every A on the next pass
+  double last_time_ = 0.0;             ///< time of the last barrier pass
   std::vector<double> voxel_rate_;    ///< sum_m exp(-(Q - Q_min)/kT) per voxel
   std::vector<double> block_rate_;    ///< sums over blocks of block_voxels voxels
   RateSummary last_{};

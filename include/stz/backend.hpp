@@ -90,6 +90,12 @@ class Backend {
 std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params,
                                       const BackendOptions& options = {});
 
+/**
+ * @brief Resolves "auto" to "cuda" when a CUDA device is usable, else "cpu"; "cpu" and "cuda"
+ * pass through. Throws std::invalid_argument naming the allowed values otherwise.
+ */
+std::string resolve_backend_name(const std::string& requested);
+
 /// The CUDA backend; throws std::runtime_error when built without CUDA or without a device.
 std::unique_ptr<Backend> make_cuda_backend(const Params& params, const BackendOptions& options);
 
