@@ -1,6 +1,7 @@
 #include "cpu_backend.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -379,6 +380,30 @@ void CpuBackend::upload(const State& state) {
     throw std::invalid_argument("upload: the state has no complete catalog");
   s_ = state;
   invalidate_caches();
+}
+
+double CpuBackend::bytes_per_pass() const {
+  // Pass 1 reads A (8), e1 and e3 (4 + 4) and writes Q (8) per voxel-mode, and reads the three
+  // stress components and writes the minimum per voxel (32); pass 2 reads Q (8) per voxel-mode
+  // (the rate scratch of one block stays in cache) and writes the voxel sum (8).
+  const double vm = static_cast<double>(s_.voxels()) * pc_.modes;
+  return vm * (8 + 4 + 4 + 8 + 8) + static_cast<double>(s_.voxels()) * (32 + 8);
+}
+
+double CpuBackend::copy_bandwidth() {
+  // Copy a buffer larger than the last-level cache with the same threads as the passes;
+  // read + write bytes per second, best of a few repetitions.
+  const std::size_t n = std::size_t(1) << 25;  // 256 MiB of doubles per buffer
+  std::vector<double> a(n, 1.0), b(n, 0.0);
+  double best = 0.0;
+  for (int rep = 0; rep < 3; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) b[i] = a[i];
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * sizeof(double) * n / s);
+  }
+  return best;
 }
 
 }  // namespace stz

@@ -28,6 +28,8 @@ class CpuBackend final : public Backend {
   void full_solve() override;
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
+  double bytes_per_pass() const override;
+  double copy_bandwidth() override;
 
   /// Voxels per reduction block (fixed: results must not depend on threads).
   static constexpr std::size_t block_voxels = 1024;

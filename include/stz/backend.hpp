@@ -80,6 +80,14 @@ class Backend {
   /// Recomputes the stress fluctuation from the eigenstrain field by FFT.
   virtual void full_solve() = 0;
 
+  /**
+   * @brief Bytes this backend reads and writes in one barrier/rate pass (its memory-traffic
+   * model), so `stzkmc bench` can report achieved bandwidth. 0 if unknown.
+   */
+  virtual double bytes_per_pass() const { return 0.0; }
+  /// Measured copy bandwidth of the memory the backend works in, bytes/s (0 if unknown).
+  virtual double copy_bandwidth() { return 0.0; }
+
   /// Copies the state to the host (catalog included only if with_catalog).
   virtual void download(State& state, bool with_catalog) = 0;
   /// Replaces the whole state (catalog included).

@@ -1,0 +1,32 @@
+// stzkmc: the one command-line entry point. Subcommands live in the register_* files.
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"stzkmc: HR-STZ kinetic Monte Carlo for the plastic deformation of metallic glasses"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("stzkmc ") +
+#ifdef STZ_VERSION
+                                        STZ_VERSION
+#else
+                                        "unknown"
+#endif
+  );
+  stz::cli::register_run_commands(app);
+  stz::cli::register_bench_command(app);
+  stz::cli::register_sweep_commands(app);
+#ifdef STZ_HAVE_SEEM
+  stz::cli::register_seem_commands(app);
+#endif
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "stzkmc: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
