@@ -56,7 +56,7 @@ seeds = [3, 4]
   std::set<std::string> dirs;
   for (const SweepRun& x : p.runs) dirs.insert(x.dir.string());
   CHECK(dirs.size() == 12);
-  CHECK(dirs.count((p.out_dir / "barrier_mean=1.8_strain_rate=0.0001" / "seed-3").string()) == 1);
+  CHECK(dirs.count((p.out_dir / "barrier_mean=1.8_strain_rate=1e-04" / "seed-3").string()) == 1);
   CHECK(dirs.count((p.out_dir / "barrier_mean=2.2_strain_rate=100" / "seed-4").string()) == 1);
   const SweepPlan again = load_sweep_plan(d / "s.toml", "", {"grid.modes=10"});
   for (std::size_t i = 0; i < p.runs.size(); ++i) CHECK(again.runs[i].dir == p.runs[i].dir);

@@ -14,7 +14,7 @@ start)
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
-  mkdir -p "$dir"/{state,spool,munge} /run/munge
+  mkdir -p "$dir"/{state,spool} /run/munge
   host=$(hostname -s)
   cpus=$(nproc)
   # munge: a key of our own, the daemon as the munge user with its socket in /run/munge.
@@ -22,9 +22,9 @@ start)
     dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none
     chown munge:munge /etc/munge/munge.key; chmod 400 /etc/munge/munge.key
   fi
-  chown munge:munge /run/munge "$dir/munge"
+  chown munge:munge /run/munge
   if ! pgrep -x munged >/dev/null; then
-    runuser -u munge -- /usr/sbin/munged --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log"
+    runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/munged.pid --log-file=/run/munge/munged.log
   fi
   cat > "$dir/slurm.conf" <<CONF
 ClusterName=stzlocal
@@ -67,9 +67,13 @@ CONF
   ;;
 stop)
   for f in slurmd slurmctld; do
-    [[ -f "$dir/$f.pid" ]] && kill "$(cat "$dir/$f.pid")" 2>/dev/null || true
+    if [[ -f "$dir/$f.pid" ]]; then
+      pid=$(cat "$dir/$f.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
   done
-  [[ -f "$dir/munge/munged.pid" ]] && kill "$(cat "$dir/munge/munged.pid")" 2>/dev/null || true
+  [[ -f /run/munge/munged.pid ]] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
   ;;
 *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

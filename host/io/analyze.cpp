@@ -1,0 +1,70 @@
+#include "analyze.hpp"
+
+#include <stdexcept>
+
+#include "config.hpp"
+#include "loading.hpp"
+#include "session.hpp"
+
+namespace stz::io {
+
+namespace {
+
+h5::Handle open_output(const std::string& path) {
+  h5::Handle f = h5::open_file(path);
+  if (!h5::exists(f, "analysis") || !h5::exists(f, "curve"))
+    throw std::runtime_error(path + " is not an stzkmc output file (no /analysis or /curve)");
+  return f;
+}
+
+}  // namespace
+
+RunAnalysis stored_analysis(const std::string& path) {
+  h5::Handle f = open_output(path);
+  return read_analysis(f);
+}
+
+RunAnalysis recomputed_analysis(const std::string& path) {
+  h5::Handle f = open_output(path);
+  const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
+  const Loading loading(deck.params);
+  RunAnalysis a = read_analysis(f);  // status fields are not derived quantities
+
+  std::vector<double> strain, stress, plastic;
+  for (const CurvePoint& c : read_curve(f, "curve")) {
+    strain.push_back(loading.loaded_strain(c.strain));
+    stress.push_back(loading.loaded_stress(c.stress));
+    plastic.push_back(loading.loaded_plastic_strain(c.p1_mean, c.p3_mean));
+  }
+  a.yield = yield_from_curve(strain, stress, plastic, Driver::yield_offset);
+
+  a.localization_reached = false;
+  a.localization = LocalizationStats{};
+  a.localization_applied_strain = 0.0;
+  if (h5::exists(f, "fields")) {
+    for (const std::string& name : h5::list_group(f, "fields")) {
+      h5::Handle g = h5::open_group(f, "fields/" + name);
+      const SnapshotInfo s = read_snapshot_info(g);
+      if (s.reason.find("localization") == std::string::npos) continue;
+      a.localization = localization_stats(h5::read_vector<double>(g, "p1"), h5::read_vector<double>(g, "p3"));
+      a.localization_reached = true;
+      a.localization_applied_strain = s.applied_strain;
+      break;
+    }
+  }
+  a.avalanches = avalanche_stats(h5::read_vector<std::uint64_t>(f, "avalanches"));
+  return a;
+}
+
+std::string analysis_report(const std::string& path, bool recompute) {
+  h5::Handle f = open_output(path);
+  const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
+  const std::string label = loaded_stress_label(deck.params.loading.mode);
+  std::string s = path + "\nstored analysis (yield tracked at every kMC pass):\n" + format_analysis(read_analysis(f), label);
+  if (recompute)
+    s += "recomputed from /curve, the localization snapshot and /avalanches (yield between recorded points):\n" +
+         format_analysis(recomputed_analysis(path), label);
+  return s;
+}
+
+}  // namespace stz::io

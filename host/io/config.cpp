@@ -1,0 +1,576 @@
+// Deck schema, TOML parsing and checking, overrides, resolved deck, README key table.
+#include "config.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include <toml++/toml.h>
+
+namespace stz::io {
+
+// ---- Ranges and allowed values -------------------------------------------------------------
+
+namespace {
+
+Range above(double lo) { Range r; r.lo = lo; r.lo_unbounded = false; r.lo_open = true; return r; }
+Range at_least(double lo) { Range r; r.lo = lo; r.lo_unbounded = false; return r; }
+Range between(double lo, double hi, bool lo_open = false, bool hi_open = false) {
+  Range r;
+  r.lo = lo; r.hi = hi;
+  r.lo_unbounded = r.hi_unbounded = false;
+  r.lo_open = lo_open; r.hi_open = hi_open;
+  return r;
+}
+Range finite() { return Range{}; }
+
+std::string number_text(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  return value_text(Value{v});
+}
+
+}  // namespace
+
+bool Range::contains(double v) const {
+  if (!std::isfinite(v)) return false;
+  if (!lo_unbounded && (lo_open ? !(v > lo) : !(v >= lo))) return false;
+  if (!hi_unbounded && (hi_open ? !(v < hi) : !(v <= hi))) return false;
+  if (multiple_of > 0 && std::fmod(v, multiple_of) != 0.0) return false;
+  return true;
+}
+
+std::string Range::text() const {
+  std::string s = lo_unbounded ? "(-inf" : (lo_open ? "(" : "[") + number_text(lo);
+  s += ", ";
+  s += hi_unbounded ? "inf)" : number_text(hi) + (hi_open ? ")" : "]");
+  return s;
+}
+
+std::string KeyInfo::section() const { return key.substr(0, key.find('.')); }
+std::string KeyInfo::name() const { return key.substr(key.find('.') + 1); }
+
+std::string KeyInfo::allowed() const {
+  std::string s;
+  switch (type) {
+    case KeyType::boolean: s = "true or false"; break;
+    case KeyType::integer:
+      s = std::string(range.multiple_of == 2 ? "an even integer" : "an integer") + " in " + range.text();
+      break;
+    case KeyType::real:
+      s = range.lo_unbounded && range.hi_unbounded ? "any finite number" : "a number in " + range.text();
+      break;
+    case KeyType::real_list: s = "a list of numbers, each in " + range.text(); break;
+    case KeyType::string: s = "a string"; break;
+    case KeyType::choice:
+      s = "one of";
+      for (std::size_t i = 0; i < choices.size(); ++i) s += (i ? ", \"" : " \"") + choices[i] + "\"";
+      break;
+  }
+  if (!note.empty()) s += "; " + note;
+  return s;
+}
+
+// ---- The schema ----------------------------------------------------------------------------
+// Each accessor is a generic lambda returning a reference into the Deck, so one accessor
+// serves both reading (const Deck) and writing.
+
+namespace {
+
+template <class Ref>
+KeyInfo make_key(const char* key, KeyType type, const char* unit, Range range, const char* description, Ref ref) {
+  KeyInfo k;
+  k.key = key;
+  k.type = type;
+  k.unit = unit;
+  k.range = range;
+  k.description = description;
+  k.get = [ref](const Deck& d) -> Value {
+    using T = std::decay_t<decltype(ref(d))>;
+    if constexpr (std::is_same_v<T, bool>) return ref(d);
+    else if constexpr (std::is_integral_v<T>) return static_cast<std::int64_t>(ref(d));
+    else if constexpr (std::is_floating_point_v<T>) return static_cast<double>(ref(d));
+    else return ref(d);  // std::string, std::vector<double>
+  };
+  k.set = [ref](Deck& d, const Value& v) {
+    using T = std::decay_t<decltype(ref(d))>;
+    if constexpr (std::is_same_v<T, bool>) ref(d) = std::get<bool>(v);
+    else if constexpr (std::is_integral_v<T>) ref(d) = static_cast<T>(std::get<std::int64_t>(v));
+    else if constexpr (std::is_floating_point_v<T>) ref(d) = std::get<double>(v);
+    else if constexpr (std::is_same_v<T, std::string>) ref(d) = std::get<std::string>(v);
+    else ref(d) = std::get<std::vector<double>>(v);
+  };
+  return k;
+}
+
+/// An enum key: its choices are the to_string() names of `values` (params.hpp), so the deck
+/// spelling is defined once.
+template <class E, class Ref>
+KeyInfo enum_key(const char* key, std::vector<E> values, const char* description, Ref ref) {
+  KeyInfo k;
+  k.key = key;
+  k.type = KeyType::choice;
+  k.description = description;
+  for (E v : values) k.choices.push_back(to_string(v));
+  k.get = [ref](const Deck& d) -> Value { return to_string(ref(d)); };
+  k.set = [ref, values](Deck& d, const Value& v) {
+    for (E e : values)
+      if (to_string(e) == std::get<std::string>(v)) ref(d) = e;
+  };
+  return k;
+}
+
+bool is_safe_name(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  if (!s.empty() && s[0] == '.') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+#define STZ_REF(member) [](auto& d) -> auto& { return d.member; }
+
+std::vector<KeyInfo> build_schema() {
+  using K = KeyType;
+  std::vector<KeyInfo> s;
+  // [grid]
+  s.push_back(make_key("grid.n", K::integer, "", between(4, 65536), "voxels per side N of the periodic N x N grid", STZ_REF(params.grid.n)));
+  s.back().range.multiple_of = 2;
+  s.push_back(make_key("grid.modes", K::integer, "", between(1, 1024), "shear modes (SFTS) per voxel M", STZ_REF(params.grid.modes)));
+  s.push_back(make_key("grid.voxel_size", K::real, "nm", above(0), "voxel edge l0", STZ_REF(params.grid.voxel_size)));
+  s.push_back(make_key("grid.thickness", K::real, "nm", above(0), "out-of-plane thickness; STZ volume V = l0^2 * thickness", STZ_REF(params.grid.thickness)));
+  // [elastic]
+  s.push_back(make_key("elastic.youngs_modulus", K::real, "GPa", above(0), "Young's modulus E", STZ_REF(params.elastic.youngs_modulus)));
+  s.push_back(make_key("elastic.poisson_ratio", K::real, "", between(-1, 0.5, true, true), "Poisson ratio nu (3D)", STZ_REF(params.elastic.poisson_ratio)));
+  s.back().note = "(-0.5, 0.5) with elastic.medium = \"reference\"";
+  s.push_back(enum_key("elastic.medium", std::vector<Medium>{Medium::reference, Medium::plane_strain},
+                       "2D medium: \"reference\" (nu2 = 2 nu, E* = E; the published code) or \"plane-strain\" (E* = E/(1 - nu^2))",
+                       STZ_REF(params.elastic.medium)));
+  // [catalog]
+  s.push_back(make_key("catalog.barrier_mean", K::real, "eV", finite(), "mean stress-free barrier dF of the catalog", STZ_REF(params.catalog.barrier_mean)));
+  s.push_back(make_key("catalog.barrier_std", K::real, "eV", at_least(0), "standard deviation of dF (normal, not truncated)", STZ_REF(params.catalog.barrier_std)));
+  s.push_back(make_key("catalog.gamma_star", K::real, "", at_least(0), "SFTS scale gamma*: e1, e3 ~ N(0, (gamma*/2)^2)", STZ_REF(params.catalog.gamma_star)));
+  // [kinetics]
+  s.push_back(make_key("kinetics.temperature", K::real, "K", above(0), "temperature T", STZ_REF(params.kinetics.temperature)));
+  s.push_back(make_key("kinetics.attempt_frequency", K::real, "1/s", above(0), "attempt frequency nu0 (rate prefactor nu0 * V, V in nm^3)", STZ_REF(params.kinetics.attempt_frequency)));
+  s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0), "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening", STZ_REF(params.kinetics.activation_energy)));
+  s.push_back(enum_key("kinetics.rule", std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time},
+                       "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - exp(-dt/t_res)), \"residence-time\" (BKL waiting times)",
+                       STZ_REF(params.kinetics.rule)));
+  // [softening]
+  s.push_back(make_key("softening.kappa_p", K::real, "", at_least(0), "permanent softening per unit e:e of a transformation", STZ_REF(params.softening.kappa_p)));
+  s.push_back(make_key("softening.kappa_t", K::real, "", at_least(0), "temporary softening per unit e:e (overwritten, decays with tau)", STZ_REF(params.softening.kappa_t)));
+  s.push_back(make_key("softening.eta_max", K::real, "", at_least(0), "cap of the permanent softening (-ln 0.6)", STZ_REF(params.softening.eta_max)));
+  s.push_back(enum_key("softening.direction", std::vector<DirectionFactor>{DirectionFactor::square_forward, DirectionFactor::none},
+                       "direction factor D: \"square-forward\" (((1 + cos phi)/2)^2) or \"none\" (D = 1, the papers' prose)",
+                       STZ_REF(params.softening.direction)));
+  // [athermal]
+  s.push_back(make_key("athermal.threshold", K::real, "eV", at_least(0), "Q_ath: in an athermal pass every voxel whose smallest barrier is below it flips", STZ_REF(params.athermal.threshold)));
+  s.push_back(enum_key("athermal.variant", std::vector<AthermalVariant>{AthermalVariant::simultaneous, AthermalVariant::single},
+                       "\"simultaneous\" (all unstable voxels flip at once) or \"single\" (the most negative barrier first)",
+                       STZ_REF(params.athermal.variant)));
+  // [loading]
+  s.push_back(enum_key("loading.mode", std::vector<LoadingMode>{LoadingMode::tension, LoadingMode::compression, LoadingMode::shear},
+                       "uniaxial tension or compression along x, or simple shear; lateral mean stresses held at zero",
+                       STZ_REF(params.loading.mode)));
+  s.push_back(enum_key("loading.condition", std::vector<LoadingCondition>{LoadingCondition::reference, LoadingCondition::exact},
+                       "\"reference\" (soft machine of the published code) or \"exact\" (the loaded mean strain follows the applied strain)",
+                       STZ_REF(params.loading.condition)));
+  s.push_back(make_key("loading.strain_rate", K::real, "1/s", above(0), "applied strain rate", STZ_REF(params.loading.strain_rate)));
+  s.push_back(make_key("loading.strain_step", K::real, "", above(0), "applied strain per elastic step (dt = strain_step / strain_rate)", STZ_REF(params.loading.strain_step)));
+  s.push_back(make_key("loading.end_strain", K::real, "", above(0), "stop when the mean strain in the loading direction reaches it", STZ_REF(params.loading.end_strain)));
+  s.push_back(make_key("loading.record_interval", K::real, "", above(0), "a curve point every this much applied strain", STZ_REF(params.loading.record_interval)));
+  s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(), "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
+  // [solver]
+  s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1), "thermal events between full FFT re-solves of the stress field", STZ_REF(params.solver.full_solve_interval)));
+  s.push_back(make_key("solver.cache_softened_barriers", K::boolean, "", finite(), "reuse dF exp(-D eta) while eta is unchanged (same results, faster)", STZ_REF(params.solver.cache_softened_barriers)));
+  // [run]
+  s.push_back(make_key("run.seed", K::integer, "", at_least(0), "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));
+  s.push_back(make_key("run.record_events", K::boolean, "", finite(), "write the per-event catalogue /events (time, voxel, mode, barrier, branch)", STZ_REF(params.record_events)));
+  {
+    KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; --backend overrides it", STZ_REF(run.backend));
+    k.choices = {"auto", "cpu", "cuda"};
+    s.push_back(k);
+  }
+  s.push_back(make_key("run.threads", K::integer, "", between(0, 4096), "CPU threads, 0: the OpenMP default (all cores); --threads overrides it", STZ_REF(run.threads)));
+  // [output]
+  s.push_back(make_key("output.field_strains", K::real_list, "", at_least(0), "write a field snapshot when the mean strain first reaches each of these (the <p1> = 0.02 localization point always gets one)", STZ_REF(output.field_strains)));
+  s.push_back(make_key("output.final_fields", K::boolean, "", finite(), "also write a field snapshot when the run ends", STZ_REF(output.final_fields)));
+  s.push_back(make_key("output.checkpoint_strain_interval", K::real, "", at_least(0), "write a checkpoint every this much mean strain; 0: never", STZ_REF(output.checkpoint_strain_interval)));
+  s.push_back(make_key("output.checkpoint_minutes", K::real, "min", at_least(0), "write a checkpoint every this many wall-clock minutes; 0: never", STZ_REF(output.checkpoint_minutes)));
+  s.push_back(make_key("output.name", K::string, "", finite(), "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
+  s.back().check = is_safe_name;
+  s.back().note = "letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
+  return s;
+}
+
+#undef STZ_REF
+
+}  // namespace
+
+const std::vector<KeyInfo>& deck_schema() {
+  static const std::vector<KeyInfo> schema = build_schema();
+  return schema;
+}
+
+const KeyInfo* find_key(const std::string& key) {
+  for (const KeyInfo& k : deck_schema())
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+DeckError::DeckError(std::vector<std::string> problems)
+    : std::runtime_error([&] {
+        std::string s = problems.size() == 1 ? "invalid deck:" : "invalid deck (" + std::to_string(problems.size()) + " problems):";
+        for (const std::string& p : problems) s += "\n  " + p;
+        return s;
+      }()),
+      problems_(std::move(problems)) {}
+
+// ---- Value text ----------------------------------------------------------------------------
+
+namespace {
+
+/// Shortest decimal that reads back to the same double, in TOML float syntax.
+std::string float_text(double v) {
+  char buf[40];
+  if (v == std::floor(v) && std::abs(v) < 1e6) {  // 300.0 reads better than 3e+02
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".eEni") == std::string::npos) s += ".0";  // TOML needs a float to look like one
+  return s;
+}
+
+std::string quoted(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      q += '\\';
+      q += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      q += buf;
+    } else {
+      q += c;
+    }
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+std::string value_text(const Value& v) {
+  struct Visitor {
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const { return float_text(d); }
+    std::string operator()(const std::string& s) const { return quoted(s); }
+    std::string operator()(const std::vector<double>& l) const {
+      std::string s = "[";
+      for (std::size_t i = 0; i < l.size(); ++i) s += (i ? ", " : "") + float_text(l[i]);
+      return s + "]";
+    }
+  };
+  return std::visit(Visitor{}, v);
+}
+
+// ---- Parsing -------------------------------------------------------------------------------
+
+namespace {
+
+std::string location(const toml::source_region& r) {
+  std::string s = r.path ? *r.path : std::string("<deck>");
+  return s + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+/// The value as the user wrote it, in TOML syntax (strings in double quotes, as in a deck).
+std::string node_text(const toml::node& n) {
+  if (auto s = n.as_string()) return quoted(s->get());
+  if (auto a = n.as_array()) {
+    std::string t = "[";
+    for (std::size_t i = 0; i < a->size(); ++i) t += (i ? ", " : "") + node_text(*a->get(i));
+    return t + "]";
+  }
+  std::ostringstream os;
+  n.visit([&os](const auto& v) { os << v; });
+  return os.str();
+}
+
+std::string type_name(const toml::node& n) {
+  std::ostringstream os;
+  os << n.type();
+  return os.str();
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& wrong, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_d = 3;  // only close misspellings
+  for (const std::string& n : names) {
+    const std::size_t d = edit_distance(wrong, n);
+    if (d < best_d) {
+      best_d = d;
+      best = n;
+    }
+  }
+  return best.empty() ? "" : " (did you mean " + best + "?)";
+}
+
+std::vector<std::string> section_names() {
+  std::vector<std::string> s;
+  for (const KeyInfo& k : deck_schema())
+    if (std::find(s.begin(), s.end(), k.section()) == s.end()) s.push_back(k.section());
+  return s;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+std::string allowed_with_unit(const KeyInfo& k) { return k.allowed() + (k.unit.empty() ? "" : " (unit: " + k.unit + ")"); }
+
+/// Converts a TOML node to the key's type; on failure returns false and the reason.
+bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& why) {
+  auto numeric = [&](const toml::node& n, double& d) {
+    if (auto f = n.as_floating_point()) d = f->get();
+    else if (auto i = n.as_integer()) d = static_cast<double>(i->get());
+    else return false;
+    return true;
+  };
+  switch (k.type) {
+    case KeyType::boolean:
+      if (auto b = node.as_boolean()) { out = b->get(); return true; }
+      break;
+    case KeyType::integer:
+      if (auto i = node.as_integer()) {
+        if (!k.range.contains(static_cast<double>(i->get()))) { why = "out of range"; return false; }
+        out = i->get();
+        return true;
+      }
+      break;
+    case KeyType::real: {
+      double d;
+      if (numeric(node, d)) {
+        if (!k.range.contains(d)) { why = "out of range"; return false; }
+        out = d;
+        return true;
+      }
+      break;
+    }
+    case KeyType::real_list:
+      if (auto a = node.as_array()) {
+        std::vector<double> list;
+        for (std::size_t i = 0; i < a->size(); ++i) {
+          double d;
+          if (!numeric(*a->get(i), d)) { why = "element " + std::to_string(i + 1) + " has the wrong type (" + type_name(*a->get(i)) + ")"; return false; }
+          if (!k.range.contains(d)) { why = "element " + std::to_string(i + 1) + " is out of range"; return false; }
+          list.push_back(d);
+        }
+        out = list;
+        return true;
+      }
+      break;
+    case KeyType::string:
+    case KeyType::choice:
+      if (auto s = node.as_string()) {
+        out = s->get();
+        if (k.type == KeyType::choice &&
+            std::find(k.choices.begin(), k.choices.end(), s->get()) == k.choices.end()) {
+          why = "not one of the choices";
+          return false;
+        }
+        if (k.check && !k.check(out)) { why = "not allowed"; return false; }
+        return true;
+      }
+      break;
+  }
+  why = "wrong type (" + type_name(node) + ")";
+  return false;
+}
+
+std::string default_output_name(const std::string& origin) {
+  std::string stem = std::filesystem::path(origin).stem().string();
+  for (char& c : stem)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  while (!stem.empty() && stem[0] == '.') stem.erase(0, 1);
+  return stem.empty() ? "run" : stem;
+}
+
+}  // namespace
+
+Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides) {
+  Deck deck;
+  std::vector<std::string> problems;
+  std::map<std::string, std::string> where;  // key -> where its value came from
+
+  toml::table doc;
+  try {
+    doc = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw DeckError({location(e.source()) + ": TOML syntax error: " + std::string(e.description())});
+  }
+
+  const std::vector<std::string> sections = section_names();
+  std::vector<std::string> keys;
+  for (const KeyInfo& k : deck_schema()) keys.push_back(k.key);
+
+  auto apply = [&](const std::string& loc, const std::string& key, const toml::node& node) {
+    const KeyInfo* k = find_key(key);
+    if (!k) {
+      const std::string section = key.substr(0, key.find('.'));
+      std::vector<std::string> in_section;
+      for (const KeyInfo& s : deck_schema())
+        if (s.section() == section) in_section.push_back(s.name());
+      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": unknown key; allowed keys in [" + section +
+                         "]: " + join(in_section) + suggestion(key, keys));
+      return;
+    }
+    Value v;
+    std::string why;
+    if (!convert(*k, node, v, why)) {
+      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": " + why + "; allowed: " + allowed_with_unit(*k));
+      return;
+    }
+    k->set(deck, v);
+    where[key] = loc;
+  };
+
+  for (auto&& [section_key, section_node] : doc) {
+    const std::string section(section_key.str());
+    const std::string loc = location(section_key.source());
+    if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
+      problems.push_back(loc + ": [" + section + "]: unknown section; allowed sections: " + join(sections) +
+                         suggestion(section, sections));
+      continue;
+    }
+    const toml::table* table = section_node.as_table();
+    if (!table) {
+      problems.push_back(loc + ": " + section + " = " + node_text(section_node) + ": wrong type (" +
+                         type_name(section_node) + "); allowed: a table [" + section + "] of keys");
+      continue;
+    }
+    for (auto&& [key, node] : *table) apply(location(key.source()), section + "." + std::string(key.str()), node);
+  }
+
+  // --set key=value: the value is read as TOML; a bare word is a string (--set loading.mode=shear).
+  for (const std::string& o : overrides) {
+    const std::string loc = "--set " + o;
+    const std::size_t eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      problems.push_back(loc + ": expected key=value, e.g. --set grid.n=128");
+      continue;
+    }
+    auto trim = [](std::string s) {
+      s.erase(0, s.find_first_not_of(" \t"));
+      s.erase(s.find_last_not_of(" \t") + 1);
+      return s;
+    };
+    const std::string key = trim(o.substr(0, eq)), raw = trim(o.substr(eq + 1));
+    const KeyInfo* k = find_key(key);
+    toml::table parsed;
+    try {
+      parsed = toml::parse("value = " + raw, std::string_view("--set"));
+    } catch (const toml::parse_error&) {
+      if (k && (k->type == KeyType::string || k->type == KeyType::choice)) {
+        parsed = toml::table{};
+        parsed.insert("value", raw);
+      } else {
+        problems.push_back(loc + ": " + key + " = " + raw + ": not a TOML value" +
+                           (k ? "; allowed: " + allowed_with_unit(*k) : std::string()));
+        continue;
+      }
+    }
+    apply(loc, key, *parsed.get("value"));
+  }
+
+  if (!problems.empty()) throw DeckError(problems);
+  if (deck.output.name.empty()) deck.output.name = default_output_name(origin);
+
+  // Cross-key rules live in stz::validate (host/core/params.cpp); its message starts with
+  // "key = value", which locates the offending line.
+  try {
+    validate(deck.params);
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    const std::string key = msg.substr(0, msg.find(" = "));
+    auto it = where.find(key);
+    throw DeckError({(it != where.end() ? it->second : std::string("(default value)")) + ": " + msg});
+  }
+  std::sort(deck.output.field_strains.begin(), deck.output.field_strains.end());
+  deck.output.field_strains.erase(std::unique(deck.output.field_strains.begin(), deck.output.field_strains.end()),
+                                  deck.output.field_strains.end());
+  return deck;
+}
+
+Deck load_deck(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream is(path, std::ios::binary);
+  if (!is) throw DeckError({path + ": cannot read the deck file"});
+  std::ostringstream ss;
+  ss << is.rdbuf();
+  return parse_deck(ss.str(), path, overrides);
+}
+
+// ---- Writing -------------------------------------------------------------------------------
+
+std::string to_toml(const Deck& deck) {
+  std::string s =
+      "# stzkmc deck, resolved: every key with the value used (defaults filled in).\n"
+      "# Units, defaults and allowed values: `stzkmc keys` or README.md.\n";
+  std::string section;
+  for (const KeyInfo& k : deck_schema()) {
+    if (k.section() != section) {
+      section = k.section();
+      s += "\n[" + section + "]\n";
+    }
+    std::string line = k.name() + " = " + value_text(k.get(deck));
+    if (line.size() < 40) line.resize(40, ' ');
+    s += line + "  # " + (k.unit.empty() ? "" : "[" + k.unit + "] ") + k.description + "\n";
+  }
+  return s;
+}
+
+std::string schema_markdown() {
+  static const char* type_names[] = {"bool", "integer", "float", "string", "choice", "float list"};
+  const Deck defaults;
+  std::string s = "| key | type | unit | default | allowed | description |\n|---|---|---|---|---|---|\n";
+  for (const KeyInfo& k : deck_schema()) {
+    s += "| `" + k.key + "` | " + type_names[static_cast<int>(k.type)] + " | " + (k.unit.empty() ? "-" : k.unit) +
+         " | `" + value_text(k.get(defaults)) + "` | " + k.allowed() + " | " + k.description + " |\n";
+  }
+  return s;
+}
+
+}  // namespace stz::io

@@ -1,0 +1,146 @@
+#include "output.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "build_info.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <variant>
+
+namespace stz::io {
+
+namespace fs = std::filesystem;
+
+OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size,
+                           std::vector<SnapshotInfo> committed)
+    : h5_path_((fs::path(dir) / (name + ".h5")).string()),
+      xdmf_path_((fs::path(dir) / (name + ".xdmf")).string()),
+      n_(n),
+      voxel_size_(voxel_size) {
+  if (committed.empty()) return;
+  // Resume: keep the snapshots the checkpoint knows and the file still holds.
+  if (!fs::exists(h5_path_)) {
+    spdlog::warn("{} is missing: the {} field snapshot(s) written before the checkpoint are lost", h5_path_,
+                 committed.size());
+    return;
+  }
+  h5::Handle f = h5::open_file(h5_path_);
+  for (const SnapshotInfo& s : committed) {
+    if (h5::exists(f, snapshot_path(s.index)))
+      snapshots_.push_back(s);
+    else
+      spdlog::warn("{} lacks /{}: that field snapshot is lost", h5_path_, snapshot_path(s.index));
+  }
+  on_disk_ = snapshots_.size();
+}
+
+void OutputWriter::add_snapshot(const SnapshotInfo& info, FieldSet fields) {
+  snapshots_.push_back(info);
+  pending_.push_back(std::move(fields));
+}
+
+void write_deck(hid_t file, const Deck& deck, const std::string& source) {
+  h5::write_string(file, "deck", to_toml(deck));
+  h5::Handle d(H5Dopen2(file, "deck", H5P_DEFAULT), H5Dclose);
+  h5::set_attr(d, "source", source);
+  for (const KeyInfo& k : deck_schema()) {
+    const Value v = k.get(deck);
+    std::visit([&](const auto& x) { h5::set_attr(d, k.key, x); }, v);
+  }
+}
+
+void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResults& results,
+                         const RunAnalysis& analysis) {
+  const auto t0 = std::chrono::steady_clock::now();
+  h5::AtomicFile target(h5_path_);
+  {
+    h5::Handle old;
+    if (on_disk_ > 0) old = h5::open_file(h5_path_);
+    h5::Handle f = h5::create_file(target.temp_path());
+    {
+      h5::Handle g = h5::create_group(f, "meta");
+      h5::set_attr(g, "format", "stzkmc output");
+      h5::set_attr(g, "format_version", 1);
+      h5::set_attr(g, "version", build_info().version);
+      h5::set_attr(g, "commit", build_info().commit);
+      h5::set_attr(g, "backend", meta.backend);
+      h5::set_attr(g, "device", meta.device);
+      h5::set_attr(g, "threads", meta.threads);
+      h5::set_attr(g, "seed", meta.seed);
+      h5::set_attr(g, "start_time", meta.start_time);
+      h5::set_attr(g, "end_time", meta.end_time);
+      h5::set_attr(g, "wall_time_s", meta.wall_time_s);
+      h5::set_attr(g, "segments", meta.segments);
+      h5::set_attr(g, "status", meta.status);
+      h5::set_attr(g, "stop_reason", meta.stop_reason);
+      h5::set_attr(g, "deck_source", meta.deck_source);
+      h5::set_attr(g, "command", meta.command);
+      h5::set_attr(g, "host", meta.host);
+      h5::set_attr(g, "grid_n", n_);
+      h5::set_attr(g, "voxel_size_nm", voxel_size_);
+    }
+    write_deck(f, deck, meta.deck_source);
+    write_curve(f, "curve", results.curve);
+    h5::write_vector(f, "avalanches", results.avalanche_sizes);
+    if (deck.params.record_events) write_events(f, "events", results.events);
+    write_analysis(f, analysis);
+    h5::Handle fields = h5::create_group(f, "fields");
+    for (std::size_t i = 0; i < snapshots_.size(); ++i) {
+      const std::string path = snapshot_path(snapshots_[i].index);
+      if (i < on_disk_) {
+        h5::copy_object(old, path, f, path);
+      } else {
+        h5::Handle g = h5::create_group(f, path);
+        write_snapshot_info(g, snapshots_[i]);
+        write_fields(g, pending_[i - on_disk_]);
+      }
+    }
+  }  // both files closed before the rename
+  target.commit();
+  on_disk_ = snapshots_.size();
+  pending_.clear();
+  if (!snapshots_.empty())
+    h5::write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, snapshots_));
+  last_flush_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, const std::vector<SnapshotInfo>& snapshots) {
+  char buf[512];
+  std::string s =
+      "<?xml version=\"1.0\" ?>\n"
+      "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
+      "<!-- stzkmc field snapshots of " + h5_file + ": open this file in ParaView (Xdmf3 reader). Time = strain. -->\n"
+      "<Xdmf Version=\"3.0\">\n"
+      "  <Domain>\n"
+      "    <Grid Name=\"fields\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  const std::string h = value_text(Value{voxel_size});
+  for (const SnapshotInfo& snap : snapshots) {
+    const std::string path = snapshot_path(snap.index);
+    std::snprintf(buf, sizeof buf,
+                  "      <Grid Name=\"%s\" GridType=\"Uniform\">\n"
+                  "        <Time Value=\"%s\"/>\n"
+                  "        <Topology TopologyType=\"2DCoRectMesh\" Dimensions=\"%d %d\"/>\n"
+                  "        <Geometry GeometryType=\"ORIGIN_DXDY\">\n"
+                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"2\">0 0</DataItem>\n"
+                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"2\">%s %s</DataItem>\n"
+                  "        </Geometry>\n",
+                  path.c_str(), value_text(Value{snap.strain}).c_str(), n + 1, n + 1, h.c_str(), h.c_str());
+    s += buf;
+    for (const FieldInfo& f : field_infos()) {
+      const bool integer = std::string(f.name) == "generation";
+      std::snprintf(buf, sizeof buf,
+                    "        <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
+                    "          <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d %d\">%s:/%s/%s</DataItem>\n"
+                    "        </Attribute>\n",
+                    f.name, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(), f.name);
+      s += buf;
+    }
+    s += "      </Grid>\n";
+  }
+  s += "    </Grid>\n  </Domain>\n</Xdmf>\n";
+  return s;
+}
+
+}  // namespace stz::io

@@ -1,0 +1,87 @@
+#include "progress.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace stz::io {
+
+namespace {
+std::string duration_text(double s) {
+  if (!(s >= 0) || s > 1e7) return "?";
+  const long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+}  // namespace
+
+Progress::Progress(bool enabled, double end_strain)
+    : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0), end_strain_(end_strain) {
+  start_ = last_ = last_rate_time_ = clock::now();
+}
+
+Progress::~Progress() { clear(); }
+
+void Progress::clear() {
+  if (line_shown_) {
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+    line_shown_ = false;
+  }
+}
+
+void Progress::update(const Driver& d) {
+  if (!enabled_) return;
+  const clock::time_point now = clock::now();
+  if (!started_) {  // first call: the reference for rates and the elapsed time
+    started_ = true;
+    start_ = last_ = last_rate_time_ = now;
+    last_events_ = d.state().counters.thermal_events + d.state().counters.athermal_flips;
+    last_strain_ = d.loading().loaded_strain(d.state().mean_strain);
+    return;
+  }
+  const double since_last = std::chrono::duration<double>(now - last_).count();
+  if (since_last < (tty_ ? tty_interval : log_interval)) return;
+  last_ = now;
+
+  const DriverState& st = d.state();
+  const double strain = d.loading().loaded_strain(st.mean_strain);
+  const std::uint64_t events = st.counters.thermal_events + st.counters.athermal_flips;
+  const double dt = std::chrono::duration<double>(now - last_rate_time_).count();
+  if (dt > 0) {
+    rate_ = static_cast<double>(events - last_events_) / dt;
+    // ETA from the recent strain speed (smoothed over ~speed_window seconds): events per
+    // strain grow several-fold as the glass yields, so the mean since the start would be
+    // far too optimistic after the peak.
+    const double speed = (strain - last_strain_) / dt;
+    const double w = speed_ < 0 ? 1.0 : 1.0 - std::exp(-dt / speed_window);
+    speed_ = speed_ < 0 ? speed : (1.0 - w) * speed_ + w * speed;
+  }
+  last_events_ = events;
+  last_strain_ = strain;
+  last_rate_time_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double eta = speed_ > 0 ? (end_strain_ - strain) / speed_ : -1.0;
+
+  char line[256];
+  std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
+                strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(),
+                static_cast<unsigned long long>(events), rate_, duration_text(elapsed).c_str(), duration_text(eta).c_str());
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s", line);
+    std::fflush(stderr);
+    line_shown_ = true;
+  } else {
+    spdlog::info("{}", line);
+  }
+}
+
+}  // namespace stz::io

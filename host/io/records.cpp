@@ -1,0 +1,292 @@
+#include "records.hpp"
+
+#include <cstddef>
+#include <cstdio>
+
+namespace stz::io {
+
+namespace {
+
+struct CurveRow {
+  double applied_strain, strain_11, strain_22, strain_12, stress_11, stress_22, stress_12, p1_mean, p3_mean, time;
+  std::uint64_t passes, thermal_events, athermal_passes, athermal_flips, elastic_steps, avalanches, full_solves;
+};
+
+#define STZ_COL(Row, member, type) h5::Column{#member, offsetof(Row, member), type}
+
+std::vector<h5::Column> curve_columns() {
+  const hid_t d = H5T_NATIVE_DOUBLE, u = H5T_NATIVE_UINT64;
+  return {STZ_COL(CurveRow, applied_strain, d), STZ_COL(CurveRow, strain_11, d), STZ_COL(CurveRow, strain_22, d),
+          STZ_COL(CurveRow, strain_12, d),      STZ_COL(CurveRow, stress_11, d), STZ_COL(CurveRow, stress_22, d),
+          STZ_COL(CurveRow, stress_12, d),      STZ_COL(CurveRow, p1_mean, d),   STZ_COL(CurveRow, p3_mean, d),
+          STZ_COL(CurveRow, time, d),           STZ_COL(CurveRow, passes, u),    STZ_COL(CurveRow, thermal_events, u),
+          STZ_COL(CurveRow, athermal_passes, u), STZ_COL(CurveRow, athermal_flips, u),
+          STZ_COL(CurveRow, elastic_steps, u),  STZ_COL(CurveRow, avalanches, u), STZ_COL(CurveRow, full_solves, u)};
+}
+
+struct EventRow {
+  double time;
+  std::uint32_t voxel, mode;
+  double barrier;
+  std::uint8_t branch;
+};
+
+std::vector<h5::Column> event_columns() {
+  return {STZ_COL(EventRow, time, H5T_NATIVE_DOUBLE), STZ_COL(EventRow, voxel, H5T_NATIVE_UINT32),
+          STZ_COL(EventRow, mode, H5T_NATIVE_UINT32), STZ_COL(EventRow, barrier, H5T_NATIVE_DOUBLE),
+          STZ_COL(EventRow, branch, H5T_NATIVE_UINT8)};
+}
+
+#undef STZ_COL
+
+}  // namespace
+
+void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve) {
+  std::vector<CurveRow> rows;
+  rows.reserve(curve.size());
+  for (const CurvePoint& c : curve)
+    rows.push_back({c.applied_strain, c.strain.xx, c.strain.yy, c.strain.xy, c.stress.xx, c.stress.yy, c.stress.xy,
+                    c.p1_mean, c.p3_mean, c.time, c.counters.passes, c.counters.thermal_events,
+                    c.counters.athermal_passes, c.counters.athermal_flips, c.counters.elastic_steps,
+                    c.counters.avalanches, c.counters.full_solves});
+  h5::write_rows(loc, name, rows, curve_columns());
+  h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  h5::set_attr(d, "units",
+               "strains: 1 (tensor shear strain_12 = gamma_12/2); stresses: GPa (mean stress); time: s; "
+               "counters: cumulative counts since the start");
+}
+
+std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name) {
+  std::vector<CurvePoint> curve;
+  for (const CurveRow& r : h5::read_rows<CurveRow>(loc, name, curve_columns())) {
+    CurvePoint c;
+    c.applied_strain = r.applied_strain;
+    c.strain = {r.strain_11, r.strain_22, r.strain_12};
+    c.stress = {r.stress_11, r.stress_22, r.stress_12};
+    c.p1_mean = r.p1_mean;
+    c.p3_mean = r.p3_mean;
+    c.time = r.time;
+    c.counters.passes = r.passes;
+    c.counters.thermal_events = r.thermal_events;
+    c.counters.athermal_passes = r.athermal_passes;
+    c.counters.athermal_flips = r.athermal_flips;
+    c.counters.elastic_steps = r.elastic_steps;
+    c.counters.avalanches = r.avalanches;
+    c.counters.full_solves = r.full_solves;
+    curve.push_back(c);
+  }
+  return curve;
+}
+
+void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events) {
+  std::vector<EventRow> rows;
+  rows.reserve(events.size());
+  for (const EventRecord& e : events)
+    rows.push_back({e.time, e.voxel, e.mode, e.barrier, static_cast<std::uint8_t>(e.branch)});
+  h5::write_rows(loc, name, rows, event_columns());
+  h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
+  h5::set_attr(d, "units", "time: s; voxel: y*N + x; barrier: eV (Q when chosen); branch: 0 thermal, 1 athermal");
+}
+
+std::vector<EventRecord> read_events(hid_t loc, const std::string& name) {
+  std::vector<EventRecord> events;
+  for (const EventRow& r : h5::read_rows<EventRow>(loc, name, event_columns()))
+    events.push_back({r.time, r.voxel, r.mode, r.barrier, static_cast<Branch>(r.branch)});
+  return events;
+}
+
+void write_counters(hid_t obj, const std::string& p, const Counters& c) {
+  h5::set_attr(obj, p + "passes", c.passes);
+  h5::set_attr(obj, p + "thermal_events", c.thermal_events);
+  h5::set_attr(obj, p + "athermal_passes", c.athermal_passes);
+  h5::set_attr(obj, p + "athermal_flips", c.athermal_flips);
+  h5::set_attr(obj, p + "elastic_steps", c.elastic_steps);
+  h5::set_attr(obj, p + "avalanches", c.avalanches);
+  h5::set_attr(obj, p + "full_solves", c.full_solves);
+}
+
+Counters read_counters(hid_t obj, const std::string& p) {
+  Counters c;
+  c.passes = h5::attr_uint(obj, p + "passes");
+  c.thermal_events = h5::attr_uint(obj, p + "thermal_events");
+  c.athermal_passes = h5::attr_uint(obj, p + "athermal_passes");
+  c.athermal_flips = h5::attr_uint(obj, p + "athermal_flips");
+  c.elastic_steps = h5::attr_uint(obj, p + "elastic_steps");
+  c.avalanches = h5::attr_uint(obj, p + "avalanches");
+  c.full_solves = h5::attr_uint(obj, p + "full_solves");
+  return c;
+}
+
+const std::vector<FieldInfo>& field_infos() {
+  static const std::vector<FieldInfo> infos = {
+      {"p1", "1", "accumulated eigenstrain component p1 (p = [[p1, p3], [p3, -p1]])"},
+      {"p3", "1", "accumulated eigenstrain component p3"},
+      {"eq_strain", "1", "local von Mises strain EqStrain = sqrt(p1^2 + p3^2)"},
+      {"s11", "GPa", "local stress sigma_11 (mean + fluctuation)"},
+      {"s22", "GPa", "local stress sigma_22"},
+      {"s12", "GPa", "local stress sigma_12"},
+      {"eta", "1", "softening eta = eta_p + eta_t exp(-(t - t_last)/tau)"},
+      {"generation", "1", "number of transformations of the voxel"},
+  };
+  return infos;
+}
+
+std::string snapshot_path(int index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "fields/%04d", index);
+  return buf;
+}
+
+void write_snapshot_info(hid_t g, const SnapshotInfo& s) {
+  h5::set_attr(g, "index", s.index);
+  h5::set_attr(g, "reason", s.reason);
+  h5::set_attr(g, "pass", s.pass);
+  h5::set_attr(g, "applied_strain", s.applied_strain);
+  h5::set_attr(g, "strain", s.strain);
+  h5::set_attr(g, "strain_11", s.mean_strain.xx);
+  h5::set_attr(g, "strain_22", s.mean_strain.yy);
+  h5::set_attr(g, "strain_12", s.mean_strain.xy);
+  h5::set_attr(g, "stress", s.loaded_stress);
+  h5::set_attr(g, "stress_11", s.mean_stress.xx);
+  h5::set_attr(g, "stress_22", s.mean_stress.yy);
+  h5::set_attr(g, "stress_12", s.mean_stress.xy);
+  h5::set_attr(g, "p1_mean", s.p1_mean);
+  h5::set_attr(g, "p3_mean", s.p3_mean);
+  h5::set_attr(g, "time", s.time);
+}
+
+SnapshotInfo read_snapshot_info(hid_t g) {
+  SnapshotInfo s;
+  s.index = static_cast<int>(h5::attr_int(g, "index"));
+  s.reason = h5::attr_string(g, "reason");
+  s.pass = h5::attr_uint(g, "pass");
+  s.applied_strain = h5::attr_double(g, "applied_strain");
+  s.strain = h5::attr_double(g, "strain");
+  s.mean_strain = {h5::attr_double(g, "strain_11"), h5::attr_double(g, "strain_22"), h5::attr_double(g, "strain_12")};
+  s.loaded_stress = h5::attr_double(g, "stress");
+  s.mean_stress = {h5::attr_double(g, "stress_11"), h5::attr_double(g, "stress_22"), h5::attr_double(g, "stress_12")};
+  s.p1_mean = h5::attr_double(g, "p1_mean");
+  s.p3_mean = h5::attr_double(g, "p3_mean");
+  s.time = h5::attr_double(g, "time");
+  return s;
+}
+
+void write_fields(hid_t g, const FieldSet& f) {
+  const std::vector<hsize_t> shape{static_cast<hsize_t>(f.n), static_cast<hsize_t>(f.n)};
+  const std::vector<const std::vector<double>*> doubles{&f.p1, &f.p3, &f.eq_strain, &f.s11, &f.s22, &f.s12, &f.eta};
+  const auto& infos = field_infos();
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    if (i < doubles.size())
+      h5::write_array(g, infos[i].name, doubles[i]->data(), shape);
+    else
+      h5::write_array(g, infos[i].name, f.generation.data(), shape);
+    h5::Handle d(H5Dopen2(g, infos[i].name, H5P_DEFAULT), H5Dclose);
+    h5::set_attr(d, "unit", infos[i].unit);
+    h5::set_attr(d, "description", infos[i].description);
+  }
+}
+
+RunAnalysis analysis_of(const Driver& driver) {
+  const DriverState& st = driver.state();
+  RunAnalysis a;
+  a.finished = st.finished;
+  a.stop_reason = st.finished ? st.stop_reason : "running";
+  a.yield = st.yield;
+  a.localization_reached = st.localization_reached;
+  a.localization_applied_strain = st.localization_applied_strain;
+  a.localization = st.localization;
+  a.avalanches = avalanche_stats(driver.results().avalanche_sizes);
+  return a;
+}
+
+void write_analysis(hid_t file, const RunAnalysis& a) {
+  h5::Handle g = h5::create_group(file, "analysis");
+  h5::set_attr(g, "finished", a.finished);
+  h5::set_attr(g, "stop_reason", a.stop_reason);
+  h5::set_attr(g, "yield_offset", Driver::yield_offset);
+  h5::set_attr(g, "peak_stress", a.yield.peak_stress);
+  h5::set_attr(g, "peak_strain", a.yield.peak_strain);
+  h5::set_attr(g, "offset_reached", a.yield.offset_reached);
+  h5::set_attr(g, "offset_stress", a.yield.offset_stress);
+  h5::set_attr(g, "offset_strain", a.yield.offset_strain);
+  h5::set_attr(g, "localization_level", Driver::localization_level);
+  h5::set_attr(g, "localization_reached", a.localization_reached);
+  h5::set_attr(g, "localization_applied_strain", a.localization_applied_strain);
+  h5::set_attr(g, "sli", a.localization.sli);
+  h5::set_attr(g, "mean_eq_strain", a.localization.mean_eq_strain);
+  h5::set_attr(g, "extreme_sites", a.localization.extreme_sites);
+  h5::set_attr(g, "extreme_fraction", a.localization.extreme_fraction);
+  h5::set_attr(g, "avalanche_count", a.avalanches.count);
+  h5::set_attr(g, "avalanche_total_flips", a.avalanches.total_flips);
+  h5::set_attr(g, "avalanche_max_size", a.avalanches.max_size);
+  h5::set_attr(g, "avalanche_mean_size", a.avalanches.mean_size);
+  h5::set_attr(g, "avalanche_alpha", a.avalanches.alpha);
+  h5::set_attr(g, "avalanche_s_min", a.avalanches.s_min);
+  h5::write_vector(g, "avalanche_bin_edges", a.avalanches.bin_edges);
+  h5::write_vector(g, "avalanche_bin_counts", a.avalanches.bin_counts);
+}
+
+RunAnalysis read_analysis(hid_t file) {
+  h5::Handle g = h5::open_group(file, "analysis");
+  RunAnalysis a;
+  a.finished = h5::attr_bool(g, "finished");
+  a.stop_reason = h5::attr_string(g, "stop_reason");
+  a.yield.peak_stress = h5::attr_double(g, "peak_stress");
+  a.yield.peak_strain = h5::attr_double(g, "peak_strain");
+  a.yield.offset_reached = h5::attr_bool(g, "offset_reached");
+  a.yield.offset_stress = h5::attr_double(g, "offset_stress");
+  a.yield.offset_strain = h5::attr_double(g, "offset_strain");
+  a.localization_reached = h5::attr_bool(g, "localization_reached");
+  a.localization_applied_strain = h5::attr_double(g, "localization_applied_strain");
+  a.localization.sli = h5::attr_double(g, "sli");
+  a.localization.mean_eq_strain = h5::attr_double(g, "mean_eq_strain");
+  a.localization.extreme_sites = h5::attr_uint(g, "extreme_sites");
+  a.localization.extreme_fraction = h5::attr_double(g, "extreme_fraction");
+  a.avalanches.count = h5::attr_uint(g, "avalanche_count");
+  a.avalanches.total_flips = h5::attr_uint(g, "avalanche_total_flips");
+  a.avalanches.max_size = h5::attr_uint(g, "avalanche_max_size");
+  a.avalanches.mean_size = h5::attr_double(g, "avalanche_mean_size");
+  a.avalanches.alpha = h5::attr_double(g, "avalanche_alpha");
+  a.avalanches.s_min = h5::attr_uint(g, "avalanche_s_min");
+  a.avalanches.bin_edges = h5::read_vector<std::uint64_t>(g, "avalanche_bin_edges");
+  a.avalanches.bin_counts = h5::read_vector<std::uint64_t>(g, "avalanche_bin_counts");
+  return a;
+}
+
+std::string format_analysis(const RunAnalysis& a, const std::string& loaded) {
+  char buf[512];
+  std::string s;
+  std::snprintf(buf, sizeof buf, "  status              %s\n", a.finished ? ("finished: " + a.stop_reason).c_str() : a.stop_reason.c_str());
+  s += buf;
+  std::snprintf(buf, sizeof buf, "  peak stress         %.4f GPa (%s) at strain %.5f\n", a.yield.peak_stress, loaded.c_str(), a.yield.peak_strain);
+  s += buf;
+  if (a.yield.offset_reached)
+    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   %.4f GPa at strain %.5f\n", a.yield.offset_stress, a.yield.offset_strain);
+  else
+    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain < %g)\n", Driver::yield_offset);
+  s += buf;
+  if (a.localization_reached) {
+    std::snprintf(buf, sizeof buf,
+                  "  at <p> = %g        (applied strain %.5f)\n    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
+                  "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
+                  Driver::localization_level, a.localization_applied_strain,
+                  static_cast<unsigned long long>(a.localization.extreme_sites), 100.0 * a.localization.extreme_fraction,
+                  a.localization.sli, a.localization.mean_eq_strain);
+  } else {
+    std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain < %g)\n", Driver::localization_level);
+  }
+  s += buf;
+  std::snprintf(buf, sizeof buf, "  avalanches          %llu (flips %llu, max %llu, mean %.3f",
+                static_cast<unsigned long long>(a.avalanches.count), static_cast<unsigned long long>(a.avalanches.total_flips),
+                static_cast<unsigned long long>(a.avalanches.max_size), a.avalanches.mean_size);
+  s += buf;
+  if (a.avalanches.alpha > 0) {
+    std::snprintf(buf, sizeof buf, ", exponent %.3f for s >= %llu", a.avalanches.alpha,
+                  static_cast<unsigned long long>(a.avalanches.s_min));
+    s += buf;
+  }
+  s += ")\n";
+  return s;
+}
+
+}  // namespace stz::io

@@ -1,0 +1,72 @@
+#pragma once
+/** @file
+ * @brief HDF5 layouts shared by the output file and the checkpoint: the curve and event
+ * tables, counters, field snapshots and the analysis group. One layout, written and read here.
+ */
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis.hpp"
+#include "driver.hpp"
+#include "h5.hpp"
+
+namespace stz::io {
+
+/// Curve table (/curve): one row per CurvePoint, every counter included.
+void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve);
+std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name);
+
+/// Event table (/events): time, voxel, mode, barrier, branch (0 thermal, 1 athermal).
+void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events);
+std::vector<EventRecord> read_events(hid_t loc, const std::string& name);
+
+/// Counters as attributes `<prefix><counter>`.
+void write_counters(hid_t obj, const std::string& prefix, const Counters& c);
+Counters read_counters(hid_t obj, const std::string& prefix);
+
+/// The per-voxel output fields, in output order, with unit and meaning.
+struct FieldInfo {
+  const char* name;
+  const char* unit;
+  const char* description;
+};
+const std::vector<FieldInfo>& field_infos();
+
+/// Where and why a field snapshot was taken (attributes of /fields/NNNN).
+struct SnapshotInfo {
+  int index = 0;
+  std::string reason;            ///< e.g. "strain 0.02, localization"
+  std::uint64_t pass = 0;        ///< driver pass after which it was taken
+  double applied_strain = 0.0;
+  double strain = 0.0;           ///< mean strain in the loading direction
+  Sym2 mean_strain, mean_stress;
+  double loaded_stress = 0.0;
+  double p1_mean = 0.0, p3_mean = 0.0;
+  double time = 0.0;
+};
+/// "fields/0003"
+std::string snapshot_path(int index);
+void write_snapshot_info(hid_t group, const SnapshotInfo& s);
+SnapshotInfo read_snapshot_info(hid_t group);
+/// Writes the fields of one snapshot as (N, N) datasets (row y, column x) into `group`.
+void write_fields(hid_t group, const FieldSet& f);
+
+/// Everything /analysis holds (MODEL.md 1.8).
+struct RunAnalysis {
+  bool finished = false;
+  std::string stop_reason;
+  YieldStress yield;
+  bool localization_reached = false;
+  double localization_applied_strain = 0.0;
+  LocalizationStats localization;
+  AvalancheStats avalanches;
+};
+/// The analysis of a running or finished driver (yield tracked at every pass).
+RunAnalysis analysis_of(const Driver& driver);
+void write_analysis(hid_t file, const RunAnalysis& a);
+RunAnalysis read_analysis(hid_t file);
+/// Human-readable report; `loaded` names the loaded component (e.g. "sigma_11").
+std::string format_analysis(const RunAnalysis& a, const std::string& loaded);
+
+}  // namespace stz::io

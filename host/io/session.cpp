@@ -1,0 +1,371 @@
+#include "session.hpp"
+
+#include <signal.h>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "build_info.hpp"
+#include "checkpoint.hpp"
+#include "driver.hpp"
+#include "output.hpp"
+#include "progress.hpp"
+#include "stz/backend.hpp"
+
+namespace stz::io {
+
+namespace fs = std::filesystem;
+
+// ---- Signals -------------------------------------------------------------------------------
+// Handlers only set flags; the loop acts on them between passes, where the state is whole.
+
+namespace {
+
+volatile std::sig_atomic_t g_sigterm = 0, g_sigint = 0, g_sigusr1 = 0;
+
+extern "C" void on_signal(int sig) {
+  if (sig == SIGTERM) g_sigterm = 1;
+  if (sig == SIGUSR1) g_sigusr1 = 1;
+  if (sig == SIGINT) {
+    if (g_sigint) {  // a second Ctrl-C: stop at once, without a checkpoint
+      std::signal(SIGINT, SIG_DFL);
+      std::raise(SIGINT);
+    }
+    g_sigint = 1;
+  }
+}
+
+/// Installs the handlers for the lifetime of a session and restores the previous ones.
+class SignalScope {
+ public:
+  SignalScope() {
+    g_sigterm = g_sigint = g_sigusr1 = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;  // file writes in progress continue after the handler
+    for (int i = 0; i < 3; ++i) sigaction(signals_[i], &sa, &previous_[i]);
+  }
+  ~SignalScope() {
+    for (int i = 0; i < 3; ++i) sigaction(signals_[i], &previous_[i], nullptr);
+  }
+
+ private:
+  const int signals_[3] = {SIGTERM, SIGINT, SIGUSR1};
+  struct sigaction previous_[3];
+};
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+/// The output is rewritten as a whole, so periodic flushes are spaced to cost at most ~5 %
+/// of the wall time, and never more often than every flush_min_interval seconds.
+constexpr double flush_min_interval = 10.0;
+constexpr double flush_cost_factor = 20.0;
+
+class Session {
+ public:
+  Session(Deck deck, std::string dir, const SessionOptions& options)
+      : deck_(std::move(deck)), dir_(std::move(dir)), opt_(options),
+        progress_(!options.quiet, deck_.params.loading.end_strain),
+        ckpt_(checkpoint_paths(dir_, deck_.output.name)) {
+    if (!opt_.backend.empty()) deck_.run.backend = opt_.backend;
+    if (opt_.threads >= 0) deck_.run.threads = opt_.threads;
+    // Same tolerance as the driver's end test: a field strain equal to loading.end_strain
+    // is always reached.
+    strain_tol_ = 1e-9 * deck_.params.loading.record_interval;
+  }
+
+  int start_fresh(const std::string& deck_source) {
+    fs::create_directories(dir_);
+    for (const std::string& stale : {ckpt_.current, ckpt_.previous, (fs::path(dir_) / (deck_.output.name + ".xdmf")).string()})
+      if (fs::exists(stale)) fs::remove(stale);
+    make_backend_and_driver();
+    driver_->start();
+    bk_.start_time = iso_time_now();
+    bk_.deck_source = deck_source;
+    bk_.next_checkpoint_strain = deck_.output.checkpoint_strain_interval;
+    out_ = std::make_unique<OutputWriter>(dir_, deck_.output.name, deck_.params.grid.n, deck_.params.grid.voxel_size);
+    if (fs::exists(out_->h5_path())) spdlog::info("replacing {}", out_->h5_path());
+    return loop();
+  }
+
+  int start_resumed(Checkpoint c, const std::string& path) {
+    bk_ = std::move(c.output);
+    make_backend_and_driver();
+    if (!bk_.backend.empty() && bk_.backend != backend_->name())
+      spdlog::warn("the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "
+                   "bitwise identical to an uninterrupted run",
+                   bk_.backend, backend_->name());
+    backend_->upload(c.state);
+    driver_->restore(c.driver, c.results);
+    wall_before_ = bk_.wall_time_s;
+    ++bk_.segments;
+    out_ = std::make_unique<OutputWriter>(dir_, deck_.output.name, deck_.params.grid.n, deck_.params.grid.voxel_size,
+                                          bk_.snapshots);
+    spdlog::info("resuming {} at strain {:.5f} (pass {}, segment {})", path, loaded_strain(),
+                 driver_->state().counters.passes, bk_.segments);
+    return loop();
+  }
+
+  /// Best effort after an error: keep what was computed, marked as failed.
+  void flush_failed(const std::string& what) noexcept {
+    try {
+      if (out_ && driver_) {
+        status_ = "failed";
+        stop_reason_ = what;
+        flush();
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("could not record the failure in the output: {}", e.what());
+    }
+  }
+
+ private:
+  void make_backend_and_driver() {
+    const std::string kind = resolve_backend_name(deck_.run.backend);
+    BackendOptions bo;
+    bo.threads = deck_.run.threads;
+    backend_ = make_backend(kind, deck_.params, bo);
+    driver_ = std::make_unique<Driver>(deck_.params, *backend_);
+    if (deck_.run.backend == "auto") spdlog::info("backend auto: using {}", kind);
+    spdlog::info("backend {}: {}", backend_->name(), backend_->device_description());
+    threads_ = 0;
+    if (backend_->name() == "cpu") {
+#ifdef _OPENMP
+      threads_ = deck_.run.threads > 0 ? deck_.run.threads : omp_get_max_threads();
+#else
+      threads_ = 1;
+#endif
+    }
+  }
+
+  double loaded_strain() const { return driver_->loading().loaded_strain(driver_->state().mean_strain); }
+
+  RunMeta meta() const {
+    RunMeta m;
+    m.backend = backend_->name();
+    m.device = backend_->device_description();
+    m.threads = threads_;
+    m.seed = deck_.params.seed;
+    m.start_time = bk_.start_time;
+    m.end_time = status_ == "running" ? "" : iso_time_now();
+    m.wall_time_s = wall_before_ + seconds_since(segment_start_);
+    m.segments = bk_.segments;
+    m.status = status_;
+    m.stop_reason = stop_reason_;
+    m.deck_source = bk_.deck_source;
+    m.command = opt_.command;
+    m.host = host_name();
+    return m;
+  }
+
+  void flush() {
+    out_->flush(meta(), deck_, driver_->results(), analysis_of(*driver_));
+    last_flush_ = Clock::now();
+  }
+
+  /// Field snapshots due after this pass (deterministic: depends on the driver state only).
+  void snapshots_after_pass(bool more) {
+    const DriverState& st = driver_->state();
+    const double strain = loaded_strain();
+    const std::vector<double>& targets = deck_.output.field_strains;
+    std::string reason;
+    auto add = [&reason](const std::string& r) { reason += (reason.empty() ? "" : ", ") + r; };
+    while (bk_.next_field_strain < targets.size() && strain >= targets[bk_.next_field_strain] - strain_tol_) {
+      add("strain " + value_text(Value{targets[bk_.next_field_strain]}));
+      ++bk_.next_field_strain;
+    }
+    if (st.localization_reached && !bk_.localization_snapshot) {
+      add("localization");
+      bk_.localization_snapshot = true;
+    }
+    if (!more && deck_.output.final_fields) add("end");
+    if (reason.empty()) return;
+
+    SnapshotInfo s;
+    s.index = out_->next_index();
+    s.reason = reason;
+    s.pass = st.counters.passes;
+    s.applied_strain = st.applied_strain;
+    s.strain = strain;
+    s.mean_strain = st.mean_strain;
+    s.mean_stress = driver_->mean_stress();
+    s.loaded_stress = driver_->loaded_stress();
+    s.p1_mean = driver_->p1_mean();
+    s.p3_mean = driver_->p3_mean();
+    s.time = st.time;
+    out_->add_snapshot(s, driver_->fields());
+    flush();  // fields are the expensive part of a run: put them on disk at once
+    progress_.clear();
+    spdlog::info("field snapshot {:04d} at strain {:.5f} ({})", s.index, strain, reason);
+  }
+
+  void write_checkpoint_now(const std::string& why) {
+    flush();  // the output must hold every snapshot the checkpoint lists
+    Checkpoint c;
+    c.deck = deck_;
+    c.driver = driver_->state();
+    c.results = driver_->results();
+    backend_->download(c.state, true);
+    c.output = bk_;
+    c.output.snapshots = out_->snapshots();
+    c.output.wall_time_s = wall_before_ + seconds_since(segment_start_);
+    c.output.backend = backend_->name();
+    write_checkpoint(ckpt_, c);
+    last_checkpoint_ = Clock::now();
+    progress_.clear();
+    spdlog::info("checkpoint ({}) at strain {:.5f}: {}", why, loaded_strain(), ckpt_.current);
+  }
+
+  /// Checkpoints and signals after a pass; returns an exit code when the session must stop.
+  int checkpoint_and_signals() {
+    std::string why;
+    auto add = [&why](const char* r) { why += (why.empty() ? "" : ", ") + std::string(r); };
+    const double interval = deck_.output.checkpoint_strain_interval;
+    const double strain = loaded_strain();
+    if (interval > 0 && strain >= bk_.next_checkpoint_strain) {
+      add("strain");
+      bk_.next_checkpoint_strain = (std::floor(strain / interval) + 1.0) * interval;
+    }
+    if (deck_.output.checkpoint_minutes > 0 && seconds_since(last_checkpoint_) >= 60.0 * deck_.output.checkpoint_minutes)
+      add("wall time");
+    if (g_sigusr1) {
+      g_sigusr1 = 0;
+      add("SIGUSR1");
+    }
+    int stop = 0;
+    if (g_sigterm) {
+      stop = exit_terminated;
+      add("SIGTERM");
+    } else if (g_sigint) {
+      stop = exit_interrupted;
+      add("SIGINT");
+    } else if (opt_.stop_after_passes > 0 && driver_->state().counters.passes >= opt_.stop_after_passes) {
+      stop = exit_terminated;
+      add("stop_after_passes");
+    }
+    if (!why.empty()) write_checkpoint_now(why);
+    if (stop) {
+      status_ = "interrupted";
+      stop_reason_ = why;
+      flush();
+      progress_.clear();
+      spdlog::warn("stopped by {} at strain {:.5f}; continue with: stzkmc resume {}", why, strain, ckpt_.current);
+    }
+    return stop;
+  }
+
+  int loop() {
+    SignalScope signals;
+    segment_start_ = last_checkpoint_ = Clock::now();
+    flush();  // the output exists (and says "running") from the first pass on
+    spdlog::info("writing {}", out_->h5_path());
+    while (true) {
+      const bool more = driver_->step();
+      snapshots_after_pass(more);
+      if (!more) break;
+      if (const int stop = checkpoint_and_signals()) return stop;
+      if (seconds_since(last_flush_) >= std::max(flush_min_interval, flush_cost_factor * out_->last_flush_seconds()))
+        flush();
+      progress_.update(*driver_);
+    }
+    status_ = "finished";
+    stop_reason_ = driver_->state().stop_reason;
+    flush();
+    progress_.clear();
+    // The output is complete; checkpoints only serve to continue a run, and at production
+    // size each holds the whole catalog (~100 MB at 512^2).
+    for (const std::string& path : {ckpt_.current, ckpt_.previous}) {
+      std::error_code ec;
+      if (fs::remove(path, ec)) spdlog::info("removed {} (the run is complete)", path);
+    }
+    const RunMeta m = meta();
+    spdlog::info("finished ({}) in {:.1f} s: {} thermal events, {} athermal flips", stop_reason_, m.wall_time_s,
+                 driver_->state().counters.thermal_events, driver_->state().counters.athermal_flips);
+    spdlog::info("analysis:\n{}", format_analysis(analysis_of(*driver_), loaded_stress_label(deck_.params.loading.mode)));
+    spdlog::info("output: {}{}", out_->h5_path(), out_->snapshots().empty() ? "" : " and " + out_->xdmf_path());
+    return exit_finished;
+  }
+
+  Deck deck_;
+  std::string dir_;
+  SessionOptions opt_;
+  Progress progress_;
+  CheckpointPaths ckpt_;
+  double strain_tol_ = 0.0;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<Driver> driver_;
+  std::unique_ptr<OutputWriter> out_;
+  OutputBookkeeping bk_;
+  int threads_ = 0;
+  double wall_before_ = 0.0;
+  std::string status_ = "running", stop_reason_;
+  Clock::time_point segment_start_ = Clock::now(), last_checkpoint_ = Clock::now(), last_flush_ = Clock::now();
+};
+
+template <class F>
+int guarded(Session& s, F&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    s.flush_failed(e.what());
+    throw;
+  }
+}
+
+}  // namespace
+
+int run_deck(Deck deck, const std::string& deck_source, const SessionOptions& options) {
+  Session s(std::move(deck), options.out_dir, options);
+  return guarded(s, [&] { return s.start_fresh(deck_source); });
+}
+
+int resume_run(const std::string& checkpoint_path, const SessionOptions& options) {
+  Checkpoint c;
+  try {
+    c = read_checkpoint(checkpoint_path);
+  } catch (const std::exception& e) {
+    spdlog::error("cannot resume: {}", e.what());
+    return exit_bad_input;
+  }
+  if (c.driver.finished) {
+    spdlog::info("{}: the run had already finished ({}); nothing to do", checkpoint_path, c.driver.stop_reason);
+    return exit_finished;
+  }
+  std::string dir = fs::path(checkpoint_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  Deck deck = c.deck;
+  Session s(std::move(deck), dir, options);
+  return guarded(s, [&] { return s.start_resumed(std::move(c), checkpoint_path); });
+}
+
+void setup_logging(bool quiet) {
+  auto logger = spdlog::get("stzkmc");
+  if (!logger) logger = spdlog::stderr_color_mt("stzkmc");
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S] %^%l%$: %v");
+  logger->set_level(quiet ? spdlog::level::warn : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+std::string loaded_stress_label(LoadingMode mode) {
+  switch (mode) {
+    case LoadingMode::tension: return "sigma_11";
+    case LoadingMode::compression: return "-sigma_11";
+    default: return "sigma_12";
+  }
+}
+
+}  // namespace stz::io

@@ -1,0 +1,367 @@
+// `stzkmc seem ...`: harvest | run | bench | validate | x1 (MODEL.md part 2, docs/seem.md).
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "seem_data.hpp"
+#include "seem_harvest.hpp"
+#include "seem_run.hpp"
+#include "seem_validate.hpp"
+
+namespace stz::cli {
+
+/// Declared in host/cli/commands.hpp (called by main.cpp when STZ_HAVE_SEEM).
+void register_seem_commands(CLI::App& app);
+
+namespace {
+
+using namespace stz::seem;
+
+/// X1 parameter sources shared by the commands that need X1: a fit file plus overrides.
+struct X1Options {
+  std::string fit;
+  double G0 = NAN, uA = NAN, tauA = NAN, tauB = NAN, u0 = NAN, omega = NAN;
+
+  void add(CLI::App* app) {
+    app->add_option("--fit", fit, "X1 fit file (HDF5 from tools/seem/fit_x1.py)");
+    app->add_option("--G0", G0, "override G0 (GPa)");
+    app->add_option("--uA", uA, "override uA (eV/atom)");
+    app->add_option("--tauA", tauA, "override tauA (GPa)");
+    app->add_option("--tauB", tauB, "override tauB (GPa)");
+    app->add_option("--u0", u0, "override u0 (eV/atom)");
+    app->add_option("--omega", omega, "override the volume per atom (A^3)");
+  }
+  /// Fit file, else the published values (MODEL.md) with u0 and omega required.
+  X1Params resolve() const {
+    X1Params p;
+    if (!fit.empty()) p = read_x1_fit(fit);
+    if (!std::isnan(G0)) p.G0 = G0;
+    if (!std::isnan(uA)) p.uA = uA;
+    if (!std::isnan(tauA)) p.tauA = tauA;
+    if (!std::isnan(tauB)) p.tauB = tauB;
+    if (!std::isnan(u0)) p.u0 = u0;
+    if (!std::isnan(omega)) p.omega = omega;
+    if (fit.empty() && (std::isnan(u0) || std::isnan(omega)))
+      throw std::runtime_error(
+          "X1 needs u0 and omega: give --fit FILE, or --u0 and --omega "
+          "(G0, uA, tauA, tauB then default to the published Cu64Zr36 values)");
+    return p;
+  }
+};
+
+bool parse_range(const std::string& s, double& lo, double& hi, const char* what) {
+  if (s.empty()) return false;
+  const auto comma = s.find(',');
+  try {
+    if (comma == std::string::npos) throw std::invalid_argument(s);
+    lo = std::stod(s.substr(0, comma));
+    hi = std::stod(s.substr(comma + 1));
+  } catch (const std::exception&) {
+    throw std::runtime_error(std::string(what) + " must be 'lo,hi', got '" + s + "'");
+  }
+  if (!(hi > lo)) throw std::runtime_error(std::string(what) + ": need lo < hi, got '" + s + "'");
+  return true;
+}
+
+void print_run_summary(const RunResult& r) {
+  const double total = static_cast<double>(r.n_traj) * static_cast<double>(r.n_steps);
+  std::printf("  backend %s: %lld trajectories x %lld steps in %.3f s = %.3g trajectory-steps/s\n",
+              r.backend.c_str(), static_cast<long long>(r.n_traj), static_cast<long long>(r.n_steps),
+              r.seconds, r.steps_per_second());
+  std::printf("  plastic events %lld (%.3g per trajectory)\n", static_cast<long long>(r.events),
+              static_cast<double>(r.events) / static_cast<double>(r.n_traj));
+  std::printf(
+      "  redirected lookups (untrusted bin -> nearest trusted bin, or lambda policy): %lld = %.3g%% of "
+      "steps; "
+      "outside the grid (clamped to the edge bin): %lld = %.3g%%\n",
+      static_cast<long long>(r.fallback_lookups), 100.0 * static_cast<double>(r.fallback_lookups) / total,
+      static_cast<long long>(r.outside_lookups), 100.0 * static_cast<double>(r.outside_lookups) / total);
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_harvest(CLI::App& seem) {
+  struct Opts {
+    std::string data, out, x1_range, tau_range, criterion = "drop", rows = "last", policy = "raw";
+    std::vector<std::string> logs;
+    std::string col_strain = "v_gamma", col_stress = "v_tau", col_energy = "v_pea";
+    double stress_scale = 1.0, energy_scale = 1.0, threshold = 0.0;
+    int n_x1 = 20, n_tau = 20, min_visits = 10, hist_bins = 16, holdout = 0;
+    X1Options x1;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c =
+      seem.add_subcommand("harvest", "Build a SEEM database from AQS traces (HDF5 dataset or LAMMPS logs)");
+  c->add_option("--data", o->data, "AQS dataset (HDF5, tools/seem/lammps_to_h5.py)");
+  c->add_option("--log", o->logs, "LAMMPS log file(s) with AQS thermo output (one trace each)");
+  c->add_option("--col-strain", o->col_strain, "thermo column of the shear strain")->capture_default_str();
+  c->add_option("--col-stress", o->col_stress, "thermo column of the shear stress")->capture_default_str();
+  c->add_option("--col-energy", o->col_energy, "thermo column of the potential energy")
+      ->capture_default_str();
+  c->add_option("--stress-scale", o->stress_scale, "stress column -> GPa (e.g. -1e-4 for Pxy in bar)")
+      ->capture_default_str();
+  c->add_option("--energy-scale", o->energy_scale, "energy column -> eV/atom (e.g. 1/N for PotEng)")
+      ->capture_default_str();
+  c->add_option("--rows", o->rows, "log rows: last (relaxed state of each minimize) | all")
+      ->capture_default_str();
+  c->add_option("--n-x1", o->n_x1, "bins along X1")->capture_default_str();
+  c->add_option("--n-tau", o->n_tau, "bins along tau")->capture_default_str();
+  c->add_option("--x1-range", o->x1_range, "X1 range 'lo,hi' (eV/atom); default: data span");
+  c->add_option("--tau-range", o->tau_range, "tau range 'lo,hi' (GPa); default: data span");
+  c->add_option("--criterion", o->criterion, "event criterion: drop (stress drop) | elastic")
+      ->capture_default_str();
+  c->add_option("--threshold", o->threshold, "event threshold (GPa)")->capture_default_str();
+  c->add_option("--min-visits", o->min_visits, "steps for a bin to be trusted (else nearest trusted bin)")
+      ->capture_default_str();
+  c->add_option("--lambda-policy", o->policy,
+                "raw | monotone (lambda non-decreasing with stress per X1 column)")
+      ->capture_default_str();
+  c->add_option("--hist-bins", o->hist_bins, "per-bin (dtau, dX1) histogram resolution")
+      ->capture_default_str();
+  c->add_option("--holdout", o->holdout, "with --data: hold out the last N samples of each cooling rate")
+      ->capture_default_str();
+  c->add_option("-o,--out", o->out, "database file (HDF5)")->required();
+  o->x1.add(c);
+  c->callback([o]() {
+    std::vector<AqsTrace> traces;
+    if (o->data.empty() && o->logs.empty())
+      throw std::runtime_error("seem harvest: give --data FILE and/or --log FILE...");
+    if (!o->data.empty()) {
+      AqsDataset d = read_aqs_h5(o->data);
+      std::vector<AqsTrace> train, held;
+      split_holdout(d.traces, o->holdout, train, held);
+      traces = std::move(train);
+      if (!held.empty()) {
+        std::printf("held out %zu samples:", held.size());
+        for (auto& t : held) std::printf(" %s", t.name.c_str());
+        std::printf("\n");
+      }
+    } else if (o->holdout > 0) {
+      throw std::runtime_error("seem harvest: --holdout needs --data (samples are grouped by cooling rate)");
+    }
+    LogColumns cols;
+    cols.strain = o->col_strain;
+    cols.stress = o->col_stress;
+    cols.energy = o->col_energy;
+    cols.stress_scale = o->stress_scale;
+    cols.energy_scale = o->energy_scale;
+    cols.rows = o->rows;
+    for (const auto& f : o->logs) traces.push_back(read_lammps_log(f, cols));
+    HarvestOptions h;
+    h.x1 = o->x1.resolve();
+    h.grid.n_x1 = o->n_x1;
+    h.grid.n_tau = o->n_tau;
+    parse_range(o->x1_range, h.grid.x1_min, h.grid.x1_max, "--x1-range");
+    parse_range(o->tau_range, h.grid.tau_min, h.grid.tau_max, "--tau-range");
+    h.criterion = parse_criterion(o->criterion);
+    h.drop_threshold = o->threshold;
+    h.min_visits = o->min_visits;
+    h.policy = parse_policy(o->policy);
+    h.hist_bins = o->hist_bins;
+    Database db = harvest(traces, h);
+    write_database(o->out, db);
+    std::int64_t steps = 0;
+    for (auto v : db.visits) steps += v;
+    std::printf(
+        "harvested %zu traces: %lld binned steps, %lld events (criterion %s, threshold %g GPa), dgamma %g\n",
+        traces.size(), static_cast<long long>(steps), static_cast<long long>(db.total_events()),
+        criterion_name(db.criterion), db.drop_threshold, db.dgamma);
+    int redirected = 0;
+    for (int b = 0; b < db.grid.n_bins(); ++b)
+      redirected += db.visits[b] >= db.min_visits && db.source[b] != b;
+    std::printf(
+        "grid %dx%d: X1 [%.5g, %.5g] eV/atom, tau [%.4g, %.4g] GPa; %lld trusted bins (>= %d visits), "
+        "lambda policy %s (%d trusted bins redirected)\n",
+        db.grid.n_x1, db.grid.n_tau, db.grid.x1_min, db.grid.x1_max, db.grid.tau_min, db.grid.tau_max,
+        static_cast<long long>(db.trusted_bins()), db.min_visits, policy_name(db.policy), redirected);
+    std::printf("wrote %s\n", o->out.c_str());
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+/// Database with an optional lambda-policy override (recomputes the bin redirections).
+Database load_database(const std::string& path, const std::string& policy) {
+  Database db = read_database(path);
+  if (!policy.empty()) {
+    db.policy = parse_policy(policy);
+    assign_sources(db);
+  }
+  return db;
+}
+
+void add_run_options(CLI::App* c, RunOptions& r) {
+  c->add_option("--gamma-max", r.gamma_max, "final shear strain")->capture_default_str();
+  c->add_option("--dgamma", r.dgamma, "strain step (0: the training step)")->capture_default_str();
+  c->add_option("--traj", r.n_traj, "trajectories in the ensemble")->capture_default_str();
+  c->add_option("--seed", r.seed, "Philox seed")->capture_default_str();
+  c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
+  c->add_option("--device", r.device, "auto | cpu | cuda")->capture_default_str();
+  c->add_option("--record-every", r.record_every, "record every N steps")->capture_default_str();
+  c->add_option("--percentiles", r.percentiles, "percentiles to report")
+      ->delimiter(',')
+      ->capture_default_str();
+}
+
+void add_run(CLI::App& seem) {
+  struct Opts {
+    std::string db, out, policy;
+    RunOptions r;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = seem.add_subcommand("run", "Integrate a SEEM ensemble forward from a start state");
+  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone");
+  c->add_option("--db", o->db, "SEEM database (from seem harvest)")->required();
+  c->add_option("--x1", o->r.x1_start, "start X1 (eV/atom)")->required();
+  c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")->capture_default_str();
+  add_run_options(c, o->r);
+  c->add_option("-o,--out", o->out, "output file (HDF5): mean, sd and percentile curves");
+  c->callback([o]() {
+    const Database db = load_database(o->db, o->policy);
+    const RunResult r = run_ensemble(db, o->r);
+    std::printf("SEEM run from X1 = %g eV/atom, tau = %g GPa to strain %g\n", o->r.x1_start, o->r.tau_start,
+                o->r.gamma_max);
+    print_run_summary(r);
+    const std::size_t last = r.gamma.size() - 1;
+    std::printf("  final: mean tau %.4f GPa (sd %.4f), mean X1 %.5f eV/atom (sd %.5f)\n", r.mean_tau[last],
+                r.sd_tau[last], r.mean_x1[last], r.sd_x1[last]);
+    if (!o->out.empty()) {
+      write_run(o->out, r, o->r, o->db);
+      std::printf("wrote %s\n", o->out.c_str());
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_bench(CLI::App& seem) {
+  struct Opts {
+    std::string db;
+    std::vector<int> threads;
+    RunOptions r;
+    double x1 = NAN;
+  };
+  auto o = std::make_shared<Opts>();
+  o->r.n_traj = 20000;
+  o->r.record = false;
+  o->r.device = "cpu";
+  CLI::App* c = seem.add_subcommand("bench", "Trajectory-steps per second of the SEEM ensemble");
+  c->add_option("--db", o->db, "SEEM database")->required();
+  c->add_option("--x1", o->x1, "start X1 (default: centre of the grid's X1 range)");
+  c->add_option("--traj", o->r.n_traj, "trajectories")->capture_default_str();
+  c->add_option("--gamma-max", o->r.gamma_max, "final strain")->capture_default_str();
+  c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")->delimiter(',');
+  c->add_option("--device", o->r.device, "cpu | cuda | auto")->capture_default_str();
+  c->callback([o]() {
+    const Database db = read_database(o->db);
+    RunOptions r = o->r;
+    r.x1_start = std::isnan(o->x1) ? 0.5 * (db.grid.x1_min + db.grid.x1_max) : o->x1;
+    std::vector<int> threads = o->threads;
+    if (threads.empty()) {
+      threads.push_back(1);
+      if (omp_get_max_threads() > 1) threads.push_back(omp_get_max_threads());
+    }
+    if (r.device != "cpu") threads = {0};
+    std::printf("SEEM bench: %lld trajectories to strain %g (dgamma %g), start X1 %g\n",
+                static_cast<long long>(r.n_traj), r.gamma_max, db.dgamma, r.x1_start);
+    for (int t : threads) {
+      r.threads = t;
+      run_ensemble(db, r);  // warm-up (page faults, frequency)
+      const RunResult res = run_ensemble(db, r);
+      const int used = r.device == "cpu" ? (t > 0 ? t : omp_get_max_threads()) : 1;
+      std::printf("  %-28s %.3g trajectory-steps/s  (%.3g per CPU thread)\n", res.backend.c_str(),
+                  res.steps_per_second(), res.steps_per_second() / used);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_validate(CLI::App& seem) {
+  struct Opts {
+    std::string db, data, out, policy;
+    int holdout = 2;
+    RunOptions r;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = seem.add_subcommand("validate", "Compare SEEM with held-out AQS samples per cooling rate");
+  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone");
+  c->add_option("--db", o->db, "SEEM database harvested with the same --holdout")->required();
+  c->add_option("--data", o->data, "AQS dataset (HDF5)")->required();
+  c->add_option("--holdout", o->holdout, "last N samples of each cooling rate are held out")
+      ->capture_default_str();
+  add_run_options(c, o->r);
+  c->add_option("-o,--out", o->out, "validation file (HDF5)");
+  c->callback([o]() {
+    const Database db = load_database(o->db, o->policy);
+    const AqsDataset d = read_aqs_h5(o->data);
+    std::vector<AqsTrace> train, held;
+    split_holdout(d.traces, o->holdout, train, held);
+    const ValidationResult v = validate(db, train, held, o->r);
+    std::printf(
+        "SEEM vs held-out AQS (%d held out per cooling rate, lambda policy %s), RMS over the strain range:\n",
+        o->holdout, policy_name(db.policy));
+    std::printf("  %10s %5s %5s %9s %9s %9s %11s %11s %9s %9s %9s %9s\n", "rate K/ps", "train", "held",
+                "rms_tau", "floor_tau", "rms_X1", "floor_X1", "redirect%", "peak_S", "peak_A", "flow_S",
+                "flow_A");
+    for (const auto& rv : v.rates) {
+      const double steps = static_cast<double>(rv.seem.n_traj) * static_cast<double>(rv.seem.n_steps);
+      std::printf("  %10g %5d %5d %9.4f %9.4f %9.2e %11.2e %11.3g %9.3f %9.3f %9.3f %9.3f\n", rv.rate,
+                  rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
+                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.peak_tau_seem,
+                  rv.peak_tau_aqs, rv.flow_tau_seem, rv.flow_tau_aqs);
+    }
+    std::printf(
+        "  (tau in GPa, X1 in eV/atom; floor = RMS between training and held-out AQS means; "
+        "S = SEEM, A = held-out AQS)\n");
+    auto report = [&](const char* what, const std::vector<Crossing>& cs) {
+      std::printf("crossings of mean trajectories in (X1, tau), %s: %zu\n", what, cs.size());
+      for (std::size_t i = 0; i < cs.size() && i < 5; ++i)
+        std::printf("  rates %g/%g at strains %.3f/%.3f, X1 %.5f, tau %.3f\n", v.rates[cs[i].a].rate,
+                    v.rates[cs[i].b].rate, cs[i].gamma_a, cs[i].gamma_b, cs[i].x1, cs[i].tau);
+      if (cs.size() > 5) std::printf("  ...\n");
+    };
+    report("AQS means (all samples)", v.crossings_aqs);
+    report("SEEM means", v.crossings_seem);
+    if (!o->out.empty()) {
+      write_validation(o->out, v, db, o->db);
+      std::printf("wrote %s\n", o->out.c_str());
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_x1(CLI::App& seem) {
+  struct Opts {
+    double pe = NAN, tau = 0;
+    X1Options x1;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = seem.add_subcommand("x1", "X1 and G(X1) of one state (energy per atom, shear stress)");
+  c->add_option("--pe", o->pe, "potential energy per atom (eV)")->required();
+  c->add_option("--tau", o->tau, "shear stress (GPa)")->capture_default_str();
+  o->x1.add(c);
+  c->callback([o]() {
+    const X1Params p = o->x1.resolve();
+    const double x = x1_from_energy(o->pe, o->tau, p);
+    std::printf("X1 = %.8g eV/atom, G(X1) = %.6g GPa  (G0 %g, uA %g, tauA %g, tauB %g, u0 %.8g, omega %g)\n",
+                x, shear_modulus(x, p), p.G0, p.uA, p.tauA, p.tauB, p.u0, p.omega);
+  });
+}
+
+}  // namespace
+
+void register_seem_commands(CLI::App& app) {
+  CLI::App* seem =
+      app.add_subcommand("seem", "SEEM: data-driven stochastic elasto-plastic model (docs/seem.md)");
+  seem->require_subcommand(1);
+  add_harvest(*seem);
+  add_run(*seem);
+  add_bench(*seem);
+  add_validate(*seem);
+  add_x1(*seem);
+}
+
+}  // namespace stz::cli

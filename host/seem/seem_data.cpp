@@ -1,0 +1,179 @@
+// Readers of AQS traces: the project's HDF5 dataset and LAMMPS thermo logs.
+#include "seem_data.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "seem_h5.hpp"
+
+namespace stz::seem {
+
+namespace {
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+std::vector<std::string> split_ws(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> t;
+  for (std::string s; in >> s;) t.push_back(s);
+  return t;
+}
+
+bool parse_double(const std::string& s, double& v) {
+  char* end = nullptr;
+  v = std::strtod(s.c_str(), &end);
+  return end != s.c_str() && *end == '\0';
+}
+}  // namespace
+
+void validate_trace(const AqsTrace& t) {
+  const std::string who = "trace '" + t.name + "'";
+  if (t.gamma.size() != t.tau.size() || t.gamma.size() != t.pe.size())
+    fail(who + ": strain, stress and energy have different lengths (" + std::to_string(t.gamma.size()) +
+         ", " + std::to_string(t.tau.size()) + ", " + std::to_string(t.pe.size()) + ")");
+  if (t.gamma.size() < 2) fail(who + ": needs at least 2 AQS states, has " + std::to_string(t.gamma.size()));
+  for (std::size_t k = 0; k < t.gamma.size(); ++k) {
+    if (!std::isfinite(t.gamma[k]) || !std::isfinite(t.tau[k]) || !std::isfinite(t.pe[k]))
+      fail(who + ": non-finite value at state " + std::to_string(k));
+    if (k > 0 && !(t.gamma[k] > t.gamma[k - 1]))
+      fail(who + ": strain does not increase between states " + std::to_string(k - 1) + " and " +
+           std::to_string(k) + " (" + std::to_string(t.gamma[k - 1]) + " -> " + std::to_string(t.gamma[k]) +
+           "); AQS traces must be monotonic loading");
+  }
+}
+
+AqsDataset read_aqs_h5(const std::string& path) {
+  h5::File f = h5::open_file_read(path);
+  AqsDataset d;
+  for (auto& [k, v] : h5::string_attrs(f.h.get())) d.provenance[k] = v;
+  h5::Handle samples = h5::open_group(f, "samples");
+  for (const std::string& name : h5::list_group(samples.get())) {
+    h5::Handle g(H5Gopen2(samples.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
+    const std::string where = "'" + path + "' sample '" + name + "'";
+    AqsTrace t;
+    t.name = name;
+    t.gamma = h5::read<double>(g.get(), "gamma", where);
+    t.tau = h5::read<double>(g.get(), "tau", where);
+    t.pe = h5::read<double>(g.get(), "pe", where);
+    if (h5::has_attr(g.get(), "cooling_rate"))
+      t.cooling_rate = h5::attr_double(g.get(), "cooling_rate", where);
+    if (h5::has_attr(g.get(), "sample")) t.sample = static_cast<int>(h5::attr_int(g.get(), "sample", where));
+    if (h5::has_attr(g.get(), "seed"))
+      t.seed = static_cast<std::uint64_t>(h5::attr_int(g.get(), "seed", where));
+    if (h5::has_attr(g.get(), "natoms")) t.natoms = static_cast<int>(h5::attr_int(g.get(), "natoms", where));
+    if (h5::has_attr(g.get(), "omega")) t.omega = h5::attr_double(g.get(), "omega", where);
+    validate_trace(t);
+    d.traces.push_back(std::move(t));
+  }
+  if (d.traces.empty()) fail("'" + path + "': group 'samples' holds no traces");
+  return d;
+}
+
+void write_aqs_h5(const std::string& path, const AqsDataset& data) {
+  h5::File f = h5::create_file(path);
+  for (auto& [k, v] : data.provenance) h5::attr(f.h.get(), k, v);
+  h5::Handle samples = h5::create_group(f.h.get(), "samples");
+  for (const AqsTrace& t : data.traces) {
+    h5::Handle g = h5::create_group(samples.get(), t.name);
+    h5::write(g.get(), "gamma", t.gamma);
+    h5::write(g.get(), "tau", t.tau);
+    h5::write(g.get(), "pe", t.pe);
+    h5::attr(g.get(), "cooling_rate", t.cooling_rate);
+    h5::attr(g.get(), "sample", static_cast<std::int64_t>(t.sample));
+    h5::attr(g.get(), "seed", static_cast<std::int64_t>(t.seed));
+    h5::attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
+    h5::attr(g.get(), "omega", t.omega);
+  }
+}
+
+X1Params read_x1_fit(const std::string& path) {
+  h5::File f = h5::open_file_read(path);
+  const std::string where = "X1 fit '" + path + "'";
+  X1Params p;
+  p.G0 = h5::attr_double(f.h.get(), "G0", where);
+  p.uA = h5::attr_double(f.h.get(), "uA", where);
+  p.tauA = h5::attr_double(f.h.get(), "tauA", where);
+  p.tauB = h5::attr_double(f.h.get(), "tauB", where);
+  p.u0 = h5::attr_double(f.h.get(), "u0", where);
+  p.omega = h5::attr_double(f.h.get(), "omega", where);
+  return p;
+}
+
+AqsTrace read_lammps_log(const std::string& path, const LogColumns& cols) {
+  std::ifstream in(path);
+  if (!in) fail("cannot open LAMMPS log '" + path + "'");
+  if (cols.rows != "last" && cols.rows != "all")
+    fail("LAMMPS log rows must be 'last' or 'all', got '" + cols.rows + "'");
+  AqsTrace t;
+  t.name = path;
+  std::vector<std::string> header;  // columns of the current thermo block (empty: none open)
+  std::string last_header_seen;     // for the error message when columns are missing
+  int ic[3] = {-1, -1, -1};
+  bool pending = false;  // the block's last row not yet stored ("last" mode)
+  double row_vals[3] = {0, 0, 0};
+  int blocks_with_columns = 0;
+  auto flush = [&]() {
+    if (pending) {
+      t.gamma.push_back(row_vals[0]);
+      t.tau.push_back(row_vals[1] * cols.stress_scale);
+      t.pe.push_back(row_vals[2] * cols.energy_scale);
+      pending = false;
+    }
+  };
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto tok = split_ws(line);
+    if (tok.empty()) continue;
+    if (!header.empty()) {
+      bool numeric = tok.size() == header.size();
+      std::vector<double> v(tok.size());
+      for (std::size_t i = 0; numeric && i < tok.size(); ++i) numeric = parse_double(tok[i], v[i]);
+      if (numeric) {
+        row_vals[0] = v[ic[0]];
+        row_vals[1] = v[ic[1]];
+        row_vals[2] = v[ic[2]];
+        pending = true;
+        if (cols.rows == "all") flush();
+        continue;
+      }
+      if (tok[0] == "WARNING:") continue;  // LAMMPS may warn in the middle of a run
+      flush();
+      header.clear();
+    }
+    if (tok[0] == "Step") {
+      last_header_seen = line;
+      const std::string want[3] = {cols.strain, cols.stress, cols.energy};
+      bool all = true;
+      for (int c = 0; c < 3; ++c) {
+        ic[c] = -1;
+        for (std::size_t i = 0; i < tok.size(); ++i)
+          if (tok[i] == want[c]) ic[c] = static_cast<int>(i);
+        all = all && ic[c] >= 0;
+      }
+      if (all) {
+        header = tok;
+        ++blocks_with_columns;
+      }
+    }
+  }
+  flush();
+  if (last_header_seen.empty())
+    fail("LAMMPS log '" + path + "': no thermo output found (no header line starting with 'Step')");
+  if (blocks_with_columns == 0) {
+    const auto tok = split_ws(last_header_seen);
+    std::string missing;
+    for (const std::string& w : {cols.strain, cols.stress, cols.energy}) {
+      bool found = false;
+      for (auto& s : tok) found = found || s == w;
+      if (!found) missing += (missing.empty() ? "'" : ", '") + w + "'";
+    }
+    fail("LAMMPS log '" + path + "': thermo column " + missing + " not found (columns found: " +
+         last_header_seen + "); choose columns with --col-strain/--col-stress/--col-energy");
+  }
+  validate_trace(t);
+  return t;
+}
+
+}  // namespace stz::seem

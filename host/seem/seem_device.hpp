@@ -1,0 +1,36 @@
+#pragma once
+/** @file
+ * @brief GPU entry point of the SEEM ensemble (cuda/seem_ensemble.cu: one thread per
+ * trajectory, the same seem::step as the CPU). Without CUDA, seem_device_stub.cpp provides
+ * seem_cuda_available() == false and a run function that throws.
+ */
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "seem_model.hpp"
+
+namespace stz::seem {
+
+struct DeviceRunOutput {
+  std::int64_t events = 0, fallback_lookups = 0, outside_lookups = 0;
+  double seconds = 0.0;  ///< kernel time (CUDA events), excluding transfers of tables
+  std::string device_name;
+};
+
+/// True when built with CUDA and a device is usable (any CUDA error counts as "no device").
+bool seem_cuda_available();
+
+/**
+ * @brief Integrates n_traj trajectories of n_steps from (x1_0, tau_0) on the GPU.
+ * @param host_view tables with host pointers (n_bins bins, n_events events); copied to device.
+ * @param record_steps sorted step indices at which states are recorded (0 = start state).
+ * @param rec_x1, rec_tau outputs, resized to [record_steps.size()][n_traj], row-major.
+ */
+void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
+                       std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
+                       double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
+                       DeviceRunOutput& out);
+
+}  // namespace stz::seem

@@ -1,0 +1,249 @@
+// Forward SEEM ensembles on CPU threads (OpenMP) or the GPU, and their statistics.
+#include "seem_run.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "seem_device.hpp"
+#include "seem_h5.hpp"
+
+namespace stz::seem {
+
+namespace {
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+/// Step indices at which states are recorded: 0, every `every` steps, and the last one.
+std::vector<std::int64_t> record_steps(std::int64_t n_steps, int every, bool record) {
+  std::vector<std::int64_t> r{0};
+  if (record)
+    for (std::int64_t s = every; s < n_steps; s += every) r.push_back(s);
+  if (n_steps > 0) r.push_back(n_steps);
+  return r;
+}
+
+/// Percentile p (0..100) of sorted values, linear between order statistics (numpy's default).
+double percentile_sorted(const std::vector<double>& v, double p) {
+  if (v.size() == 1) return v[0];
+  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
+  const auto i = static_cast<std::size_t>(pos);
+  if (i + 1 >= v.size()) return v.back();
+  return v[i] + (pos - static_cast<double>(i)) * (v[i + 1] - v[i]);
+}
+}  // namespace
+
+StepView StepTables::view() const {
+  StepView v = base;
+  v.source = source.data();
+  v.threshold = threshold.data();
+  v.ev_offset = ev_offset.data();
+  v.ev_dtau = ev_dtau.data();
+  v.ev_dx1 = ev_dx1.data();
+  return v;
+}
+
+StepTables make_step_tables(const Database& db, double dgamma) {
+  if (!(dgamma > 0)) fail("SEEM strain step must be > 0, got " + std::to_string(dgamma));
+  if (db.total_events() == 0) fail("SEEM database has no plastic events: nothing to sample from");
+  const int nb = db.grid.n_bins();
+  if (static_cast<int>(db.source.size()) != nb) fail("SEEM database has no unvisited-bin map (source)");
+  StepTables t;
+  t.source = db.source;
+  t.ev_offset = db.ev_offset;
+  t.ev_dtau = db.ev_dtau;
+  t.ev_dx1 = db.ev_dx1;
+  t.threshold.assign(nb, 0u);
+  for (int b = 0; b < nb; ++b) {
+    const double lam = std::isfinite(db.lambda[b]) ? db.lambda[b] : 0.0;
+    const double p = lam * dgamma;  // one event at most per step, as in the AQS data
+    t.threshold[b] = p >= 1.0 ? 0xffffffffu : static_cast<std::uint32_t>(p * 4294967296.0);
+    if (t.threshold[b] > 0 && t.ev_offset[b + 1] == t.ev_offset[b])
+      fail("SEEM database bin " + std::to_string(b) + " has lambda > 0 but no recorded events");
+  }
+  StepView& v = t.base;
+  v.n_x1 = db.grid.n_x1;
+  v.n_tau = db.grid.n_tau;
+  v.x1_min = db.grid.x1_min;
+  v.inv_dx1 = db.grid.n_x1 / (db.grid.x1_max - db.grid.x1_min);
+  v.tau_min = db.grid.tau_min;
+  v.inv_dtau = db.grid.n_tau / (db.grid.tau_max - db.grid.tau_min);
+  v.dgamma = dgamma;
+  v.G0 = db.x1.G0;
+  v.uA = db.x1.uA;
+  return t;
+}
+
+RunResult run_ensemble(const Database& db, const RunOptions& opt) {
+  if (opt.n_traj < 1 || opt.n_traj > 0xffffffffLL)
+    fail("SEEM run: number of trajectories must be in [1, 2^32), got " + std::to_string(opt.n_traj));
+  if (!(opt.gamma_max > 0)) fail("SEEM run: final strain must be > 0, got " + std::to_string(opt.gamma_max));
+  if (opt.record_every < 1)
+    fail("SEEM run: record_every must be >= 1, got " + std::to_string(opt.record_every));
+  for (double p : opt.percentiles)
+    if (!(p >= 0 && p <= 100)) fail("SEEM run: percentile " + std::to_string(p) + " outside [0, 100]");
+  if (opt.device != "auto" && opt.device != "cpu" && opt.device != "cuda")
+    fail("SEEM run: device must be auto, cpu or cuda, got '" + opt.device + "'");
+  const double dgamma = opt.dgamma > 0 ? opt.dgamma : db.dgamma;
+  const StepTables tables = make_step_tables(db, dgamma);
+  const StepView v = tables.view();
+
+  RunResult r;
+  r.n_traj = opt.n_traj;
+  r.n_steps = std::llround(opt.gamma_max / dgamma);
+  if (r.n_steps < 1) fail("SEEM run: final strain is smaller than one strain step");
+  const auto rec = record_steps(r.n_steps, opt.record_every, opt.record);
+  const std::size_t n_rec = rec.size();
+  const auto nt = static_cast<std::size_t>(opt.n_traj);
+  std::vector<float> rec_x1, rec_tau;
+
+  bool use_cuda = false;
+  if (opt.device == "cuda") {
+    if (!seem_cuda_available())
+      fail("SEEM run: --device cuda requested, but no usable CUDA device (or stzkmc was built without CUDA)");
+    use_cuda = true;
+  } else if (opt.device == "auto") {
+    use_cuda = seem_cuda_available();
+  }
+
+  if (use_cuda) {
+    DeviceRunOutput out;
+    run_ensemble_cuda(v, tables.source.size(), tables.ev_dtau.size(), opt.seed, opt.n_traj, rec, opt.x1_start,
+                      opt.tau_start, rec_x1, rec_tau, out);
+    r.events = out.events;
+    r.fallback_lookups = out.fallback_lookups;
+    r.outside_lookups = out.outside_lookups;
+    r.seconds = out.seconds;
+    r.backend = "cuda (" + out.device_name + ")";
+  } else {
+    rec_x1.assign(n_rec * nt, 0.0f);
+    rec_tau.assign(n_rec * nt, 0.0f);
+    const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
+    std::int64_t events = 0, fallback = 0, outside = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside)
+    for (std::int64_t j = 0; j < opt.n_traj; ++j) {
+      double x1 = opt.x1_start, tau = opt.tau_start;
+      rec_x1[static_cast<std::size_t>(j)] = static_cast<float>(x1);
+      rec_tau[static_cast<std::size_t>(j)] = static_cast<float>(tau);
+      std::size_t next = 1;
+      std::int64_t ev = 0, fb = 0, os = 0;
+      for (std::int64_t s = 0; s < r.n_steps; ++s) {
+        const unsigned f =
+            step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+        ev += f & step_event;
+        fb += (f & step_fallback) ? 1 : 0;
+        os += (f & step_outside) ? 1 : 0;
+        if (s + 1 == rec[next]) {
+          rec_x1[next * nt + static_cast<std::size_t>(j)] = static_cast<float>(x1);
+          rec_tau[next * nt + static_cast<std::size_t>(j)] = static_cast<float>(tau);
+          ++next;
+        }
+      }
+      events += ev;
+      fallback += fb;
+      outside += os;
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.events = events;
+    r.fallback_lookups = fallback;
+    r.outside_lookups = outside;
+    r.backend = "cpu (" + std::to_string(threads) + " threads)";
+  }
+
+  // Reduce each record point over the ensemble.
+  r.percentiles = opt.percentiles;
+  r.gamma.resize(n_rec);
+  r.mean_tau.resize(n_rec);
+  r.mean_x1.resize(n_rec);
+  r.sd_tau.resize(n_rec);
+  r.sd_x1.resize(n_rec);
+  r.pct_tau.assign(opt.percentiles.size(), std::vector<double>(n_rec));
+  r.pct_x1.assign(opt.percentiles.size(), std::vector<double>(n_rec));
+#pragma omp parallel for schedule(dynamic)
+  for (std::size_t k = 0; k < n_rec; ++k) {
+    r.gamma[k] = static_cast<double>(rec[k]) * dgamma;
+    for (int which = 0; which < 2; ++which) {
+      const float* row = (which == 0 ? rec_tau.data() : rec_x1.data()) + k * nt;
+      std::vector<double> v(row, row + nt);
+      double mean = 0;
+      for (double x : v) mean += x;
+      mean /= static_cast<double>(nt);
+      double var = 0;
+      for (double x : v) var += (x - mean) * (x - mean);
+      const double sd = nt > 1 ? std::sqrt(var / static_cast<double>(nt - 1)) : 0.0;
+      std::sort(v.begin(), v.end());
+      for (std::size_t p = 0; p < opt.percentiles.size(); ++p)
+        (which == 0 ? r.pct_tau : r.pct_x1)[p][k] = percentile_sorted(v, opt.percentiles[p]);
+      (which == 0 ? r.mean_tau : r.mean_x1)[k] = mean;
+      (which == 0 ? r.sd_tau : r.sd_x1)[k] = sd;
+    }
+  }
+  return r;
+}
+
+void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
+                      std::vector<std::vector<double>>& x1, std::vector<std::vector<double>>& tau,
+                      std::vector<std::int64_t>& events_per_traj) {
+  const double dgamma = opt.dgamma > 0 ? opt.dgamma : db.dgamma;
+  const StepTables tables = make_step_tables(db, dgamma);
+  const StepView v = tables.view();
+  const std::int64_t n_steps = std::llround(opt.gamma_max / dgamma);
+  x1.assign(n, {});
+  tau.assign(n, {});
+  events_per_traj.assign(n, 0);
+  for (std::int64_t j = 0; j < n; ++j) {
+    double a = opt.x1_start, b = opt.tau_start;
+    x1[j].push_back(a);
+    tau[j].push_back(b);
+    for (std::int64_t s = 0; s < n_steps; ++s) {
+      const unsigned f =
+          step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+      events_per_traj[j] += f & step_event;
+      x1[j].push_back(a);
+      tau[j].push_back(b);
+    }
+  }
+}
+
+void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
+               const std::string& database_path) {
+  h5::File f = h5::create_file(path);
+  const hid_t root = f.h.get();
+  h5::attr(root, "database", database_path);
+  h5::attr(root, "backend", r.backend);
+  h5::attr(root, "seed", static_cast<std::int64_t>(opt.seed));
+  h5::attr(root, "n_traj", r.n_traj);
+  h5::attr(root, "n_steps", r.n_steps);
+  h5::attr(root, "x1_start", opt.x1_start);
+  h5::attr(root, "tau_start", opt.tau_start);
+  h5::attr(root, "events", r.events);
+  h5::attr(root, "fallback_lookups", r.fallback_lookups);
+  h5::attr(root, "outside_lookups", r.outside_lookups);
+  h5::attr(root, "seconds", r.seconds);
+  h5::attr(root, "steps_per_second", r.steps_per_second());
+  h5::attr(
+      root, "unvisited_bin_policy",
+      std::string("bins with fewer than min_visits training steps use the nearest trusted bin (lambda policy "
+                  "monotone: also trusted bins below the running maximum of lambda in their X1 column); "
+                  "states outside the grid are clamped to the edge bin first"));
+  h5::write(root, "gamma", r.gamma);
+  h5::write(root, "mean_tau", r.mean_tau);
+  h5::write(root, "mean_x1", r.mean_x1);
+  h5::write(root, "sd_tau", r.sd_tau);
+  h5::write(root, "sd_x1", r.sd_x1);
+  h5::write(root, "percentiles", r.percentiles);
+  std::vector<double> pt, px;
+  for (std::size_t p = 0; p < r.percentiles.size(); ++p) {
+    pt.insert(pt.end(), r.pct_tau[p].begin(), r.pct_tau[p].end());
+    px.insert(px.end(), r.pct_x1[p].begin(), r.pct_x1[p].end());
+  }
+  const std::vector<hsize_t> dims{static_cast<hsize_t>(r.percentiles.size()),
+                                  static_cast<hsize_t>(r.gamma.size())};
+  h5::write(root, "pct_tau", pt, dims);
+  h5::write(root, "pct_x1", px, dims);
+}
+
+}  // namespace stz::seem

@@ -1,0 +1,72 @@
+#pragma once
+/** @file
+ * @brief Forward stochastic integration of SEEM ensembles (CPU threads, or one GPU thread per
+ * trajectory when built with CUDA and a device exists) and their statistics.
+ */
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "seem_harvest.hpp"
+#include "seem_model.hpp"
+
+namespace stz::seem {
+
+struct RunOptions {
+  double x1_start = 0.0;        ///< eV/atom
+  double tau_start = 0.0;       ///< GPa
+  double dgamma = 0.0;          ///< strain step; 0 = the database's training step
+  double gamma_max = 0.3;       ///< final strain
+  std::int64_t n_traj = 10000;  ///< ensemble size
+  int record_every = 10;        ///< record the state every this many steps (and at the end)
+  std::uint64_t seed = 1;
+  int threads = 0;              ///< CPU threads; 0 = OpenMP default
+  std::string device = "auto";  ///< auto | cpu | cuda
+  std::vector<double> percentiles{5, 25, 50, 75, 95};
+  bool record = true;  ///< false: benchmark mode, only final states are kept
+};
+
+struct RunResult {
+  std::vector<double> gamma;                 ///< strain at each record point
+  std::vector<double> mean_tau, mean_x1;     ///< ensemble means
+  std::vector<double> sd_tau, sd_x1;         ///< ensemble standard deviations
+  std::vector<double> percentiles;           ///< which percentiles (%)
+  std::vector<std::vector<double>> pct_tau;  ///< [percentile][record]
+  std::vector<std::vector<double>> pct_x1;
+  std::int64_t n_traj = 0, n_steps = 0;  ///< per trajectory
+  std::int64_t events = 0;               ///< all plastic events of the ensemble
+  std::int64_t fallback_lookups = 0;     ///< steps whose bin was redirected (untrusted bin or lambda policy)
+  std::int64_t outside_lookups = 0;      ///< steps outside the grid (clamped to the edge)
+  double seconds = 0.0;                  ///< wall time of the integration only
+  std::string backend;                   ///< "cpu (N threads)" or "cuda (...)"
+  double steps_per_second() const {
+    return seconds > 0 ? static_cast<double>(n_traj) * static_cast<double>(n_steps) / seconds : 0.0;
+  }
+};
+
+/// Host-owned tables behind a StepView (thresholds from lambda and dgamma).
+struct StepTables {
+  std::vector<std::int32_t> source;
+  std::vector<std::uint32_t> threshold, ev_offset;
+  std::vector<float> ev_dtau, ev_dx1;
+  StepView view() const;  ///< view with host pointers
+  StepView base;          ///< scalars (grid, dgamma, G0, uA)
+};
+
+/// Builds the step tables for strain step dgamma (> 0). Throws when the database is empty.
+StepTables make_step_tables(const Database& db, double dgamma);
+
+/// Runs an ensemble and reduces it to means and percentiles. Throws on invalid options.
+RunResult run_ensemble(const Database& db, const RunOptions& opt);
+
+/// Raw trajectories of a few members (for tests and plots): states after every step,
+/// [traj][step + 1] with index 0 the start state. CPU only.
+void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
+                      std::vector<std::vector<double>>& x1, std::vector<std::vector<double>>& tau,
+                      std::vector<std::int64_t>& events_per_traj);
+
+/// Writes a run (curves, options, counters) to HDF5.
+void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
+               const std::string& database_path);
+
+}  // namespace stz::seem

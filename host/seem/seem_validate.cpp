@@ -1,0 +1,269 @@
+// SEEM vs held-out AQS: mean curves, RMS errors, crossings of mean trajectories.
+#include "seem_validate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "seem_h5.hpp"
+
+namespace stz::seem {
+
+namespace {
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+
+/// Linear interpolation of y(x) at xq; x strictly increasing, xq inside [x.front(), x.back()].
+double interp(const std::vector<double>& x, const std::vector<double>& y, double xq) {
+  auto it = std::upper_bound(x.begin(), x.end(), xq);
+  if (it == x.begin()) return y.front();
+  if (it == x.end()) return y.back();
+  const std::size_t i = static_cast<std::size_t>(it - x.begin());
+  const double w = (xq - x[i - 1]) / (x[i] - x[i - 1]);
+  return y[i - 1] + w * (y[i] - y[i - 1]);
+}
+
+double cross2(double ax, double ay, double bx, double by) { return ax * by - ay * bx; }
+
+double mean_of(const std::vector<double>& v, std::size_t from) {
+  double s = 0;
+  for (std::size_t k = from; k < v.size(); ++k) s += v[k];
+  return v.size() > from ? s / static_cast<double>(v.size() - from) : 0.0;
+}
+}  // namespace
+
+void split_holdout(const std::vector<AqsTrace>& all, int n_holdout, std::vector<AqsTrace>& train,
+                   std::vector<AqsTrace>& held) {
+  if (n_holdout < 0) fail("holdout count must be >= 0, got " + std::to_string(n_holdout));
+  std::map<double, std::vector<const AqsTrace*>> by_rate;
+  for (const auto& t : all) by_rate[t.cooling_rate].push_back(&t);
+  train.clear();
+  held.clear();
+  for (auto& [rate, ts] : by_rate) {
+    if (n_holdout > 0 && static_cast<int>(ts.size()) <= n_holdout)
+      fail("cooling rate " + std::to_string(rate) + " K/ps has " + std::to_string(ts.size()) +
+           " samples: cannot hold out " + std::to_string(n_holdout) + " and still train on it");
+    std::stable_sort(ts.begin(), ts.end(), [](const AqsTrace* a, const AqsTrace* b) {
+      return a->sample != b->sample ? a->sample < b->sample : a->name < b->name;
+    });
+    for (std::size_t i = 0; i < ts.size(); ++i)
+      (static_cast<int>(i) >= static_cast<int>(ts.size()) - n_holdout ? held : train).push_back(*ts[i]);
+  }
+}
+
+MeanCurves aqs_mean(const std::vector<AqsTrace>& traces, const X1Params& p,
+                    const std::vector<double>& gamma) {
+  if (traces.empty()) fail("aqs_mean: no traces");
+  MeanCurves m;
+  m.gamma = gamma;
+  const std::size_t n = gamma.size();
+  m.mean_tau.assign(n, 0.0);
+  m.mean_x1.assign(n, 0.0);
+  m.sd_tau.assign(n, 0.0);
+  m.sd_x1.assign(n, 0.0);
+  std::vector<std::vector<double>> taus, x1s;
+  for (const auto& t : traces) {
+    const auto x1 = x1_series(t, p);
+    std::vector<double> a(n), b(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      a[k] = interp(t.gamma, t.tau, gamma[k]);
+      b[k] = interp(t.gamma, x1, gamma[k]);
+    }
+    taus.push_back(std::move(a));
+    x1s.push_back(std::move(b));
+  }
+  const double nt = static_cast<double>(traces.size());
+  for (std::size_t k = 0; k < n; ++k) {
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+      m.mean_tau[k] += taus[i][k] / nt;
+      m.mean_x1[k] += x1s[i][k] / nt;
+    }
+    if (traces.size() > 1) {
+      for (std::size_t i = 0; i < traces.size(); ++i) {
+        m.sd_tau[k] += (taus[i][k] - m.mean_tau[k]) * (taus[i][k] - m.mean_tau[k]);
+        m.sd_x1[k] += (x1s[i][k] - m.mean_x1[k]) * (x1s[i][k] - m.mean_x1[k]);
+      }
+      m.sd_tau[k] = std::sqrt(m.sd_tau[k] / (nt - 1));
+      m.sd_x1[k] = std::sqrt(m.sd_x1[k] / (nt - 1));
+    }
+  }
+  return m;
+}
+
+std::vector<Crossing> find_crossings(const std::vector<std::vector<double>>& x,
+                                     const std::vector<std::vector<double>>& y,
+                                     const std::vector<std::vector<double>>& g) {
+  std::vector<Crossing> out;
+  for (std::size_t a = 0; a < x.size(); ++a)
+    for (std::size_t b = a + 1; b < x.size(); ++b)
+      for (std::size_t i = 0; i + 1 < x[a].size(); ++i)
+        for (std::size_t j = 0; j + 1 < x[b].size(); ++j) {
+          // p + t r = q + u s, solved with 2D cross products.
+          const double rx = x[a][i + 1] - x[a][i], ry = y[a][i + 1] - y[a][i];
+          const double sx = x[b][j + 1] - x[b][j], sy = y[b][j + 1] - y[b][j];
+          const double den = cross2(rx, ry, sx, sy);
+          if (den == 0.0) continue;  // parallel or degenerate: no proper crossing
+          const double qx = x[b][j] - x[a][i], qy = y[b][j] - y[a][i];
+          const double t = cross2(qx, qy, sx, sy) / den;
+          const double u = cross2(qx, qy, rx, ry) / den;
+          // half-open (0, 1]: a crossing exactly at a shared vertex is counted once
+          if (t > 0.0 && t <= 1.0 && u > 0.0 && u <= 1.0) {
+            Crossing c;
+            c.a = static_cast<int>(a);
+            c.b = static_cast<int>(b);
+            c.x1 = x[a][i] + t * rx;
+            c.tau = y[a][i] + t * ry;
+            c.gamma_a = g[a][i] + t * (g[a][i + 1] - g[a][i]);
+            c.gamma_b = g[b][j] + u * (g[b][j + 1] - g[b][j]);
+            out.push_back(c);
+          }
+        }
+  return out;
+}
+
+double rms_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.empty()) fail("rms_difference: sizes differ or are zero");
+  double s = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) s += (a[k] - b[k]) * (a[k] - b[k]);
+  return std::sqrt(s / static_cast<double>(a.size()));
+}
+
+ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train,
+                          const std::vector<AqsTrace>& held, const RunOptions& opt) {
+  if (held.empty()) fail("validation needs held-out samples (use --holdout >= 1)");
+  // Guard against leakage: a held-out trace must not have been used to build the database.
+  for (const auto& t : held)
+    for (const auto& s : db.sources)
+      if (s == t.name)
+        fail("held-out sample '" + t.name +
+             "' was used to harvest the database: harvest with the same --holdout");
+  std::map<double, std::vector<AqsTrace>> h, tr;
+  for (const auto& t : held) h[t.cooling_rate].push_back(t);
+  for (const auto& t : train) tr[t.cooling_rate].push_back(t);
+
+  ValidationResult v;
+  for (auto& [rate, ts] : h) {
+    RateValidation rv;
+    rv.rate = rate;
+    rv.n_held = static_cast<int>(ts.size());
+    rv.n_train = static_cast<int>(tr[rate].size());
+    double gmax = opt.gamma_max;
+    for (const auto& t : ts) gmax = std::min(gmax, t.gamma.back());
+    for (const auto& t : tr[rate]) gmax = std::min(gmax, t.gamma.back());
+    double x0 = 0, t0 = 0;
+    for (const auto& t : ts) {
+      x0 += x1_series(t, db.x1)[0] / static_cast<double>(ts.size());
+      t0 += t.tau[0] / static_cast<double>(ts.size());
+    }
+    RunOptions o = opt;
+    o.x1_start = x0;
+    o.tau_start = t0;
+    o.gamma_max = gmax;
+    rv.x1_start = x0;
+    rv.tau_start = t0;
+    rv.seem = run_ensemble(db, o);
+    // SEEM starts at strain 0; the AQS traces at their first state (also 0 for our data).
+    std::vector<double> g = rv.seem.gamma;
+    const double g0 = ts.front().gamma.front();
+    for (double& x : g) x = std::min(x + g0, gmax);
+    rv.held = aqs_mean(ts, db.x1, g);
+    std::vector<AqsTrace> all = ts;
+    if (!tr[rate].empty()) {
+      rv.train = aqs_mean(tr[rate], db.x1, g);
+      all.insert(all.end(), tr[rate].begin(), tr[rate].end());
+      rv.rms_tau_train = rms_difference(rv.train.mean_tau, rv.held.mean_tau);
+      rv.rms_x1_train = rms_difference(rv.train.mean_x1, rv.held.mean_x1);
+    }
+    rv.all = aqs_mean(all, db.x1, g);
+    rv.rms_tau = rms_difference(rv.seem.mean_tau, rv.held.mean_tau);
+    rv.rms_x1 = rms_difference(rv.seem.mean_x1, rv.held.mean_x1);
+    rv.peak_tau_seem = *std::max_element(rv.seem.mean_tau.begin(), rv.seem.mean_tau.end());
+    rv.peak_tau_aqs = *std::max_element(rv.held.mean_tau.begin(), rv.held.mean_tau.end());
+    const std::size_t from = 2 * rv.seem.mean_tau.size() / 3;
+    rv.flow_tau_seem = mean_of(rv.seem.mean_tau, from);
+    rv.flow_tau_aqs = mean_of(rv.held.mean_tau, from);
+    v.rates.push_back(std::move(rv));
+  }
+  std::vector<std::vector<double>> ax, ay, ag, sx, sy, sg;
+  for (const auto& rv : v.rates) {
+    ax.push_back(rv.all.mean_x1);
+    ay.push_back(rv.all.mean_tau);
+    ag.push_back(rv.all.gamma);
+    sx.push_back(rv.seem.mean_x1);
+    sy.push_back(rv.seem.mean_tau);
+    sg.push_back(rv.seem.gamma);
+  }
+  v.crossings_aqs = find_crossings(ax, ay, ag);
+  v.crossings_seem = find_crossings(sx, sy, sg);
+  return v;
+}
+
+void write_validation(const std::string& path, const ValidationResult& v, const Database& db,
+                      const std::string& database_path) {
+  h5::File f = h5::create_file(path);
+  const hid_t root = f.h.get();
+  h5::attr(root, "database", database_path);
+  h5::attr(root, "dgamma", db.dgamma);
+  h5::attr(root, "n_crossings_aqs", static_cast<std::int64_t>(v.crossings_aqs.size()));
+  h5::attr(root, "n_crossings_seem", static_cast<std::int64_t>(v.crossings_seem.size()));
+  auto write_crossings = [&](const std::string& name, const std::vector<Crossing>& cs) {
+    std::vector<double> rows;
+    for (const auto& c : cs) {
+      rows.insert(rows.end(), {v.rates[c.a].rate, v.rates[c.b].rate, c.gamma_a, c.gamma_b, c.x1, c.tau});
+    }
+    h5::write(root, name, rows, {static_cast<hsize_t>(cs.size()), 6});
+  };
+  write_crossings("crossings_aqs", v.crossings_aqs);
+  write_crossings("crossings_seem", v.crossings_seem);
+  h5::attr(root, "crossings_columns", std::string("rate_a rate_b gamma_a gamma_b x1 tau"));
+  h5::Handle rates = h5::create_group(root, "rates");
+  for (const auto& rv : v.rates) {
+    char name[64];
+    std::snprintf(name, sizeof name, "r%g", rv.rate);
+    h5::Handle g = h5::create_group(rates.get(), name);
+    const hid_t id = g.get();
+    h5::attr(id, "cooling_rate", rv.rate);
+    h5::attr(id, "n_train", static_cast<std::int64_t>(rv.n_train));
+    h5::attr(id, "n_held", static_cast<std::int64_t>(rv.n_held));
+    h5::attr(id, "x1_start", rv.x1_start);
+    h5::attr(id, "tau_start", rv.tau_start);
+    h5::attr(id, "rms_tau", rv.rms_tau);
+    h5::attr(id, "rms_x1", rv.rms_x1);
+    h5::attr(id, "rms_tau_train", rv.rms_tau_train);
+    h5::attr(id, "rms_x1_train", rv.rms_x1_train);
+    h5::attr(id, "peak_tau_seem", rv.peak_tau_seem);
+    h5::attr(id, "peak_tau_aqs", rv.peak_tau_aqs);
+    h5::attr(id, "flow_tau_seem", rv.flow_tau_seem);
+    h5::attr(id, "flow_tau_aqs", rv.flow_tau_aqs);
+    h5::attr(id, "n_traj", rv.seem.n_traj);
+    h5::attr(id, "events", rv.seem.events);
+    h5::attr(id, "fallback_lookups", rv.seem.fallback_lookups);
+    h5::attr(id, "outside_lookups", rv.seem.outside_lookups);
+    h5::attr(id, "backend", rv.seem.backend);
+    h5::write(id, "gamma", rv.seem.gamma);
+    h5::write(id, "seem_mean_tau", rv.seem.mean_tau);
+    h5::write(id, "seem_mean_x1", rv.seem.mean_x1);
+    h5::write(id, "seem_percentiles", rv.seem.percentiles);
+    std::vector<double> pt, px;
+    for (std::size_t p = 0; p < rv.seem.percentiles.size(); ++p) {
+      pt.insert(pt.end(), rv.seem.pct_tau[p].begin(), rv.seem.pct_tau[p].end());
+      px.insert(px.end(), rv.seem.pct_x1[p].begin(), rv.seem.pct_x1[p].end());
+    }
+    const std::vector<hsize_t> dims{static_cast<hsize_t>(rv.seem.percentiles.size()),
+                                    static_cast<hsize_t>(rv.seem.gamma.size())};
+    h5::write(id, "seem_pct_tau", pt, dims);
+    h5::write(id, "seem_pct_x1", px, dims);
+    h5::write(id, "held_mean_tau", rv.held.mean_tau);
+    h5::write(id, "held_sd_tau", rv.held.sd_tau);
+    h5::write(id, "held_mean_x1", rv.held.mean_x1);
+    h5::write(id, "held_sd_x1", rv.held.sd_x1);
+    if (!rv.train.mean_tau.empty()) {
+      h5::write(id, "train_mean_tau", rv.train.mean_tau);
+      h5::write(id, "train_mean_x1", rv.train.mean_x1);
+    }
+    h5::write(id, "all_mean_tau", rv.all.mean_tau);
+    h5::write(id, "all_mean_x1", rv.all.mean_x1);
+  }
+}
+
+}  // namespace stz::seem

@@ -1,0 +1,72 @@
+#pragma once
+/** @file
+ * @brief Validation of SEEM against held-out AQS samples (MODEL.md part 2): per cooling rate,
+ * SEEM ensembles started from the held-out glasses' mean initial state are compared with the
+ * held-out mean stress-strain and X1-strain curves; crossings of mean trajectories in the
+ * (X1, tau) plane are detected for the AQS data and for SEEM.
+ */
+#include <string>
+#include <vector>
+
+#include "seem_data.hpp"
+#include "seem_harvest.hpp"
+#include "seem_run.hpp"
+
+namespace stz::seem {
+
+/// Splits traces per cooling rate: the n_holdout highest sample indices of each rate are held
+/// out. Throws when a rate has no more than n_holdout samples (nothing would be left to train).
+void split_holdout(const std::vector<AqsTrace>& all, int n_holdout, std::vector<AqsTrace>& train,
+                   std::vector<AqsTrace>& held);
+
+/// Mean and standard deviation over traces, interpolated linearly onto `gamma` (which must lie
+/// inside every trace's strain range).
+struct MeanCurves {
+  std::vector<double> gamma, mean_tau, sd_tau, mean_x1, sd_x1;
+};
+MeanCurves aqs_mean(const std::vector<AqsTrace>& traces, const X1Params& p, const std::vector<double>& gamma);
+
+/// A crossing of two polylines in the (X1, tau) plane.
+struct Crossing {
+  int a = 0, b = 0;                 ///< curve indices (a < b)
+  double gamma_a = 0, gamma_b = 0;  ///< strain at the crossing along each curve
+  double x1 = 0, tau = 0;           ///< crossing point
+};
+
+/// All proper intersections between segments of different curves (curve i: x[i][k], y[i][k]
+/// at strains g[i][k]). Touching endpoints of consecutive segments are not crossings.
+std::vector<Crossing> find_crossings(const std::vector<std::vector<double>>& x,
+                                     const std::vector<std::vector<double>>& y,
+                                     const std::vector<std::vector<double>>& g);
+
+/// RMS of a - b over all points.
+double rms_difference(const std::vector<double>& a, const std::vector<double>& b);
+
+struct RateValidation {
+  double rate = 0;  ///< cooling rate (K/ps)
+  int n_train = 0, n_held = 0;
+  double x1_start = 0, tau_start = 0;          ///< SEEM start: mean initial state of the held-out glasses
+  RunResult seem;                              ///< SEEM ensemble
+  MeanCurves held, train, all;                 ///< AQS means on the SEEM record strains
+  double rms_tau = 0, rms_x1 = 0;              ///< SEEM mean vs held-out AQS mean
+  double rms_tau_train = 0, rms_x1_train = 0;  ///< training mean vs held-out mean (noise floor)
+  double peak_tau_seem = 0, peak_tau_aqs = 0;  ///< maxima of the mean curves (GPa)
+  double flow_tau_seem = 0, flow_tau_aqs = 0;  ///< means over the last third of the strain range
+};
+
+struct ValidationResult {
+  std::vector<RateValidation> rates;
+  /// Crossings of the mean trajectories of different rates (indices refer to `rates`): AQS
+  /// means over all samples of a rate, and SEEM ensemble means.
+  std::vector<Crossing> crossings_aqs, crossings_seem;
+};
+
+/// Runs the validation. `opt` supplies the ensemble settings; its start state is replaced per
+/// rate; gamma_max is limited to the shortest held-out trace.
+ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train,
+                          const std::vector<AqsTrace>& held, const RunOptions& opt);
+
+void write_validation(const std::string& path, const ValidationResult& v, const Database& db,
+                      const std::string& database_path);
+
+}  // namespace stz::seem

@@ -1,0 +1,427 @@
+// SEEM (MODEL.md part 2): X1 formula, harvest on synthetic AQS traces with known events,
+// forward runs reproducing lambda, crossings, and clear messages for bad input.
+// Compiled only when the test target sees stz_seem's headers (it links stz_seem).
+#if __has_include("seem_model.hpp")
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "seem_data.hpp"
+#include "seem_device.hpp"
+#include "seem_h5.hpp"
+#include "seem_harvest.hpp"
+#include "seem_model.hpp"
+#include "seem_run.hpp"
+#include "seem_validate.hpp"
+
+using namespace stz::seem;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("stz_test_seem_" + name)).string();
+}
+
+X1Params hand_params() {
+  X1Params p;
+  p.G0 = 25.9;
+  p.uA = 0.101;
+  p.tauA = 8.4;
+  p.tauB = 2.9;
+  p.u0 = -4.4;
+  p.omega = 16.0;
+  return p;
+}
+
+/// Synthetic AQS trace with known events: 1000 steps of dgamma = 1e-3, elastic loading with
+/// G(X1) between events; at steps 9, 19, ..., 999 an event, alternating type A
+/// (dtau_pl = 0.3 GPa, dX1 = +0.001) and type B (dtau_pl = 0.2 GPa, dX1 = -0.001).
+/// X1 therefore alternates between 0 (before A events) and 0.001 (before B events).
+AqsTrace synthetic_trace(const X1Params& p) {
+  AqsTrace t;
+  t.name = "synthetic";
+  t.omega = p.omega;
+  double x1 = 0.0, tau = 0.05;
+  const double dg = 1e-3;
+  int n_event = 0;
+  for (int k = 0; k <= 1000; ++k) {
+    t.gamma.push_back(k * dg);
+    t.tau.push_back(tau);
+    t.pe.push_back(energy_from_x1(x1, tau, p));
+    const double g = shear_modulus(x1, p);
+    if (k % 10 == 9) {
+      const bool a = n_event++ % 2 == 0;
+      tau += g * dg - (a ? 0.3 : 0.2);
+      x1 += a ? 0.001 : -0.001;
+    } else {
+      tau += g * dg;
+    }
+  }
+  return t;
+}
+
+HarvestOptions one_bin(const X1Params& p) {
+  HarvestOptions h;
+  h.x1 = p;
+  h.grid.n_x1 = 1;
+  h.grid.n_tau = 1;
+  h.min_visits = 1;
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("X1 formula matches hand-computed values", "[seem][unit]") {
+  const X1Params p = hand_params();
+  // Omega tau^2/(2 G0) = 16 * 2.25 / 51.8 GPa A^3 = 4.337728314e-3 eV; bracket 1.10346468;
+  // X1 = (0.01 - 4.3377e-3 * 1.10346) / (1 + 4.3377e-3 / 0.101) (python, by hand)
+  CHECK(x1_from_energy(-4.39, 1.5, p) == Approx(0.004998783239454488).epsilon(1e-12));
+  CHECK(x1_from_energy(-4.35, -2.0, p) == Approx(0.03726183235823153).epsilon(1e-12));
+  // no stress: X1 is the energy above u0
+  CHECK(x1_from_energy(-4.37, 0.0, p) == Approx(0.03).epsilon(1e-12));
+  // energy_from_x1 inverts it exactly
+  for (double tau : {-2.5, -0.3, 0.0, 0.7, 3.1})
+    CHECK(x1_from_energy(energy_from_x1(0.0123, tau, p), tau, p) == Approx(0.0123).epsilon(1e-12));
+  // G(X1) = G0 (1 - X1/uA)
+  CHECK(shear_modulus(0.0, p) == Approx(25.9));
+  CHECK(shear_modulus(0.0505, p) == Approx(12.95));
+  // the published values are the defaults
+  const X1Params d;
+  CHECK(d.G0 == 25.90);
+  CHECK(d.uA == 0.101);
+  CHECK(d.tauA == 8.4);
+  CHECK(d.tauB == 2.90);
+}
+
+TEST_CASE("harvest finds the known events, lambda and histograms of a synthetic trace", "[seem][unit]") {
+  const X1Params p = hand_params();
+  const AqsTrace t = synthetic_trace(p);
+
+  SECTION("one bin: lambda = 100 events / unit strain, both event types") {
+    const Database db = harvest({t}, one_bin(p));
+    REQUIRE(db.total_events() == 100);
+    CHECK(db.visits[0] == 1000);
+    CHECK(db.strain[0] == Approx(1.0));
+    CHECK(db.lambda[0] == Approx(100.0));
+    CHECK(db.mean_dtau[0] == Approx(0.25).epsilon(1e-6));
+    CHECK(db.mean_dx1[0] == Approx(0.0).margin(1e-9));
+    CHECK(db.dgamma == Approx(1e-3));
+    int a = 0, b = 0;
+    for (std::size_t k = 0; k < db.ev_dtau.size(); ++k) {
+      if (std::abs(db.ev_dtau[k] - 0.3f) < 1e-5f && std::abs(db.ev_dx1[k] - 0.001f) < 1e-7f) ++a;
+      if (std::abs(db.ev_dtau[k] - 0.2f) < 1e-5f && std::abs(db.ev_dx1[k] + 0.001f) < 1e-7f) ++b;
+    }
+    CHECK(a == 50);
+    CHECK(b == 50);
+    // histogram: all counts sit in two cells, 50 each: (first dtau bin, first dX1 bin) for
+    // type B and (last, last) for type A, since the edges span exactly the events' range
+    const int hb = db.hist_bins;
+    CHECK(db.hist[0] == 50);
+    CHECK(db.hist[(hb - 1) * hb + (hb - 1)] == 50);
+    long total = 0;
+    for (int c : db.hist) total += c;
+    CHECK(total == 100);
+    // flow map: mean dtau/dgamma over all steps = (tau_end - tau_start) / strain
+    CHECK(db.flow_dtau[0] == Approx((t.tau.back() - t.tau.front()) / 1.0).epsilon(1e-9));
+  }
+
+  SECTION("two X1 bins separate the event types by their pre-step state") {
+    HarvestOptions h = one_bin(p);
+    h.grid.n_x1 = 2;
+    h.grid.x1_min = -0.0005;
+    h.grid.x1_max = 0.0015;
+    h.grid.tau_min = -10;
+    h.grid.tau_max = 10;
+    const Database db = harvest({t}, h);
+    CHECK(db.visits[0] == 500);
+    CHECK(db.visits[1] == 500);
+    CHECK(db.events[0] == 50);
+    CHECK(db.events[1] == 50);
+    CHECK(db.lambda[0] == Approx(100.0));
+    CHECK(db.lambda[1] == Approx(100.0));
+    CHECK(db.mean_dtau[0] == Approx(0.3).epsilon(1e-6));
+    CHECK(db.mean_dx1[0] == Approx(0.001).epsilon(1e-6));
+    CHECK(db.mean_dtau[1] == Approx(0.2).epsilon(1e-6));
+    CHECK(db.mean_dx1[1] == Approx(-0.001).epsilon(1e-6));
+    REQUIRE(db.ev_offset.size() == 3);
+    CHECK(db.ev_offset[1] == 50);
+  }
+
+  SECTION("criterion elastic with a threshold also sees the events; a high threshold none") {
+    HarvestOptions h = one_bin(p);
+    h.criterion = EventCriterion::elastic;
+    h.drop_threshold = 0.1;
+    CHECK(harvest({t}, h).total_events() == 100);
+    h.drop_threshold = 0.25;  // only type A (0.3) exceeds it
+    CHECK(harvest({t}, h).total_events() == 50);
+  }
+}
+
+TEST_CASE("database round-trips through HDF5", "[seem][unit]") {
+  const X1Params p = hand_params();
+  HarvestOptions h = one_bin(p);
+  h.grid.n_x1 = 3;
+  h.grid.n_tau = 4;
+  const Database db = harvest({synthetic_trace(p)}, h);
+  const std::string f = temp_path("db.h5");
+  write_database(f, db);
+  const Database r = read_database(f);
+  CHECK(r.grid.n_x1 == 3);
+  CHECK(r.grid.n_tau == 4);
+  CHECK(r.grid.x1_min == db.grid.x1_min);
+  CHECK(r.x1.u0 == p.u0);
+  CHECK(r.visits == db.visits);
+  CHECK(r.events == db.events);
+  CHECK(r.source == db.source);
+  CHECK(r.ev_offset == db.ev_offset);
+  CHECK(r.ev_dtau == db.ev_dtau);
+  CHECK(r.hist == db.hist);
+  CHECK(r.sources == db.sources);
+  std::filesystem::remove(f);
+}
+
+TEST_CASE("unvisited bins use the nearest trusted bin", "[seem][unit]") {
+  Database db;
+  db.grid.n_x1 = 3;
+  db.grid.n_tau = 3;
+  db.min_visits = 10;
+  // trusted: (0,0) and (2,2); everything else has too few visits
+  db.visits = {20, 0, 0, 0, 9, 0, 0, 0, 15};
+  assign_sources(db);
+  CHECK(db.source[0] == 0);
+  CHECK(db.source[8] == 8);
+  CHECK(db.source[1] == 0);  // (0,1): distance 1 to (0,0)
+  CHECK(db.source[7] == 8);  // (2,1): distance 1 to (2,2)
+  CHECK(db.source[4] == 0);  // (1,1): tie between (0,0) and (2,2) -> lower index
+  CHECK(db.source[2] == 0);  // (0,2): distances 4 and 4 -> lower index
+}
+
+TEST_CASE("lambda policy monotone borrows from lower-stress bins of the same X1 column", "[seem][unit]") {
+  Database db;
+  db.grid.n_x1 = 2;
+  db.grid.n_tau = 4;
+  db.min_visits = 10;
+  db.policy = LambdaPolicy::monotone;
+  // column 0 (bins 0..3, stress rising): lambda 5, 50, 0 (trusted, no events), untrusted
+  // column 1 (bins 4..7): lambda 10, 20, 30, 40 (already monotone)
+  db.visits = {20, 20, 20, 3, 20, 20, 20, 20};
+  db.lambda = {5, 50, 0, 0, 10, 20, 30, 40};
+  assign_sources(db);
+  CHECK(db.source == std::vector<std::int32_t>{0, 1, 1, 1, 4, 5, 6, 7});
+  db.policy = LambdaPolicy::raw;
+  assign_sources(db);
+  CHECK(db.source == std::vector<std::int32_t>{0, 1, 2, 2, 4, 5, 6, 7});
+  CHECK_THROWS_WITH(parse_policy("smooth"), Catch::Contains("'smooth'"));
+}
+
+TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") {
+  const X1Params p = hand_params();
+  const Database db = harvest({synthetic_trace(p)}, one_bin(p));  // lambda = 100 everywhere
+  RunOptions o;
+  o.x1_start = 0.0;
+  o.tau_start = 0.5;
+  o.gamma_max = 0.2;  // 200 steps of 1e-3: P(event) = 0.1 per step
+  o.n_traj = 20000;
+  o.seed = 42;
+  o.device = "cpu";
+  o.threads = 2;
+  const RunResult r = run_ensemble(db, o);
+  REQUIRE(r.n_steps == 200);
+  const double n = static_cast<double>(o.n_traj) * r.n_steps;
+  const double expected = n * 0.1;
+  const double sigma = std::sqrt(n * 0.1 * 0.9);
+  CHECK(std::abs(static_cast<double>(r.events) - expected) < 5 * sigma);
+  const double lambda_est = static_cast<double>(r.events) / (static_cast<double>(o.n_traj) * o.gamma_max);
+  CHECK(lambda_est == Approx(100.0).epsilon(0.01));
+  // the single bin is trusted, so the unvisited-bin policy is never needed; states leave the
+  // grid's data range and are clamped (counted)
+  CHECK(r.fallback_lookups == 0);
+
+  SECTION("results do not depend on the thread count") {
+    RunOptions o1 = o;
+    o1.threads = 1;
+    o1.n_traj = 2000;
+    RunOptions o2 = o1;
+    o2.threads = 2;
+    const RunResult a = run_ensemble(db, o1), b = run_ensemble(db, o2);
+    CHECK(a.events == b.events);
+    CHECK(a.mean_tau == b.mean_tau);
+    CHECK(a.mean_x1 == b.mean_x1);
+  }
+
+  SECTION("per-trajectory event counts are binomial") {
+    std::vector<std::vector<double>> x1, tau;
+    std::vector<std::int64_t> ev;
+    run_trajectories(db, o, 4000, x1, tau, ev);
+    double m = 0, v = 0;
+    for (auto e : ev) m += static_cast<double>(e) / ev.size();
+    for (auto e : ev) v += (e - m) * (e - m) / (ev.size() - 1);
+    CHECK(m == Approx(20.0).epsilon(0.03));
+    CHECK(v == Approx(18.0).epsilon(0.15));  // 200 * 0.1 * 0.9
+    // mean stress follows the mean flow: tau' = G(X1) - lambda E[dtau_pl] on average
+    REQUIRE(tau[0].size() == 201);
+  }
+}
+
+// Same ensemble on the GPU and the CPU (identical Philox draws; host and device may round
+// differently where FMA contraction differs, so the means are compared to a tolerance).
+TEST_CASE("SEEM ensemble: GPU matches CPU", "[seem][compare]") {
+  if (!seem_cuda_available()) {
+    WARN("no usable CUDA device: SEEM GPU comparison skipped");
+    return;
+  }
+  const X1Params p = hand_params();
+  HarvestOptions h = one_bin(p);
+  h.grid.n_x1 = 4;
+  h.grid.n_tau = 4;
+  h.min_visits = 1;
+  const Database db = harvest({synthetic_trace(p)}, h);
+  RunOptions o;
+  o.x1_start = 0.0;
+  o.tau_start = 0.1;
+  o.gamma_max = 0.5;
+  o.n_traj = 50000;
+  o.device = "cpu";
+  const RunResult c = run_ensemble(db, o);
+  o.device = "cuda";
+  const RunResult g = run_ensemble(db, o);
+  CHECK(g.backend.rfind("cuda", 0) == 0);
+  CHECK(std::abs(static_cast<double>(g.events - c.events)) <= 1e-3 * static_cast<double>(c.events));
+  for (std::size_t k = 0; k < c.gamma.size(); ++k) {
+    CHECK(g.mean_tau[k] == Approx(c.mean_tau[k]).epsilon(1e-3).margin(1e-4));
+    CHECK(g.mean_x1[k] == Approx(c.mean_x1[k]).epsilon(1e-3).margin(1e-6));
+  }
+}
+
+TEST_CASE("crossings of mean trajectories are found", "[seem][unit]") {
+  // curve 0 rises along the diagonal, curve 1 falls across it at (0.5, 0.5); curve 2 is
+  // parallel to curve 0 and crosses only curve 1
+  const std::vector<std::vector<double>> x{{0, 0.25, 0.5, 0.75, 1}, {0, 1}, {0, 1}};
+  const std::vector<std::vector<double>> y{{0, 0.25, 0.5, 0.75, 1}, {1, 0}, {0.2, 1.2}};
+  const std::vector<std::vector<double>> g{{0, 1, 2, 3, 4}, {0, 1}, {0, 1}};
+  const auto c = find_crossings(x, y, g);
+  REQUIRE(c.size() == 2);
+  CHECK(c[0].a == 0);
+  CHECK(c[0].b == 1);
+  CHECK(c[0].x1 == Approx(0.5));
+  CHECK(c[0].tau == Approx(0.5));
+  CHECK(c[0].gamma_a == Approx(2.0));
+  CHECK(c[0].gamma_b == Approx(0.5));
+  CHECK(c[1].a == 1);
+  CHECK(c[1].b == 2);
+  CHECK(c[1].x1 == Approx(0.4));
+}
+
+TEST_CASE("LAMMPS thermo logs are read by column name", "[seem][unit]") {
+  const std::string f = temp_path("log.lammps");
+  {
+    std::ofstream o(f);
+    o << "LAMMPS (29 Sep 2021 - Update 2)\n"
+         "Step Temp PotEng\n 0 2000 -1100\n 100 1990 -1101\nLoop time of 1 on 1 procs\n"
+         "Step v_gamma v_tau v_pea Volume\n 0 0 0.0 -4.40 4000\nLoop time of 0 on 1 procs\n"
+         "Step v_gamma v_tau v_pea Volume\n 1 0.0002 0.006 -4.40 4000\n 9 0.0002 0.005 -4.39 4000\n"
+         "WARNING: something harmless\nLoop time of 0 on 1 procs\n"
+         "Step v_gamma v_tau v_pea Volume\n 10 0.0004 0.012 -4.41 4000\n 20 0.0004 0.011 -4.38 4000\n";
+  }
+  LogColumns c;
+  const AqsTrace last = read_lammps_log(f, c);
+  REQUIRE(last.gamma.size() == 3);
+  CHECK(last.tau[1] == Approx(0.005));
+  CHECK(last.pe[2] == Approx(-4.38));
+  c.rows = "all";
+  c.stress_scale = 2.0;
+  CHECK_THROWS_WITH(read_lammps_log(f, c), Catch::Contains("does not increase"));  // repeated strains
+  c.rows = "last";
+  c.stress = "c_missing";
+  CHECK_THROWS_WITH(read_lammps_log(f, c),
+                    Catch::Contains("'c_missing' not found") && Catch::Contains("v_gamma"));
+  std::filesystem::remove(f);
+  {
+    std::ofstream o(f);
+    o << "nothing to see\n";
+  }
+  CHECK_THROWS_WITH(read_lammps_log(f, LogColumns{}), Catch::Contains("no thermo output"));
+  std::filesystem::remove(f);
+  CHECK_THROWS_WITH(read_lammps_log(f, LogColumns{}), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("bad SEEM input gives messages that name the problem", "[seem][unit]") {
+  const X1Params p = hand_params();
+
+  SECTION("purely elastic data: no events") {
+    AqsTrace t;
+    t.name = "elastic_only";
+    for (int k = 0; k < 50; ++k) {
+      t.gamma.push_back(k * 1e-3);
+      t.tau.push_back(25.9 * k * 1e-3);
+      t.pe.push_back(energy_from_x1(0.0, t.tau.back(), p));
+    }
+    CHECK_THROWS_WITH(harvest({t}, one_bin(p)), Catch::Contains("no plastic events"));
+  }
+  SECTION("ranges that exclude every state") {
+    HarvestOptions h = one_bin(p);
+    h.grid.x1_min = 1.0;
+    h.grid.x1_max = 2.0;
+    h.grid.tau_min = -1;
+    h.grid.tau_max = 1;
+    CHECK_THROWS_WITH(harvest({synthetic_trace(p)}, h), Catch::Contains("outside the grid"));
+  }
+  SECTION("no bin has enough visits") {
+    HarvestOptions h = one_bin(p);
+    h.min_visits = 100000;
+    CHECK_THROWS_WITH(harvest({synthetic_trace(p)}, h), Catch::Contains("min_visits"));
+  }
+  SECTION("empty database cannot run") {
+    Database db;
+    db.grid.n_x1 = db.grid.n_tau = 1;
+    db.ev_offset = {0, 0};
+    CHECK_THROWS_WITH(make_step_tables(db, 1e-3), Catch::Contains("no plastic events"));
+  }
+  SECTION("mismatched and non-monotonic traces") {
+    AqsTrace t = synthetic_trace(p);
+    t.tau.pop_back();
+    CHECK_THROWS_WITH(validate_trace(t),
+                      Catch::Contains("synthetic") && Catch::Contains("different lengths"));
+    AqsTrace u = synthetic_trace(p);
+    u.gamma[5] = u.gamma[4];
+    CHECK_THROWS_WITH(validate_trace(u), Catch::Contains("between states 4 and 5"));
+  }
+  SECTION("dataset files: missing dataset, not a database, missing file") {
+    const std::string f = temp_path("bad.h5");
+    {
+      auto file = h5::create_file(f);
+      auto s = h5::create_group(file.h.get(), "samples");
+      auto g = h5::create_group(s.get(), "r10_s00");
+      h5::write(g.get(), "gamma", std::vector<double>{0, 1e-4});
+      h5::write(g.get(), "pe", std::vector<double>{-4.4, -4.4});
+    }
+    CHECK_THROWS_WITH(read_aqs_h5(f), Catch::Contains("r10_s00") && Catch::Contains("'tau'"));
+    CHECK_THROWS_WITH(read_database(f), Catch::Contains("not a SEEM database"));
+    std::filesystem::remove(f);
+    CHECK_THROWS_WITH(read_aqs_h5(f), Catch::Contains("file not found"));
+  }
+  SECTION("holding out every sample of a cooling rate") {
+    std::vector<AqsTrace> all(2, synthetic_trace(p));
+    all[0].cooling_rate = all[1].cooling_rate = 10;
+    all[0].sample = 0;
+    all[1].sample = 1;
+    std::vector<AqsTrace> train, held;
+    CHECK_THROWS_WITH(split_holdout(all, 2, train, held), Catch::Contains("cannot hold out 2"));
+    split_holdout(all, 1, train, held);
+    REQUIRE(held.size() == 1);
+    CHECK(held[0].sample == 1);
+  }
+  SECTION("bad run options") {
+    const Database db = harvest({synthetic_trace(p)}, one_bin(p));
+    RunOptions o;
+    o.device = "tpu";
+    CHECK_THROWS_WITH(run_ensemble(db, o), Catch::Contains("'tpu'"));
+    o.device = "cpu";
+    o.n_traj = 0;
+    CHECK_THROWS_WITH(run_ensemble(db, o), Catch::Contains("trajectories"));
+  }
+}
+#endif

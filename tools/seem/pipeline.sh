@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SEEM end to end: LAMMPS training data -> HDF5 dataset -> X1 fit -> harvest -> run ->
+# validation against held-out samples -> figures (docs/seem.md).
+#
+# Usage:
+#   tools/seem/pipeline.sh                     # everything, generating new LAMMPS data (~40 min, 2 cores)
+#   tools/seem/pipeline.sh --from-committed    # reuse data/seem/cuzr_aqs.h5 (no LAMMPS needed, ~1 min)
+# Options:
+#   --out DIR          work/output directory (default out/seem)
+#   --stzkmc PATH      the stzkmc binary (default build/host/stzkmc, then build-*/host/stzkmc)
+#   --holdout N        samples per cooling rate held out for validation (default 2)
+#   --traj N           SEEM trajectories per ensemble (default 20000)
+#   --update-committed copy dataset, fit, database and figures into data/seem/
+#   anything after --  is passed to tools/seem/generate.sh (e.g. -- --samples 4 --gmax 0.2)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+out="out/seem"; stzkmc=""; holdout=2; traj=20000; from_committed=0; update=0; gen_args=()
+while (( $# )); do
+  case "$1" in
+    --out) out="$2"; shift 2;;  --stzkmc) stzkmc="$2"; shift 2;;  --holdout) holdout="$2"; shift 2;;
+    --traj) traj="$2"; shift 2;;  --from-committed) from_committed=1; shift;;
+    --update-committed) update=1; shift;;  --) shift; gen_args=("$@"); break;;
+    -h|--help) sed -n 2,16p "$0"; exit 0;;
+    *) echo "pipeline.sh: unknown option '$1'" >&2; exit 2;;
+  esac
+done
+if [[ -z "$stzkmc" ]]; then
+  for c in build/host/stzkmc build-*/host/stzkmc; do [[ -x "$c" ]] && { stzkmc="$c"; break; }; done
+fi
+[[ -n "$stzkmc" && -x "$stzkmc" ]] || { echo "pipeline.sh: stzkmc not found; build it (tools/build.sh) or pass --stzkmc" >&2; exit 1; }
+py=/usr/bin/python3
+mkdir -p "$out/figures"
+step() { echo; echo "=== $(date +%T) $*"; }
+
+if (( from_committed )); then
+  data="data/seem/cuzr_aqs.h5"
+  [[ -f "$data" ]] || { echo "pipeline.sh: $data missing" >&2; exit 1; }
+else
+  step "1/7 generate: LAMMPS quench + AQS (log: $out/lammps/progress.log)"
+  tools/seem/generate.sh --out "$out/lammps" "${gen_args[@]}"
+  step "2/7 convert to HDF5"
+  data="$out/cuzr_aqs.h5"
+  $py tools/seem/lammps_to_h5.py "$out/lammps" "$data"
+fi
+
+step "3/7 fit X1 parameters (training samples only)"
+$py tools/seem/fit_x1.py "$data" "$out/x1_fit" --holdout "$holdout"
+
+step "4/7 harvest the SEEM database"
+"$stzkmc" seem harvest --data "$data" --fit "$out/x1_fit.h5" --holdout "$holdout" -o "$out/seem_db.h5"
+
+step "5/7 SEEM run from the mean unstressed state of the slowest quench (demo)"
+read -r x1s <<<"$($py - "$data" "$out/x1_fit.h5" <<'EOF'
+import sys, h5py, numpy as np
+d, f = sys.argv[1], sys.argv[2]
+a = h5py.File(f, "r").attrs
+with h5py.File(d, "r") as h:
+    gs = list(h["samples"].values())
+    slow = min(g.attrs["cooling_rate"] for g in gs)
+    print(np.mean([g["pe"][0] - a["u0"] for g in gs if g.attrs["cooling_rate"] == slow]))
+EOF
+)"
+"$stzkmc" seem run --db "$out/seem_db.h5" --x1 "$x1s" --tau 0 --traj "$traj" -o "$out/seem_run.h5"
+
+step "6/7 validate against held-out samples"
+"$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
+  -o "$out/validation.h5" | tee "$out/validation.txt"
+"$stzkmc" seem bench --db "$out/seem_db.h5" | tee "$out/bench.txt"
+
+step "7/7 figures"
+$py tools/seem/plot_seem.py --db "$out/seem_db.h5" --validation "$out/validation.h5" --data "$data" \
+  --fit "$out/x1_fit.json" --holdout "$holdout" --bench "$out/bench.txt" --out "$out/figures"
+cp "$out/x1_fit.png" "$out/figures/x1_fit.png" 2>/dev/null || true
+
+if (( update )); then
+  step "copy results into data/seem/"
+  mkdir -p data/seem/figures
+  (( from_committed )) || cp "$data" data/seem/cuzr_aqs.h5
+  cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/bench.txt" data/seem/
+  cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
+fi
+echo; echo "done: results in $out (figures in $out/figures)"

@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""Figures and a JSON summary of a trained SEEM and its validation.
+
+Usage: tools/seem/plot_seem.py --db DB.h5 --validation VAL.h5 --data DATA.h5 [--fit FIT.json]
+                               [--holdout N] --out DIR
+Writes to DIR:
+  seem_maps.png         the four state-space maps: lambda, mean dX1, mean dtau_pl, flow map
+  seem_vs_aqs.png       SEEM mean (and 5-95 % band) vs held-out AQS mean, tau and X1 vs strain,
+                        per cooling rate
+  seem_state_space.png  mean trajectories in (X1, tau), AQS and SEEM, with their crossings
+  seem_summary.json     the numbers quoted in docs/seem.md
+"""
+import argparse
+import json
+import os
+
+import h5py
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+GPA_A3_EV = 6.241509074460763e-3
+
+
+def x1_of(pe, tau, omega, a):
+    s = 0.5 * omega * tau ** 2 * GPA_A3_EV
+    el = s / a["G0"] * (1 + (tau / a["tauA"]) ** 2 + (tau / a["tauB"]) ** 4)
+    return (pe - a["u0"] - el) / (1 + s / (a["G0"] * a["uA"]))
+
+
+def held_out_traces(data, holdout):
+    with h5py.File(data, "r") as h:
+        traces = [dict(name=n, rate=float(g.attrs["cooling_rate"]), sample=int(g.attrs["sample"]),
+                       omega=float(g.attrs["omega"]), gamma=g["gamma"][:], tau=g["tau"][:], pe=g["pe"][:])
+                  for n, g in h["samples"].items()]
+    held = []
+    for rate in sorted({t["rate"] for t in traces}):
+        ts = sorted([t for t in traces if t["rate"] == rate], key=lambda t: (t["sample"], t["name"]))
+        held += ts[len(ts) - holdout:] if holdout else []
+    return held
+
+
+def plot_maps(db, out):
+    with h5py.File(db, "r") as h:
+        a = dict(h.attrs)
+        m = {k: h["maps"][k][:] for k in h["maps"]}
+    xe, te = m["x1_edges"], m["tau_edges"]
+    trusted = m["visits"] >= a["min_visits"]
+    fig, axs = plt.subplots(2, 2, figsize=(11, 8.5), sharex=True, sharey=True)
+
+    def show(ax, z, title, cmap, label, log=False, sym=False):
+        z = np.where(trusted, z, np.nan)
+        cm = plt.get_cmap(cmap).copy()
+        kw = {}
+        if log:
+            zpos = z[np.isfinite(z) & (z > 0)]
+            if zpos.size:
+                kw["norm"] = matplotlib.colors.LogNorm(vmin=zpos.min(), vmax=zpos.max())
+            cm.set_under("white")                       # trusted bins without events
+            z = np.where(z > 0, z, np.where(np.isfinite(z), 1e-30, np.nan))
+        elif sym:
+            v = np.nanmax(np.abs(z)) if np.isfinite(z).any() else 1.0
+            kw.update(vmin=-v, vmax=v)
+        pc = ax.pcolormesh(xe, te, z.T, cmap=cm, shading="flat", **kw)
+        fig.colorbar(pc, ax=ax, label=label, extend="min" if log else "neither")
+        ax.set_title(title, fontsize=10)
+        ax.set_facecolor("0.85")
+
+    show(axs[0, 0], m["lambda"], "event rate lambda (white: no events, grey: untrusted)", "viridis",
+         "events per unit strain", log=True)
+    show(axs[0, 1], m["mean_dx1"] * 1e3, "mean dX1 per event", "RdBu_r", "meV/atom", sym=True)
+    show(axs[1, 0], m["mean_dtau"], "mean plastic stress drop dtau_pl per event", "magma", "GPa")
+    # flow map: unit arrows (in bin units) give the direction of the mean flow
+    # (dX1/dgamma, dtau/dgamma); their colour gives dtau/dgamma, the background the visits
+    vis = np.where(m["visits"] > 0, m["visits"], np.nan)
+    axs[1, 1].pcolormesh(xe, te, vis.T, cmap="Greys", shading="flat", alpha=0.5,
+                         norm=matplotlib.colors.LogNorm(vmin=1, vmax=np.nanmax(vis)))
+    xc, tc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (te[1:] + te[:-1])
+    X, T = np.meshgrid(xc, tc, indexing="ij")
+    dx, dt = xe[1] - xe[0], te[1] - te[0]
+    u = np.where(trusted, m["flow_dx1"], np.nan) / dx
+    v = np.where(trusted, m["flow_dtau"], np.nan) / dt
+    norm = np.hypot(u, v)
+    norm[norm == 0] = 1.0
+    q = axs[1, 1].quiver(X, T, 0.8 * u / norm * dx, 0.8 * v / norm * dt, np.where(trusted, m["flow_dtau"], np.nan),
+                         cmap="coolwarm", angles="xy", scale_units="xy", scale=1.0, width=0.005)
+    fig.colorbar(q, ax=axs[1, 1], label="dtau/dgamma (GPa)")
+    axs[1, 1].set_title("flow map: direction of mean (dX1/dgamma, dtau/dgamma)", fontsize=10)
+    axs[1, 1].set_facecolor("white")
+    for ax in axs[1]:
+        ax.set_xlabel("X1 (eV/atom)")
+    for ax in axs[:, 0]:
+        ax.set_ylabel("tau (GPa)")
+    fig.suptitle(f"SEEM database: {int(a['n_events'])} events, {int(a['trusted_bins'])} trusted bins "
+                 f"of {int(a['n_x1'])}x{int(a['n_tau'])} (>= {int(a['min_visits'])} visits)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_maps.png"), dpi=110)
+    plt.close(fig)
+
+
+def plot_comparison(val, fitp, held, out):
+    with h5py.File(val, "r") as h:
+        rates = [dict(h["rates"][k].attrs) | {d: h["rates"][k][d][:] for d in h["rates"][k]}
+                 for k in h["rates"]]
+        cross = {k: h[k][:] for k in ("crossings_aqs", "crossings_seem")}
+    rates.sort(key=lambda r: r["cooling_rate"])
+    n = len(rates)
+    fig, axs = plt.subplots(2, n, figsize=(4.2 * n, 7), squeeze=False)
+    for i, r in enumerate(rates):
+        g = r["gamma"]
+        pct = list(r["seem_percentiles"])
+        for row, (q, unit, scale) in enumerate((("tau", "GPa", 1.0), ("x1", "meV/atom", 1e3))):
+            ax = axs[row, i]
+            for t in held:
+                if t["rate"] == r["cooling_rate"]:
+                    y = t["tau"] if q == "tau" else x1_of(t["pe"], t["tau"], t["omega"], fitp)
+                    ax.plot(t["gamma"], y * scale, color="0.6", lw=0.6)
+            if 5.0 in pct and 95.0 in pct:
+                lo, hi = r[f"seem_pct_{q}"][pct.index(5.0)], r[f"seem_pct_{q}"][pct.index(95.0)]
+                ax.fill_between(g, lo * scale, hi * scale, color="tab:blue", alpha=0.15, label="SEEM 5-95 %")
+            ax.plot(g, r[f"held_mean_{q}"] * scale, "k-", lw=1.8, label=f"held-out AQS mean ({int(r['n_held'])})")
+            ax.fill_between(g, (r[f"held_mean_{q}"] - r[f"held_sd_{q}"]) * scale,
+                            (r[f"held_mean_{q}"] + r[f"held_sd_{q}"]) * scale, color="k", alpha=0.08)
+            ax.plot(g, r[f"seem_mean_{q}"] * scale, "tab:blue", lw=1.8, label="SEEM mean")
+            if f"train_mean_{q}" in r:
+                ax.plot(g, r[f"train_mean_{q}"] * scale, "tab:orange", lw=1, ls="--",
+                        label=f"training AQS mean ({int(r['n_train'])})")
+            rms = r[f"rms_{q}"] * scale
+            ax.set_title(f"{r['cooling_rate']:g} K/ps: RMS {rms:.3g} {unit}", fontsize=10)
+            ax.set_xlabel("shear strain")
+            ax.set_ylabel(("tau" if q == "tau" else "X1") + f" ({unit})")
+            if i == 0:
+                ax.legend(fontsize=7)
+    fig.suptitle("SEEM vs held-out AQS samples (grey: individual held-out traces)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_vs_aqs.png"), dpi=110)
+    plt.close(fig)
+
+    fig, axs = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True, sharey=True)
+    colors = plt.cm.plasma(np.linspace(0.1, 0.8, n))
+    for ax, (kind, xkey, ykey, ck) in zip(axs, (("AQS means (all samples)", "all_mean_x1", "all_mean_tau", "crossings_aqs"),
+                                                 ("SEEM means", "seem_mean_x1", "seem_mean_tau", "crossings_seem"))):
+        for r, c in zip(rates, colors):
+            ax.plot(r[xkey] * 1e3, r[ykey], color=c, lw=1.5, label=f"{r['cooling_rate']:g} K/ps")
+            ax.plot(r[xkey][0] * 1e3, r[ykey][0], "o", color=c)
+        cs = cross[ck]
+        if cs.size:
+            ax.plot(cs[:, 4] * 1e3, cs[:, 5], "kx", ms=7, label=f"{len(cs)} crossings")
+        ax.set_title(kind, fontsize=10)
+        ax.set_xlabel("X1 (meV/atom)")
+        ax.legend(fontsize=8)
+    axs[0].set_ylabel("tau (GPa)")
+    fig.suptitle("mean trajectories in the SEEM state space (dots: start)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_state_space.png"), dpi=110)
+    plt.close(fig)
+    return rates, cross
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--validation", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--fit", help="fit JSON (tools/seem/fit_x1.py)")
+    ap.add_argument("--holdout", type=int, default=2)
+    ap.add_argument("--bench", help="text file with the output of 'stzkmc seem bench'")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    with h5py.File(args.db, "r") as h:
+        fitp = {k: float(h.attrs[k]) for k in ("G0", "uA", "tauA", "tauB", "u0", "omega")}
+        dbattrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in h.attrs.items()}
+    plot_maps(args.db, args.out)
+    rates, cross = plot_comparison(args.validation, fitp, held_out_traces(args.data, args.holdout), args.out)
+    summary = {
+        "database": {k: (v.decode() if isinstance(v, bytes) else v) for k, v in dbattrs.items() if k != "sources"},
+        "rates": [{k: float(r[k]) for k in ("cooling_rate", "n_train", "n_held", "rms_tau", "rms_tau_train",
+                                            "rms_x1", "rms_x1_train", "peak_tau_seem", "peak_tau_aqs",
+                                            "flow_tau_seem", "flow_tau_aqs", "fallback_lookups",
+                                            "outside_lookups", "n_traj", "events")} for r in rates],
+        "crossings_aqs": len(cross["crossings_aqs"]),
+        "crossings_seem": len(cross["crossings_seem"]),
+        "first_crossings_aqs": cross["crossings_aqs"][:5].tolist(),
+        "crossing_columns": "rate_a rate_b gamma_a gamma_b x1 tau",
+    }
+    if args.fit:
+        summary["fit"] = json.load(open(args.fit))
+    if args.bench and os.path.exists(args.bench):
+        summary["bench"] = open(args.bench).read().strip().splitlines()
+    with open(os.path.join(args.out, "seem_summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print("figures and seem_summary.json written to", args.out)
+
+
+if __name__ == "__main__":
+    main()
