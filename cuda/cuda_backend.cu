@@ -1,15 +1,593 @@
-// Placeholder until the CUDA backend lands (issue 4): device queries work, the backend throws.
-#include <cuda_runtime.h>
+// The CUDA backend (issue 4, docs/cuda.md): CpuBackend's physics on one GPU.
+//
+// Per thermal event the host sees a few scalars only: the pass summary (24 bytes), the
+// selection (32 bytes), nothing for the transformation itself (its SFTS came with the
+// selection). Everything else stays on the device between download()/upload().
+#include "cuda_backend.cuh"
 
+#include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
-#include "stz/backend.hpp"
+#include "cuda_check.cuh"
+#include "device_buffer.cuh"
+#include "device_state.cuh"
+#include "kernels.cuh"
+#include "loading.hpp"
+#include "memory_plan.cuh"
+#include "stz/params.hpp"
+
+#ifndef STZ_CUDA_ARCHITECTURES
+#define STZ_CUDA_ARCHITECTURES "unknown"
+#endif
 
 namespace stz {
 
+namespace {
+
+constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+/// Kept free beyond the counted arrays: allocation granularity, cuFFT plan data, the runtime.
+constexpr std::size_t memory_reserve_bytes = std::size_t{256} << 20;
+
+/// Small results copied back per operation, in one page-locked block.
+struct Mailbox {
+  cuda::PassResult pass;
+  cuda::Selection selection;
+  double sums[2];
+  double ab[2];
+  std::uint32_t count;
+};
+
+/// Owns a stream (destroyed last among the CUDA resources of the backend).
+struct StreamHandle {
+  cudaStream_t stream = nullptr;
+  StreamHandle() = default;
+  StreamHandle(const StreamHandle&) = delete;
+  StreamHandle& operator=(const StreamHandle&) = delete;
+  ~StreamHandle() {
+    if (stream) cudaStreamDestroy(stream);
+  }
+};
+
+/// Owns a cuFFT plan, also when the backend's constructor throws after creating it.
+struct PlanHandle {
+  cufftHandle plan = 0;
+  bool valid = false;
+  PlanHandle() = default;
+  PlanHandle(const PlanHandle&) = delete;
+  PlanHandle& operator=(const PlanHandle&) = delete;
+  ~PlanHandle() {
+    if (valid) cufftDestroy(plan);
+  }
+};
+
+template <class T>
+void copy_to_host(std::vector<T>& dst, const T* src, std::size_t count, cudaStream_t stream) {
+  dst.resize(count);
+  if (count) STZ_CUDA_TRY(cudaMemcpyAsync(dst.data(), src, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
+}
+
+template <class T>
+void copy_to_device(T* dst, const std::vector<T>& src, std::size_t count, cudaStream_t stream) {
+  if (count) STZ_CUDA_TRY(cudaMemcpyAsync(dst, src.data(), count * sizeof(T), cudaMemcpyHostToDevice, stream));
+}
+
+std::string format_gib(std::size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(bytes) / gib);
+  return buf;
+}
+
+}  // namespace
+
+struct CudaBackend::Impl {
+  Params params;
+  PhysicsConstants pc;
+  ElasticMedium medium;
+  int device = 0;
+  cudaDeviceProp props{};
+  cuda::MemoryPlan plan;
+  std::size_t fft_work_bytes = 0;
+  std::size_t cub_temp_bytes = 0;
+
+  // Declared before the buffers, so destroyed after them (members die in reverse order).
+  StreamHandle stream_handle;
+  cudaStream_t stream = nullptr;  // = stream_handle.stream
+  PlanHandle forward_handle;      // batched D2Z of [p1 | p3]
+  PlanHandle backward_handle;     // batched Z2D into [s11 | s22 | s12]
+  cufftHandle forward = 0;
+  cufftHandle backward = 0;
+
+  // Catalog and pass scratch (voxel-mode arrays).
+  cuda::DeviceBuffer<float> barrier, e1, e3;
+  cuda::DeviceBuffer<double> softened, q;
+  // Per voxel.
+  cuda::DeviceBuffer<double> p;       // [p1 | p3]
+  cuda::DeviceBuffer<float> d1, d3;
+  cuda::DeviceBuffer<double> eta_p, eta_t, t_last;
+  cuda::DeviceBuffer<std::uint32_t> generation;
+  cuda::DeviceBuffer<double> stress;  // [s11 | s22 | s12]
+  cuda::DeviceBuffer<double> cached_eta, voxel_min, voxel_rate;
+  cuda::DeviceBuffer<std::uint32_t> voxel_argmin;
+  cuda::DeviceBuffer<double> kernels; // [K1_11 | K1_22 | K1_12 | K3_11 | K3_22 | K3_12]
+  cuda::DeviceBuffer<std::uint32_t> flip_list;
+  cuda::DeviceBuffer<double> da, db;
+  cuda::DeviceBuffer<cuda::FlipRecord> records;
+  // Rate blocks, FFT and CUB scratch, and the device side of the mailbox.
+  cuda::DeviceBuffer<double> block_rate, block_incl;
+  cuda::DeviceBuffer<cufftDoubleComplex> spectra;  // P1, P3, sigma11, sigma22, sigma12
+  cuda::DeviceBuffer<unsigned char> fft_work, cub_temp;
+  cuda::DeviceBuffer<cuda::PassResult> d_pass;
+  cuda::DeviceBuffer<cuda::Selection> d_selection;
+  cuda::DeviceBuffer<double> d_sums;
+  cuda::DeviceBuffer<std::uint32_t> d_count;
+  cuda::PinnedBuffer<Mailbox> mail;
+
+  cuda::DeviceView view{};
+  cuda::KernelView kview{};
+
+  RateSummary last{};
+  bool rates_valid = false;
+  /// The last selection is still current (no state change since): transform() of that event
+  /// takes its SFTS from it instead of copying them back.
+  bool selection_valid = false;
+
+  Impl(const Params& params_in, const BackendOptions& options);
+  ~Impl();
+
+  void activate() const { STZ_CUDA_TRY(cudaSetDevice(device)); }
+  void synchronize() const { STZ_CUDA_TRY(cudaStreamSynchronize(stream)); }
+  void create_plans();
+  void check_memory() const;
+  void allocate();
+  void solve(const double* eigenstrain, double* out);
+  void compute_unit_kernels();
+  std::size_t voxels() const { return plan.voxels; }
+};
+
+CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
+    : params(params_in), pc(derive_constants(params_in)), medium(Loading(params_in).medium()) {
+  validate(params);
+  const int count = cuda_device_count();
+  if (count == 0)
+    throw std::runtime_error("the CUDA backend has no usable device (no GPU, or no working NVIDIA driver)");
+  if (options.device < 0 || options.device >= count)
+    throw std::invalid_argument("CUDA device " + std::to_string(options.device) + " does not exist: " +
+                                std::to_string(count) + " device(s), ordinals 0.." + std::to_string(count - 1));
+  device = options.device;
+  activate();
+  STZ_CUDA_TRY(cudaGetDeviceProperties(&props, device));
+  if (const cudaError_t err = cuda::probe_kernel_image(); err != cudaSuccess) {
+    cudaGetLastError();
+    throw std::runtime_error(std::string("GPU ") + props.name + " (compute capability " +
+                             std::to_string(props.major) + "." + std::to_string(props.minor) +
+                             ") cannot run this build's kernels (built for CMAKE_CUDA_ARCHITECTURES " +
+                             STZ_CUDA_ARCHITECTURES + "): " + cudaGetErrorString(err));
+  }
+  plan = cuda::make_memory_plan(params.grid.n, params.grid.modes);
+  // First without the FFT work area and CUB scratch, so that a hopeless grid fails with the
+  // memory message before cuFFT plans for it; then with them, before anything is allocated.
+  check_memory();
+  STZ_CUDA_TRY(cudaStreamCreateWithFlags(&stream_handle.stream, cudaStreamNonBlocking));
+  stream = stream_handle.stream;
+  create_plans();
+  cub_temp_bytes = cuda::athermal_select_temp_bytes(plan.voxels);
+  check_memory();
+  allocate();
+  compute_unit_kernels();
+  synchronize();
+}
+
+CudaBackend::Impl::~Impl() {
+  // Destructors must not throw: an error here means the context is already gone. The members
+  // then free the buffers, the plans and the stream.
+  cudaSetDevice(device);
+  if (stream) cudaStreamSynchronize(stream);
+}
+
+void CudaBackend::Impl::create_plans() {
+  // Row-major (y, x) with x the halved dimension, as FftElasticSolver's FFTW plans.
+  const long long n = params.grid.n;
+  long long dims[2] = {n, n};
+  long long real_embed[2] = {n, n};
+  long long complex_embed[2] = {n, n / 2 + 1};
+  const long long real_dist = n * n;
+  const long long complex_dist = n * (n / 2 + 1);
+  std::size_t forward_work = 0, backward_work = 0;
+  // Work areas are not allocated by cuFFT: both plans share one (they never run concurrently),
+  // and its size enters the memory check before anything large is allocated.
+  STZ_CUFFT_TRY(cufftCreate(&forward_handle.plan));
+  forward_handle.valid = true;
+  forward = forward_handle.plan;
+  STZ_CUFFT_TRY(cufftSetAutoAllocation(forward, 0));
+  STZ_CUFFT_TRY(cufftMakePlanMany64(forward, 2, dims, real_embed, 1, real_dist, complex_embed, 1, complex_dist,
+                                    CUFFT_D2Z, 2, &forward_work));
+  STZ_CUFFT_TRY(cufftCreate(&backward_handle.plan));
+  backward_handle.valid = true;
+  backward = backward_handle.plan;
+  STZ_CUFFT_TRY(cufftSetAutoAllocation(backward, 0));
+  STZ_CUFFT_TRY(cufftMakePlanMany64(backward, 2, dims, complex_embed, 1, complex_dist, real_embed, 1, real_dist,
+                                    CUFFT_Z2D, 3, &backward_work));
+  STZ_CUFFT_TRY(cufftSetStream(forward, stream));
+  STZ_CUFFT_TRY(cufftSetStream(backward, stream));
+  fft_work_bytes = forward_work > backward_work ? forward_work : backward_work;
+}
+
+void CudaBackend::Impl::check_memory() const {
+  std::size_t free_bytes = 0, total_bytes = 0;
+  STZ_CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const std::size_t needed = plan.total_bytes(fft_work_bytes, cub_temp_bytes);
+  if (needed + memory_reserve_bytes > free_bytes) {
+    std::ostringstream os;
+    os << "grid N=" << params.grid.n << " needs " << format_gib(needed) << " GiB, device has "
+       << format_gib(free_bytes) << " GiB free (M=" << params.grid.modes << " modes; " << props.name << ", "
+       << format_gib(total_bytes) << " GiB in all; " << cuda::MemoryPlan::voxel_mode_bytes()
+       << " bytes per voxel-mode + " << cuda::MemoryPlan::voxel_bytes()
+       << " per voxel + FFT spectra and work area; " << format_gib(memory_reserve_bytes)
+       << " GiB kept in reserve): use a smaller grid or a larger GPU";
+    throw std::runtime_error(os.str());
+  }
+}
+
+void CudaBackend::Impl::allocate() {
+  const std::size_t v = plan.voxels;
+  const std::size_t vm = plan.voxel_modes;
+  barrier.allocate(vm);
+  e1.allocate(vm);
+  e3.allocate(vm);
+  softened.allocate(vm);
+  q.allocate(vm);
+  p.allocate(2 * v);
+  d1.allocate(v);
+  d3.allocate(v);
+  eta_p.allocate(v);
+  eta_t.allocate(v);
+  t_last.allocate(v);
+  generation.allocate(v);
+  stress.allocate(3 * v);
+  cached_eta.allocate(v);
+  voxel_min.allocate(v);
+  voxel_rate.allocate(v);
+  voxel_argmin.allocate(v);
+  kernels.allocate(6 * v);
+  flip_list.allocate(v);
+  da.allocate(v);
+  db.allocate(v);
+  records.allocate(v);
+  block_rate.allocate(plan.rate_blocks);
+  block_incl.allocate(plan.rate_blocks);
+  spectra.allocate(cuda::MemoryPlan::spectra_per_solve * plan.spectrum);
+  fft_work.allocate(fft_work_bytes);
+  cub_temp.allocate(cub_temp_bytes > 0 ? cub_temp_bytes : 1);
+  d_pass.allocate(1);
+  d_selection.allocate(1);
+  d_sums.allocate(2);
+  d_count.allocate(1);
+  mail = cuda::PinnedBuffer<Mailbox>(1);
+  if (fft_work_bytes) {
+    STZ_CUFFT_TRY(cufftSetWorkArea(forward, fft_work.data()));
+    STZ_CUFFT_TRY(cufftSetWorkArea(backward, fft_work.data()));
+  }
+
+  view.n = params.grid.n;
+  view.modes = params.grid.modes;
+  view.voxels = v;
+  view.rate_blocks = plan.rate_blocks;
+  view.barrier = barrier.data();
+  view.e1 = e1.data();
+  view.e3 = e3.data();
+  view.softened = softened.data();
+  view.q = q.data();
+  view.p1 = p.data();
+  view.p3 = p.data() + v;
+  view.d1 = d1.data();
+  view.d3 = d3.data();
+  view.eta_p = eta_p.data();
+  view.eta_t = eta_t.data();
+  view.t_last = t_last.data();
+  view.generation = generation.data();
+  view.s11 = stress.data();
+  view.s22 = stress.data() + v;
+  view.s12 = stress.data() + 2 * v;
+  view.cached_eta = cached_eta.data();
+  view.voxel_min = voxel_min.data();
+  view.voxel_argmin = voxel_argmin.data();
+  view.voxel_rate = voxel_rate.data();
+  view.block_rate = block_rate.data();
+  view.block_incl = block_incl.data();
+  kview.k1_11 = kernels.data();
+  kview.k1_22 = kernels.data() + v;
+  kview.k1_12 = kernels.data() + 2 * v;
+  kview.k3_11 = kernels.data() + 3 * v;
+  kview.k3_22 = kernels.data() + 4 * v;
+  kview.k3_12 = kernels.data() + 5 * v;
+
+  // A defined state before initialize()/upload(): everything zero, the barrier cache stale.
+  const auto zero = [this](auto& buffer) {
+    if (buffer.size()) STZ_CUDA_TRY(cudaMemsetAsync(buffer.data(), 0, buffer.bytes(), stream));
+  };
+  zero(barrier), zero(e1), zero(e3), zero(softened), zero(q), zero(p), zero(d1), zero(d3);
+  zero(eta_p), zero(eta_t), zero(t_last), zero(generation), zero(stress), zero(voxel_min);
+  zero(voxel_rate), zero(voxel_argmin), zero(block_rate), zero(block_incl);
+  cuda::launch_invalidate_cache(view, stream);
+}
+
+void CudaBackend::Impl::solve(const double* eigenstrain, double* out) {
+  // Out-of-place D2Z leaves its input intact (only C2R/Z2D overwrite theirs).
+  cufftDoubleComplex* spec = spectra.data();
+  const std::size_t s = plan.spectrum;
+  STZ_CUFFT_TRY(cufftExecD2Z(forward, const_cast<double*>(eigenstrain), spec));
+  cuda::launch_spectral_multiply(spec, spec + s, spec + 2 * s, params.grid.n, medium.e_star, stream);
+  STZ_CUFFT_TRY(cufftExecZ2D(backward, spec + 2 * s, out));
+}
+
+void CudaBackend::Impl::compute_unit_kernels() {
+  // A unit eigenstrain at the origin through the same full solve as the run (as the CPU's
+  // FftElasticSolver::unit_kernels does), so kernel and full solve agree to round-off.
+  const std::size_t v = plan.voxels;
+  cuda::launch_point_source(p.data(), p.data() + v, v, 1.0, 0.0, stream);
+  solve(p.data(), kernels.data());
+  cuda::launch_point_source(p.data(), p.data() + v, v, 0.0, 1.0, stream);
+  solve(p.data(), kernels.data() + 3 * v);
+  STZ_CUDA_TRY(cudaMemsetAsync(p.data(), 0, p.bytes(), stream));
+}
+
+// ---- CudaBackend ----------------------------------------------------------------------------
+
+CudaBackend::CudaBackend(const Params& params, const BackendOptions& options)
+    : impl_(std::make_unique<Impl>(params, options)) {}
+
+CudaBackend::~CudaBackend() = default;
+
+std::string CudaBackend::device_description() const {
+  const cudaDeviceProp& p = impl_->props;
+  std::ostringstream os;
+  os << "CUDA device " << impl_->device << ": " << p.name << ", compute capability " << p.major << "." << p.minor
+     << ", " << p.multiProcessorCount << " SMs, " << format_gib(p.totalGlobalMem) << " GiB";
+  return os.str();
+}
+
+void CudaBackend::initialize() {
+  Impl& m = *impl_;
+  m.activate();
+  // Never transformed: t_last far in the past so temporary softening is fully decayed.
+  cuda::launch_initialize(m.view, m.pc, m.params.seed, -100.0 * m.pc.tau, m.stream);
+  m.synchronize();
+  m.rates_valid = false;
+  m.selection_valid = false;
+}
+
+RateSummary CudaBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
+  Impl& m = *impl_;
+  m.activate();
+  // The mean-stress combinations exactly as CpuBackend forms them.
+  const double mean_s1 = mean_stress.xx - mean_stress.yy;
+  const double mean_s3 = 2.0 * mean_stress.xy;
+  cuda::launch_barrier_pass(m.view, m.pc, time, mean_s1, mean_s3, m.params.solver.cache_softened_barriers,
+                            m.d_pass.data(), m.stream);
+  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult),
+                               cudaMemcpyDeviceToHost, m.stream));
+  m.synchronize();
+  const cuda::PassResult& r = m.mail.data()->pass;
+  RateSummary s;
+  s.any_unstable = r.any_unstable != 0;
+  s.min_barrier = r.min_barrier;
+  s.shifted_rate_sum = r.shifted_rate_sum;
+  m.last = s;
+  m.rates_valid = true;
+  m.selection_valid = false;
+  return s;
+}
+
+Event CudaBackend::select_thermal_event(double u) {
+  Impl& m = *impl_;
+  if (!m.rates_valid || m.last.any_unstable)
+    throw std::logic_error("select_thermal_event needs a stable barrier pass first");
+  if (!(u >= 0.0 && u < 1.0)) throw std::invalid_argument("select_thermal_event: u must lie in [0, 1)");
+  m.activate();
+  cuda::launch_select(m.view, m.pc, u, m.d_pass.data(), m.d_selection.data(), m.stream);
+  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->selection, m.d_selection.data(), sizeof(cuda::Selection),
+                               cudaMemcpyDeviceToHost, m.stream));
+  m.synchronize();
+  const cuda::Selection sel = m.mail.data()->selection;
+  if (sel.error) throw std::logic_error("select_thermal_event: selected a voxel without rate");
+  m.selection_valid = true;
+  return {sel.voxel, sel.mode, sel.barrier};
+}
+
+PlasticIncrement CudaBackend::transform(const Event& event, double time) {
+  Impl& m = *impl_;
+  if (event.voxel >= m.voxels() || event.mode >= static_cast<std::uint32_t>(m.params.grid.modes))
+    throw std::out_of_range("transform: voxel " + std::to_string(event.voxel) + ", mode " +
+                            std::to_string(event.mode) + " outside the grid of " + std::to_string(m.voxels()) +
+                            " voxels x " + std::to_string(m.params.grid.modes) + " modes");
+  m.activate();
+  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, nullptr, 1u, event.voxel, event.mode,
+                               m.da.data(), m.db.data(), nullptr, m.stream);
+  cuda::launch_stress_update(m.view, m.kview, event.voxel, m.da.data(), m.db.data(), m.stream);
+  double a, b;
+  const cuda::Selection& sel = m.mail.data()->selection;
+  if (m.selection_valid && sel.voxel == event.voxel && sel.mode == event.mode) {
+    a = sel.e1;  // the SFTS the kernel applies, read by the selection from the same catalog
+    b = sel.e3;
+  } else {
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->ab[0], m.da.data(), sizeof(double), cudaMemcpyDeviceToHost, m.stream));
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->ab[1], m.db.data(), sizeof(double), cudaMemcpyDeviceToHost, m.stream));
+    m.synchronize();
+    a = m.mail.data()->ab[0];
+    b = m.mail.data()->ab[1];
+  }
+  m.selection_valid = false;
+  m.rates_valid = false;
+  return {a, b, 1};
+}
+
+PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* flipped) {
+  Impl& m = *impl_;
+  if (!m.rates_valid) throw std::logic_error("athermal_pass needs a barrier pass first");
+  m.activate();
+  std::uint32_t count = 0;
+  if (m.params.athermal.variant == AthermalVariant::simultaneous) {
+    cuda::launch_athermal_select(m.cub_temp.data(), m.cub_temp_bytes, m.view, m.params.athermal.threshold,
+                                 m.flip_list.data(), m.d_count.data(), m.stream);
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->count, m.d_count.data(), sizeof(std::uint32_t),
+                                 cudaMemcpyDeviceToHost, m.stream));
+    m.synchronize();
+    count = m.mail.data()->count;
+  } else if (m.last.min_barrier < 0.0) {
+    // Only the most negative voxel, first index on ties; its index stays on the device.
+    cuda::launch_first_minimum(m.view, m.d_pass.data(), m.flip_list.data(), m.stream);
+    count = 1;
+  }
+  m.rates_valid = false;
+  m.selection_valid = false;
+  if (count == 0) return {};
+  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, m.flip_list.data(), count, 0u, 0u, m.da.data(),
+                               m.db.data(), flipped ? m.records.data() : nullptr, m.stream);
+  cuda::launch_sum_increments(m.da.data(), m.db.data(), count, m.d_sums.data(), m.stream);
+  STZ_CUDA_TRY(cudaMemcpyAsync(m.mail.data()->sums, m.d_sums.data(), 2 * sizeof(double), cudaMemcpyDeviceToHost,
+                               m.stream));
+  std::vector<cuda::FlipRecord> recs;
+  if (flipped) copy_to_host(recs, m.records.data(), count, m.stream);
+  m.synchronize();
+  if (flipped)
+    for (const cuda::FlipRecord& r : recs) flipped->push_back({r.voxel, r.mode, r.barrier});
+  PlasticIncrement inc;
+  inc.dp1_sum = m.mail.data()->sums[0];
+  inc.dp3_sum = m.mail.data()->sums[1];
+  inc.flips = count;
+  return inc;
+}
+
+void CudaBackend::full_solve() {
+  Impl& m = *impl_;
+  m.activate();
+  m.solve(m.p.data(), m.stress.data());
+  m.rates_valid = false;
+  m.selection_valid = false;
+}
+
+double CudaBackend::bytes_per_pass() const {
+  // Traffic model of one stable pass with a warm softening cache: the barrier kernel reads e1,
+  // e3 (4 + 4) and A (8) and writes Q (8) per voxel-mode, and per voxel reads eta_p, eta_t,
+  // t_last, the cached eta, three stress components, d1, d3 (64) and writes min and argmin
+  // (12); the rate kernel reads Q (8) per voxel-mode and writes the voxel rate (8), which the
+  // block sums read again (8).
+  const double vm = static_cast<double>(impl_->plan.voxel_modes);
+  const double v = static_cast<double>(impl_->plan.voxels);
+  return vm * (4 + 4 + 8 + 8 + 8) + v * (64 + 12 + 8 + 8);
+}
+
+double CudaBackend::copy_bandwidth() {
+  // Device-to-device copy of a buffer several times larger than L2 (50 MB on an H100), read +
+  // written bytes per second, best of a few timed copies after a warm-up.
+  Impl& m = *impl_;
+  m.activate();
+  std::size_t free_bytes = 0, total_bytes = 0;
+  STZ_CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes));
+  std::size_t bytes = std::size_t{256} << 20;
+  while (bytes > (std::size_t{8} << 20) && 2 * bytes + memory_reserve_bytes > free_bytes) bytes /= 2;
+  cuda::DeviceBuffer<unsigned char> a(bytes), b(bytes);
+  cudaEvent_t start = nullptr, stop = nullptr;
+  STZ_CUDA_TRY(cudaEventCreate(&start));
+  STZ_CUDA_TRY(cudaEventCreate(&stop));
+  float best_ms = 0.0f;
+  for (int rep = 0; rep < 4; ++rep) {
+    STZ_CUDA_TRY(cudaEventRecord(start, m.stream));
+    STZ_CUDA_TRY(cudaMemcpyAsync(b.data(), a.data(), bytes, cudaMemcpyDeviceToDevice, m.stream));
+    STZ_CUDA_TRY(cudaEventRecord(stop, m.stream));
+    STZ_CUDA_TRY(cudaEventSynchronize(stop));
+    float ms = 0.0f;
+    STZ_CUDA_TRY(cudaEventElapsedTime(&ms, start, stop));
+    if (rep > 0 && (best_ms == 0.0f || ms < best_ms)) best_ms = ms;  // rep 0 warms up
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return best_ms > 0.0f ? 2.0 * static_cast<double>(bytes) / (best_ms * 1e-3) : 0.0;
+}
+
+void CudaBackend::download(State& state, bool with_catalog) {
+  Impl& m = *impl_;
+  m.activate();
+  const std::size_t v = m.voxels();
+  const std::size_t vm = m.plan.voxel_modes;
+  state.n = m.params.grid.n;
+  state.modes = m.params.grid.modes;
+  if (with_catalog) {
+    copy_to_host(state.barrier, m.barrier.data(), vm, m.stream);
+    copy_to_host(state.sfts_e1, m.e1.data(), vm, m.stream);
+    copy_to_host(state.sfts_e3, m.e3.data(), vm, m.stream);
+  } else {
+    state.barrier.clear();
+    state.sfts_e1.clear();
+    state.sfts_e3.clear();
+  }
+  copy_to_host(state.p1, m.p.data(), v, m.stream);
+  copy_to_host(state.p3, m.p.data() + v, v, m.stream);
+  copy_to_host(state.d1, m.d1.data(), v, m.stream);
+  copy_to_host(state.d3, m.d3.data(), v, m.stream);
+  copy_to_host(state.eta_p, m.eta_p.data(), v, m.stream);
+  copy_to_host(state.eta_t, m.eta_t.data(), v, m.stream);
+  copy_to_host(state.t_last, m.t_last.data(), v, m.stream);
+  copy_to_host(state.generation, m.generation.data(), v, m.stream);
+  copy_to_host(state.s11, m.stress.data(), v, m.stream);
+  copy_to_host(state.s22, m.stress.data() + v, v, m.stream);
+  copy_to_host(state.s12, m.stress.data() + 2 * v, v, m.stream);
+  m.synchronize();
+}
+
+void CudaBackend::upload(const State& state) {
+  Impl& m = *impl_;
+  const int n = m.params.grid.n, modes = m.params.grid.modes;
+  if (state.n != n || state.modes != modes)
+    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) +
+                                "x" + std::to_string(state.modes) + " does not match the backend's " +
+                                std::to_string(n) + "x" + std::to_string(n) + "x" + std::to_string(modes));
+  const std::size_t v = m.voxels();
+  const std::size_t vm = m.plan.voxel_modes;
+  if (state.barrier.size() != vm || state.sfts_e1.size() != vm || state.sfts_e3.size() != vm)
+    throw std::invalid_argument("upload: the state has no complete catalog");
+  for (const auto* a : {&state.p1, &state.p3, &state.eta_p, &state.eta_t, &state.t_last, &state.s11, &state.s22,
+                        &state.s12})
+    if (a->size() != v) throw std::invalid_argument("upload: a per-voxel field has " + std::to_string(a->size()) +
+                                                    " entries, the grid has " + std::to_string(v) + " voxels");
+  if (state.d1.size() != v || state.d3.size() != v || state.generation.size() != v)
+    throw std::invalid_argument("upload: d1, d3 or generation does not have one entry per voxel");
+  m.activate();
+  copy_to_device(m.barrier.data(), state.barrier, vm, m.stream);
+  copy_to_device(m.e1.data(), state.sfts_e1, vm, m.stream);
+  copy_to_device(m.e3.data(), state.sfts_e3, vm, m.stream);
+  copy_to_device(m.p.data(), state.p1, v, m.stream);
+  copy_to_device(m.p.data() + v, state.p3, v, m.stream);
+  copy_to_device(m.d1.data(), state.d1, v, m.stream);
+  copy_to_device(m.d3.data(), state.d3, v, m.stream);
+  copy_to_device(m.eta_p.data(), state.eta_p, v, m.stream);
+  copy_to_device(m.eta_t.data(), state.eta_t, v, m.stream);
+  copy_to_device(m.t_last.data(), state.t_last, v, m.stream);
+  copy_to_device(m.generation.data(), state.generation, v, m.stream);
+  copy_to_device(m.stress.data(), state.s11, v, m.stream);
+  copy_to_device(m.stress.data() + v, state.s22, v, m.stream);
+  copy_to_device(m.stress.data() + 2 * v, state.s12, v, m.stream);
+  cuda::launch_invalidate_cache(m.view, m.stream);
+  m.synchronize();
+  m.rates_valid = false;
+  m.selection_valid = false;
+}
+
+// ---- Factory and device queries -------------------------------------------------------------
+
+std::unique_ptr<Backend> make_cuda_backend(const Params& params, const BackendOptions& options) {
+  return std::make_unique<CudaBackend>(params, options);
+}
+
 int cuda_device_count() {
   int count = 0;
-  // Without a driver CUDA returns cudaErrorInsufficientDriver: any error means "no device".
+  // Without a driver CUDA returns cudaErrorInsufficientDriver (or NoDevice): any error means
+  // "no device", and the sticky error state is cleared so later calls are not poisoned.
   if (cudaGetDeviceCount(&count) != cudaSuccess) {
     cudaGetLastError();
     return 0;
@@ -18,13 +596,13 @@ int cuda_device_count() {
 }
 
 std::string cuda_device_name(int ordinal) {
+  if (ordinal < 0 || ordinal >= cuda_device_count()) return {};
   cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, ordinal) != cudaSuccess) return {};
+  if (cudaGetDeviceProperties(&prop, ordinal) != cudaSuccess) {
+    cudaGetLastError();
+    return {};
+  }
   return prop.name;
-}
-
-std::unique_ptr<Backend> make_cuda_backend(const Params&, const BackendOptions&) {
-  throw std::runtime_error("the CUDA backend is not implemented yet");
 }
 
 }  // namespace stz

@@ -231,13 +231,15 @@ TEST_CASE("Same seed: same catalog, events and fields as the CPU backend over a 
   compare_same_seed(p, 1000000, UINT64_MAX, 1000);
 }
 
-TEST_CASE("Same seed, other profiles: first 1000 thermal events as the CPU backend", "[compare]") {
+TEST_CASE("Same seed, other profiles: events as the CPU backend", "[compare]") {
   Params p = test::small_params(64, 77);
   p.record_events = true;
   SECTION("fast loading: temporary softening active between events, cache off") {
+    // At 1e2/s most plasticity is athermal (~160 thermal events, ~800 flips in the whole run):
+    // compare the whole run.
     p.loading.strain_rate = 1e2;
     p.solver.cache_softened_barriers = false;
-    compare_same_seed(p, 1000000, 1000, 1000);
+    compare_same_seed(p, 1000000, UINT64_MAX, 100);
   }
   SECTION("no direction factor, single-voxel athermal variant, exact loading") {
     p.softening.direction = DirectionFactor::none;

@@ -19,6 +19,7 @@
 #   STZ_GPU_STEPS       comma-separated subset of deps,configure,build,test,sanitize
 #                       (default deps,configure,build,test; steps are re-runnable, so a long
 #                       check can be split over several calls that keep the build folder)
+#   STZ_GPU_CTEST_ARGS  extra ctest arguments, e.g. "-L gpu" for the GPU tests only
 #   STZ_COMMIT          commit named in the report when this copy has no .git
 #   STZ_JOBS            build parallelism (default nproc)
 set -uo pipefail
@@ -115,7 +116,9 @@ fi
 ctest_log="$build/gpu-check-ctest.log"
 if want test && (( status == 0 )); then
   say "running ctest with STZ_REQUIRE_GPU=1"
-  (cd "$build" && STZ_REQUIRE_GPU=1 ctest --output-on-failure --timeout 1200) > "$ctest_log" 2>&1 || status=1
+  # shellcheck disable=SC2086  # word splitting of the extra arguments is intended
+  (cd "$build" && STZ_REQUIRE_GPU=1 ctest --output-on-failure --timeout 1200 ${STZ_GPU_CTEST_ARGS:-}) \
+      > "$ctest_log" 2>&1 || status=1
   tail -30 "$ctest_log" >&2
 fi
 if want sanitize && (( status == 0 )) && command -v compute-sanitizer >/dev/null; then

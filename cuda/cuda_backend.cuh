@@ -1,0 +1,47 @@
+#pragma once
+/** @file
+ * @brief The CUDA backend: the physics of CpuBackend on one GPU (docs/cuda.md).
+ *
+ * A thin pImpl: this header names no CUDA type, so the class could be used from plain C++;
+ * the device arrays, cuFFT plans and the stream live in CudaBackend::Impl (cuda_backend.cu).
+ * Create it through stz::make_backend("cuda", ...) or stz::make_cuda_backend.
+ */
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stz/backend.hpp"
+
+namespace stz {
+
+class CudaBackend final : public Backend {
+ public:
+  /**
+   * @brief Selects device options.device, checks that the grid fits in its free memory
+   * (std::runtime_error naming the need and the free memory otherwise), allocates everything
+   * and computes the unit kernels. Throws std::runtime_error when no device is usable.
+   */
+  CudaBackend(const Params& params, const BackendOptions& options);
+  ~CudaBackend() override;
+  CudaBackend(const CudaBackend&) = delete;
+  CudaBackend& operator=(const CudaBackend&) = delete;
+
+  std::string name() const override { return "cuda"; }
+  std::string device_description() const override;
+  void initialize() override;
+  RateSummary compute_barriers_and_rates(double time, const Sym2& mean_stress) override;
+  Event select_thermal_event(double u) override;
+  PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) override;
+  PlasticIncrement transform(const Event& event, double time) override;
+  void full_solve() override;
+  double bytes_per_pass() const override;
+  double copy_bandwidth() override;
+  void download(State& state, bool with_catalog) override;
+  void upload(const State& state) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stz

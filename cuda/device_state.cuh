@@ -1,0 +1,96 @@
+#pragma once
+/** @file
+ * @brief Trivially copyable views of the device arrays (raw pointers only), passed by value to
+ * kernels, and the small records that travel between host and device once per operation.
+ *
+ * Layouts follow include/stz/state.hpp and grid.hpp: voxel v = y N + x, voxel-mode k = v M + m.
+ */
+#include <cstddef>
+#include <cstdint>
+
+#include "stz/hd.hpp"
+#include "stz/physics/fast_exp.hpp"  // bits_of, double_from_bits
+
+namespace stz::cuda {
+
+/// Every per-voxel and per-voxel-mode array of the backend.
+struct DeviceView {
+  int n;                   ///< grid side N
+  int modes;               ///< M
+  std::size_t voxels;      ///< N^2
+  std::size_t rate_blocks; ///< ceil(N^2 / rate_block_voxels)
+  // Catalog, voxel-mode arrays.
+  float* barrier;          ///< dF, eV
+  float* e1;               ///< SFTS of the current generation
+  float* e3;
+  double* softened;        ///< cached A = dF exp(-D eta)
+  double* q;               ///< Q of the last barrier pass
+  // Per voxel.
+  double* p1;              ///< accumulated eigenstrain; p3 = p1 + voxels (one allocation, so
+  double* p3;              ///<   a batched r2c transforms both)
+  float* d1;
+  float* d3;
+  double* eta_p;
+  double* eta_t;
+  double* t_last;
+  std::uint32_t* generation;
+  double* s11;             ///< stress fluctuation; s22, s12 follow contiguously (batched c2r)
+  double* s22;
+  double* s12;
+  double* cached_eta;      ///< eta that `softened` was computed with (NaN: stale)
+  double* voxel_min;       ///< min_m Q
+  std::uint32_t* voxel_argmin;
+  double* voxel_rate;      ///< sum_m exp(-(Q - Q_min)/kT) in mode order
+  double* block_rate;      ///< sums of voxel_rate over fixed blocks of rate_block_voxels
+  double* block_incl;      ///< inclusive prefix sums of block_rate
+};
+
+/// The six unit kernels K1_c, K3_c (c = 11, 22, 12), each N^2 doubles.
+struct KernelView {
+  const double* k1_11;
+  const double* k1_22;
+  const double* k1_12;
+  const double* k3_11;
+  const double* k3_22;
+  const double* k3_12;
+};
+
+/// Result of one barrier pass, written on the device and copied back in one transfer.
+struct PassResult {
+  unsigned long long min_key;  ///< order-preserving key of the smallest Q (atomicMin target)
+  double min_barrier;          ///< decoded min_key
+  double shifted_rate_sum;     ///< S (0 when unstable)
+  int any_unstable;            ///< min_barrier < 0
+};
+
+/// Result of select_thermal_event; e1, e3 let transform() skip a copy for this event.
+struct Selection {
+  std::uint32_t voxel;
+  std::uint32_t mode;
+  double barrier;
+  float e1;
+  float e3;
+  int error;  ///< nonzero: no voxel-mode with a nonzero rate was found
+};
+
+/// One flipped voxel of an athermal pass (mirrors stz::Event, 16 bytes).
+struct FlipRecord {
+  std::uint32_t voxel;
+  std::uint32_t mode;
+  double barrier;
+};
+
+/// Order-preserving map double -> uint64 (total order of non-NaN values), so that the global
+/// minimum barrier is an exact, order-independent atomicMin.
+STZ_HD_INLINE unsigned long long ordered_key(double x) {
+  constexpr std::uint64_t sign = 0x8000000000000000ull;
+  const std::uint64_t u = bits_of(x);
+  return (u & sign) ? ~u : (u | sign);
+}
+
+STZ_HD_INLINE double from_ordered_key(unsigned long long k) {
+  constexpr std::uint64_t sign = 0x8000000000000000ull;
+  return double_from_bits((k & sign) ? (k & ~sign) : ~static_cast<std::uint64_t>(k));
+}
+
+}  // namespace stz::cuda

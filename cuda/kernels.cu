@@ -1,0 +1,588 @@
+// Kernels of the CUDA backend. Physics comes only from include/stz/physics (barrier.hpp,
+// elastic.hpp) and include/stz/rng.hpp; this file decides only how the work is laid out on the
+// GPU and in which fixed order the reductions run.
+#include "kernels.cuh"
+
+#include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
+#include <cub/device/device_select.cuh>
+#include <thrust/iterator/counting_iterator.h>
+
+#include <algorithm>
+#include <climits>
+#include <limits>
+#include <numeric>
+
+#include "cuda_check.cuh"
+#include "memory_plan.cuh"
+#include "stz/grid.hpp"
+#include "stz/physics/barrier.hpp"
+#include "stz/physics/elastic.hpp"
+#include "stz/rng.hpp"
+
+namespace stz::cuda {
+namespace {
+
+constexpr int threads_1d = 256;
+/// Threads of the one-block kernels (scan, select); equal to the rate block so that in the
+/// selection each thread owns one voxel of the chosen rate block.
+constexpr int wide_block = rate_block_voxels;
+static_assert(wide_block <= 1024, "one CUDA block");
+/// Threads per transformed voxel: one warp redraws the M SFTS of a voxel in parallel.
+constexpr int transform_threads = 32;
+/// Threads and minimum chunk of the increment sum: up to this many entries one thread sums
+/// them sequentially, in list order, exactly like the CPU backend.
+constexpr int sum_threads = 256;
+constexpr std::uint32_t sequential_sum_limit = 4096;
+
+constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
+__device__ inline std::size_t min_size(std::size_t a, std::size_t b) { return b < a ? b : a; }
+
+unsigned blocks_for(std::size_t items, int threads) {
+  return static_cast<unsigned>((items + static_cast<std::size_t>(threads) - 1) / threads);
+}
+
+/**
+ * @brief Voxel-mode kernels use blocks of whole voxels: `voxels_per_block` voxels x M modes
+ * threads, one per voxel-mode, so catalog reads are coalesced and each voxel's M values meet
+ * in shared memory for the per-voxel min/argmin and sum in mode order. The voxel count is
+ * chosen so that a block is whole warps when possible (M = 20: 8 voxels, 160 threads).
+ */
+struct Tiling {
+  int voxels_per_block;
+  int threads;
+};
+
+Tiling voxel_mode_tiling(int modes) {
+  const int whole_warps = 32 / std::gcd(modes, 32);  // voxels that fill whole warps
+  int vpb = (256 / modes) / whole_warps * whole_warps;
+  if (vpb < whole_warps) vpb = whole_warps;
+  if (vpb * modes > 1024) vpb = std::max(1, 1024 / modes);
+  return {vpb, vpb * modes};
+}
+
+struct MinOp {
+  __device__ int operator()(int a, int b) const { return b < a ? b : a; }
+};
+struct MaxOp {
+  __device__ int operator()(int a, int b) const { return b > a ? b : a; }
+};
+
+// ---- Initialisation -------------------------------------------------------------------------
+
+__global__ void init_catalog_kernel(DeviceView v, std::uint64_t seed, double mean, double std_dev,
+                                    double gamma_star) {
+  const std::size_t k = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (k >= v.voxels * static_cast<std::size_t>(v.modes)) return;
+  const auto voxel = static_cast<std::uint32_t>(k / v.modes);
+  const auto mode = static_cast<std::uint32_t>(k % v.modes);
+  v.barrier[k] = rng::initial_barrier(seed, voxel, mode, mean, std_dev);
+  const rng::SftsDraw e = rng::sfts(seed, voxel, 0u, mode, gamma_star);
+  v.e1[k] = e.e1;
+  v.e3[k] = e.e3;
+  v.softened[k] = 0.0;
+  v.q[k] = 0.0;
+}
+
+__global__ void init_voxels_kernel(DeviceView v, double t_last0) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels) return;
+  v.p1[i] = 0.0;
+  v.p3[i] = 0.0;
+  v.d1[i] = 0.0f;
+  v.d3[i] = 0.0f;
+  v.eta_p[i] = 0.0;
+  v.eta_t[i] = 0.0;
+  v.t_last[i] = t_last0;
+  v.generation[i] = 0u;
+  v.s11[i] = 0.0;
+  v.s22[i] = 0.0;
+  v.s12[i] = 0.0;
+  v.cached_eta[i] = nan_value;
+  v.voxel_min[i] = 0.0;
+  v.voxel_argmin[i] = 0u;
+  v.voxel_rate[i] = 0.0;
+}
+
+__global__ void invalidate_cache_kernel(DeviceView v) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < v.voxels) v.cached_eta[i] = nan_value;
+}
+
+// ---- Barrier pass ---------------------------------------------------------------------------
+
+/**
+ * Q of every voxel-mode, per-voxel min and argmin (first index on ties), the global min (an
+ * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
+ * expressions are those of CpuBackend::compute_barriers_and_rates, term for term.
+ */
+__global__ void __launch_bounds__(1024)
+    barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3,
+                   bool use_cache, int vpb, PassResult* result) {
+  extern __shared__ double smem[];
+  const int modes = v.modes;
+  double* q_s = smem;                       // vpb * modes barriers
+  double* eta_s = q_s + vpb * modes;        // per voxel of the block
+  double* s1_s = eta_s + vpb;
+  double* s3_s = s1_s + vpb;
+  double* d1_s = s3_s + vpb;
+  double* d3_s = d1_s + vpb;
+  int* refresh_s = reinterpret_cast<int*>(d3_s + vpb);
+  __shared__ unsigned long long block_key;
+
+  const int tid = threadIdx.x;
+  const std::size_t v0 = static_cast<std::size_t>(blockIdx.x) * vpb;
+  const int nv = static_cast<int>(min_size(static_cast<std::size_t>(vpb), v.voxels - v0));
+  if (tid == 0) block_key = ~0ull;
+  if (tid < nv) {
+    const std::size_t vox = v0 + tid;
+    const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
+    eta_s[tid] = eta;
+    // The cache holds while eta is bitwise the one A was computed with (NaN: never equal).
+    refresh_s[tid] = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
+    s1_s[tid] = (v.s11[vox] - v.s22[vox]) + mean_s1;
+    s3_s[tid] = 2.0 * v.s12[vox] + mean_s3;
+    d1_s[tid] = v.d1[vox];
+    d3_s[tid] = v.d3[vox];
+  }
+  __syncthreads();
+
+  const int lv = tid / modes;
+  if (lv < nv) {
+    const std::size_t k = v0 * modes + tid;  // = voxel_mode_index(v0 + lv, tid - lv * modes)
+    const float e1 = v.e1[k];
+    const float e3 = v.e3[k];
+    double a;
+    if (refresh_s[lv]) {
+      a = softened_barrier(v.barrier[k], direction_factor(pc.direction_factor, d1_s[lv], d3_s[lv], e1, e3),
+                           eta_s[lv]);
+      v.softened[k] = a;
+    } else {
+      a = v.softened[k];
+    }
+    const double qm = activation_barrier(a, resolved_work(s1_s[lv], s3_s[lv], e1, e3), pc.half_volume_ev);
+    v.q[k] = qm;
+    q_s[tid] = qm;
+  }
+  __syncthreads();
+
+  if (tid < nv) {
+    const std::size_t vox = v0 + tid;
+    const double* qv = q_s + tid * modes;
+    double mn = qv[0];
+    std::uint32_t am = 0;
+    for (int m = 1; m < modes; ++m)
+      if (qv[m] < mn) {  // strict: the first index wins ties, as on the CPU
+        mn = qv[m];
+        am = static_cast<std::uint32_t>(m);
+      }
+    v.voxel_min[vox] = mn;
+    v.voxel_argmin[vox] = am;
+    if (refresh_s[tid]) v.cached_eta[vox] = eta_s[tid];
+    atomicMin(&block_key, ordered_key(mn));
+  }
+  __syncthreads();
+  if (tid == 0) atomicMin(&result->min_key, block_key);
+}
+
+/// Shifted rates and their per-voxel sums, added in mode order.
+__global__ void __launch_bounds__(1024)
+    rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result) {
+  const double min_barrier = from_ordered_key(result->min_key);
+  if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
+  extern __shared__ double smem[];
+  const int modes = v.modes;
+  const int tid = threadIdx.x;
+  const std::size_t v0 = static_cast<std::size_t>(blockIdx.x) * vpb;
+  const int nv = static_cast<int>(min_size(static_cast<std::size_t>(vpb), v.voxels - v0));
+  if (tid / modes < nv) smem[tid] = shifted_rate(v.q[v0 * modes + tid], min_barrier, inv_kT);
+  __syncthreads();
+  if (tid < nv) {
+    const double* r = smem + tid * modes;
+    double sum = 0.0;
+    for (int m = 0; m < modes; ++m) sum += r[m];
+    v.voxel_rate[v0 + tid] = sum;
+  }
+}
+
+/// Sum of the voxel rates of each fixed block of rate_block_voxels voxels (fixed tree order).
+__global__ void __launch_bounds__(wide_block) block_sum_kernel(DeviceView v, const PassResult* result) {
+  if (from_ordered_key(result->min_key) < 0.0) return;
+  using Reduce = cub::BlockReduce<double, wide_block>;
+  __shared__ typename Reduce::TempStorage temp;
+  const std::size_t vox = static_cast<std::size_t>(blockIdx.x) * wide_block + threadIdx.x;
+  const double r = vox < v.voxels ? v.voxel_rate[vox] : 0.0;
+  const double sum = Reduce(temp).Sum(r);
+  if (threadIdx.x == 0) v.block_rate[blockIdx.x] = sum;
+}
+
+/// Inclusive prefix sums of the block sums (one block: each thread a contiguous chunk in order,
+/// chunks offset by a block-wide exclusive scan) and the pass summary.
+__global__ void __launch_bounds__(wide_block) block_scan_kernel(DeviceView v, PassResult* result) {
+  const double min_barrier = from_ordered_key(result->min_key);
+  if (min_barrier < 0.0) {
+    if (threadIdx.x == 0) {
+      result->min_barrier = min_barrier;
+      result->shifted_rate_sum = 0.0;
+      result->any_unstable = 1;
+    }
+    return;
+  }
+  using Scan = cub::BlockScan<double, wide_block>;
+  __shared__ typename Scan::TempStorage temp;
+  const std::size_t nb = v.rate_blocks;
+  const std::size_t chunk = (nb + wide_block - 1) / wide_block;
+  const std::size_t b0 = min_size(nb, threadIdx.x * chunk);
+  const std::size_t b1 = min_size(nb, b0 + chunk);
+  double local = 0.0;
+  for (std::size_t b = b0; b < b1; ++b) local += v.block_rate[b];
+  double running;
+  Scan(temp).ExclusiveSum(local, running);
+  for (std::size_t b = b0; b < b1; ++b) {
+    running += v.block_rate[b];
+    v.block_incl[b] = running;
+  }
+  __syncthreads();  // block_incl[nb - 1] is written by another thread of this block
+  if (threadIdx.x == 0) {
+    result->min_barrier = min_barrier;
+    result->shifted_rate_sum = v.block_incl[nb - 1];
+    result->any_unstable = 0;
+  }
+}
+
+// ---- Selection ------------------------------------------------------------------------------
+
+/**
+ * The first voxel-mode whose cumulative shifted rate exceeds target = u S, in three levels:
+ * the first rate block whose inclusive prefix exceeds the target, then the first voxel of
+ * that block (exclusive scan of its voxel rates), then the CPU's own walk over the modes.
+ * Only blocks and voxels with a nonzero rate are candidates. Round-off fallbacks (u S
+ * rounding up to S, partial sums that differ by an ulp between levels): the last block with a
+ * nonzero rate, the last voxel of the block with a nonzero rate, and, as on the CPU, the last
+ * mode with a nonzero rate.
+ */
+__global__ void __launch_bounds__(wide_block)
+    select_kernel(DeviceView v, double inv_kT, double u, const PassResult* result, Selection* sel) {
+  using Scan = cub::BlockScan<double, wide_block>;
+  using Reduce = cub::BlockReduce<int, wide_block>;
+  __shared__ union {
+    typename Scan::TempStorage scan;
+    typename Reduce::TempStorage reduce;
+  } temp;
+  __shared__ int s_block;
+  __shared__ int s_thread;
+  __shared__ double s_cum0;
+  __shared__ double s_before[wide_block];
+  extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel
+
+  const int tid = threadIdx.x;
+  const double total = result->shifted_rate_sum;
+  const double min_barrier = result->min_barrier;
+  const double target = u * total;
+
+  // 1. Rate block. Only blocks (voxels) with a nonzero rate qualify, so that a partial sum
+  // that is an ulp off at a chunk boundary of the scan can never pick an empty block.
+  const std::size_t nb = v.rate_blocks;
+  int exceeds = INT_MAX, last_positive = -1;
+  for (std::size_t b = tid; b < nb; b += wide_block) {  // strided: the first hit is this thread's min
+    if (!(v.block_rate[b] > 0.0)) continue;
+    if (exceeds == INT_MAX && v.block_incl[b] > target) exceeds = static_cast<int>(b);
+    last_positive = static_cast<int>(b);
+  }
+  const int first_exceeds = Reduce(temp.reduce).Reduce(exceeds, MinOp{});
+  __syncthreads();
+  const int last_block = Reduce(temp.reduce).Reduce(last_positive, MaxOp{});
+  if (tid == 0) {
+    const int b = first_exceeds != INT_MAX ? first_exceeds : last_block;
+    s_block = b;
+    s_cum0 = b > 0 ? v.block_incl[b - 1] : 0.0;
+  }
+  __syncthreads();
+  const int block = s_block;
+  if (block < 0) {  // S = 0 or not finite: nothing can be selected
+    if (tid == 0) *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+    return;
+  }
+
+  // 2. Voxel within the block.
+  const std::size_t vox = static_cast<std::size_t>(block) * wide_block + tid;
+  const bool valid = vox < v.voxels;
+  const double rate = valid ? v.voxel_rate[vox] : 0.0;
+  double excl;
+  Scan(temp.scan).ExclusiveSum(rate, excl);
+  const double before = s_cum0 + excl;
+  s_before[tid] = before;
+  __syncthreads();
+  const int crosses = (valid && rate > 0.0 && before + rate > target) ? tid : INT_MAX;
+  const int first_cross = Reduce(temp.reduce).Reduce(crosses, MinOp{});
+  __syncthreads();
+  const int nonzero = (valid && rate > 0.0) ? tid : -1;
+  const int last_nonzero = Reduce(temp.reduce).Reduce(nonzero, MaxOp{});
+  if (tid == 0) s_thread = first_cross != INT_MAX ? first_cross : last_nonzero;
+  __syncthreads();
+  const int t = s_thread;
+  if (t < 0) {
+    if (tid == 0) *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+    return;
+  }
+
+  // 3. Mode: the rates in parallel, the walk in order (CpuBackend::select_thermal_event).
+  const std::size_t chosen_voxel = static_cast<std::size_t>(block) * wide_block + t;
+  const int modes = v.modes;
+  const double* q = v.q + chosen_voxel * modes;
+  for (int m = tid; m < modes; m += wide_block) s_rates[m] = shifted_rate(q[m], min_barrier, inv_kT);
+  __syncthreads();
+  if (tid == 0) {
+    double cum = s_before[t];
+    int chosen = -1;
+    for (int m = 0; m < modes; ++m) {
+      const double k = s_rates[m];
+      if (k > 0.0) chosen = m;  // round-off fallback: the last mode with a nonzero rate
+      cum += k;
+      if (cum > target && k > 0.0) break;
+    }
+    if (chosen < 0) {
+      *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+    } else {
+      const std::size_t k = chosen_voxel * modes + chosen;
+      *sel = Selection{static_cast<std::uint32_t>(chosen_voxel), static_cast<std::uint32_t>(chosen), q[chosen],
+                       v.e1[k], v.e3[k], 0};
+    }
+  }
+}
+
+// ---- Transformations ------------------------------------------------------------------------
+
+/// One block (a warp) per transformed voxel: the state update of MODEL.md 1.6 by thread 0, the
+/// redraw of the M SFTS of the new generation by all threads.
+__global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_t seed, double time,
+                                 const std::uint32_t* list, std::uint32_t voxel1, std::uint32_t mode1,
+                                 double* da, double* db, FlipRecord* records) {
+  const unsigned i = blockIdx.x;
+  const std::uint32_t vox = list ? list[i] : voxel1;
+  const std::uint32_t mode = list ? v.voxel_argmin[vox] : mode1;
+  const int modes = v.modes;
+  const std::size_t k = voxel_mode_index(vox, static_cast<int>(mode), modes);
+  const float e1 = v.e1[k];
+  const float e3 = v.e3[k];
+  const std::uint32_t generation = v.generation[vox] + 1u;
+  __syncthreads();  // every thread has read the chosen SFTS before the redraw overwrites it
+  if (threadIdx.x == 0) {
+    if (records) records[i] = FlipRecord{vox, mode, v.voxel_min[vox]};
+    v.p1[vox] += e1;
+    v.p3[vox] += e3;
+    v.d1[vox] = e1;
+    v.d3[vox] = e3;
+    v.t_last[vox] = time;
+    const SofteningAfterTransformation soft =
+        soften_after_transformation(v.eta_p[vox], e1, e3, pc.kappa_p, pc.kappa_t, pc.eta_max);
+    v.eta_p[vox] = soft.eta_p;
+    v.eta_t[vox] = soft.eta_t;
+    v.generation[vox] = generation;
+    v.cached_eta[vox] = nan_value;
+    da[i] = e1;
+    db[i] = e3;
+  }
+  for (int m = threadIdx.x; m < modes; m += blockDim.x) {
+    const rng::SftsDraw d = rng::sfts(seed, vox, generation, static_cast<std::uint32_t>(m), pc.gamma_star);
+    const std::size_t km = voxel_mode_index(vox, m, modes);
+    v.e1[km] = d.e1;
+    v.e3[km] = d.e3;
+  }
+}
+
+/// The single-voxel real-space update (MODEL.md 1.4), the CPU's add_kernel_response per voxel.
+__global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da,
+                                     const double* db) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels) return;
+  const int n = v.n;
+  const int x = static_cast<int>(i % n);
+  const int y = static_cast<int>(i / n);
+  const std::size_t kk = voxel_index(wrap_difference(x, jx, n), wrap_difference(y, jy, n), n);
+  const double a = *da;
+  const double b = *db;
+  v.s11[i] += a * kv.k1_11[kk] + b * kv.k3_11[kk];
+  v.s22[i] += a * kv.k1_22[kk] + b * kv.k3_22[kk];
+  v.s12[i] += a * kv.k1_12[kk] + b * kv.k3_12[kk];
+}
+
+__global__ void __launch_bounds__(sum_threads)
+    sum_increments_kernel(const double* da, const double* db, std::uint32_t count, double* out) {
+  __shared__ double part_a[sum_threads];
+  __shared__ double part_b[sum_threads];
+  const std::uint64_t chunk =
+      std::max<std::uint64_t>(sequential_sum_limit, (static_cast<std::uint64_t>(count) + sum_threads - 1) / sum_threads);
+  const std::uint64_t i0 = std::min<std::uint64_t>(count, threadIdx.x * chunk);
+  const std::uint64_t i1 = std::min<std::uint64_t>(count, i0 + chunk);
+  double sa = 0.0, sb = 0.0;
+  for (std::uint64_t i = i0; i < i1; ++i) {
+    sa += da[i];
+    sb += db[i];
+  }
+  part_a[threadIdx.x] = sa;
+  part_b[threadIdx.x] = sb;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    // Adding the empty chunks' exact zeros leaves a single chunk's sum bitwise unchanged.
+    double ta = 0.0, tb = 0.0;
+    for (int t = 0; t < sum_threads; ++t) {
+      ta += part_a[t];
+      tb += part_b[t];
+    }
+    out[0] = ta;
+    out[1] = tb;
+  }
+}
+
+struct BelowThreshold {
+  const double* voxel_min;
+  double threshold;
+  __device__ bool operator()(std::uint32_t v) const { return voxel_min[v] < threshold; }
+};
+
+__global__ void first_minimum_kernel(DeviceView v, const PassResult* result, std::uint32_t* first) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < v.voxels && v.voxel_min[i] == result->min_barrier) atomicMin(first, static_cast<std::uint32_t>(i));
+}
+
+// ---- Elasticity -----------------------------------------------------------------------------
+
+__global__ void spectral_kernel(const cufftDoubleComplex* a, const cufftDoubleComplex* b,
+                                cufftDoubleComplex* out, int n, double e_star, double norm) {
+  const int nh = n / 2 + 1;
+  const std::size_t spectrum = static_cast<std::size_t>(n) * nh;
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= spectrum) return;
+  const int iy = static_cast<int>(i / nh);
+  const int ix = static_cast<int>(i % nh);
+  const FourierResponse f = fourier_response(ix, signed_frequency(iy, n), n, e_star);
+  const cufftDoubleComplex p1 = a[i];
+  const cufftDoubleComplex p3 = b[i];
+  // Same expression as FftElasticSolver::solve: (c1 P1 + c3 P3) * norm, real and imaginary.
+  out[i] = {(f.s11_e1 * p1.x + f.s11_e3 * p3.x) * norm, (f.s11_e1 * p1.y + f.s11_e3 * p3.y) * norm};
+  out[spectrum + i] = {(f.s22_e1 * p1.x + f.s22_e3 * p3.x) * norm, (f.s22_e1 * p1.y + f.s22_e3 * p3.y) * norm};
+  out[2 * spectrum + i] = {(f.s12_e1 * p1.x + f.s12_e3 * p3.x) * norm, (f.s12_e1 * p1.y + f.s12_e3 * p3.y) * norm};
+}
+
+__global__ void point_source_kernel(double* p1, double* p3, std::size_t voxels, double a, double b) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= voxels) return;
+  p1[i] = i == 0 ? a : 0.0;
+  p3[i] = i == 0 ? b : 0.0;
+}
+
+}  // namespace
+
+// ---- Launchers ------------------------------------------------------------------------------
+
+void launch_initialize(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double t_last0,
+                       cudaStream_t stream) {
+  const std::size_t vm = v.voxels * static_cast<std::size_t>(v.modes);
+  init_catalog_kernel<<<blocks_for(vm, threads_1d), threads_1d, 0, stream>>>(v, seed, pc.barrier_mean,
+                                                                              pc.barrier_std, pc.gamma_star);
+  STZ_CUDA_CHECK_LAUNCH();
+  init_voxels_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, t_last0);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream) {
+  invalidate_cache_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1,
+                         double mean_s3, bool use_cache, PassResult* result, cudaStream_t stream) {
+  // All ones: the largest key, the neutral element of atomicMin.
+  STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
+  const Tiling t = voxel_mode_tiling(v.modes);
+  const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
+  const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
+  const std::size_t barrier_smem = q_bytes + 5 * t.voxels_per_block * sizeof(double) + t.voxels_per_block * sizeof(int);
+  barrier_kernel<<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                              t.voxels_per_block, result);
+  STZ_CUDA_CHECK_LAUNCH();
+  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, t.voxels_per_block, result);
+  STZ_CUDA_CHECK_LAUNCH();
+  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result);
+  STZ_CUDA_CHECK_LAUNCH();
+  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, const PassResult* result,
+                   Selection* selection, cudaStream_t stream) {
+  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, u, result, selection);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_transformations(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double time,
+                            const std::uint32_t* list, std::uint32_t count, std::uint32_t voxel,
+                            std::uint32_t mode, double* da, double* db, FlipRecord* records,
+                            cudaStream_t stream) {
+  if (count == 0) return;
+  transform_kernel<<<count, transform_threads, 0, stream>>>(v, pc, seed, time, list, voxel, mode, da, db,
+                                                            records);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_stress_update(const DeviceView& v, const KernelView& k, std::uint32_t voxel, const double* da,
+                          const double* db, cudaStream_t stream) {
+  const int jx = static_cast<int>(voxel % static_cast<std::uint32_t>(v.n));
+  const int jy = static_cast<int>(voxel / static_cast<std::uint32_t>(v.n));
+  stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, jx, jy, da, db);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_sum_increments(const double* da, const double* db, std::uint32_t count, double* out,
+                           cudaStream_t stream) {
+  sum_increments_kernel<<<1, sum_threads, 0, stream>>>(da, db, count, out);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+std::size_t athermal_select_temp_bytes(std::size_t voxels) {
+  std::size_t bytes = 0;
+  STZ_CUDA_TRY(cub::DeviceSelect::If(nullptr, bytes, thrust::counting_iterator<std::uint32_t>(0),
+                                     static_cast<std::uint32_t*>(nullptr), static_cast<std::uint32_t*>(nullptr),
+                                     static_cast<std::int64_t>(voxels), BelowThreshold{nullptr, 0.0}));
+  return bytes;
+}
+
+void launch_athermal_select(void* temp, std::size_t temp_bytes, const DeviceView& v, double threshold,
+                            std::uint32_t* list, std::uint32_t* count, cudaStream_t stream) {
+  // DeviceSelect keeps the input order: the list comes out in voxel order, like the CPU's.
+  STZ_CUDA_TRY(cub::DeviceSelect::If(temp, temp_bytes, thrust::counting_iterator<std::uint32_t>(0), list, count,
+                                     static_cast<std::int64_t>(v.voxels), BelowThreshold{v.voxel_min, threshold},
+                                     stream));
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_first_minimum(const DeviceView& v, const PassResult* result, std::uint32_t* first,
+                          cudaStream_t stream) {
+  STZ_CUDA_TRY(cudaMemsetAsync(first, 0xff, sizeof *first, stream));
+  first_minimum_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, result, first);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubleComplex* p3_hat,
+                              cufftDoubleComplex* out, int n, double e_star, cudaStream_t stream) {
+  const std::size_t spectrum = static_cast<std::size_t>(n) * (n / 2 + 1);
+  // The CPU's normalisation, 1 / N^2, computed the same way.
+  const double norm = 1.0 / static_cast<double>(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+  spectral_kernel<<<blocks_for(spectrum, threads_1d), threads_1d, 0, stream>>>(p1_hat, p3_hat, out, n, e_star,
+                                                                                norm);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b, cudaStream_t stream) {
+  point_source_kernel<<<blocks_for(voxels, threads_1d), threads_1d, 0, stream>>>(p1, p3, voxels, a, b);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+cudaError_t probe_kernel_image() {
+  cudaFuncAttributes attr{};
+  return cudaFuncGetAttributes(&attr, init_voxels_kernel);
+}
+
+}  // namespace stz::cuda

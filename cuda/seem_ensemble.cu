@@ -1,0 +1,140 @@
+// SEEM ensemble on the GPU: one thread per trajectory, the same seem::step (and therefore the
+// same Philox draws) as the CPU ensemble in host/seem/seem_run.cpp, so a seed gives identical
+// trajectories on both. Tables are small (bins and events of a 20x20 database) and stay in
+// L1/L2; each thread streams its recorded states out as float.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../host/seem/seem_device.hpp"
+#include "cuda_check.cuh"
+
+namespace stz::seem {
+
+namespace {
+
+/// Owning device array (freed on scope exit, also when an exception unwinds).
+template <class T>
+struct DeviceArray {
+  T* p = nullptr;
+  explicit DeviceArray(std::size_t n) {
+    if (n) STZ_CUDA_TRY(cudaMalloc(&p, n * sizeof(T)));
+  }
+  DeviceArray(const T* host, std::size_t n) : DeviceArray(n) {
+    if (n) STZ_CUDA_TRY(cudaMemcpy(p, host, n * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  ~DeviceArray() {
+    if (p) cudaFree(p);
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+};
+
+__global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_t n_traj,
+                                     const std::int64_t* __restrict__ rec_steps, int n_rec, double x1_0,
+                                     double tau_0, float* __restrict__ rec_x1, float* __restrict__ rec_tau,
+                                     unsigned long long* __restrict__ counters) {
+  const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const bool active = j < n_traj;
+  // Inactive lanes run zero steps but stay to the warp reduction below (full-mask shuffles).
+  const std::int64_t n_steps = active ? rec_steps[n_rec - 1] : 0;
+  double x1 = x1_0, tau = tau_0;
+  unsigned ev = 0, fb = 0, os = 0;
+  if (active) {
+    rec_x1[j] = static_cast<float>(x1);
+    rec_tau[j] = static_cast<float>(tau);
+  }
+  int next = 1;
+  for (std::int64_t s = 0; s < n_steps; ++s) {
+    const unsigned f = step(v, x1, tau, seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+    ev += f & step_event;
+    fb += (f >> 1) & 1u;
+    os += (f >> 2) & 1u;
+    if (s + 1 == rec_steps[next]) {
+      rec_x1[next * n_traj + j] = static_cast<float>(x1);
+      rec_tau[next * n_traj + j] = static_cast<float>(tau);
+      ++next;
+    }
+  }
+  // per-trajectory counts fit in 32 bits (<= n_steps); one atomic per warp and counter
+  ev = __reduce_add_sync(0xffffffffu, ev);
+  fb = __reduce_add_sync(0xffffffffu, fb);
+  os = __reduce_add_sync(0xffffffffu, os);
+  if ((threadIdx.x & 31u) == 0) {
+    atomicAdd(&counters[0], static_cast<unsigned long long>(ev));
+    atomicAdd(&counters[1], static_cast<unsigned long long>(fb));
+    atomicAdd(&counters[2], static_cast<unsigned long long>(os));
+  }
+}
+
+}  // namespace
+
+bool seem_cuda_available() {
+  int n = 0;
+  // Without a driver this returns cudaErrorInsufficientDriver: any error means "no device".
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return n > 0;
+}
+
+void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
+                       std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
+                       double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
+                       DeviceRunOutput& out) {
+  const int n_rec = static_cast<int>(record_steps.size());
+  const std::size_t n_out = static_cast<std::size_t>(n_rec) * static_cast<std::size_t>(n_traj);
+  DeviceArray<std::int32_t> d_source(host_view.source, n_bins);
+  DeviceArray<std::uint32_t> d_threshold(host_view.threshold, n_bins);
+  DeviceArray<std::uint32_t> d_offset(host_view.ev_offset, n_bins + 1);
+  DeviceArray<float> d_dtau(host_view.ev_dtau, n_events);
+  DeviceArray<float> d_dx1(host_view.ev_dx1, n_events);
+  DeviceArray<std::int64_t> d_rec(record_steps.data(), record_steps.size());
+  DeviceArray<float> d_rec_x1(n_out), d_rec_tau(n_out);
+  DeviceArray<unsigned long long> d_counters(3);
+  STZ_CUDA_TRY(cudaMemset(d_counters.p, 0, 3 * sizeof(unsigned long long)));
+
+  StepView v = host_view;
+  v.source = d_source.p;
+  v.threshold = d_threshold.p;
+  v.ev_offset = d_offset.p;
+  v.ev_dtau = d_dtau.p;
+  v.ev_dx1 = d_dx1.p;
+
+  cudaEvent_t start, stop;
+  STZ_CUDA_TRY(cudaEventCreate(&start));
+  STZ_CUDA_TRY(cudaEventCreate(&stop));
+  const int block = 256;
+  const auto grid = static_cast<unsigned>((n_traj + block - 1) / block);
+  STZ_CUDA_TRY(cudaEventRecord(start));
+  seem_ensemble_kernel<<<grid, block>>>(v, seed, n_traj, d_rec.p, n_rec, x1_0, tau_0, d_rec_x1.p, d_rec_tau.p,
+                                        d_counters.p);
+  STZ_CUDA_TRY(cudaGetLastError());
+  STZ_CUDA_TRY(cudaEventRecord(stop));
+  STZ_CUDA_TRY(cudaEventSynchronize(stop));
+  float ms = 0;
+  STZ_CUDA_TRY(cudaEventElapsedTime(&ms, start, stop));
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+
+  rec_x1.resize(n_out);
+  rec_tau.resize(n_out);
+  unsigned long long counters[3];
+  STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(counters, d_counters.p, sizeof counters, cudaMemcpyDeviceToHost));
+  out.events = static_cast<std::int64_t>(counters[0]);
+  out.fallback_lookups = static_cast<std::int64_t>(counters[1]);
+  out.outside_lookups = static_cast<std::int64_t>(counters[2]);
+  out.seconds = ms * 1e-3;
+  int dev = 0;
+  cudaDeviceProp prop{};
+  STZ_CUDA_TRY(cudaGetDevice(&dev));
+  STZ_CUDA_TRY(cudaGetDeviceProperties(&prop, dev));
+  out.device_name = prop.name;
+}
+
+}  // namespace stz::seem
