@@ -16,10 +16,13 @@
 #   STZ_GPU_ARCHS       CUDA architectures to build (default 90: H100/H200)
 #   STZ_GPU_BUILD_DIR   build directory (default build-gpu-check)
 #   STZ_DEVICE_PREFIX   where the .debs are unpacked (default /tmp/stz-device-prefix)
-#   STZ_GPU_STEPS       comma-separated subset of deps,configure,build,test,sanitize
+#   STZ_GPU_STEPS       comma-separated subset of deps,configure,build,test,sanitize,bench
 #                       (default deps,configure,build,test; steps are re-runnable, so a long
 #                       check can be split over several calls that keep the build folder)
 #   STZ_GPU_CTEST_ARGS  extra ctest arguments, e.g. "-L gpu" for the GPU tests only
+#   STZ_BENCH_ARGS      arguments of the bench step (default: sizes 64..4096, 2000 events, 20 s
+#                       cap per case); the bench step appends its table to benchmarks/RECORD.md
+#                       (and prints it), so commit that file after a GPU session
 #   STZ_COMMIT          commit named in the report when this copy has no .git
 #   STZ_JOBS            build parallelism (default nproc)
 set -uo pipefail
@@ -138,6 +141,15 @@ if want sanitize && (( status == 0 )) && command -v compute-sanitizer >/dev/null
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$san_log" >&2 || true
 fi
 
+# ---- Benchmark (issue 5): CPU (all cores) and GPU side by side, appended to the record ---------
+bench_log="$build/gpu-check-bench.log"
+if want bench && (( status == 0 )); then
+  say "stzkmc bench ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20}"
+  # shellcheck disable=SC2086
+  "$build/host/stzkmc" bench --backends cpu,cuda ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20} \
+      --record benchmarks/RECORD.md > "$bench_log" 2>&1 || { status=1; notes+=("stzkmc bench failed, see $bench_log"); }
+fi
+
 # ---- Report ---------------------------------------------------------------------------------
 commit=${STZ_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo "unknown (no .git in this copy; set STZ_COMMIT)")}
 {
@@ -170,6 +182,11 @@ commit=${STZ_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo "unknown (no .git 
     echo
     echo "## compute-sanitizer"
     grep -E "ERROR SUMMARY|RACECHECK SUMMARY|test cases" "$build/gpu-check-sanitizer.log"
+  fi
+  if [[ -f $bench_log ]]; then
+    echo
+    echo "## stzkmc bench (appended to benchmarks/RECORD.md)"
+    grep -E "^\||^devices|^stzkmc bench" "$bench_log"
   fi
   echo
   echo "result:  $( ((status == 0)) && echo PASS || echo FAIL )"
