@@ -35,12 +35,13 @@ struct DeviceArray {
 __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_t n_traj,
                                      const std::int64_t* __restrict__ rec_steps, int n_rec, double x1_0,
                                      double tau_0, float* __restrict__ rec_x1, float* __restrict__ rec_tau,
+                                     float* __restrict__ peak_tau,
                                      unsigned long long* __restrict__ counters) {
   const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const bool active = j < n_traj;
   // Inactive lanes run zero steps but stay to the warp reduction below (full-mask shuffles).
   const std::int64_t n_steps = active ? rec_steps[n_rec - 1] : 0;
-  double x1 = x1_0, tau = tau_0;
+  double x1 = x1_0, tau = tau_0, tau_max = tau_0;
   unsigned ev = 0, fb = 0, os = 0;
   if (active) {
     rec_x1[j] = static_cast<float>(x1);
@@ -52,12 +53,14 @@ __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_
     ev += f & step_event;
     fb += (f >> 1) & 1u;
     os += (f >> 2) & 1u;
+    tau_max = fmax(tau_max, tau);
     if (s + 1 == rec_steps[next]) {
       rec_x1[next * n_traj + j] = static_cast<float>(x1);
       rec_tau[next * n_traj + j] = static_cast<float>(tau);
       ++next;
     }
   }
+  if (active) peak_tau[j] = static_cast<float>(tau_max);
   // per-trajectory counts fit in 32 bits (<= n_steps); one atomic per warp and counter
   ev = __reduce_add_sync(0xffffffffu, ev);
   fb = __reduce_add_sync(0xffffffffu, fb);
@@ -84,7 +87,7 @@ bool seem_cuda_available() {
 void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
                        std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
                        double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
-                       DeviceRunOutput& out) {
+                       std::vector<float>& peak_tau, DeviceRunOutput& out) {
   const int n_rec = static_cast<int>(record_steps.size());
   const std::size_t n_out = static_cast<std::size_t>(n_rec) * static_cast<std::size_t>(n_traj);
   DeviceArray<std::int32_t> d_source(host_view.source, n_bins);
@@ -93,7 +96,7 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   DeviceArray<float> d_dtau(host_view.ev_dtau, n_events);
   DeviceArray<float> d_dx1(host_view.ev_dx1, n_events);
   DeviceArray<std::int64_t> d_rec(record_steps.data(), record_steps.size());
-  DeviceArray<float> d_rec_x1(n_out), d_rec_tau(n_out);
+  DeviceArray<float> d_rec_x1(n_out), d_rec_tau(n_out), d_peak(static_cast<std::size_t>(n_traj));
   DeviceArray<unsigned long long> d_counters(3);
   STZ_CUDA_TRY(cudaMemset(d_counters.p, 0, 3 * sizeof(unsigned long long)));
 
@@ -111,7 +114,7 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   const auto grid = static_cast<unsigned>((n_traj + block - 1) / block);
   STZ_CUDA_TRY(cudaEventRecord(start));
   seem_ensemble_kernel<<<grid, block>>>(v, seed, n_traj, d_rec.p, n_rec, x1_0, tau_0, d_rec_x1.p, d_rec_tau.p,
-                                        d_counters.p);
+                                        d_peak.p, d_counters.p);
   STZ_CUDA_TRY(cudaGetLastError());
   STZ_CUDA_TRY(cudaEventRecord(stop));
   STZ_CUDA_TRY(cudaEventSynchronize(stop));
@@ -122,6 +125,9 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
 
   rec_x1.resize(n_out);
   rec_tau.resize(n_out);
+  peak_tau.resize(static_cast<std::size_t>(n_traj));
+  STZ_CUDA_TRY(
+      cudaMemcpy(peak_tau.data(), d_peak.p, peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
   unsigned long long counters[3];
   STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));
   STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));

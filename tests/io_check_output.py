@@ -105,12 +105,16 @@ def check_xdmf(h5_path, n, count, problems):
         for grid in grids:
             times.append(float(grid.find("Time").get("Value")))
             topo = grid.find("Topology")
-            if topo.get("TopologyType") != "2DCoRectMesh" or topo.get("Dimensions") != f"{n + 1} {n + 1}":
+            if topo.get("TopologyType") != "3DCoRectMesh" or topo.get("Dimensions") != f"2 {n + 1} {n + 1}":
                 problems.append(f"XDMF grid {grid.get('Name')}: topology {topo.attrib}")
             names = []
             for attr in grid.findall("Attribute"):
                 names.append(attr.get("Name"))
-                item = attr.find("DataItem")
+                outer = attr.find("DataItem")  # a Function item giving the (N, N) data a (1, N, N) shape
+                item = outer.find("DataItem")
+                if outer.get("Dimensions") != f"1 {n} {n}" or item is None:
+                    problems.append(f"XDMF attribute {attr.get('Name')}: {outer.attrib}")
+                    continue
                 file_name, dataset = item.text.strip().split(":", 1)
                 if attr.get("Center") != "Cell" or file_name != os.path.basename(h5_path):
                     problems.append(f"XDMF attribute {attr.get('Name')}: {attr.attrib} {item.text}")

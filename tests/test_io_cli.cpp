@@ -71,6 +71,10 @@ TEST_CASE("a bad deck fails fast with exit code 2 and an actionable message", "[
   CHECK(run({stzkmc(), "run", dir / "good.toml", "--set", "grid.n=33", "--out", dir / "out"}, dir / "log2") == 2);
   CHECK_THAT(read_file(dir / "log2"), Catch::Contains("--set grid.n=33: grid.n = 33: out of range"));
   CHECK_FALSE(fs::exists(dir / "out"));
+
+  CHECK(run({stzkmc(), "run", dir / "missing.toml"}, dir / "log3") == 2);
+  CHECK_THAT(read_file(dir / "log3"), Catch::Contains("missing.toml: cannot read the deck file"));
+  CHECK(run({stzkmc(), "resume", dir / "missing.ckpt.h5"}, dir / "log4") == 2);
 }
 
 TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterrupted result", "[cli]") {

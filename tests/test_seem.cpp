@@ -3,6 +3,7 @@
 // Compiled only when the test target sees stz_seem's headers (it links stz_seem).
 #if __has_include("seem_model.hpp")
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -239,6 +240,8 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
   // the single bin is trusted, so the unvisited-bin policy is never needed; states leave the
   // grid's data range and are clamped (counted)
   CHECK(r.fallback_lookups == 0);
+  // the mean of per-trajectory maxima bounds the maximum of the mean curve from above
+  CHECK(r.peak_tau_mean >= *std::max_element(r.mean_tau.begin(), r.mean_tau.end()) - 1e-6);
 
   SECTION("results do not depend on the thread count") {
     RunOptions o1 = o;
@@ -250,6 +253,7 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
     CHECK(a.events == b.events);
     CHECK(a.mean_tau == b.mean_tau);
     CHECK(a.mean_x1 == b.mean_x1);
+    CHECK(a.peak_tau_mean == b.peak_tau_mean);
   }
 
   SECTION("per-trajectory event counts are binomial") {

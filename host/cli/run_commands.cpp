@@ -131,7 +131,8 @@ void register_run_commands(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("run", "run an input deck (TOML); outputs go to --out (default out/NAME)");
-    cmd->add_option("deck", a->deck, "input deck, e.g. runs/quickstart.toml")->required()->check(CLI::ExistingFile);
+    // No CLI11 file check: a missing deck is a bad deck (exit 2, message from load_deck).
+    cmd->add_option("deck", a->deck, "input deck, e.g. runs/quickstart.toml")->required();
     cmd->add_option("--set", a->sets, "override a deck key, e.g. --set grid.n=512 (repeatable)")
         ->allow_extra_args(false)
         ->type_name("KEY=VALUE");
@@ -166,7 +167,7 @@ void register_run_commands(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("resume", "continue a run from its checkpoint (OUT/NAME.ckpt.h5)");
-    cmd->add_option("checkpoint", a->checkpoint, "checkpoint file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("checkpoint", a->checkpoint, "checkpoint file")->required();  // resume_run checks it
     add_backend_options(cmd, a->session);
     cmd->callback([a] {
       io::setup_logging(a->session.quiet);

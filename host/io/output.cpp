@@ -14,11 +14,12 @@ namespace stz::io {
 namespace fs = std::filesystem;
 
 OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size,
-                           std::vector<SnapshotInfo> committed)
+                           double thickness, std::vector<SnapshotInfo> committed)
     : h5_path_((fs::path(dir) / (name + ".h5")).string()),
       xdmf_path_((fs::path(dir) / (name + ".xdmf")).string()),
       n_(n),
-      voxel_size_(voxel_size) {
+      voxel_size_(voxel_size),
+      thickness_(thickness) {
   if (committed.empty()) return;
   // Resume: keep the snapshots the checkpoint knows and the file still holds.
   if (!fs::exists(h5_path_)) {
@@ -102,39 +103,45 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
   on_disk_ = snapshots_.size();
   pending_.clear();
   if (!snapshots_.empty())
-    h5::write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, snapshots_));
+    h5::write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, thickness_, snapshots_));
   last_flush_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, const std::vector<SnapshotInfo>& snapshots) {
-  char buf[512];
+std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, double thickness,
+                          const std::vector<SnapshotInfo>& snapshots) {
+  // A slab one cell thick (3DCoRectMesh, z y x order): a 2DCoRectMesh would land in the
+  // y-z plane in VTK's XDMF reader. The (N, N) datasets are passed through a Function item
+  // that gives them the slab's (1, N, N) shape without changing the HDF5 layout.
+  char buf[768];
+  const std::string h = value_text(Value{voxel_size}), dz = value_text(Value{thickness});
   std::string s =
       "<?xml version=\"1.0\" ?>\n"
       "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
-      "<!-- stzkmc field snapshots of " + h5_file + ": open this file in ParaView (Xdmf3 reader). Time = strain. -->\n"
-      "<Xdmf Version=\"3.0\">\n"
+      "<!-- stzkmc field snapshots of " + h5_file + ": open this file in ParaView. Time = strain; lengths in nm. -->\n"
+      "<Xdmf Version=\"2.0\">\n"
       "  <Domain>\n"
       "    <Grid Name=\"fields\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-  const std::string h = value_text(Value{voxel_size});
   for (const SnapshotInfo& snap : snapshots) {
     const std::string path = snapshot_path(snap.index);
     std::snprintf(buf, sizeof buf,
                   "      <Grid Name=\"%s\" GridType=\"Uniform\">\n"
                   "        <Time Value=\"%s\"/>\n"
-                  "        <Topology TopologyType=\"2DCoRectMesh\" Dimensions=\"%d %d\"/>\n"
-                  "        <Geometry GeometryType=\"ORIGIN_DXDY\">\n"
-                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"2\">0 0</DataItem>\n"
-                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"2\">%s %s</DataItem>\n"
+                  "        <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 %d %d\"/>\n"
+                  "        <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">0 0 0</DataItem>\n"
+                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">%s %s %s</DataItem>\n"
                   "        </Geometry>\n",
-                  path.c_str(), value_text(Value{snap.strain}).c_str(), n + 1, n + 1, h.c_str(), h.c_str());
+                  path.c_str(), value_text(Value{snap.strain}).c_str(), n + 1, n + 1, dz.c_str(), h.c_str(), h.c_str());
     s += buf;
     for (const FieldInfo& f : field_infos()) {
       const bool integer = std::string(f.name) == "generation";
       std::snprintf(buf, sizeof buf,
                     "        <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
-                    "          <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d %d\">%s:/%s/%s</DataItem>\n"
+                    "          <DataItem ItemType=\"Function\" Function=\"$0\" Dimensions=\"1 %d %d\">\n"
+                    "            <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d %d\">%s:/%s/%s</DataItem>\n"
+                    "          </DataItem>\n"
                     "        </Attribute>\n",
-                    f.name, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(), f.name);
+                    f.name, n, n, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(), f.name);
       s += buf;
     }
     s += "      </Grid>\n";

@@ -50,7 +50,7 @@ class OutputWriter {
    * @param committed snapshots already in an existing DIR/NAME.h5 (resume); ones missing
    * from that file are dropped with a warning.
    */
-  OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size,
+  OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size, double thickness,
                std::vector<SnapshotInfo> committed = {});
 
   const std::string& h5_path() const { return h5_path_; }
@@ -72,16 +72,16 @@ class OutputWriter {
  private:
   std::string h5_path_, xdmf_path_;
   int n_;
-  double voxel_size_;
+  double voxel_size_, thickness_;
   std::vector<SnapshotInfo> snapshots_;
   std::size_t on_disk_ = 0;  ///< snapshots_[0, on_disk_) are in the file on disk
   std::vector<FieldSet> pending_;
   double last_flush_s_ = 0.0;
 };
 
-/// The XDMF 3 document: a temporal collection of 2D structured grids (cell data) whose time
-/// is the snapshot strain, each attribute referencing `h5_file:/fields/NNNN/<field>`.
-std::string xdmf_document(const std::string& h5_file, int n, double voxel_size,
+/// The XDMF document: a temporal collection (time = snapshot strain) of N x N x 1 cell grids
+/// whose cell attributes reference `h5_file:/fields/NNNN/<field>`.
+std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, double thickness,
                           const std::vector<SnapshotInfo>& snapshots);
 
 /// Writes the /deck dataset (TOML text) with one attribute per key.

@@ -97,7 +97,8 @@ class Session {
     bk_.start_time = iso_time_now();
     bk_.deck_source = deck_source;
     bk_.next_checkpoint_strain = deck_.output.checkpoint_strain_interval;
-    out_ = std::make_unique<OutputWriter>(dir_, deck_.output.name, deck_.params.grid.n, deck_.params.grid.voxel_size);
+    out_ = std::make_unique<OutputWriter>(dir_, deck_.output.name, deck_.params.grid.n, deck_.params.grid.voxel_size,
+                                          deck_.params.grid.thickness);
     if (fs::exists(out_->h5_path())) spdlog::info("replacing {}", out_->h5_path());
     return loop();
   }
@@ -114,7 +115,7 @@ class Session {
     wall_before_ = bk_.wall_time_s;
     ++bk_.segments;
     out_ = std::make_unique<OutputWriter>(dir_, deck_.output.name, deck_.params.grid.n, deck_.params.grid.voxel_size,
-                                          bk_.snapshots);
+                                          deck_.params.grid.thickness, bk_.snapshots);
     spdlog::info("resuming {} at strain {:.5f} (pass {}, segment {})", path, loaded_strain(),
                  driver_->state().counters.passes, bk_.segments);
     return loop();
