@@ -303,19 +303,22 @@ void add_validate(CLI::App& seem) {
     std::printf(
         "SEEM vs held-out AQS (%d held out per cooling rate, lambda policy %s), RMS over the strain range:\n",
         o->holdout, policy_name(db.policy));
-    std::printf("  %10s %5s %5s %9s %9s %9s %11s %11s %9s %9s %9s %9s\n", "rate K/ps", "train", "held",
-                "rms_tau", "floor_tau", "rms_X1", "floor_X1", "redirect%", "peak_S", "peak_A", "flow_S",
+    std::printf("  %9s %5s %4s %8s %9s %9s %9s %9s %11s %11s %7s %7s\n", "rate K/ps", "train", "held",
+                "rms_tau", "floor_tau", "rms_X1", "floor_X1", "redirect%", "yield_S", "yield_A", "flow_S",
                 "flow_A");
     for (const auto& rv : v.rates) {
       const double steps = static_cast<double>(rv.seem.n_traj) * static_cast<double>(rv.seem.n_steps);
-      std::printf("  %10g %5d %5d %9.4f %9.4f %9.2e %11.2e %11.3g %9.3f %9.3f %9.3f %9.3f\n", rv.rate,
-                  rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
-                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.peak_tau_seem,
-                  rv.peak_tau_aqs, rv.flow_tau_seem, rv.flow_tau_aqs);
+      std::printf("  %9g %5d %4d %8.3f %9.3f %9.2e %9.2e %9.3g %5.2f+-%4.2f %5.2f+-%4.2f %7.3f %7.3f\n",
+                  rv.rate, rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
+                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.yield_seem,
+                  rv.yield_seem_sd, rv.yield_aqs, rv.yield_aqs_sd, rv.flow_tau_seem, rv.flow_tau_aqs);
     }
     std::printf(
-        "  (tau in GPa, X1 in eV/atom; floor = RMS between training and held-out AQS means; "
-        "S = SEEM, A = held-out AQS)\n");
+        "  (tau GPa, X1 eV/atom; floor = RMS between the training and held-out AQS means; yield = mean +- sd "
+        "of\n"
+        "   each trajectory's / held-out glass's maximum stress; flow = mean stress over the last third of "
+        "the\n"
+        "   strain range; S = SEEM, A = held-out AQS)\n");
     auto report = [&](const char* what, const std::vector<Crossing>& cs) {
       std::printf("crossings of mean trajectories in (X1, tau), %s: %zu\n", what, cs.size());
       for (std::size_t i = 0; i < cs.size() && i < 5; ++i)

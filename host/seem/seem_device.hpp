@@ -27,10 +27,11 @@ bool seem_cuda_available();
  * @param host_view tables with host pointers (n_bins bins, n_events events); copied to device.
  * @param record_steps sorted step indices at which states are recorded (0 = start state).
  * @param rec_x1, rec_tau outputs, resized to [record_steps.size()][n_traj], row-major.
+ * @param peak_tau output, resized to n_traj: each trajectory's maximum stress.
  */
 void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
                        std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
                        double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
-                       DeviceRunOutput& out);
+                       std::vector<float>& peak_tau, DeviceRunOutput& out);
 
 }  // namespace stz::seem

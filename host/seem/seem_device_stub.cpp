@@ -11,7 +11,7 @@ bool seem_cuda_available() { return false; }
 
 void run_ensemble_cuda(const StepView&, std::size_t, std::size_t, std::uint64_t, std::int64_t,
                        const std::vector<std::int64_t>&, double, double, std::vector<float>&,
-                       std::vector<float>&, DeviceRunOutput&) {
+                       std::vector<float>&, std::vector<float>&, DeviceRunOutput&) {
   throw std::runtime_error("SEEM: stzkmc was built without CUDA; use --device cpu");
 }
 

@@ -97,7 +97,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   const auto rec = record_steps(r.n_steps, opt.record_every, opt.record);
   const std::size_t n_rec = rec.size();
   const auto nt = static_cast<std::size_t>(opt.n_traj);
-  std::vector<float> rec_x1, rec_tau;
+  std::vector<float> rec_x1, rec_tau, peak;  // recorded states; each trajectory's maximum stress
 
   bool use_cuda = false;
   if (opt.device == "cuda") {
@@ -111,7 +111,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   if (use_cuda) {
     DeviceRunOutput out;
     run_ensemble_cuda(v, tables.source.size(), tables.ev_dtau.size(), opt.seed, opt.n_traj, rec, opt.x1_start,
-                      opt.tau_start, rec_x1, rec_tau, out);
+                      opt.tau_start, rec_x1, rec_tau, peak, out);
     r.events = out.events;
     r.fallback_lookups = out.fallback_lookups;
     r.outside_lookups = out.outside_lookups;
@@ -120,12 +120,13 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   } else {
     rec_x1.assign(n_rec * nt, 0.0f);
     rec_tau.assign(n_rec * nt, 0.0f);
+    peak.assign(nt, 0.0f);
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
     std::int64_t events = 0, fallback = 0, outside = 0;
     const auto t0 = std::chrono::steady_clock::now();
 #pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside)
     for (std::int64_t j = 0; j < opt.n_traj; ++j) {
-      double x1 = opt.x1_start, tau = opt.tau_start;
+      double x1 = opt.x1_start, tau = opt.tau_start, tau_max = tau;
       rec_x1[static_cast<std::size_t>(j)] = static_cast<float>(x1);
       rec_tau[static_cast<std::size_t>(j)] = static_cast<float>(tau);
       std::size_t next = 1;
@@ -136,12 +137,14 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
         ev += f & step_event;
         fb += (f & step_fallback) ? 1 : 0;
         os += (f & step_outside) ? 1 : 0;
+        tau_max = tau > tau_max ? tau : tau_max;
         if (s + 1 == rec[next]) {
           rec_x1[next * nt + static_cast<std::size_t>(j)] = static_cast<float>(x1);
           rec_tau[next * nt + static_cast<std::size_t>(j)] = static_cast<float>(tau);
           ++next;
         }
       }
+      peak[static_cast<std::size_t>(j)] = static_cast<float>(tau_max);
       events += ev;
       fallback += fb;
       outside += os;
@@ -152,6 +155,13 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     r.outside_lookups = outside;
     r.backend = "cpu (" + std::to_string(threads) + " threads)";
   }
+
+  double pm = 0, pv = 0;
+  for (float x : peak) pm += x;
+  pm /= static_cast<double>(nt);
+  for (float x : peak) pv += (x - pm) * (x - pm);
+  r.peak_tau_mean = pm;
+  r.peak_tau_sd = nt > 1 ? std::sqrt(pv / static_cast<double>(nt - 1)) : 0.0;
 
   // Reduce each record point over the ensemble.
   r.percentiles = opt.percentiles;
@@ -222,6 +232,8 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
   h5::attr(root, "events", r.events);
   h5::attr(root, "fallback_lookups", r.fallback_lookups);
   h5::attr(root, "outside_lookups", r.outside_lookups);
+  h5::attr(root, "peak_tau_mean", r.peak_tau_mean);
+  h5::attr(root, "peak_tau_sd", r.peak_tau_sd);
   h5::attr(root, "seconds", r.seconds);
   h5::attr(root, "steps_per_second", r.steps_per_second());
   h5::attr(

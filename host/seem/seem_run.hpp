@@ -37,8 +37,9 @@ struct RunResult {
   std::int64_t events = 0;               ///< all plastic events of the ensemble
   std::int64_t fallback_lookups = 0;     ///< steps whose bin was redirected (untrusted bin or lambda policy)
   std::int64_t outside_lookups = 0;      ///< steps outside the grid (clamped to the edge)
-  double seconds = 0.0;                  ///< wall time of the integration only
-  std::string backend;                   ///< "cpu (N threads)" or "cuda (...)"
+  double peak_tau_mean = 0, peak_tau_sd = 0;  ///< per-trajectory maximum stress (yield), GPa
+  double seconds = 0.0;                       ///< wall time of the integration only
+  std::string backend;                        ///< "cpu (N threads)" or "cuda (...)"
   double steps_per_second() const {
     return seconds > 0 ? static_cast<double>(n_traj) * static_cast<double>(n_steps) / seconds : 0.0;
   }

@@ -179,6 +179,18 @@ ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train
     rv.rms_x1 = rms_difference(rv.seem.mean_x1, rv.held.mean_x1);
     rv.peak_tau_seem = *std::max_element(rv.seem.mean_tau.begin(), rv.seem.mean_tau.end());
     rv.peak_tau_aqs = *std::max_element(rv.held.mean_tau.begin(), rv.held.mean_tau.end());
+    rv.yield_seem = rv.seem.peak_tau_mean;
+    rv.yield_seem_sd = rv.seem.peak_tau_sd;
+    std::vector<double> peaks;
+    for (const auto& t : ts) {
+      double m = t.tau.front();
+      for (std::size_t k = 0; k < t.tau.size() && t.gamma[k] <= gmax; ++k) m = std::max(m, t.tau[k]);
+      peaks.push_back(m);
+    }
+    for (double x : peaks) rv.yield_aqs += x / static_cast<double>(peaks.size());
+    for (double x : peaks) rv.yield_aqs_sd += (x - rv.yield_aqs) * (x - rv.yield_aqs);
+    rv.yield_aqs_sd =
+        peaks.size() > 1 ? std::sqrt(rv.yield_aqs_sd / static_cast<double>(peaks.size() - 1)) : 0.0;
     const std::size_t from = 2 * rv.seem.mean_tau.size() / 3;
     rv.flow_tau_seem = mean_of(rv.seem.mean_tau, from);
     rv.flow_tau_aqs = mean_of(rv.held.mean_tau, from);
@@ -233,6 +245,10 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
     h5::attr(id, "rms_x1_train", rv.rms_x1_train);
     h5::attr(id, "peak_tau_seem", rv.peak_tau_seem);
     h5::attr(id, "peak_tau_aqs", rv.peak_tau_aqs);
+    h5::attr(id, "yield_seem", rv.yield_seem);
+    h5::attr(id, "yield_seem_sd", rv.yield_seem_sd);
+    h5::attr(id, "yield_aqs", rv.yield_aqs);
+    h5::attr(id, "yield_aqs_sd", rv.yield_aqs_sd);
     h5::attr(id, "flow_tau_seem", rv.flow_tau_seem);
     h5::attr(id, "flow_tau_aqs", rv.flow_tau_aqs);
     h5::attr(id, "n_traj", rv.seem.n_traj);

@@ -51,6 +51,8 @@ struct RateValidation {
   double rms_tau = 0, rms_x1 = 0;              ///< SEEM mean vs held-out AQS mean
   double rms_tau_train = 0, rms_x1_train = 0;  ///< training mean vs held-out mean (noise floor)
   double peak_tau_seem = 0, peak_tau_aqs = 0;  ///< maxima of the mean curves (GPa)
+  /// yield: mean and sd of each trajectory's / each held-out glass's maximum stress (GPa)
+  double yield_seem = 0, yield_seem_sd = 0, yield_aqs = 0, yield_aqs_sd = 0;
   double flow_tau_seem = 0, flow_tau_aqs = 0;  ///< means over the last third of the strain range
 };
 

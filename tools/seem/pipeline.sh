@@ -3,25 +3,33 @@
 # validation against held-out samples -> figures (docs/seem.md).
 #
 # Usage:
-#   tools/seem/pipeline.sh                     # everything, generating new LAMMPS data (~40 min, 2 cores)
+#   tools/seem/pipeline.sh                     # everything, generating new LAMMPS data (24 glasses: ~25 min on 2 idle cores)
 #   tools/seem/pipeline.sh --from-committed    # reuse data/seem/cuzr_aqs.h5 (no LAMMPS needed, ~1 min)
 # Options:
 #   --out DIR          work/output directory (default out/seem)
 #   --stzkmc PATH      the stzkmc binary (default build/host/stzkmc, then build-*/host/stzkmc)
 #   --holdout N        samples per cooling rate held out for validation (default 2)
 #   --traj N           SEEM trajectories per ensemble (default 20000)
+#   --criterion C --threshold T --lambda-policy P
+#                      harvest settings (default: drop 0 raw = the paper's stress drops); the
+#                      "elastic 0.002" event definition and the other lambda policy are validated
+#                      for comparison (docs/seem.md)
+#   --data FILE        start from an existing dataset (skips LAMMPS), like --from-committed
 #   --update-committed copy dataset, fit, database and figures into data/seem/
 #   anything after --  is passed to tools/seem/generate.sh (e.g. -- --samples 4 --gmax 0.2)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-out="out/seem"; stzkmc=""; holdout=2; traj=20000; from_committed=0; update=0; gen_args=()
+out="out/seem"; stzkmc=""; holdout=2; traj=20000; from_committed=0; update=0; gen_args=(); data=""; policy=raw; criterion=drop; threshold=0
 while (( $# )); do
   case "$1" in
     --out) out="$2"; shift 2;;  --stzkmc) stzkmc="$2"; shift 2;;  --holdout) holdout="$2"; shift 2;;
     --traj) traj="$2"; shift 2;;  --from-committed) from_committed=1; shift;;
-    --update-committed) update=1; shift;;  --) shift; gen_args=("$@"); break;;
-    -h|--help) sed -n 2,16p "$0"; exit 0;;
+    --lambda-policy) policy="$2"; shift 2;;  --criterion) criterion="$2"; shift 2;;
+    --threshold) threshold="$2"; shift 2;;
+    --update-committed) update=1; shift;;  --data) data="$2"; from_committed=1; shift 2;;
+    --) shift; gen_args=("$@"); break;;
+    -h|--help) sed -n 2,21p "$0"; exit 0;;
     *) echo "pipeline.sh: unknown option '$1'" >&2; exit 2;;
   esac
 done
@@ -34,7 +42,7 @@ mkdir -p "$out/figures"
 step() { echo; echo "=== $(date +%T) $*"; }
 
 if (( from_committed )); then
-  data="data/seem/cuzr_aqs.h5"
+  [[ -n "$data" ]] || data="data/seem/cuzr_aqs.h5"
   [[ -f "$data" ]] || { echo "pipeline.sh: $data missing" >&2; exit 1; }
 else
   step "1/7 generate: LAMMPS quench + AQS (log: $out/lammps/progress.log)"
@@ -48,7 +56,8 @@ step "3/7 fit X1 parameters (training samples only)"
 $py tools/seem/fit_x1.py "$data" "$out/x1_fit" --holdout "$holdout"
 
 step "4/7 harvest the SEEM database"
-"$stzkmc" seem harvest --data "$data" --fit "$out/x1_fit.h5" --holdout "$holdout" -o "$out/seem_db.h5"
+"$stzkmc" seem harvest --data "$data" --fit "$out/x1_fit.h5" --holdout "$holdout" --lambda-policy "$policy" \
+  --criterion "$criterion" --threshold "$threshold" -o "$out/seem_db.h5"
 
 step "5/7 SEEM run from the mean unstressed state of the slowest quench (demo)"
 read -r x1s <<<"$($py - "$data" "$out/x1_fit.h5" <<'EOF'
@@ -66,6 +75,15 @@ EOF
 step "6/7 validate against held-out samples"
 "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
   -o "$out/validation.h5" | tee "$out/validation.txt"
+# for comparison (docs/seem.md): events as a shortfall against elastic loading (this also
+# catches plastic steps without a stress drop), and the other lambda policy
+"$stzkmc" seem harvest --data "$data" --fit "$out/x1_fit.h5" --holdout "$holdout" --criterion elastic \
+  --threshold 0.002 -o "$out/seem_db_elastic.h5" > /dev/null
+"$stzkmc" seem validate --db "$out/seem_db_elastic.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
+  > "$out/validation_elastic.txt"
+if [[ "$policy" == raw ]]; then other_policy=monotone; else other_policy=raw; fi
+"$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
+  --lambda-policy "$other_policy" > "$out/validation_$other_policy.txt"
 "$stzkmc" seem bench --db "$out/seem_db.h5" | tee "$out/bench.txt"
 
 step "7/7 figures"
@@ -76,8 +94,9 @@ cp "$out/x1_fit.png" "$out/figures/x1_fit.png" 2>/dev/null || true
 if (( update )); then
   step "copy results into data/seem/"
   mkdir -p data/seem/figures
-  (( from_committed )) || cp "$data" data/seem/cuzr_aqs.h5
-  cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/bench.txt" data/seem/
+  [[ "$(realpath "$data")" == "$(realpath -m data/seem/cuzr_aqs.h5)" ]] || cp "$data" data/seem/cuzr_aqs.h5
+  cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/validation_elastic.txt" \
+     "$out/validation_$other_policy.txt" "$out/bench.txt" data/seem/
   cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
 fi
 echo; echo "done: results in $out (figures in $out/figures)"

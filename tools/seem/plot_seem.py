@@ -85,7 +85,8 @@ def plot_maps(db, out):
     norm = np.hypot(u, v)
     norm[norm == 0] = 1.0
     q = axs[1, 1].quiver(X, T, 0.8 * u / norm * dx, 0.8 * v / norm * dt, np.where(trusted, m["flow_dtau"], np.nan),
-                         cmap="coolwarm", angles="xy", scale_units="xy", scale=1.0, width=0.005)
+                         cmap="coolwarm", angles="xy", scale_units="xy", scale=1.0, width=0.005,
+                         norm=matplotlib.colors.TwoSlopeNorm(vcenter=0.0))
     fig.colorbar(q, ax=axs[1, 1], label="dtau/dgamma (GPa)")
     axs[1, 1].set_title("flow map: direction of mean (dX1/dgamma, dtau/dgamma)", fontsize=10)
     axs[1, 1].set_facecolor("white")
@@ -128,7 +129,11 @@ def plot_comparison(val, fitp, held, out):
                 ax.plot(g, r[f"train_mean_{q}"] * scale, "tab:orange", lw=1, ls="--",
                         label=f"training AQS mean ({int(r['n_train'])})")
             rms = r[f"rms_{q}"] * scale
-            ax.set_title(f"{r['cooling_rate']:g} K/ps: RMS {rms:.3g} {unit}", fontsize=10)
+            title = f"{r['cooling_rate']:g} K/ps: RMS {rms:.3g} {unit}"
+            if q == "tau" and "yield_seem" in r:
+                title += (f"\nmax stress: SEEM {r['yield_seem']:.2f}+-{r['yield_seem_sd']:.2f}, "
+                          f"AQS {r['yield_aqs']:.2f}+-{r['yield_aqs_sd']:.2f} GPa")
+            ax.set_title(title, fontsize=9)
             ax.set_xlabel("shear strain")
             ax.set_ylabel(("tau" if q == "tau" else "X1") + f" ({unit})")
             if i == 0:
@@ -179,6 +184,7 @@ def main():
         "database": {k: (v.decode() if isinstance(v, bytes) else v) for k, v in dbattrs.items() if k != "sources"},
         "rates": [{k: float(r[k]) for k in ("cooling_rate", "n_train", "n_held", "rms_tau", "rms_tau_train",
                                             "rms_x1", "rms_x1_train", "peak_tau_seem", "peak_tau_aqs",
+                                            "yield_seem", "yield_seem_sd", "yield_aqs", "yield_aqs_sd",
                                             "flow_tau_seem", "flow_tau_aqs", "fallback_lookups",
                                             "outside_lookups", "n_traj", "events")} for r in rates],
         "crossings_aqs": len(cross["crossings_aqs"]),
