@@ -367,19 +367,11 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
   const float e1 = v.e1[k];
   const float e3 = v.e3[k];
   const std::uint32_t generation = v.generation[vox] + 1u;
-  __syncthreads();  // every thread has read the chosen SFTS before the redraw overwrites it
+  __syncthreads();  // every thread has read the chosen SFTS and generation before they change
   if (threadIdx.x == 0) {
     if (records) records[i] = FlipRecord{vox, mode, v.voxel_min[vox]};
-    v.p1[vox] += e1;
-    v.p3[vox] += e3;
-    v.d1[vox] = e1;
-    v.d3[vox] = e3;
-    v.t_last[vox] = time;
-    const SofteningAfterTransformation soft =
-        soften_after_transformation(v.eta_p[vox], e1, e3, pc.kappa_p, pc.kappa_t, pc.eta_max);
-    v.eta_p[vox] = soft.eta_p;
-    v.eta_t[vox] = soft.eta_t;
-    v.generation[vox] = generation;
+    transform_voxel_state(e1, e3, time, pc.kappa_p, pc.kappa_t, pc.eta_max, v.p1[vox], v.p3[vox], v.d1[vox],
+                          v.d3[vox], v.t_last[vox], v.eta_p[vox], v.eta_t[vox], v.generation[vox]);
     v.cached_eta[vox] = nan_value;
     da[i] = e1;
     db[i] = e3;

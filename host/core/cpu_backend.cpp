@@ -240,17 +240,9 @@ Event CpuBackend::select_thermal_event(double u) {
 void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
   const int modes = pc_.modes;
   const std::size_t k = voxel_mode_index(v, mode, modes);
-  const float e1 = s_.sfts_e1[k], e3 = s_.sfts_e3[k];
-  s_.p1[v] += e1;
-  s_.p3[v] += e3;
-  s_.d1[v] = e1;
-  s_.d3[v] = e3;
-  s_.t_last[v] = time;
-  const SofteningAfterTransformation soft =
-      soften_after_transformation(s_.eta_p[v], e1, e3, pc_.kappa_p, pc_.kappa_t, pc_.eta_max);
-  s_.eta_p[v] = soft.eta_p;
-  s_.eta_t[v] = soft.eta_t;
-  const std::uint32_t g = ++s_.generation[v];
+  const std::uint32_t g = transform_voxel_state(s_.sfts_e1[k], s_.sfts_e3[k], time, pc_.kappa_p, pc_.kappa_t,
+                                                pc_.eta_max, s_.p1[v], s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v],
+                                                s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
   for (int m = 0; m < modes; ++m) {
     const rng::SftsDraw e = rng::sfts(params_.seed, static_cast<std::uint32_t>(v), g, m, pc_.gamma_star);
     s_.sfts_e1[voxel_mode_index(v, m, modes)] = e.e1;

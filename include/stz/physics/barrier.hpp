@@ -6,6 +6,7 @@
  * a : b = 2 (a1 b1 + a3 b3).
  */
 #include <cmath>
+#include <cstdint>
 
 #include "stz/hd.hpp"
 #include "stz/physics/fast_exp.hpp"
@@ -82,6 +83,27 @@ STZ_HD_INLINE SofteningAfterTransformation soften_after_transformation(
   const double delta = traceless_contract(e1, e3, e1, e3);
   const double permanent = eta_p + kappa_p * delta;
   return {permanent < eta_max ? permanent : eta_max, kappa_t * delta};
+}
+
+/**
+ * @brief The per-voxel state update of a transformation in mode e = (e1, e3) at `time`
+ * (MODEL.md 1.6): p += e, d = e, t_last = time, the softening update, one more generation.
+ * Returns the new generation, with which the caller redraws the voxel's SFTS catalog.
+ */
+STZ_HD_INLINE std::uint32_t transform_voxel_state(float e1, float e3, double time, double kappa_p,
+                                                  double kappa_t, double eta_max, double& p1,
+                                                  double& p3, float& d1, float& d3, double& t_last,
+                                                  double& eta_p, double& eta_t,
+                                                  std::uint32_t& generation) {
+  p1 += e1;
+  p3 += e3;
+  d1 = e1;
+  d3 = e3;
+  t_last = time;
+  const SofteningAfterTransformation soft = soften_after_transformation(eta_p, e1, e3, kappa_p, kappa_t, eta_max);
+  eta_p = soft.eta_p;
+  eta_t = soft.eta_t;
+  return ++generation;
 }
 
 /// Local von Mises strain EqStrain = sqrt(p1^2 + p3^2) (MODEL.md 1.8).
