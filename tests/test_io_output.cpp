@@ -71,22 +71,32 @@ TEST_CASE("HDF5 helpers round trip attributes, arrays, strings and tables", "[io
   REQUIRE(curve.size() == 2);
   CHECK(curve[1].applied_strain == 0.25);
   CHECK(curve[1].counters.full_solves == 9u);
-  CHECK_THROWS_WITH(h5::attr_double(f, "missing"), Catch::Contains("HDF5: cannot open attribute 'missing'"));
+  CHECK_THROWS_WITH(h5::attr_double(f, "missing"), Catch::Contains("cannot open attribute 'missing'"));
 }
 
 TEST_CASE("files are replaced atomically and the previous one is kept", "[io]") {
   ScratchDir dir;
   const std::string target = dir / "a.txt", previous = dir / "a.prev.txt";
-  h5::write_text_atomically(target, "one");
+  write_text_atomically(target, "one");
+  std::string temp;
   {
-    h5::AtomicFile f(target);
+    AtomicFile f(target);
+    temp = f.temp_path();
     stz::test::io::write_file(f.temp_path(), "half-written");
     // no commit: as if the writer died
   }
   CHECK(stz::test::io::read_file(target) == "one");
-  CHECK_FALSE(std::filesystem::exists(target + ".tmp"));
+  CHECK_FALSE(std::filesystem::exists(temp));
   {
-    h5::AtomicFile f(target);
+    // A verifier that refuses the new content: the target is untouched, the temporary gone.
+    AtomicFile f(target);
+    stz::test::io::write_file(f.temp_path(), "bad");
+    CHECK_THROWS_WITH(f.commit([](const std::string&) { throw FileError("refused", 0); }), "refused");
+  }
+  CHECK(stz::test::io::read_file(target) == "one");
+  CHECK_FALSE(std::filesystem::exists(temp));
+  {
+    AtomicFile f(target);
     f.keep_previous_as(previous);
     stz::test::io::write_file(f.temp_path(), "two");
     f.commit();

@@ -137,6 +137,9 @@ void register_run_commands(CLI::App& app) {
         ->allow_extra_args(false)
         ->type_name("KEY=VALUE");
     cmd->add_option("--out", a->out, "output directory (default out/NAME, NAME = output.name or the deck's stem)");
+    cmd->add_flag("--force", a->session.force,
+                  "start afresh even if --out holds an unfinished run of the same name (its checkpoints are removed "
+                  "once this run has written its first)");
     add_backend_options(cmd, a->session);
     cmd->callback([a] {
       io::setup_logging(a->session.quiet);
@@ -154,6 +157,7 @@ void register_run_commands(CLI::App& app) {
       cmdline.insert(cmdline.end(), {"--out", o.out_dir});
       if (!o.backend.empty()) cmdline.insert(cmdline.end(), {"--backend", o.backend});
       if (o.threads >= 0) cmdline.insert(cmdline.end(), {"--threads", std::to_string(o.threads)});
+      if (o.force) cmdline.push_back("--force");
       o.command = join_command(cmdline);
       const int rc = io::run_deck(deck, a->deck, o);
       if (rc != 0) exit_with(rc);
@@ -168,11 +172,13 @@ void register_run_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("resume", "continue a run from its checkpoint (OUT/NAME.ckpt.h5)");
     cmd->add_option("checkpoint", a->checkpoint, "checkpoint file")->required();  // resume_run checks it
+    cmd->add_flag("--from-prev", a->session.from_prev,
+                  "if the checkpoint is refused (damaged), continue from NAME.ckpt.prev.h5 beside it");
     add_backend_options(cmd, a->session);
     cmd->callback([a] {
       io::setup_logging(a->session.quiet);
       io::SessionOptions o = a->session;
-      o.command = "stzkmc resume " + a->checkpoint;
+      o.command = "stzkmc resume " + a->checkpoint + (o.from_prev ? " --from-prev" : "");
       const int rc = io::resume_run(a->checkpoint, o);
       if (rc != 0) exit_with(rc);
     });

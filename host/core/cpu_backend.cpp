@@ -51,6 +51,20 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
 }
 
+std::size_t CpuBackend::host_memory_bytes(const Params& params) {
+  const auto n = static_cast<std::size_t>(params.grid.n);
+  const std::size_t v = n * n, vm = v * static_cast<std::size_t>(params.grid.modes);
+  // Per voxel-mode: the catalog (dF, e1, e3: 3 float) and softened_, barrier_ (2 double).
+  const std::size_t per_voxel_mode = 3 * sizeof(float) + 2 * sizeof(double);
+  // Per voxel: the state (p1, p3, eta_p, eta_t, t_last, s11, s22, s12: 8 double; d1, d3: 2
+  // float; generation), cached_eta_, voxel_min_, voxel_rate_ (3 double), is_active_, active_,
+  // the six unit kernels (6 double), and the FFT buffers (one real and three complex arrays of
+  // about N^2/2 coefficients: 4 double).
+  const std::size_t per_voxel = 8 * sizeof(double) + 2 * sizeof(float) + sizeof(std::uint32_t) + 3 * sizeof(double) +
+                                sizeof(std::uint8_t) + sizeof(std::uint32_t) + 6 * sizeof(double) + 4 * sizeof(double);
+  return vm * per_voxel_mode + v * per_voxel;
+}
+
 std::string CpuBackend::device_description() const {
   std::ostringstream os;
   os << "CPU, " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "

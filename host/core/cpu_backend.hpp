@@ -34,6 +34,9 @@ class CpuBackend final : public Backend {
   /// Voxels per reduction block (fixed: results must not depend on threads).
   static constexpr std::size_t block_voxels = 1024;
 
+  /// Bytes this backend allocates for a grid (the arrays below, the state and the FFT buffers).
+  static std::size_t host_memory_bytes(const Params& params);
+
  private:
   /// State update and catalog redraw of one transformation; no stress update.
   void apply_transformation(std::size_t voxel, int mode, double time);

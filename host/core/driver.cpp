@@ -27,6 +27,7 @@ void Driver::start() {
   backend_.full_solve();
   st_.counters.full_solves = 1;
   st_.yield.peak_stress = loaded_stress();
+  st_.next_progress_strain = params_.loading.strain_step;
   record_point();
 }
 
@@ -171,7 +172,29 @@ void Driver::after_pass() {
     st_.stop_reason = at_end ? "end strain reached" : "loaded stress fell below loading.stop_stress";
     return;
   }
+  if (check_progress()) {
+    close_avalanche();
+    record_point();
+    st_.finished = st_.stalled = true;
+    return;
+  }
   if (st_.applied_strain >= static_cast<double>(st_.records) * interval - eps) record_point();
+}
+
+bool Driver::check_progress() {
+  const double step = params_.loading.strain_step;
+  if (st_.applied_strain >= st_.next_progress_strain - 1e-9 * step) {
+    st_.stalled_passes = 0;
+    st_.next_progress_strain = (std::floor(st_.applied_strain / step + 1e-9) + 1.0) * step;
+    return false;
+  }
+  ++st_.stalled_passes;
+  const std::uint64_t limit = stalled_pass_limit(params_);
+  if (st_.stalled_passes < limit) return false;
+  st_.stop_reason = "stalled: " + std::to_string(st_.stalled_passes) +
+                    " passes without the applied strain advancing by one loading.strain_step (limit "
+                    "run.max_stalled_passes = " + std::to_string(limit) + ")";
+  return true;
 }
 
 void Driver::record_point() {
@@ -184,9 +207,11 @@ void Driver::record_point() {
   c.time = st_.time;
   c.counters = st_.counters;
   res_.curve.push_back(c);
-  // Next point at the first multiple of the interval beyond the current applied strain.
+  // Next point at the first multiple of the interval beyond the current applied strain
+  // (validate() bounds end_strain / record_interval, so the count fits).
   const double interval = params_.loading.record_interval;
-  st_.records = static_cast<std::uint64_t>(std::floor(st_.applied_strain / interval + 1e-9)) + 1;
+  const double next = std::floor(std::max(0.0, st_.applied_strain) / interval + 1e-9) + 1.0;
+  st_.records = next < 9e18 ? static_cast<std::uint64_t>(next) : std::uint64_t{9000000000000000000ULL};
 }
 
 FieldSet Driver::fields() {

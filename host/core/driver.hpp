@@ -57,8 +57,13 @@ struct DriverState {
   std::uint64_t open_avalanche = 0;    ///< flips of the avalanche in progress (0: none)
   std::uint64_t records = 0;           ///< curve points written
   Counters counters;
-  bool finished = false;
+  bool finished = false;               ///< the loop has ended (end reached, collapse or stall)
+  bool stalled = false;                ///< ended because it made no progress (stalled_pass_limit)
   std::string stop_reason;
+  /// Stall watchdog: passes since the applied strain last crossed a multiple of
+  /// loading.strain_step, and the applied strain of the next crossing.
+  std::uint64_t stalled_passes = 0;
+  double next_progress_strain = 0.0;
   YieldStress yield;                   ///< tracked at every pass (peak) and when crossing the offset
   bool localization_reached = false;
   double localization_applied_strain = 0.0;
@@ -112,6 +117,8 @@ class Driver {
   void advance(double dt);
   void close_avalanche();
   void after_pass();
+  /// Stall watchdog (docs/model.md, "Runs that cannot progress"); true when the run must stop.
+  bool check_progress();
   void record_point();
 
   Params params_;

@@ -29,6 +29,12 @@ PhysicsConstants derive_constants(const Params& p) {
   return c;
 }
 
+std::uint64_t stalled_pass_limit(const Params& p) {
+  if (p.max_stalled_passes > 0) return p.max_stalled_passes;
+  const auto n = static_cast<std::uint64_t>(p.grid.n);
+  return 10 * n * n;
+}
+
 namespace {
 
 template <class T>
@@ -64,6 +70,8 @@ void validate(const Params& p) {
   require_nonnegative("catalog.barrier_std", p.catalog.barrier_std);
   require_nonnegative("catalog.gamma_star", p.catalog.gamma_star);
   require_positive("kinetics.temperature", p.kinetics.temperature);
+  if (p.kinetics.temperature < 1.0 || p.kinetics.temperature > 1e4)
+    reject("kinetics.temperature", p.kinetics.temperature, "[1, 10000] K");
   require_positive("kinetics.attempt_frequency", p.kinetics.attempt_frequency);
   require_nonnegative("kinetics.activation_energy", p.kinetics.activation_energy);
   require_nonnegative("softening.kappa_p", p.softening.kappa_p);
@@ -74,13 +82,43 @@ void validate(const Params& p) {
   require_positive("loading.strain_step", p.loading.strain_step);
   require_positive("loading.end_strain", p.loading.end_strain);
   require_positive("loading.record_interval", p.loading.record_interval);
+  // Runs that could never end, or whose curve could not be held in memory.
+  if (p.loading.end_strain / p.loading.strain_step > max_elastic_steps) {
+    std::ostringstream os;
+    os << "loading.strain_step = " << p.loading.strain_step << " takes " << p.loading.end_strain / p.loading.strain_step
+       << " elastic steps to loading.end_strain = " << p.loading.end_strain << ": allowed at most " << max_elastic_steps
+       << " (strain_step >= " << p.loading.end_strain / max_elastic_steps << ")";
+    throw std::invalid_argument(os.str());
+  }
+  if (p.loading.end_strain / p.loading.record_interval > max_curve_points) {
+    std::ostringstream os;
+    os << "loading.record_interval = " << p.loading.record_interval << " records "
+       << p.loading.end_strain / p.loading.record_interval << " curve points up to loading.end_strain = "
+       << p.loading.end_strain << ": allowed at most " << max_curve_points << " (record_interval >= "
+       << p.loading.end_strain / max_curve_points << ")";
+    throw std::invalid_argument(os.str());
+  }
   if (!std::isfinite(p.loading.stop_stress)) reject("loading.stop_stress", p.loading.stop_stress, "a finite value");
   if (p.solver.full_solve_interval < 1)
     reject("solver.full_solve_interval", p.solver.full_solve_interval, "an integer >= 1");
   const double tau = derive_constants(p).tau;
-  if (!(tau > 0.0) || !std::isfinite(tau))
-    reject("kinetics.activation_energy", p.kinetics.activation_energy,
-           "a value whose relaxation time 1/(nu0 exp(-Q_act/kT)) is finite");
+  if (!(tau > 0.0) || !std::isfinite(tau)) {
+    std::ostringstream os;
+    os << "kinetics.activation_energy = " << p.kinetics.activation_energy
+       << " is out of range at kinetics.temperature = " << p.kinetics.temperature
+       << " K: the relaxation time 1/(nu0 exp(-Q_act/kT)) of temporary softening overflows; allowed: Q_act below about "
+       << 700.0 * derive_constants(p).kT << " eV (700 kT), or a higher temperature";
+    throw std::invalid_argument(os.str());
+  }
+  // A catalog whose mean barrier is below the athermal threshold starts with half of its modes
+  // unstable and each avalanche softens it further: such a run never leaves its first avalanche.
+  if (p.catalog.barrier_mean <= p.athermal.threshold) {
+    std::ostringstream os;
+    os << "catalog.barrier_mean = " << p.catalog.barrier_mean << " is out of range: allowed a value above "
+       << "athermal.threshold = " << p.athermal.threshold
+       << " eV (below it, half of all modes start athermally unstable and the run never leaves its first avalanche)";
+    throw std::invalid_argument(os.str());
+  }
 }
 
 std::string to_string(Medium v) { return v == Medium::reference ? "reference" : "plane-strain"; }

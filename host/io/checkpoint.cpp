@@ -1,10 +1,15 @@
 #include "checkpoint.hpp"
 
 #include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
+#include "atomic_file.hpp"
 #include "build_info.hpp"
+#include "digest.hpp"
 #include "output.hpp"
 
 namespace stz::io {
@@ -14,12 +19,17 @@ namespace {
 // A field added to DriverState or State that is not saved here would make resumed runs
 // diverge silently. These sizes make such a change fail to compile until the checkpoint
 // (and this assertion) is updated.
-static_assert(sizeof(DriverState) == 272, "DriverState changed: update write_driver/read_driver");
+static_assert(sizeof(DriverState) == 288, "DriverState changed: update write_driver/read_driver/add_driver");
 static_assert(sizeof(State) == 2 * sizeof(int) + 14 * sizeof(std::vector<double>),
-              "State changed: update write_state/read_state");
+              "State changed: update write_state/read_state/add_state");
 static_assert(sizeof(Counters) == 7 * sizeof(std::uint64_t), "Counters changed: update records.cpp");
 
-constexpr int format_version = 1;
+/// 1: the first format. 2: checksummed metadata, Fletcher32 on every dataset, a digest of the
+/// whole content in /meta, the stall watchdog's state. Both are read.
+constexpr int format_version = 2;
+constexpr const char* digest_attr = "digest_fnv1a64";
+
+constexpr h5::Storage checked = h5::Storage::checksummed;
 
 void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "time", s.time);
@@ -35,7 +45,10 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "records", s.records);
   write_counters(g, "counters.", s.counters);
   h5::set_attr(g, "finished", s.finished);
+  h5::set_attr(g, "stalled", s.stalled);
   h5::set_attr(g, "stop_reason", s.stop_reason);
+  h5::set_attr(g, "stalled_passes", s.stalled_passes);
+  h5::set_attr(g, "next_progress_strain", s.next_progress_strain);
   h5::set_attr(g, "yield.peak_stress", s.yield.peak_stress);
   h5::set_attr(g, "yield.peak_strain", s.yield.peak_strain);
   h5::set_attr(g, "yield.offset_reached", s.yield.offset_reached);
@@ -49,7 +62,7 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "localization.extreme_fraction", s.localization.extreme_fraction);
 }
 
-DriverState read_driver(hid_t g) {
+DriverState read_driver(hid_t g, int version) {
   DriverState s;
   s.time = h5::attr_double(g, "time");
   s.applied_strain = h5::attr_double(g, "applied_strain");
@@ -64,6 +77,11 @@ DriverState read_driver(hid_t g) {
   s.counters = read_counters(g, "counters.");
   s.finished = h5::attr_bool(g, "finished");
   s.stop_reason = h5::attr_string(g, "stop_reason");
+  if (version >= 2) {
+    s.stalled = h5::attr_bool(g, "stalled");
+    s.stalled_passes = h5::attr_uint(g, "stalled_passes");
+    s.next_progress_strain = h5::attr_double(g, "next_progress_strain");
+  }
   s.yield.peak_stress = h5::attr_double(g, "yield.peak_stress");
   s.yield.peak_strain = h5::attr_double(g, "yield.peak_strain");
   s.yield.offset_reached = h5::attr_bool(g, "yield.offset_reached");
@@ -81,26 +99,30 @@ DriverState read_driver(hid_t g) {
 void write_state(hid_t g, const State& s) {
   h5::set_attr(g, "n", s.n);
   h5::set_attr(g, "modes", s.modes);
-  h5::write_vector(g, "barrier", s.barrier);
-  h5::write_vector(g, "sfts_e1", s.sfts_e1);
-  h5::write_vector(g, "sfts_e3", s.sfts_e3);
-  h5::write_vector(g, "p1", s.p1);
-  h5::write_vector(g, "p3", s.p3);
-  h5::write_vector(g, "d1", s.d1);
-  h5::write_vector(g, "d3", s.d3);
-  h5::write_vector(g, "eta_p", s.eta_p);
-  h5::write_vector(g, "eta_t", s.eta_t);
-  h5::write_vector(g, "t_last", s.t_last);
-  h5::write_vector(g, "generation", s.generation);
-  h5::write_vector(g, "s11", s.s11);
-  h5::write_vector(g, "s22", s.s22);
-  h5::write_vector(g, "s12", s.s12);
+  h5::write_vector(g, "barrier", s.barrier, checked);
+  h5::write_vector(g, "sfts_e1", s.sfts_e1, checked);
+  h5::write_vector(g, "sfts_e3", s.sfts_e3, checked);
+  h5::write_vector(g, "p1", s.p1, checked);
+  h5::write_vector(g, "p3", s.p3, checked);
+  h5::write_vector(g, "d1", s.d1, checked);
+  h5::write_vector(g, "d3", s.d3, checked);
+  h5::write_vector(g, "eta_p", s.eta_p, checked);
+  h5::write_vector(g, "eta_t", s.eta_t, checked);
+  h5::write_vector(g, "t_last", s.t_last, checked);
+  h5::write_vector(g, "generation", s.generation, checked);
+  h5::write_vector(g, "s11", s.s11, checked);
+  h5::write_vector(g, "s22", s.s22, checked);
+  h5::write_vector(g, "s12", s.s12, checked);
 }
 
 State read_state(hid_t g, const std::string& path) {
   State s;
-  s.n = static_cast<int>(h5::attr_int(g, "n"));
-  s.modes = static_cast<int>(h5::attr_int(g, "modes"));
+  const std::int64_t n = h5::attr_int(g, "n"), modes = h5::attr_int(g, "modes");
+  if (n < 4 || n > 65536 || modes < 1 || modes > 1024)
+    throw std::runtime_error(path + ": /state says " + std::to_string(n) + "^2 voxels x " + std::to_string(modes) +
+                             " modes: the checkpoint is damaged");
+  s.n = static_cast<int>(n);
+  s.modes = static_cast<int>(modes);
   s.barrier = h5::read_vector<float>(g, "barrier");
   s.sfts_e1 = h5::read_vector<float>(g, "sfts_e1");
   s.sfts_e3 = h5::read_vector<float>(g, "sfts_e3");
@@ -148,7 +170,10 @@ OutputBookkeeping read_bookkeeping(hid_t g) {
   b.next_checkpoint_strain = h5::attr_double(g, "next_checkpoint_strain");
   b.start_time = h5::attr_string(g, "start_time");
   b.wall_time_s = h5::attr_double(g, "wall_time_s");
-  b.segments = static_cast<int>(h5::attr_int(g, "segments"));
+  const std::int64_t segments = h5::attr_int(g, "segments");
+  if (segments < 1 || segments > 1000000000)
+    throw std::runtime_error("/output segments = " + std::to_string(segments) + ": the checkpoint is damaged");
+  b.segments = static_cast<int>(segments);
   b.deck_source = h5::attr_string(g, "deck_source");
   b.backend = h5::attr_string(g, "backend");
   for (const std::string& name : h5::list_group(g, "snapshots")) {
@@ -161,6 +186,190 @@ OutputBookkeeping read_bookkeeping(hid_t g) {
   return b;
 }
 
+// ---- Digest: every value that a resumed run depends on, in a fixed order ----------------------
+
+void add_counters(Digest& d, const Counters& c) {
+  for (std::uint64_t v : {c.passes, c.thermal_events, c.athermal_passes, c.athermal_flips, c.elastic_steps,
+                          c.avalanches, c.full_solves})
+    d.add(v);
+}
+
+void add_driver(Digest& d, const DriverState& s) {
+  for (double v : {s.time, s.applied_strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.p1_sum, s.p3_sum,
+                   s.step_time_used, s.yield.peak_stress, s.yield.peak_strain, s.yield.offset_stress,
+                   s.yield.offset_strain, s.localization_applied_strain, s.localization.sli,
+                   s.localization.mean_eq_strain, s.localization.extreme_fraction, s.next_progress_strain})
+    d.add(v);
+  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records, s.localization.extreme_sites,
+                          s.stalled_passes})
+    d.add(v);
+  add_counters(d, s.counters);
+  for (bool v : {s.finished, s.stalled, s.yield.offset_reached, s.localization_reached}) d.add(v);
+  d.add(s.stop_reason);
+}
+
+void add_results(Digest& d, const DriverResults& r) {
+  d.add(static_cast<std::uint64_t>(r.curve.size()));
+  for (const CurvePoint& c : r.curve) {
+    for (double v : {c.applied_strain, c.strain.xx, c.strain.yy, c.strain.xy, c.stress.xx, c.stress.yy, c.stress.xy,
+                     c.p1_mean, c.p3_mean, c.time})
+      d.add(v);
+    add_counters(d, c.counters);
+  }
+  d.add(r.avalanche_sizes);
+  d.add(static_cast<std::uint64_t>(r.events.size()));
+  for (const EventRecord& e : r.events) {
+    d.add(e.time);
+    d.add(static_cast<std::uint64_t>(e.voxel));
+    d.add(static_cast<std::uint64_t>(e.mode));
+    d.add(e.barrier);
+    d.add(static_cast<std::uint64_t>(e.branch));
+  }
+}
+
+void add_state(Digest& d, const State& s) {
+  d.add(s.n);
+  d.add(s.modes);
+  d.add(s.barrier);
+  d.add(s.sfts_e1);
+  d.add(s.sfts_e3);
+  d.add(s.p1);
+  d.add(s.p3);
+  d.add(s.d1);
+  d.add(s.d3);
+  d.add(s.eta_p);
+  d.add(s.eta_t);
+  d.add(s.t_last);
+  d.add(s.generation);
+  d.add(s.s11);
+  d.add(s.s22);
+  d.add(s.s12);
+}
+
+void add_snapshot(Digest& d, const SnapshotInfo& s) {
+  d.add(s.index);
+  d.add(s.reason);
+  d.add(s.pass);
+  for (double v : {s.applied_strain, s.strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.mean_stress.xx,
+                   s.mean_stress.yy, s.mean_stress.xy, s.loaded_stress, s.p1_mean, s.p3_mean, s.time})
+    d.add(v);
+}
+
+void add_bookkeeping(Digest& d, const OutputBookkeeping& b) {
+  d.add(static_cast<std::uint64_t>(b.snapshots.size()));
+  for (const SnapshotInfo& s : b.snapshots) add_snapshot(d, s);
+  d.add(b.next_field_strain);
+  d.add(b.localization_snapshot);
+  d.add(b.next_checkpoint_strain);
+  d.add(b.start_time);
+  d.add(b.wall_time_s);
+  d.add(b.segments);
+  d.add(b.deck_source);
+  d.add(b.backend);
+}
+
+/// The digest of a checkpoint whose deck was written as `deck_text`.
+std::uint64_t digest_of(const std::string& deck_text, const Checkpoint& c) {
+  Digest d;
+  d.add(deck_text);
+  add_driver(d, c.driver);
+  add_results(d, c.results);
+  add_state(d, c.state);
+  add_bookkeeping(d, c.output);
+  return d.value();
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64, v);
+  return buf;
+}
+
+// ---- Range checks of a restored checkpoint -------------------------------------------------
+// The digest catches corruption; these catch a state that was already wrong when written
+// (NaN from a bug, a hand-edited file) before it is resumed.
+
+class RangeCheck {
+ public:
+  explicit RangeCheck(std::string path) : path_(std::move(path)) {}
+  void finite(const char* what, double v) {
+    if (!std::isfinite(v)) fail(std::string(what) + " = " + number(v) + " is not finite");
+  }
+  void at_least(const char* what, double v, double lo) {
+    finite(what, v);
+    if (v < lo) fail(std::string(what) + " = " + number(v) + " is below " + number(lo));
+  }
+  template <class T>
+  void all_finite(const char* what, const std::vector<T>& v) {
+    bool ok = true;
+    for (const T x : v) ok &= std::isfinite(x);  // no early exit: the loop vectorizes
+    if (!ok) {
+      for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+          fail(std::string(what) + "[" + std::to_string(i) + "] = " + number(v[i]) + " is not finite");
+    }
+  }
+  template <class T>
+  void all_within(const char* what, const std::vector<T>& v, double lo, double hi) {
+    all_finite(what, v);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (v[i] < lo || v[i] > hi)
+        fail(std::string(what) + "[" + std::to_string(i) + "] = " + number(v[i]) + " is outside [" + number(lo) +
+             ", " + number(hi) + "]");
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(path_ + ": " + what + ": the checkpoint is damaged or was written by a run that had "
+                                            "already gone wrong");
+  }
+
+ private:
+  static std::string number(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+  }
+  std::string path_;
+};
+
+void check_restored(const Checkpoint& c, const std::string& path) {
+  RangeCheck r(path);
+  const DriverState& d = c.driver;
+  r.at_least("/driver time", d.time, 0.0);
+  for (double v : {d.applied_strain, d.mean_strain.xx, d.mean_strain.yy, d.mean_strain.xy, d.p1_sum, d.p3_sum,
+                   d.yield.peak_stress, d.yield.peak_strain, d.yield.offset_stress, d.yield.offset_strain,
+                   d.localization_applied_strain, d.localization.sli, d.localization.mean_eq_strain,
+                   d.localization.extreme_fraction, d.next_progress_strain})
+    r.finite("a /driver value", v);
+  r.at_least("/driver step_time_used", d.step_time_used, 0.0);
+  const Counters& k = d.counters;
+  if (k.passes != k.thermal_events + k.elastic_steps + k.athermal_passes)
+    r.fail("/driver counters disagree (passes " + std::to_string(k.passes) + " != thermal events + elastic steps + "
+           "athermal passes " + std::to_string(k.thermal_events + k.elastic_steps + k.athermal_passes) + ")");
+  const State& s = c.state;
+  r.all_finite("/state/barrier", s.barrier);
+  r.all_finite("/state/sfts_e1", s.sfts_e1);
+  r.all_finite("/state/sfts_e3", s.sfts_e3);
+  r.all_finite("/state/p1", s.p1);
+  r.all_finite("/state/p3", s.p3);
+  r.all_finite("/state/d1", s.d1);
+  r.all_finite("/state/d3", s.d3);
+  // eta_p is capped at eta_max (a relative ulp of slack for the cap's own rounding).
+  r.all_within("/state/eta_p", s.eta_p, 0.0, c.deck.params.softening.eta_max * (1.0 + 1e-12));
+  r.all_within("/state/eta_t", s.eta_t, 0.0, 1e300);
+  r.all_within("/state/t_last", s.t_last, -1e308, d.time);
+  r.all_finite("/state/s11", s.s11);
+  r.all_finite("/state/s22", s.s22);
+  r.all_finite("/state/s12", s.s12);
+  const OutputBookkeeping& b = c.output;
+  for (std::size_t i = 1; i < b.snapshots.size(); ++i)
+    if (b.snapshots[i].index <= b.snapshots[i - 1].index) r.fail("/output/snapshots has repeated indices");
+  if (b.next_field_strain > c.deck.output.field_strains.size())
+    r.fail("/output next_field_strain = " + std::to_string(b.next_field_strain) + " exceeds the " +
+           std::to_string(c.deck.output.field_strains.size()) + " output.field_strains");
+  r.finite("/output next_checkpoint_strain", b.next_checkpoint_strain);
+  r.at_least("/output wall_time_s", b.wall_time_s, 0.0);
+}
+
 }  // namespace
 
 CheckpointPaths checkpoint_paths(const std::string& dir, const std::string& name) {
@@ -168,11 +377,13 @@ CheckpointPaths checkpoint_paths(const std::string& dir, const std::string& name
   return {(fs::path(dir) / (name + ".ckpt.h5")).string(), (fs::path(dir) / (name + ".ckpt.prev.h5")).string()};
 }
 
-void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c) {
-  h5::AtomicFile target(paths.current);
-  target.keep_previous_as(paths.previous);
+void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c, bool keep_previous) {
+  const std::string deck_text = to_toml(c.deck);
+  const std::uint64_t digest = digest_of(deck_text, c);
+  AtomicFile target(paths.current);
+  if (keep_previous) target.keep_previous_as(paths.previous);
   {
-    h5::Handle f = h5::create_file(target.temp_path());
+    h5::Handle f = h5::create_file(target.temp_path(), h5::Format::checksummed);
     {
       h5::Handle g = h5::create_group(f, "meta");
       h5::set_attr(g, "format", "stzkmc checkpoint");
@@ -180,6 +391,7 @@ void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c) {
       h5::set_attr(g, "version", build_info().version);
       h5::set_attr(g, "commit", build_info().commit);
       h5::set_attr(g, "written", iso_time_now());
+      h5::set_attr(g, digest_attr, hex(digest));
     }
     write_deck(f, c.deck, c.output.deck_source);
     {
@@ -188,9 +400,9 @@ void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c) {
     }
     {
       h5::Handle g = h5::create_group(f, "results");
-      write_curve(g, "curve", c.results.curve);
-      h5::write_vector(g, "avalanche_sizes", c.results.avalanche_sizes);
-      write_events(g, "events", c.results.events);
+      write_curve(g, "curve", c.results.curve, checked);
+      h5::write_vector(g, "avalanche_sizes", c.results.avalanche_sizes, checked);
+      write_events(g, "events", c.results.events, checked);
     }
     {
       h5::Handle g = h5::create_group(f, "state");
@@ -200,49 +412,90 @@ void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c) {
       h5::Handle g = h5::create_group(f, "output");
       write_bookkeeping(g, c.output);
     }
+    h5::close_file(f, target.temp_path());
   }
-  target.commit();
+  // Read the whole file back (checksums, digest, ranges) before it replaces anything.
+  target.commit([digest](const std::string& temp) {
+    std::uint64_t back = 0;
+    (void)read_checkpoint(temp, nullptr, &back);
+    if (back != digest) throw FileError("cannot write " + temp + ": read back, it differs from the state written", 0);
+  });
 }
 
-Checkpoint read_checkpoint(const std::string& path) {
+namespace {
+
+struct Opened {
+  h5::Handle file;
+  int version = 0;
+  std::string digest;  ///< stored digest (empty before format 2)
+};
+
+Opened open_checkpoint(const std::string& path) {
   if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": no such checkpoint file");
-  h5::Handle f = h5::open_file(path);
-  if (!h5::exists(f, "meta") || !h5::exists(f, "state"))
+  if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + " is not a regular file");
+  Opened o;
+  o.file = h5::open_file(path);
+  if (!h5::exists(o.file, "meta") || !h5::exists(o.file, "state"))
     throw std::runtime_error(path + " is not an stzkmc checkpoint (no /meta or /state; an output file is NAME.h5, "
                                     "its checkpoint NAME.ckpt.h5)");
+  h5::Handle g = h5::open_group(o.file, "meta");
+  const std::string format = h5::attr_string(g, "format");
+  const std::int64_t version = h5::attr_int(g, "format_version");
+  if (format != "stzkmc checkpoint" || version < 1 || version > format_version)
+    throw std::runtime_error(path + ": checkpoint format '" + format + "' version " + std::to_string(version) +
+                             " is not supported (this stzkmc reads versions 1 to " + std::to_string(format_version) +
+                             ")");
+  o.version = static_cast<int>(version);
+  if (o.version >= 2) o.digest = h5::attr_string(g, digest_attr);
+  return o;
+}
+
+}  // namespace
+
+Checkpoint read_checkpoint(const std::string& path, std::string* warning, std::uint64_t* digest) {
+  Opened o = open_checkpoint(path);
   Checkpoint c;
-  {
-    h5::Handle g = h5::open_group(f, "meta");
-    const std::string format = h5::attr_string(g, "format");
-    const std::int64_t version = h5::attr_int(g, "format_version");
-    if (format != "stzkmc checkpoint" || version != format_version)
-      throw std::runtime_error(path + ": checkpoint format '" + format + "' version " + std::to_string(version) +
-                               " is not supported (this stzkmc reads version " + std::to_string(format_version) + ")");
-  }
   // The resolved deck prints every float in shortest round-trip form: parsing it gives
   // bitwise the same Params.
-  c.deck = parse_deck(h5::read_string(f, "deck"), path);
+  const std::string deck_text = h5::read_string(o.file, "deck");
+  c.deck = parse_deck(deck_text, path);
   {
-    h5::Handle g = h5::open_group(f, "driver");
-    c.driver = read_driver(g);
+    h5::Handle g = h5::open_group(o.file, "driver");
+    c.driver = read_driver(g, o.version);
   }
   {
-    h5::Handle g = h5::open_group(f, "results");
+    h5::Handle g = h5::open_group(o.file, "results");
     c.results.curve = read_curve(g, "curve");
     c.results.avalanche_sizes = h5::read_vector<std::uint64_t>(g, "avalanche_sizes");
     c.results.events = read_events(g, "events");
   }
   {
-    h5::Handle g = h5::open_group(f, "state");
+    h5::Handle g = h5::open_group(o.file, "state");
     c.state = read_state(g, path);
   }
   {
-    h5::Handle g = h5::open_group(f, "output");
+    h5::Handle g = h5::open_group(o.file, "output");
     c.output = read_bookkeeping(g);
   }
   if (c.state.n != c.deck.params.grid.n || c.state.modes != c.deck.params.grid.modes)
     throw std::runtime_error(path + ": the state's grid does not match its deck: the checkpoint is damaged");
+  const std::uint64_t computed = digest_of(deck_text, c);
+  if (digest) *digest = computed;
+  if (o.version >= 2) {
+    const std::string actual = hex(computed);
+    if (actual != o.digest)
+      throw std::runtime_error(path + ": the content does not match its digest (stored " + o.digest + ", computed " +
+                               actual + "): the checkpoint is damaged");
+  } else if (warning) {
+    *warning = path + " is a format-1 checkpoint (before stzkmc stored digests): its integrity cannot be verified";
+  }
+  check_restored(c, path);
   return c;
+}
+
+std::string checkpoint_run_name(const std::string& path) {
+  Opened o = open_checkpoint(path);
+  return parse_deck(h5::read_string(o.file, "deck"), path).output.name;
 }
 
 }  // namespace stz::io

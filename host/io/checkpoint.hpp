@@ -4,8 +4,12 @@
  * deck, the driver's state and results, the backend state with its catalog, and the output
  * bookkeeping (which snapshots exist, which are due).
  *
- * Written as DIR/NAME.ckpt.h5 through a temporary file and a rename; the one before is kept
- * as DIR/NAME.ckpt.prev.h5 (hard link, so NAME.ckpt.h5 exists at every instant).
+ * Written as DIR/NAME.ckpt.h5 through a temporary file, read back whole and verified, then
+ * renamed into place; the one before is kept as DIR/NAME.ckpt.prev.h5 (hard link, so
+ * NAME.ckpt.h5 exists at every instant). Format 2 guards every bit: HDF5's newest format
+ * checksums the file's structure, every dataset carries Fletcher32 checksums, and /meta holds
+ * a digest of the whole content (digest.hpp) that is recomputed at every read. A restored
+ * state is also range-checked (finite values, softening within its cap, consistent counters).
  */
 #include <cstdint>
 #include <string>
@@ -44,9 +48,16 @@ struct CheckpointPaths {
 };
 CheckpointPaths checkpoint_paths(const std::string& dir, const std::string& name);
 
-/// Writes atomically to paths.current, keeping the former one as paths.previous.
-void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c);
-/// Reads and checks a checkpoint (format version, deck, array sizes).
-Checkpoint read_checkpoint(const std::string& path);
+/// Writes atomically to paths.current, keeping the former one as paths.previous (unless
+/// `keep_previous` is false: the first checkpoint of a run that replaces an older one).
+void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c, bool keep_previous = true);
+/**
+ * @brief Reads and checks a checkpoint: format, checksums, digest, array sizes, value ranges.
+ * Throws std::runtime_error naming what is wrong. A format-1 file (no digest) is accepted
+ * with a `warning`; `digest` receives the digest of the content read.
+ */
+Checkpoint read_checkpoint(const std::string& path, std::string* warning = nullptr, std::uint64_t* digest = nullptr);
+/// output.name of the run a checkpoint belongs to (reads only its deck).
+std::string checkpoint_run_name(const std::string& path);
 
 }  // namespace stz::io

@@ -5,12 +5,17 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 #include <type_traits>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -95,6 +100,21 @@ KeyInfo make_key(const char* key, KeyType type, const char* unit, Range range, c
   k.unit = unit;
   k.range = range;
   k.description = description;
+  {
+    // An integer key is bounded by the width of the field it lands in (an int holds at most
+    // 2147483647): a larger value is rejected, never wrapped.
+    using T = std::decay_t<decltype(ref(std::declval<Deck&>()))>;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      const double max = static_cast<double>(std::min<std::uint64_t>(
+          static_cast<std::uint64_t>(std::numeric_limits<T>::max()),
+          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+      if (k.range.hi_unbounded || k.range.hi > max) {
+        k.range.hi = max;
+        k.range.hi_unbounded = false;
+        k.range.hi_open = false;
+      }
+    }
+  }
   k.get = [ref](const Deck& d) -> Value {
     using T = std::decay_t<decltype(ref(d))>;
     if constexpr (std::is_same_v<T, bool>) return ref(d);
@@ -132,6 +152,7 @@ KeyInfo enum_key(const char* key, std::vector<E> values, const char* description
 
 bool is_safe_name(const Value& v) {
   const std::string& s = std::get<std::string>(v);
+  if (s.size() > max_output_name_length) return false;
   if (!s.empty() && s[0] == '.') return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
@@ -161,7 +182,7 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("catalog.barrier_std", K::real, "eV", at_least(0), "standard deviation of dF (normal, not truncated)", STZ_REF(params.catalog.barrier_std)));
   s.push_back(make_key("catalog.gamma_star", K::real, "", at_least(0), "SFTS scale gamma*: e1, e3 ~ N(0, (gamma*/2)^2)", STZ_REF(params.catalog.gamma_star)));
   // [kinetics]
-  s.push_back(make_key("kinetics.temperature", K::real, "K", above(0), "temperature T", STZ_REF(params.kinetics.temperature)));
+  s.push_back(make_key("kinetics.temperature", K::real, "K", between(1, 10000), "temperature T", STZ_REF(params.kinetics.temperature)));
   s.push_back(make_key("kinetics.attempt_frequency", K::real, "1/s", above(0), "attempt frequency nu0 (rate prefactor nu0 * V, V in nm^3)", STZ_REF(params.kinetics.attempt_frequency)));
   s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0), "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening", STZ_REF(params.kinetics.activation_energy)));
   s.push_back(enum_key("kinetics.rule", std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time},
@@ -197,6 +218,7 @@ std::vector<KeyInfo> build_schema() {
   // [run]
   s.push_back(make_key("run.seed", K::integer, "", at_least(0), "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));
   s.push_back(make_key("run.record_events", K::boolean, "", finite(), "write the per-event catalogue /events (time, voxel, mode, barrier, branch)", STZ_REF(params.record_events)));
+  s.push_back(make_key("run.max_stalled_passes", K::integer, "", at_least(0), "stop a run (exit code 3, status \"stalled\") after this many passes without the applied strain advancing by one loading.strain_step; 0: 10 N^2", STZ_REF(params.max_stalled_passes)));
   {
     KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; --backend overrides it", STZ_REF(run.backend));
     k.choices = {"auto", "cpu", "cuda"};
@@ -210,7 +232,7 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("output.checkpoint_minutes", K::real, "min", at_least(0), "write a checkpoint every this many wall-clock minutes; 0: never", STZ_REF(output.checkpoint_minutes)));
   s.push_back(make_key("output.name", K::string, "", finite(), "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
   s.back().check = is_safe_name;
-  s.back().note = "letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
+  s.back().note = "at most 100 letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
   return s;
 }
 
@@ -300,17 +322,90 @@ std::string location(const toml::source_region& r) {
   return s + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
 }
 
-/// The value as the user wrote it, in TOML syntax (strings in double quotes, as in a deck).
-std::string node_text(const toml::node& n) {
-  if (auto s = n.as_string()) return quoted(s->get());
+/// The value as the user wrote it, in TOML syntax (strings in double quotes, as in a deck),
+/// shortened to about max_value_text characters: a message names a value, it does not echo it.
+std::string node_text(const toml::node& n, int depth = 0) {
+  if (auto s = n.as_string()) {
+    const std::string& v = s->get();
+    if (v.size() <= max_value_text) return quoted(v);
+    return quoted(v.substr(0, max_value_text)) + "... (" + std::to_string(v.size()) + " characters)";
+  }
   if (auto a = n.as_array()) {
+    if (depth > 2) return "[...]";
     std::string t = "[";
-    for (std::size_t i = 0; i < a->size(); ++i) t += (i ? ", " : "") + node_text(*a->get(i));
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (t.size() > max_value_text) return t + ", ... (" + std::to_string(a->size()) + " elements)]";
+      t += (i ? ", " : "") + node_text(*a->get(i), depth + 1);
+    }
     return t + "]";
   }
+  if (n.is_table()) return "{...} (a table)";
   std::ostringstream os;
   n.visit([&os](const auto& v) { os << v; });
   return os.str();
+}
+
+/// A key or other text the user wrote, shortened for a message.
+std::string short_text(const std::string& s) {
+  if (s.size() <= max_value_text) return s;
+  return s.substr(0, max_value_text) + "... (" + std::to_string(s.size()) + " characters)";
+}
+
+/**
+ * @brief What toml++ parses but a deck never needs, rejected before parsing: keys nested more
+ * than max_key_depth levels or longer than max_key_length characters (a deck is [section]
+ * tables of plain keys). Printing or walking a key nested 40,000 levels deep would overflow
+ * the stack. Lines inside multi-line strings are skipped.
+ */
+void check_deck_shape(const std::string& text, const std::string& origin) {
+  std::vector<std::string> problems;
+  std::size_t line_no = 0, start = 0;
+  bool in_multiline = false;
+  while (start <= text.size() && problems.size() < 5) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    auto count = [&line](const char* q) {
+      std::size_t c = 0;
+      for (std::size_t p = line.find(q); p != std::string::npos; p = line.find(q, p + 3)) ++c;
+      return c;
+    };
+    const bool toggles = (count("\"\"\"") + count("'''")) % 2 == 1;
+    if (in_multiline) {
+      in_multiline = !toggles;
+      continue;
+    }
+    std::size_t i = line.find_first_not_of(" \t");
+    if (i == std::string::npos || line[i] == '#') continue;
+    // The key: a [header], or what precedes the first '=' outside quotes.
+    const bool header = line[i] == '[';
+    std::size_t dots = 0, length = 0;
+    char quote = 0;
+    for (std::size_t j = i + (header ? 1 : 0); j < line.size(); ++j) {
+      const char c = line[j];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if ((header && c == ']' && (j + 1 >= line.size() || line[j + 1] != ']')) || (!header && c == '=')) {
+        break;
+      } else if (c == '.') {
+        ++dots;
+      }
+      ++length;
+    }
+    in_multiline = toggles;
+    const std::string where = origin + ":" + std::to_string(line_no) + ":" + std::to_string(i + 1) + ": ";
+    if (dots + 1 > max_key_depth)
+      problems.push_back(where + "a key nested " + std::to_string(dots + 1) + " levels deep; allowed: at most " +
+                         std::to_string(max_key_depth) + " (a deck holds [section] tables of plain keys)");
+    else if (length > max_key_length)
+      problems.push_back(where + "a key of " + std::to_string(length) + " characters; allowed: at most " +
+                         std::to_string(max_key_length));
+  }
+  if (!problems.empty()) throw DeckError(problems);
 }
 
 std::string type_name(const toml::node& n) {
@@ -436,6 +531,7 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   std::vector<std::string> problems;
   std::map<std::string, std::string> where;  // key -> where its value came from
 
+  check_deck_shape(text, origin);
   toml::table doc;
   try {
     doc = toml::parse(text, origin);
@@ -454,8 +550,8 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
       std::vector<std::string> in_section;
       for (const KeyInfo& s : deck_schema())
         if (s.section() == section) in_section.push_back(s.name());
-      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": unknown key; allowed keys in [" + section +
-                         "]: " + join(in_section) + suggestion(key, keys));
+      problems.push_back(loc + ": " + short_text(key) + " = " + node_text(node) + ": unknown key; allowed keys in [" +
+                         short_text(section) + "]: " + join(in_section) + suggestion(key, keys));
       return;
     }
     Value v;
@@ -472,13 +568,13 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
     const std::string section(section_key.str());
     const std::string loc = location(section_key.source());
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
-      problems.push_back(loc + ": [" + section + "]: unknown section; allowed sections: " + join(sections) +
+      problems.push_back(loc + ": [" + short_text(section) + "]: unknown section; allowed sections: " + join(sections) +
                          suggestion(section, sections));
       continue;
     }
     const toml::table* table = section_node.as_table();
     if (!table) {
-      problems.push_back(loc + ": " + section + " = " + node_text(section_node) + ": wrong type (" +
+      problems.push_back(loc + ": " + short_text(section) + " = " + node_text(section_node) + ": wrong type (" +
                          type_name(section_node) + "); allowed: a table [" + section + "] of keys");
       continue;
     }
@@ -487,10 +583,19 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
 
   // --set key=value: the value is read as TOML; a bare word is a string (--set loading.mode=shear).
   for (const std::string& o : overrides) {
-    const std::string loc = "--set " + o;
+    const std::string loc = "--set " + short_text(o);
     const std::size_t eq = o.find('=');
     if (eq == std::string::npos || eq == 0) {
       problems.push_back(loc + ": expected key=value, e.g. --set grid.n=128");
+      continue;
+    }
+    if (o.find_first_of("\n\r") != std::string::npos) {
+      problems.push_back(loc + ": a --set value may not contain a line break (one key=value per --set)");
+      continue;
+    }
+    if (o.size() > max_set_length) {
+      problems.push_back(loc + ": " + std::to_string(o.size()) + " characters; allowed: at most " +
+                         std::to_string(max_set_length) + " per --set");
       continue;
     }
     auto trim = [](std::string s) {
@@ -508,7 +613,7 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
         parsed = toml::table{};
         parsed.insert("value", raw);
       } else {
-        problems.push_back(loc + ": " + key + " = " + raw + ": not a TOML value" +
+        problems.push_back(loc + ": " + short_text(key) + " = " + short_text(raw) + ": not a TOML value" +
                            (k ? "; allowed: " + allowed_with_unit(*k) : std::string()));
         continue;
       }
@@ -535,12 +640,27 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   return deck;
 }
 
-Deck load_deck(const std::string& path, const std::vector<std::string>& overrides) {
+std::string read_text_file(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw DeckError({path + ": cannot read the " + what + ": " + std::strerror(errno)});
+  if (S_ISDIR(st.st_mode)) throw DeckError({path + " is a directory; the " + what + " must be a TOML file"});
+  if (!S_ISREG(st.st_mode))
+    throw DeckError({path + " is not a regular file (a device, pipe or socket); the " + what + " must be a TOML file"});
+  if (static_cast<std::size_t>(st.st_size) > max_deck_bytes)
+    throw DeckError({path + " has " + std::to_string(st.st_size) + " bytes; a " + what + " may have at most " +
+                     std::to_string(max_deck_bytes) + " (1 MiB)"});
   std::ifstream is(path, std::ios::binary);
-  if (!is) throw DeckError({path + ": cannot read the deck file"});
-  std::ostringstream ss;
-  ss << is.rdbuf();
-  return parse_deck(ss.str(), path, overrides);
+  if (!is) throw DeckError({path + ": cannot read the " + what});
+  std::string text(max_deck_bytes + 1, '\0');
+  is.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(is.gcount()));
+  if (text.size() > max_deck_bytes) throw DeckError({path + " grew beyond 1 MiB while it was read"});
+  return text;
+}
+
+Deck load_deck(const std::string& path, const std::vector<std::string>& overrides) {
+  return parse_deck(read_text_file(path, "deck file"), path, overrides);
 }
 
 // ---- Writing -------------------------------------------------------------------------------

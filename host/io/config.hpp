@@ -35,6 +35,14 @@ struct OutputOptions {
   std::string name;                         ///< file stem of the outputs; empty: the deck's stem
 };
 
+/// Limits on what a deck or a --set may hold (config.cpp explains each where it is checked).
+constexpr std::size_t max_deck_bytes = std::size_t{1} << 20;  ///< a deck or sweep file: 1 MiB
+constexpr std::size_t max_key_depth = 8;       ///< dotted parts of one key
+constexpr std::size_t max_key_length = 200;    ///< characters of one key
+constexpr std::size_t max_set_length = 4096;   ///< characters of one --set key=value
+constexpr std::size_t max_value_text = 80;     ///< characters of a value quoted in a message
+constexpr std::size_t max_output_name_length = 100;
+
 /// A complete, checked input deck.
 struct Deck {
   Params params;
@@ -99,6 +107,9 @@ class DeckError : public std::runtime_error {
  * output.name becomes the file's stem.
  */
 Deck load_deck(const std::string& path, const std::vector<std::string>& overrides = {});
+/// Reads a TOML file for load_deck or a sweep: a regular file of at most max_deck_bytes
+/// (directories, devices, pipes refused); throws DeckError naming `what`.
+std::string read_text_file(const std::string& path, const std::string& what);
 /// As load_deck, from text; `origin` names the source in messages (and its stem the output).
 Deck parse_deck(const std::string& text, const std::string& origin,
                 const std::vector<std::string>& overrides = {});

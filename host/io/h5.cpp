@@ -1,30 +1,47 @@
 #include "h5.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 namespace stz::io::h5 {
 
 namespace {
 
+// HDF5 closes every file it still holds when the process exits. A file whose close failed
+// (a full disk) stays in its tables half-closed, and HDF5 1.10 crashes on it at exit. Every
+// file we keep is closed explicitly (close_file), so the exit-time cleanup buys nothing: turn
+// it off before HDF5 initialises (static initialisation, before main).
+const bool hdf5_exit_cleanup_off = [] {
+  H5dont_atexit();
+  return true;
+}();
+
 /// HDF5 prints its error stack to stderr by default; we report errors ourselves.
 void silence_hdf5() {
   static const bool done = [] {
+    (void)hdf5_exit_cleanup_off;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
   (void)done;
 }
 
-herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* out) {
-  if (n == 0 && err && err->desc) *static_cast<std::string*>(out) = err->desc;
+/// What the HDF5 error stack says: its innermost message and the OS error, if any entry
+/// carries one (the POSIX file driver writes "errno = 28, error message = ...").
+struct StackSummary {
+  std::string innermost;
+  int os_error = 0;
+};
+
+herr_t summarize_error(unsigned n, const H5E_error2_t* err, void* out) {
+  auto* s = static_cast<StackSummary*>(out);
+  if (!err || !err->desc) return 0;
+  if (n == 0) s->innermost = err->desc;
+  if (s->os_error == 0) {
+    if (const char* p = std::strstr(err->desc, "errno = ")) s->os_error = std::atoi(p + 8);
+  }
   return 0;
 }
 
@@ -56,8 +73,10 @@ Handle string_type() {
   return t;
 }
 
-Handle file_access() {
+Handle file_access(Format format = Format::compatible) {
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "create file access properties"), H5Pclose);
+  if (format == Format::checksummed)
+    check_status(H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), "select the newest file format");
 #if H5_VERSION_GE(1, 10, 7)
   // Files are replaced by rename, never written while someone reads them, so HDF5's file
   // locks buy nothing and fail on some network file systems.
@@ -78,7 +97,10 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, const T* data, c
   Handle a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
                  "create attribute " + where(obj, name)),
            H5Aclose);
-  check_status(H5Awrite(a, type, data), "write attribute " + where(obj, name));
+  hsize_t count = 1;
+  for (hsize_t s : shape) count *= s;
+  // An empty array attribute has nothing to write (and HDF5 rejects a null buffer).
+  if (count > 0) check_status(H5Awrite(a, type, data), "write attribute " + where(obj, name));
 }
 
 template <class T>
@@ -90,15 +112,17 @@ T read_scalar_attr(hid_t obj, const std::string& name) {
   return v;
 }
 
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + " to sync it: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  // Some file systems cannot fsync directories (EINVAL); the rename is still atomic there.
-  if (rc != 0 && !(directory && (err == EINVAL || err == ENOTSUP)))
-    throw std::runtime_error("cannot sync " + path + ": " + std::strerror(err));
+/// Dataset creation properties of a storage kind for a dataset of `count` elements.
+Handle dataset_creation(Storage storage, hsize_t count, std::size_t element_size) {
+  Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  // Empty datasets have nothing to checksum (and cannot be chunked with fixed size 0).
+  if (storage == Storage::checksummed && count > 0) {
+    // About 1 MiB per chunk: each chunk carries its own Fletcher32 sum.
+    const hsize_t chunk = std::min<hsize_t>(count, std::max<hsize_t>(1, (hsize_t{1} << 20) / element_size));
+    check_status(H5Pset_chunk(dcpl, 1, &chunk), "set the chunk size");
+    check_status(H5Pset_fletcher32(dcpl), "enable Fletcher32 checksums");
+  }
+  return dcpl;
 }
 
 }  // namespace
@@ -119,10 +143,11 @@ void Handle::reset() {
 }
 
 void fail(const std::string& what) {
-  std::string detail;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &detail);
+  StackSummary s;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, summarize_error, &s);
   H5Eclear2(H5E_DEFAULT);
-  throw std::runtime_error("HDF5: cannot " + what + (detail.empty() ? "" : ": " + detail));
+  if (s.os_error > 0) throw FileError("cannot " + what + ": " + os_error_text(s.os_error), s.os_error);
+  throw FileError("cannot " + what + (s.innermost.empty() ? "" : ": " + s.innermost + " (HDF5)"), 0);
 }
 
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
@@ -133,10 +158,21 @@ template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
 template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
 
-Handle create_file(const std::string& path) {
+Handle create_file(const std::string& path, Format format) {
   silence_hdf5();
-  Handle fapl = file_access();
+  Handle fapl = file_access(format);
   return {check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path), H5Fclose};
+}
+
+void close_file(Handle& file, const std::string& path) {
+  silence_hdf5();
+  // Take the id first: whatever happens below, no destructor may close it again.
+  const hid_t id = file.release();
+  if (H5Fflush(id, H5F_SCOPE_LOCAL) < 0) {
+    H5Fclose(id);  // fails as well on a full disk; the file is abandoned (see hdf5_exit_cleanup_off)
+    fail("write " + path);
+  }
+  check_status(H5Fclose(id), "close " + path);
 }
 
 Handle open_file(const std::string& path, bool writable) {
@@ -198,14 +234,17 @@ void copy_object(hid_t src_loc, const std::string& src_name, hid_t dst_loc, cons
 }
 
 template <class T>
-void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape) {
+void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape,
+                 Storage storage) {
   silence_hdf5();
   Handle space = dataspace(shape);
-  Handle d(check(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 "create dataset " + where(loc, name)),
-           H5Dclose);
   hsize_t count = 1;
   for (hsize_t s : shape) count *= s;
+  // Only 1D arrays are chunked (checkpoints hold nothing else); others stay contiguous.
+  Handle dcpl = dataset_creation(shape.size() == 1 ? storage : Storage::plain, count, sizeof(T));
+  Handle d(check(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                 "create dataset " + where(loc, name)),
+           H5Dclose);
   if (count > 0)
     check_status(H5Dwrite(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + where(loc, name));
 }
@@ -233,7 +272,7 @@ std::vector<T> read_vector(hid_t loc, const std::string& name) {
 }
 
 #define STZ_H5_INSTANTIATE(T)                                                                       \
-  template void write_array<T>(hid_t, const std::string&, const T*, const std::vector<hsize_t>&); \
+  template void write_array<T>(hid_t, const std::string&, const T*, const std::vector<hsize_t>&, Storage); \
   template std::vector<T> read_vector<T>(hid_t, const std::string&);
 STZ_H5_INSTANTIATE(double)
 STZ_H5_INSTANTIATE(float)
@@ -325,7 +364,7 @@ Handle compound_type(std::size_t row_size, const std::vector<Column>& columns) {
 }  // namespace
 
 void write_table(hid_t loc, const std::string& name, const void* rows, std::size_t count, std::size_t row_size,
-                 const std::vector<Column>& columns) {
+                 const std::vector<Column>& columns, Storage storage) {
   silence_hdf5();
   Handle type = compound_type(row_size, columns);
   // The file type is packed: struct padding (uninitialised bytes) never reaches the file,
@@ -333,7 +372,8 @@ void write_table(hid_t loc, const std::string& name, const void* rows, std::size
   Handle file_type(check(H5Tcopy(type), "copy a compound type"), H5Tclose);
   check_status(H5Tpack(file_type), "pack a compound type");
   Handle space = dataspace({static_cast<hsize_t>(count)});
-  Handle d(check(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  Handle dcpl = dataset_creation(storage, count, H5Tget_size(file_type));
+  Handle d(check(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                  "create table " + where(loc, name)),
            H5Dclose);
   if (count > 0) check_status(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), "write table " + where(loc, name));
@@ -350,49 +390,6 @@ void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_
   Handle type = compound_type(row_size, columns);
   Handle d(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open table " + where(loc, name)), H5Dclose);
   check_status(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), "read table " + where(loc, name));
-}
-
-AtomicFile::AtomicFile(std::string target) : target_(std::move(target)), temp_(target_ + ".tmp") {
-  std::error_code ec;
-  std::filesystem::remove(temp_, ec);  // a leftover of a crashed writer
-}
-
-AtomicFile::~AtomicFile() {
-  if (!committed_) {
-    std::error_code ec;
-    std::filesystem::remove(temp_, ec);
-  }
-}
-
-void AtomicFile::commit() {
-  namespace fs = std::filesystem;
-  fsync_path(temp_, false);
-  if (!previous_.empty() && fs::exists(target_)) {
-    // link + rename: the target exists at every instant, and the previous copy is complete.
-    const std::string link_tmp = previous_ + ".tmp";
-    std::error_code ec;
-    fs::remove(link_tmp, ec);
-    if (::link(target_.c_str(), link_tmp.c_str()) != 0)
-      throw std::runtime_error("cannot keep " + target_ + " as " + previous_ + ": " + std::strerror(errno));
-    if (std::rename(link_tmp.c_str(), previous_.c_str()) != 0)
-      throw std::runtime_error("cannot rename " + link_tmp + " to " + previous_ + ": " + std::strerror(errno));
-  }
-  if (std::rename(temp_.c_str(), target_.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + temp_ + " to " + target_ + ": " + std::strerror(errno));
-  committed_ = true;
-  fs::path dir = fs::path(target_).parent_path();
-  fsync_path(dir.empty() ? std::string(".") : dir.string(), true);
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  AtomicFile f(path);
-  {
-    std::ofstream os(f.temp_path(), std::ios::binary | std::ios::trunc);
-    os << text;
-    os.flush();
-    if (!os) throw std::runtime_error("cannot write " + f.temp_path());
-  }
-  f.commit();
 }
 
 }  // namespace stz::io::h5

@@ -1,10 +1,13 @@
 #pragma once
 /** @file
  * @brief A thin RAII layer over the HDF5 C API: owned handles, typed datasets and attributes,
- * compound tables, and atomic replacement of whole files (write a temporary, fsync, rename).
+ * compound tables. Whole files are replaced through io::AtomicFile (atomic_file.hpp).
  *
- * Every failure throws std::runtime_error naming the object and the file, with the innermost
- * message of the HDF5 error stack (HDF5's own stderr printing is switched off).
+ * Every failure throws io::FileError naming the object and the file, with the OS error when
+ * HDF5 reports one (ENOSPC, EDQUOT, EROFS, EIO) and otherwise the innermost message of the
+ * HDF5 error stack (HDF5's own stderr printing is switched off). Files written for keeps are
+ * closed with close_file(), which flushes and checks: a failed close is an error, never a
+ * silently truncated file.
  */
 #include <hdf5.h>
 
@@ -12,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "atomic_file.hpp"
 
 namespace stz::io::h5 {
 
@@ -27,6 +32,12 @@ class Handle {
   Handle& operator=(Handle&& o) noexcept;
   ~Handle() { reset(); }
   void reset();
+  /// Gives up ownership without closing; returns the id.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }
   bool valid() const { return id_ >= 0; }
@@ -36,11 +47,21 @@ class Handle {
   Closer closer_ = nullptr;
 };
 
-/// Throws std::runtime_error("HDF5: <what>: <innermost HDF5 message>").
+/// Throws FileError("cannot <what>: <OS error or innermost HDF5 message>").
 [[noreturn]] void fail(const std::string& what);
 
+/// How a new file is laid out.
+enum class Format {
+  compatible,  ///< HDF5's default (oldest) format: readable by every HDF5 1.8+ tool
+  checksummed, ///< the newest format, whose metadata (superblock, object headers, B-trees)
+               ///< carries checksums: a flipped bit in the structure fails to open
+};
+
 /// Creates (truncates) a file; file locking is off because files are replaced by rename.
-Handle create_file(const std::string& path);
+Handle create_file(const std::string& path, Format format = Format::compatible);
+/// Flushes and closes a file written for keeps; throws FileError when either fails (a full
+/// disk shows here: HDF5 writes its metadata at the flush).
+void close_file(Handle& file, const std::string& path);
 /// Opens an existing file read-only or read-write.
 Handle open_file(const std::string& path, bool writable = false);
 Handle create_group(hid_t loc, const std::string& name);
@@ -63,12 +84,19 @@ template <> hid_t native_type<std::uint32_t>();
 template <> hid_t native_type<std::uint64_t>();
 template <> hid_t native_type<std::uint8_t>();
 
+/// How datasets are stored.
+enum class Storage {
+  plain,        ///< contiguous, no filter: what every reader expects of an output file
+  checksummed,  ///< chunked with a Fletcher32 checksum per chunk: a flipped bit fails the read
+};
+
 /// Writes a dataset of the given shape (row-major; shape {} writes a scalar).
 template <class T>
-void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape);
+void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape,
+                 Storage storage = Storage::plain);
 template <class T>
-void write_vector(hid_t loc, const std::string& name, const std::vector<T>& v) {
-  write_array(loc, name, v.data(), {static_cast<hsize_t>(v.size())});
+void write_vector(hid_t loc, const std::string& name, const std::vector<T>& v, Storage storage = Storage::plain) {
+  write_array(loc, name, v.data(), {static_cast<hsize_t>(v.size())}, storage);
 }
 /// Reads a dataset of any shape, flattened row-major, converting to T.
 template <class T>
@@ -106,7 +134,7 @@ struct Column {
 
 /// Writes rows of a plain struct as a 1D compound dataset (h5py: a structured array).
 void write_table(hid_t loc, const std::string& name, const void* rows, std::size_t count,
-                 std::size_t row_size, const std::vector<Column>& columns);
+                 std::size_t row_size, const std::vector<Column>& columns, Storage storage = Storage::plain);
 /// Number of rows of a 1D dataset.
 std::size_t table_rows(hid_t loc, const std::string& name);
 /// Reads a compound table into rows (members matched by name); `rows` holds table_rows() rows.
@@ -115,8 +143,8 @@ void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_
 
 template <class Row>
 void write_rows(hid_t loc, const std::string& name, const std::vector<Row>& rows,
-                const std::vector<Column>& columns) {
-  write_table(loc, name, rows.data(), rows.size(), sizeof(Row), columns);
+                const std::vector<Column>& columns, Storage storage = Storage::plain) {
+  write_table(loc, name, rows.data(), rows.size(), sizeof(Row), columns, storage);
 }
 template <class Row>
 std::vector<Row> read_rows(hid_t loc, const std::string& name, const std::vector<Column>& columns) {
@@ -124,30 +152,5 @@ std::vector<Row> read_rows(hid_t loc, const std::string& name, const std::vector
   if (!rows.empty()) read_table(loc, name, rows.data(), sizeof(Row), columns);
   return rows;
 }
-
-/**
- * @brief Replaces a file atomically: write to temp_path(), then commit() fsyncs it, renames it
- * over the target and fsyncs the directory. Readers see the old file or the new one, never a
- * torn one, and a crash at any point leaves the old file intact. Without commit() the
- * temporary is removed.
- */
-class AtomicFile {
- public:
-  explicit AtomicFile(std::string target);
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  ~AtomicFile();
-  const std::string& temp_path() const { return temp_; }
-  /// Before the rename: keep the current target under this name (hard link, atomically).
-  void keep_previous_as(const std::string& previous) { previous_ = previous; }
-  void commit();
-
- private:
-  std::string target_, temp_, previous_;
-  bool committed_ = false;
-};
-
-/// Writes a text file atomically (AtomicFile).
-void write_text_atomically(const std::string& path, const std::string& text);
 
 }  // namespace stz::io::h5

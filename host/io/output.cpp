@@ -27,14 +27,64 @@ OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int 
                  committed.size());
     return;
   }
-  h5::Handle f = h5::open_file(h5_path_);
-  for (const SnapshotInfo& s : committed) {
-    if (h5::exists(f, snapshot_path(s.index)))
-      snapshots_.push_back(s);
-    else
-      spdlog::warn("{} lacks /{}: that field snapshot is lost", h5_path_, snapshot_path(s.index));
+  try {
+    h5::Handle f = h5::open_file(h5_path_);
+    for (const SnapshotInfo& s : committed) {
+      if (h5::exists(f, snapshot_path(s.index)) && snapshot_readable(f, s.index))
+        snapshots_.push_back(s);
+      else
+        spdlog::warn("{} lacks /{} (or it is unreadable): that field snapshot is lost", h5_path_,
+                     snapshot_path(s.index));
+    }
+  } catch (const std::exception& e) {
+    // Nothing is deleted: the damaged file is set aside and the output starts afresh.
+    const std::string aside = h5_path_ + ".damaged";
+    std::error_code ec;
+    fs::rename(h5_path_, aside, ec);
+    spdlog::warn("{} cannot be read ({}); kept as {}; its {} field snapshot(s) are lost", h5_path_, e.what(),
+                 ec ? h5_path_ : aside, committed.size());
+    snapshots_.clear();
   }
   on_disk_ = snapshots_.size();
+}
+
+bool OutputWriter::snapshot_readable(hid_t file, int index) const {
+  const std::string path = snapshot_path(index);
+  for (const FieldInfo& f : field_infos()) {
+    const std::string name = path + "/" + f.name;
+    if (!h5::exists(file, name)) return false;
+    const std::vector<hsize_t> shape = h5::shape_of(file, name);
+    if (shape != std::vector<hsize_t>{static_cast<hsize_t>(n_), static_cast<hsize_t>(n_)}) return false;
+  }
+  return true;
+}
+
+void OutputWriter::verify(const std::string& path, const RunMeta& meta, const DriverResults& results) const {
+  auto wrong = [&path](const std::string& what) {
+    throw FileError("cannot write " + path + ": read back, " + what, 0);
+  };
+  h5::Handle f = h5::open_file(path);
+  {
+    h5::Handle g = h5::open_group(f, "meta");
+    if (h5::attr_string(g, "status") != meta.status) wrong("/meta status differs");
+  }
+  if (h5::table_rows(f, "curve") != results.curve.size()) wrong("/curve has the wrong number of rows");
+  const std::vector<CurvePoint> curve = read_curve(f, "curve");
+  if (!curve.empty() && (curve.back().applied_strain != results.curve.back().applied_strain ||
+                         curve.back().counters.passes != results.curve.back().counters.passes))
+    wrong("the last row of /curve differs");
+  if (h5::read_vector<std::uint64_t>(f, "avalanches") != results.avalanche_sizes) wrong("/avalanches differs");
+  (void)read_analysis(f);
+  for (std::size_t i = 0; i < snapshots_.size(); ++i) {
+    if (!snapshot_readable(f, snapshots_[i].index)) wrong("/" + snapshot_path(snapshots_[i].index) + " is incomplete");
+    if (i < on_disk_) continue;
+    // A snapshot written now: its fields must read back exactly.
+    h5::Handle g = h5::open_group(f, snapshot_path(snapshots_[i].index));
+    const FieldSet& fs = pending_[i - on_disk_];
+    if (h5::read_vector<double>(g, "eq_strain") != fs.eq_strain || h5::read_vector<double>(g, "s11") != fs.s11 ||
+        h5::read_vector<std::uint32_t>(g, "generation") != fs.generation)
+      wrong("/" + snapshot_path(snapshots_[i].index) + " differs from the fields written");
+  }
 }
 
 void OutputWriter::add_snapshot(const SnapshotInfo& info, FieldSet fields) {
@@ -55,7 +105,7 @@ void write_deck(hid_t file, const Deck& deck, const std::string& source) {
 void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResults& results,
                          const RunAnalysis& analysis) {
   const auto t0 = std::chrono::steady_clock::now();
-  h5::AtomicFile target(h5_path_);
+  AtomicFile target(h5_path_);
   {
     h5::Handle old;
     if (on_disk_ > 0) old = h5::open_file(h5_path_);
@@ -98,12 +148,15 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
         write_fields(g, pending_[i - on_disk_]);
       }
     }
+    fields.reset();
+    h5::close_file(f, target.temp_path());
   }  // both files closed before the rename
-  target.commit();
+  // Nothing replaces the output (and nothing is later copied out of it) unless it reads back.
+  target.commit([&](const std::string& temp) { verify(temp, meta, results); });
   on_disk_ = snapshots_.size();
   pending_.clear();
   if (!snapshots_.empty())
-    h5::write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, thickness_, snapshots_));
+    write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, thickness_, snapshots_));
   last_flush_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

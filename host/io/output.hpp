@@ -11,10 +11,11 @@
  *   /avalanches          sizes (flips) of the athermal avalanches, in order
  *   /events              optional table of every transformation (run.record_events)
  *
- * Every flush rewrites the whole file under a temporary name and renames it over NAME.h5,
- * so the file on disk is always complete and closed: h5py can read a running job's output,
- * and a crash or kill never corrupts what was written. Field snapshots already on disk are
- * copied file to file (H5Ocopy), so memory holds at most the snapshots of one flush.
+ * Every flush rewrites the whole file under a temporary name, closes it (checked), reads it
+ * back, and only then renames it over NAME.h5 (atomic_file.hpp), so the file on disk is always
+ * complete, closed and verified: h5py can read a running job's output, and a crash, a kill or
+ * a full disk never corrupts what was written. Field snapshots already on disk are copied file
+ * to file (H5Ocopy), so memory holds at most the snapshots of one flush.
  */
 #include <cstdint>
 #include <string>
@@ -70,6 +71,11 @@ class OutputWriter {
   double last_flush_seconds() const { return last_flush_s_; }
 
  private:
+  /// True when every field of snapshot `index` is in `file` with the grid's shape.
+  bool snapshot_readable(hid_t file, int index) const;
+  /// Reads a freshly written output back; throws FileError if it is not what was written.
+  void verify(const std::string& path, const RunMeta& meta, const DriverResults& results) const;
+
   std::string h5_path_, xdmf_path_;
   int n_;
   double voxel_size_, thickness_;

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -71,10 +72,17 @@ void Progress::update(const Driver& d) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = speed_ > 0 ? (end_strain_ - strain) / speed_ : -1.0;
 
-  char line[256];
-  std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
+  char line[320];
+  int len = std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
                 strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(),
                 static_cast<unsigned long long>(events), rate_, duration_text(elapsed).c_str(), duration_text(eta).c_str());
+  // The stall watchdog (docs/model.md): shown once a tenth of its warning level is passed.
+  const double n2 = static_cast<double>(d.params().grid.n) * d.params().grid.n;
+  if (static_cast<double>(st.stalled_passes) >= 0.1 * std::min(n2, 0.1 * static_cast<double>(stalled_pass_limit(d.params()))) &&
+      st.stalled_passes >= 100 && len > 0 && static_cast<std::size_t>(len) < sizeof line)
+    std::snprintf(line + len, sizeof line - static_cast<std::size_t>(len), "  NO PROGRESS for %llu passes (stops at %llu)",
+                  static_cast<unsigned long long>(st.stalled_passes),
+                  static_cast<unsigned long long>(stalled_pass_limit(d.params())));
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", line);
     std::fflush(stderr);

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <stdexcept>
 
 namespace stz::io {
 
@@ -41,7 +42,7 @@ std::vector<h5::Column> event_columns() {
 
 }  // namespace
 
-void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve) {
+void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve, h5::Storage storage) {
   std::vector<CurveRow> rows;
   rows.reserve(curve.size());
   for (const CurvePoint& c : curve)
@@ -49,7 +50,7 @@ void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoin
                     c.p1_mean, c.p3_mean, c.time, c.counters.passes, c.counters.thermal_events,
                     c.counters.athermal_passes, c.counters.athermal_flips, c.counters.elastic_steps,
                     c.counters.avalanches, c.counters.full_solves});
-  h5::write_rows(loc, name, rows, curve_columns());
+  h5::write_rows(loc, name, rows, curve_columns(), storage);
   h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   h5::set_attr(d, "units",
                "strains: 1 (tensor shear strain_12 = gamma_12/2); stresses: GPa (mean stress); time: s; "
@@ -78,12 +79,12 @@ std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name) {
   return curve;
 }
 
-void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events) {
+void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events, h5::Storage storage) {
   std::vector<EventRow> rows;
   rows.reserve(events.size());
   for (const EventRecord& e : events)
     rows.push_back({e.time, e.voxel, e.mode, e.barrier, static_cast<std::uint8_t>(e.branch)});
-  h5::write_rows(loc, name, rows, event_columns());
+  h5::write_rows(loc, name, rows, event_columns(), storage);
   h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   h5::set_attr(d, "units", "time: s; voxel: y*N + x; barrier: eV (Q when chosen); branch: 0 thermal, 1 athermal");
 }
@@ -157,7 +158,11 @@ void write_snapshot_info(hid_t g, const SnapshotInfo& s) {
 
 SnapshotInfo read_snapshot_info(hid_t g) {
   SnapshotInfo s;
-  s.index = static_cast<int>(h5::attr_int(g, "index"));
+  const std::int64_t index = h5::attr_int(g, "index");
+  if (index < 0 || index > max_snapshot_index)
+    throw std::runtime_error("a field snapshot has index " + std::to_string(index) + " (allowed 0 to " +
+                             std::to_string(max_snapshot_index) + "): the file is damaged");
+  s.index = static_cast<int>(index);
   s.reason = h5::attr_string(g, "reason");
   s.pass = h5::attr_uint(g, "pass");
   s.applied_strain = h5::attr_double(g, "applied_strain");

@@ -14,11 +14,13 @@
 namespace stz::io {
 
 /// Curve table (/curve): one row per CurvePoint, every counter included.
-void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve);
+void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoint>& curve,
+                 h5::Storage storage = h5::Storage::plain);
 std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name);
 
 /// Event table (/events): time, voxel, mode, barrier, branch (0 thermal, 1 athermal).
-void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events);
+void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events,
+                  h5::Storage storage = h5::Storage::plain);
 std::vector<EventRecord> read_events(hid_t loc, const std::string& name);
 
 /// Counters as attributes `<prefix><counter>`.
@@ -45,6 +47,8 @@ struct SnapshotInfo {
   double p1_mean = 0.0, p3_mean = 0.0;
   double time = 0.0;
 };
+/// Largest snapshot index a file may hold (a run takes a handful).
+constexpr int max_snapshot_index = 999999;
 /// "fields/0003"
 std::string snapshot_path(int index);
 void write_snapshot_info(hid_t group, const SnapshotInfo& s);

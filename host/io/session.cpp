@@ -16,11 +16,14 @@
 #include <omp.h>
 #endif
 
+#include "atomic_file.hpp"
 #include "build_info.hpp"
 #include "checkpoint.hpp"
 #include "driver.hpp"
 #include "output.hpp"
 #include "progress.hpp"
+#include "resources.hpp"
+#include "run_lock.hpp"
 #include "stz/backend.hpp"
 
 namespace stz::io {
@@ -75,6 +78,39 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 constexpr double flush_min_interval = 10.0;
 constexpr double flush_cost_factor = 20.0;
 
+/// Longest suffix a run appends to NAME ("NAME.ckpt.prev.h5.tmp-<pid>").
+constexpr std::size_t longest_suffix = 32;
+
+/// Checks, before anything is created, that every file of the run can be named there.
+void check_output_location(const std::string& dir, const std::string& name) {
+  if (fs::exists(dir) && !fs::is_directory(dir))
+    throw std::invalid_argument("--out " + dir + " exists and is not a directory");
+  const std::string longest = (fs::absolute(dir) / name).string();
+  if (longest.size() + longest_suffix >= 4096)
+    throw std::invalid_argument("the output directory " + dir + " is too deep: its paths would exceed the system's 4096 characters");
+  if (name.size() + longest_suffix > 255)
+    throw std::invalid_argument("output.name = \"" + name + "\" is too long for file names (allowed: at most 100 characters)");
+}
+
+/// The run name a checkpoint file name implies ("x/NAME.ckpt.h5" -> NAME), or "".
+std::string run_name_of(const std::string& checkpoint) {
+  const std::string file = fs::path(checkpoint).filename().string();
+  for (const std::string suffix : {".ckpt.prev.h5", ".ckpt.h5"})
+    if (file.size() > suffix.size() && file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return file.substr(0, file.size() - suffix.size());
+  return "";
+}
+
+/// NAME.ckpt.prev.h5 beside NAME.ckpt.h5 (empty when `checkpoint` is not a current checkpoint).
+std::string previous_of(const std::string& checkpoint) {
+  const std::string file = fs::path(checkpoint).filename().string();
+  const std::string suffix = ".ckpt.h5";
+  if (file.size() <= suffix.size() || file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+      run_name_of(checkpoint) + ".ckpt.h5" != file)
+    return "";
+  return (fs::path(checkpoint).parent_path() / (run_name_of(checkpoint) + ".ckpt.prev.h5")).string();
+}
+
 class Session {
  public:
   Session(Deck deck, std::string dir, const SessionOptions& options)
@@ -89,10 +125,35 @@ class Session {
   }
 
   int start_fresh(const std::string& deck_source) {
-    fs::create_directories(dir_);
-    for (const std::string& stale : {ckpt_.current, ckpt_.previous, (fs::path(dir_) / (deck_.output.name + ".xdmf")).string()})
-      if (fs::exists(stale)) fs::remove(stale);
-    make_backend_and_driver();
+    // Everything that can be checked is checked before anything is created or touched.
+    const std::string kind = resolve_backend_name(deck_.run.backend);
+    try {
+      check_output_location(dir_, deck_.output.name);
+      check_run_memory(kind, deck_.params);
+    } catch (const std::invalid_argument& e) {
+      spdlog::error("{}", e.what());
+      return exit_bad_input;
+    }
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw_os_error("create the output directory", dir_, ec.value());
+    if (!take_lock()) return exit_bad_input;
+    const bool unfinished = fs::exists(ckpt_.current) || fs::exists(ckpt_.previous);
+    if (unfinished && !opt_.force) {
+      spdlog::error("{} holds an unfinished run of the same name ({}): continue it with `stzkmc resume {}`, or add "
+                    "--force to start afresh (its checkpoints are removed once the new run has written its first)",
+                    dir_, fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous,
+                    fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous);
+      return exit_bad_input;
+    }
+    remove_stale_temporaries_of_run();
+    make_backend_and_driver(kind);  // may fail (no GPU, no memory): nothing has been touched yet
+    if (unfinished) {
+      supersede_checkpoints_ = true;
+      spdlog::warn("--force: the unfinished run's checkpoints in {} are removed when this run writes its first", dir_);
+    }
+    const std::string stale_xdmf = (fs::path(dir_) / (deck_.output.name + ".xdmf")).string();
+    if (fs::exists(stale_xdmf)) fs::remove(stale_xdmf);
     driver_->start();
     bk_.start_time = iso_time_now();
     bk_.deck_source = deck_source;
@@ -103,9 +164,12 @@ class Session {
     return loop();
   }
 
-  int start_resumed(Checkpoint c, const std::string& path) {
+  /// Resume under a lock already taken by resume_run.
+  int start_resumed(Checkpoint c, const std::string& path, std::unique_ptr<RunLock> lock) {
+    lock_ = std::move(lock);
+    remove_stale_temporaries_of_run();
     bk_ = std::move(c.output);
-    make_backend_and_driver();
+    make_backend_and_driver(resolve_backend_name(deck_.run.backend));
     if (!bk_.backend.empty() && bk_.backend != backend_->name())
       spdlog::warn("the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "
                    "bitwise identical to an uninterrupted run",
@@ -121,7 +185,7 @@ class Session {
     return loop();
   }
 
-  /// Best effort after an error: keep what was computed, marked as failed.
+  /// Best effort after an error: keep what was computed, marked as failed, and say how to go on.
   void flush_failed(const std::string& what) noexcept {
     try {
       if (out_ && driver_) {
@@ -130,13 +194,36 @@ class Session {
         flush();
       }
     } catch (const std::exception& e) {
-      spdlog::error("could not record the failure in the output: {}", e.what());
+      spdlog::error("could not record the failure in {}: {}", out_ ? out_->h5_path() : dir_, e.what());
+    }
+    try {
+      if (driver_ && !supersede_checkpoints_ && fs::exists(ckpt_.current))
+        spdlog::error("the last complete checkpoint is {}: once the cause is fixed, `stzkmc resume {}` continues "
+                      "from it", ckpt_.current, ckpt_.current);
+    } catch (...) {
     }
   }
 
  private:
-  void make_backend_and_driver() {
-    const std::string kind = resolve_backend_name(deck_.run.backend);
+  /// Takes DIR/NAME.lock; false (after saying who holds it) when another process does.
+  bool take_lock() {
+    try {
+      lock_ = std::make_unique<RunLock>(dir_, deck_.output.name, opt_.command);
+      return true;
+    } catch (const LockHeld& e) {
+      spdlog::error("{}", e.what());
+      return false;
+    }
+  }
+
+  /// Temporaries of writers that were killed (we hold the lock: none is live).
+  void remove_stale_temporaries_of_run() {
+    for (const std::string& target : {out_path(".h5"), out_path(".xdmf"), ckpt_.current, ckpt_.previous})
+      remove_stale_temporaries(target);
+  }
+  std::string out_path(const std::string& suffix) const { return (fs::path(dir_) / (deck_.output.name + suffix)).string(); }
+
+  void make_backend_and_driver(const std::string& kind) {
     BackendOptions bo;
     bo.threads = deck_.run.threads;
     backend_ = make_backend(kind, deck_.params, bo);
@@ -225,7 +312,14 @@ class Session {
     c.output.snapshots = out_->snapshots();
     c.output.wall_time_s = wall_before_ + seconds_since(segment_start_);
     c.output.backend = backend_->name();
-    write_checkpoint(ckpt_, c);
+    // The first checkpoint of a run started with --force replaces the old run's: the old one
+    // must not become this run's NAME.ckpt.prev.h5.
+    write_checkpoint(ckpt_, c, !supersede_checkpoints_);
+    if (supersede_checkpoints_) {
+      std::error_code ec;
+      fs::remove(ckpt_.previous, ec);
+      supersede_checkpoints_ = false;
+    }
     last_checkpoint_ = Clock::now();
     progress_.clear();
     spdlog::info("checkpoint ({}) at strain {:.5f}: {}", why, loaded_strain(), ckpt_.current);
@@ -274,16 +368,31 @@ class Session {
     segment_start_ = last_checkpoint_ = Clock::now();
     flush();  // the output exists (and says "running") from the first pass on
     spdlog::info("writing {}", out_->h5_path());
+    const std::uint64_t stall_limit = stalled_pass_limit(deck_.params);
+    // Warn at N^2 stalled passes (a transformation per voxel within one strain step), or at a
+    // tenth of a smaller explicit limit: a stuck run says so long before it is stopped.
+    const std::uint64_t stall_warning = std::max<std::uint64_t>(
+        1, std::min<std::uint64_t>(static_cast<std::uint64_t>(deck_.params.grid.n) * deck_.params.grid.n, stall_limit / 10));
     while (true) {
       const bool more = driver_->step();
       snapshots_after_pass(more);
+      if (driver_->state().stalled_passes == stall_warning && more) {
+        progress_.clear();
+        const DriverState& st = driver_->state();
+        spdlog::warn("no progress: {} passes without the applied strain advancing by one loading.strain_step ({}) "
+                     "at applied strain {:.6g}, time {:.6g} s ({} thermal events, {} athermal flips so far); the run "
+                     "is stopped after {} such passes (run.max_stalled_passes)",
+                     st.stalled_passes, deck_.params.loading.strain_step, st.applied_strain, st.time,
+                     st.counters.thermal_events, st.counters.athermal_flips, stall_limit);
+      }
       if (!more) break;
       if (const int stop = checkpoint_and_signals()) return stop;
       if (seconds_since(last_flush_) >= std::max(flush_min_interval, flush_cost_factor * out_->last_flush_seconds()))
         flush();
       progress_.update(*driver_);
     }
-    status_ = "finished";
+    const bool stalled = driver_->state().stalled;
+    status_ = stalled ? "stalled" : "finished";
     stop_reason_ = driver_->state().stop_reason;
     flush();
     progress_.clear();
@@ -294,6 +403,12 @@ class Session {
       if (fs::remove(path, ec)) spdlog::info("removed {} (the run is complete)", path);
     }
     const RunMeta m = meta();
+    if (stalled) {
+      spdlog::error("{} after {:.1f} s at applied strain {:.6g}: the deck cannot make progress (docs/model.md, "
+                    "\"Runs that cannot progress\"); what was computed is in {} with status \"stalled\"",
+                    stop_reason_, m.wall_time_s, driver_->state().applied_strain, out_->h5_path());
+      return exit_stalled;
+    }
     spdlog::info("finished ({}) in {:.1f} s: {} thermal events, {} athermal flips", stop_reason_, m.wall_time_s,
                  driver_->state().counters.thermal_events, driver_->state().counters.athermal_flips);
     spdlog::info("analysis:\n{}", format_analysis(analysis_of(*driver_), loaded_stress_label(deck_.params.loading.mode)));
@@ -310,6 +425,8 @@ class Session {
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<Driver> driver_;
   std::unique_ptr<OutputWriter> out_;
+  std::unique_ptr<RunLock> lock_;
+  bool supersede_checkpoints_ = false;  ///< --force over an unfinished run: its checkpoints go at our first
   OutputBookkeeping bk_;
   int threads_ = 0;
   double wall_before_ = 0.0;
@@ -335,22 +452,71 @@ int run_deck(Deck deck, const std::string& deck_source, const SessionOptions& op
 }
 
 int resume_run(const std::string& checkpoint_path, const SessionOptions& options) {
-  Checkpoint c;
+  if (!fs::exists(checkpoint_path)) {
+    spdlog::error("cannot resume: {}: no such checkpoint file", checkpoint_path);
+    return exit_bad_input;
+  }
+  std::string dir = fs::path(checkpoint_path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  // Lock the run before reading its checkpoint: a writer may be replacing it right now.
+  std::string name = run_name_of(checkpoint_path);
+  std::unique_ptr<RunLock> lock;
   try {
-    c = read_checkpoint(checkpoint_path);
+    if (name.empty()) name = checkpoint_run_name(checkpoint_path);
+    lock = std::make_unique<RunLock>(dir, name, options.command);
+  } catch (const LockHeld& e) {
+    spdlog::error("{}", e.what());
+    return exit_bad_input;
   } catch (const std::exception& e) {
     spdlog::error("cannot resume: {}", e.what());
     return exit_bad_input;
   }
+  Checkpoint c;
+  std::string used = checkpoint_path, warning;
+  try {
+    c = read_checkpoint(checkpoint_path, &warning);
+  } catch (const std::exception& e) {
+    const std::string prev = previous_of(checkpoint_path);
+    const bool have_prev = !prev.empty() && fs::exists(prev);
+    if (!options.from_prev || !have_prev) {
+      spdlog::error("cannot resume: {}", e.what());
+      if (have_prev)
+        spdlog::error("the checkpoint before it is there: `stzkmc resume {} --from-prev` continues from {} (the work "
+                      "since then is computed again)",
+                      checkpoint_path, prev);
+      return exit_bad_input;
+    }
+    spdlog::warn("{} is refused ({}); continuing from the checkpoint before it, {}, as --from-prev asks", checkpoint_path,
+                 e.what(), prev);
+    try {
+      c = read_checkpoint(prev, &warning);
+    } catch (const std::exception& e2) {
+      spdlog::error("cannot resume: {}", e2.what());
+      return exit_bad_input;
+    }
+    // Set the refused file aside (nothing is deleted), so that the next checkpoint written
+    // does not turn it into NAME.ckpt.prev.h5.
+    std::error_code ec;
+    fs::rename(checkpoint_path, checkpoint_path + ".damaged", ec);
+    if (!ec) spdlog::warn("the refused checkpoint is kept as {}.damaged", checkpoint_path);
+    used = prev;
+  }
+  if (!warning.empty()) spdlog::warn("{}", warning);
   if (c.driver.finished) {
-    spdlog::info("{}: the run had already finished ({}); nothing to do", checkpoint_path, c.driver.stop_reason);
+    spdlog::info("{}: the run had already ended ({}); nothing to do", used, c.driver.stop_reason);
     return exit_finished;
   }
-  std::string dir = fs::path(checkpoint_path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  if (c.deck.output.name != name) {  // a renamed checkpoint file: lock the run it belongs to
+    try {
+      lock = std::make_unique<RunLock>(dir, c.deck.output.name, options.command);
+    } catch (const LockHeld& e) {
+      spdlog::error("{}", e.what());
+      return exit_bad_input;
+    }
+  }
   Deck deck = c.deck;
   Session s(std::move(deck), dir, options);
-  return guarded(s, [&] { return s.start_resumed(std::move(c), checkpoint_path); });
+  return guarded(s, [&] { return s.start_resumed(std::move(c), used, std::move(lock)); });
 }
 
 void setup_logging(bool quiet) {

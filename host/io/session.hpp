@@ -15,7 +15,9 @@ namespace stz::io {
 enum ExitCode : int {
   exit_finished = 0,      ///< the run reached its end (end strain or stop stress)
   exit_error = 1,         ///< an error stopped the run; what was written is kept
-  exit_bad_input = 2,     ///< invalid deck, --set or checkpoint: nothing was run
+  exit_bad_input = 2,     ///< nothing was run: invalid deck, --set or checkpoint, an
+                          ///< unfinished run in the way, the run locked by another process
+  exit_stalled = 3,       ///< the run made no progress and was stopped (run.max_stalled_passes)
   exit_interrupted = 130, ///< SIGINT (Ctrl-C): checkpoint written, stopped; resume continues
   exit_terminated = 143,  ///< SIGTERM (e.g. Slurm time limit): checkpoint written, stopped
 };
@@ -25,6 +27,8 @@ struct SessionOptions {
   std::string backend;        ///< overrides run.backend when not empty
   int threads = -1;           ///< overrides run.threads when >= 0
   bool quiet = false;         ///< no progress line, warnings and errors only
+  bool force = false;         ///< run: start afresh over an unfinished run of the same name
+  bool from_prev = false;     ///< resume: if the checkpoint is refused, use NAME.ckpt.prev.h5
   std::string command;        ///< the command line, recorded in /meta
   /// Test hook: behave as if SIGTERM arrived once the driver has done this many passes
   /// (0: never). Makes interruption tests deterministic.

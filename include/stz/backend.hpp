@@ -7,6 +7,7 @@
  * never knows which backend runs. Every backend computes the same physics: the formulas live
  * in include/stz/physics and the random numbers in include/stz/rng.hpp.
  */
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -103,6 +104,13 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
  * pass through. Throws std::invalid_argument naming the allowed values otherwise.
  */
 std::string resolve_backend_name(const std::string& requested);
+
+/**
+ * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
+ * arrays, not the caller's copies of the state. The CUDA backend checks its device memory
+ * itself before allocating (memory_plan.cuh).
+ */
+std::size_t backend_host_memory_bytes(const std::string& kind, const Params& params);
 
 /// The CUDA backend; throws std::runtime_error when built without CUDA or without a device.
 std::unique_ptr<Backend> make_cuda_backend(const Params& params, const BackendOptions& options);
