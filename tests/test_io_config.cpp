@@ -83,7 +83,7 @@ cache_softened_barriers = false
 [run]
 seed = 42
 record_events = true
-max_stalled_passes = 123456
+max_stall_events = 123456
 backend = "cpu"
 threads = 2
 [output]
@@ -106,7 +106,7 @@ name = "full-deck_1"
   CHECK(d.params.solver.full_solve_interval == 500);
   CHECK_FALSE(d.params.solver.cache_softened_barriers);
   CHECK(d.params.seed == 42u);
-  CHECK(d.params.max_stalled_passes == 123456u);
+  CHECK(d.params.max_stall_events == 123456u);
   CHECK(d.params.record_events);
   CHECK(d.run.backend == "cpu");
   CHECK(d.run.threads == 2);

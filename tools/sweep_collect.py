@@ -30,12 +30,22 @@ RUN_COLUMNS = ["peak_stress", "peak_strain", "offset_stress", "offset_strain", "
 
 
 def read_plan(path):
+    """The sweep's name, its swept keys, every key column (fixed and swept), and the rows."""
     with open(path) as f:
         header = f.readline().rstrip("\n").split("\t")
         name = header[1] if len(header) > 1 else "sweep"
+        pos = f.tell()
+        line = f.readline()
+        swept = None
+        if line.startswith("# swept"):
+            swept = [k for k in line.rstrip("\n").split("\t")[1:] if k]
+        else:
+            f.seek(pos)
         rows = list(csv.DictReader(f, delimiter="\t"))
-    swept = [k for k in rows[0].keys() if k not in ("index", "case", "seed", "dir", "output")] if rows else []
-    return name, swept, rows
+    columns = [k for k in rows[0].keys() if k not in ("index", "case", "seed", "dir", "output")] if rows else []
+    if swept is None:  # a plan.tsv of an earlier stzkmc: every key column is swept
+        swept = columns
+    return name, swept, columns, rows
 
 
 def read_run(path):
@@ -87,20 +97,20 @@ def main():
         sys.exit(__doc__)
     plan_path = sys.argv[1]
     out = os.path.dirname(os.path.abspath(plan_path))
-    name, swept, plan = read_plan(plan_path)
+    name, swept, columns, plan = read_plan(plan_path)
     runs, missing = [], 0
     for p in plan:
         r = read_run(p["output"])
         if r is None or r["status"] != "finished":
             missing += 1
             continue
-        r.update({"case": p["case"], "seed": int(p["seed"]), **{k: p[k] for k in swept}})
+        r.update({"case": p["case"], "seed": int(p["seed"]), **{k: p[k] for k in columns}})
         runs.append(r)
     if not runs:
         sys.exit(f"collect: no finished run among the {len(plan)} of {plan_path}")
     cases = list(dict.fromkeys(r["case"] for r in runs))
 
-    fields = ["case", "seed"] + swept + ["backend"] + RUN_COLUMNS
+    fields = ["case", "seed"] + columns + ["backend"] + RUN_COLUMNS
     with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(fields)
@@ -109,10 +119,10 @@ def main():
     stats = {}
     with open(os.path.join(out, "cases.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["case"] + swept + ["runs"] + [f"{c}_{s}" for c in RUN_COLUMNS for s in ("mean", "std")])
+        w.writerow(["case"] + columns + ["runs"] + [f"{c}_{s}" for c in RUN_COLUMNS for s in ("mean", "std")])
         for c in cases:
             rs = [r for r in runs if r["case"] == c]
-            row = [c] + [rs[0][k] for k in swept] + [len(rs)]
+            row = [c] + [rs[0][k] for k in columns] + [len(rs)]
             stats[c] = {}
             for col in RUN_COLUMNS:
                 v = np.array([r[col] for r in rs], dtype=float)
@@ -128,7 +138,7 @@ def main():
         g["case"] = np.array([r["case"] for r in runs], dtype=h5py.string_dtype())
         g["seed"] = np.array([r["seed"] for r in runs])
         g["backend"] = np.array([r["backend"] for r in runs], dtype=h5py.string_dtype())
-        for k in swept:
+        for k in columns:
             g[k] = np.array([r[k] for r in runs], dtype=h5py.string_dtype())
         for col in RUN_COLUMNS:
             g[col] = np.array([r[col] for r in runs], dtype=float)

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "commands.hpp"
 #include "sweep_plan.hpp"
 
@@ -88,6 +89,9 @@ pid_t spawn(const std::vector<std::string>& cmd, const fs::path& log) {
   return pid;
 }
 
+constexpr const char* run_elsewhere =
+    "Run this plan elsewhere (--out DIR), or remove those directories to run them again.";
+
 struct SweepCli {
   std::string file;
   bool dry_run = false;
@@ -140,7 +144,7 @@ void run_local(const SweepPlan& plan, const SweepCli& o) {
     running.erase(it);
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (ok) {
-      std::ofstream(r.done_marker()) << "finished\n";
+      io::write_text_atomically(r.done_marker().string(), "finished\n");
       std::printf("  done   %s\n", r.dir.string().c_str());
     } else {
       ++failed;
@@ -161,9 +165,16 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
   const std::string exe = self_executable();
   const SlurmOptions& s = plan.slurm;
   // One line per array task: run directory, then the fresh-start arguments (tab separated).
+  // Paths go into #SBATCH lines, which sbatch reads without shell quoting.
+  for (const fs::path& p : {dir, fs::path(exe)})
+    if (p.string().find_first_of(" \t\n\r'\"\\$`") != std::string::npos)
+      throw std::invalid_argument("sweep --slurm: " + p.string() +
+                                  " contains spaces, quotes or shell characters; use an output directory (--out) "
+                                  "and an stzkmc path without them");
   const fs::path tasks = dir / "tasks.tsv";
   {
-    std::ofstream f(tasks);
+    // Values were checked at plan time: no tabs or line breaks can split a field or a line.
+    std::ostringstream f;
     for (const SweepRun& r : plan.runs) {
       f << r.dir.string() << '\t' << r.checkpoint().string();
       std::vector<std::string> args{"run", r.base_deck.string(), "--out", r.dir.string()};
@@ -171,11 +182,11 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
       for (const std::string& a : args) f << '\t' << a;
       f << '\n';
     }
-    if (!f) throw std::runtime_error("sweep: cannot write " + tasks.string());
+    io::write_text_atomically(tasks.string(), f.str());
   }
   const fs::path script = dir / "array.sbatch";
   {
-    std::ofstream f(script);
+    std::ostringstream f;
     f << "#!/bin/bash\n"
       << "#SBATCH --job-name=stz-" << plan.name << "\n"
       << "#SBATCH --array=0-" << plan.runs.size() - 1 << (s.max_parallel > 0 ? "%" + std::to_string(s.max_parallel) : "") << "\n"
@@ -193,6 +204,10 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
     if (!s.mem.empty()) f << "#SBATCH --mem=" << s.mem << "\n";
     if (s.gpus > 0) f << "#SBATCH --gres=gpu:" << s.gpus << "\n";
     for (const std::string& e : s.extra) f << "#SBATCH " << e << "\n";
+    if (!s.setup.empty()) {
+      f << "# [slurm] setup of the sweep file\n";
+      for (const std::string& line : s.setup) f << line << "\n";
+    }
     f << "set -u\n"
       << "STZKMC=" << shell_quote(exe) << "\n"
       << "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " << shell_quote(tasks.string()) << ")\n"
@@ -206,13 +221,22 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
       << "trap 'kill -TERM $pid' TERM\n"
       << "trap 'kill -USR1 $pid' USR1\n"
       << "while true; do wait $pid; rc=$?; kill -0 $pid 2>/dev/null || break; done\n"
-      << "if [ $rc -eq 0 ]; then echo finished > \"$dir/" << SweepRun::done_name << "\"; exit 0; fi\n"
-      << "if [ -f \"$ckpt\" ] && [ -n \"${SLURM_ARRAY_JOB_ID:-}\" ]; then\n"
-      << "  echo \"checkpointed (exit $rc): requeueing\"\n"
-      << "  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
+      << "if [ $rc -eq 0 ]; then echo finished > \"$dir/" << SweepRun::done_name << ".tmp\" && mv \"$dir/"
+      << SweepRun::done_name << ".tmp\" \"$dir/" << SweepRun::done_name << "\"; exit 0; fi\n"
+      // Only a run stopped by SIGTERM (exit 143: the time limit) requeues, and only so often:
+      // an error would fail again on every restart.
+      << "if [ $rc -eq 143 ] && [ -f \"$ckpt\" ] && [ -n \"${SLURM_ARRAY_JOB_ID:-}\" ]; then\n"
+      << "  if [ \"${SLURM_RESTART_COUNT:-0}\" -lt " << s.max_requeues << " ]; then\n"
+      << "    echo \"checkpointed (exit $rc): requeueing (restart ${SLURM_RESTART_COUNT:-0} of at most "
+      << s.max_requeues << ")\"\n"
+      << "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n"
+      << "  else\n"
+      << "    echo \"checkpointed (exit $rc) but requeued " << s.max_requeues
+      << " times already ([slurm] max_requeues): not requeued; resume by hand\"\n"
+      << "  fi\n"
       << "fi\n"
       << "exit $rc\n";
-    if (!f) throw std::runtime_error("sweep: cannot write " + script.string());
+    io::write_text_atomically(script.string(), f.str());
   }
   fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
   std::printf("sweep %s: wrote %s (%zu array tasks) and %s\n", plan.name.c_str(), script.string().c_str(),
@@ -228,7 +252,7 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
     throw std::runtime_error("sweep: `" + cmd + "` failed (is Slurm available here? use --no-submit to only write the script)");
   std::string job(buf);
   job.erase(job.find_last_not_of(" \n\r") + 1);
-  std::ofstream(dir / "job_id") << job << '\n';
+  io::write_text_atomically((dir / "job_id").string(), job + "\n");
   std::printf("sweep %s: submitted Slurm array job %s\n", plan.name.c_str(), job.c_str());
 }
 
@@ -239,13 +263,18 @@ void print_plan(const SweepPlan& plan) {
   const std::string exe = self_executable();
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
     const SweepRun& r = plan.runs[i];
-    const char* status = r.finished() ? "finished" : (fs::exists(r.checkpoint()) ? "resume" : "new");
+    const bool stored = r.finished() || fs::exists(r.checkpoint()) || fs::exists(r.output_file());
+    const bool differs = stored && !stored_deck_differences(r).empty();
+    const char* status = differs ? "DIFFERS" : r.finished() ? "finished" : (fs::exists(r.checkpoint()) ? "resume" : "new");
     std::printf("[%3zu] %-8s %s\n      %s\n", i, status, r.dir.string().c_str(), join_command(run_command(r, exe, 0)).c_str());
   }
 }
 
-void run_collect(const std::string& target, const std::string* out) {
-  const SweepPlan plan = load_sweep_plan(target, *out, {});
+void run_collect(const std::string& target, const std::string* out, const std::vector<std::string>& sets) {
+  const SweepPlan plan = load_sweep_plan(target, *out, sets);
+  // Never summarise runs of another deck under this plan's name.
+  refuse_stale_runs(plan,
+                    "collect checks the runs against the plan: pass it the --out and --set options the sweep ran with.");
   write_plan_table(plan);
   const fs::path script = find_tool_script("sweep_collect.py");
   const std::string cmd = "/usr/bin/python3 " + shell_quote(script.string()) + " " +
@@ -276,7 +305,12 @@ void register_sweep_commands(CLI::App& app) {
     const SweepPlan plan = load_sweep_plan(o->file, o->out, o->set);
     const int modes = int(o->dry_run) + int(o->local) + int(o->slurm);
     if (modes != 1) throw std::invalid_argument("sweep: choose exactly one of --dry-run, --local, --slurm");
-    if (o->dry_run) return print_plan(plan);
+    if (o->dry_run) {
+      print_plan(plan);
+      refuse_stale_runs(plan, run_elsewhere);  // the same refusal --local and --slurm would give
+      return;
+    }
+    refuse_stale_runs(plan, run_elsewhere);
     write_plan_table(plan);
     if (o->local) return run_local(plan, *o);
     write_slurm(plan, *o);
@@ -284,11 +318,13 @@ void register_sweep_commands(CLI::App& app) {
 
   auto target = std::make_shared<std::string>();
   auto collect_out = std::make_shared<std::string>();
+  auto collect_sets = std::make_shared<std::vector<std::string>>();
   CLI::App* collect = app.add_subcommand(
       "collect", "Summarize a sweep: one table (CSV and HDF5) per run and per case, and the figures");
   collect->add_option("SWEEP", *target, "The sweep file")->required()->check(CLI::ExistingFile);
   collect->add_option("--out", *collect_out, "The sweep's output directory, if it was run with --out");
-  collect->callback([target, collect_out]() { run_collect(*target, collect_out.get()); });
+  collect->add_option("--set", *collect_sets, "The --set overrides the sweep was run with (its runs must match them)");
+  collect->callback([target, collect_out, collect_sets]() { run_collect(*target, collect_out.get(), *collect_sets); });
 }
 
 }  // namespace stz::cli

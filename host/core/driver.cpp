@@ -43,13 +43,14 @@ void Driver::run() {
 
 bool Driver::step() {
   if (st_.finished) return false;
+  const std::uint64_t before = st_.counters.thermal_events + st_.counters.athermal_flips;
   const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
   if (rates.any_unstable)
     athermal_branch();
   else
     thermal_branch(rates);
   ++st_.counters.passes;
-  after_pass();
+  after_pass(st_.counters.thermal_events + st_.counters.athermal_flips - before);
   return !st_.finished;
 }
 
@@ -137,7 +138,7 @@ void Driver::advance(double dt) {
                                                     p1_mean(), p3_mean());
 }
 
-void Driver::after_pass() {
+void Driver::after_pass(std::uint64_t transformations) {
   const Sym2 sigma = mean_stress();
   const double stress = loading_.loaded_stress(sigma);
   const double plastic = loaded_plastic_strain();
@@ -172,7 +173,7 @@ void Driver::after_pass() {
     st_.stop_reason = at_end ? "end strain reached" : "loaded stress fell below loading.stop_stress";
     return;
   }
-  if (check_progress()) {
+  if (check_progress(transformations)) {
     close_avalanche();
     record_point();
     st_.finished = st_.stalled = true;
@@ -181,19 +182,19 @@ void Driver::after_pass() {
   if (st_.applied_strain >= static_cast<double>(st_.records) * interval - eps) record_point();
 }
 
-bool Driver::check_progress() {
+bool Driver::check_progress(std::uint64_t transformations) {
   const double step = params_.loading.strain_step;
   if (st_.applied_strain >= st_.next_progress_strain - 1e-9 * step) {
-    st_.stalled_passes = 0;
+    st_.stall_events = 0;
     st_.next_progress_strain = (std::floor(st_.applied_strain / step + 1e-9) + 1.0) * step;
     return false;
   }
-  ++st_.stalled_passes;
-  const std::uint64_t limit = stalled_pass_limit(params_);
-  if (st_.stalled_passes < limit) return false;
-  st_.stop_reason = "stalled: " + std::to_string(st_.stalled_passes) +
-                    " passes without the applied strain advancing by one loading.strain_step (limit "
-                    "run.max_stalled_passes = " + std::to_string(limit) + ")";
+  st_.stall_events += transformations;
+  const std::uint64_t limit = stall_event_limit(params_);
+  if (st_.stall_events < limit) return false;
+  st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) +
+                    " transformations without the applied strain advancing by one loading.strain_step (limit "
+                    "run.max_stall_events = " + std::to_string(limit) + ")";
   return true;
 }
 

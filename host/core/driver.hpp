@@ -58,11 +58,11 @@ struct DriverState {
   std::uint64_t records = 0;           ///< curve points written
   Counters counters;
   bool finished = false;               ///< the loop has ended (end reached, collapse or stall)
-  bool stalled = false;                ///< ended because it made no progress (stalled_pass_limit)
+  bool stalled = false;                ///< ended because it made no progress (stall_event_limit)
   std::string stop_reason;
-  /// Stall watchdog: passes since the applied strain last crossed a multiple of
+  /// Stall watchdog: transformations since the applied strain last crossed a multiple of
   /// loading.strain_step, and the applied strain of the next crossing.
-  std::uint64_t stalled_passes = 0;
+  std::uint64_t stall_events = 0;
   double next_progress_strain = 0.0;
   YieldStress yield;                   ///< tracked at every pass (peak) and when crossing the offset
   bool localization_reached = false;
@@ -116,9 +116,10 @@ class Driver {
   void apply_plastic(const PlasticIncrement& inc);
   void advance(double dt);
   void close_avalanche();
-  void after_pass();
+  /// End tests, yield and localization tracking, curve points; `transformations` of this pass.
+  void after_pass(std::uint64_t transformations);
   /// Stall watchdog (docs/model.md, "Runs that cannot progress"); true when the run must stop.
-  bool check_progress();
+  bool check_progress(std::uint64_t transformations);
   void record_point();
 
   Params params_;

@@ -29,8 +29,8 @@ PhysicsConstants derive_constants(const Params& p) {
   return c;
 }
 
-std::uint64_t stalled_pass_limit(const Params& p) {
-  if (p.max_stalled_passes > 0) return p.max_stalled_passes;
+std::uint64_t stall_event_limit(const Params& p) {
+  if (p.max_stall_events > 0) return p.max_stall_events;
   const auto n = static_cast<std::uint64_t>(p.grid.n);
   return 10 * n * n;
 }

@@ -60,7 +60,22 @@ std::string analysis_report(const std::string& path, bool recompute) {
   h5::Handle f = open_output(path);
   const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
   const std::string label = loaded_stress_label(deck.params.loading.mode);
-  std::string s = path + "\nstored analysis (yield tracked at every kMC pass):\n" + format_analysis(read_analysis(f), label);
+  RunAnalysis stored = read_analysis(f);
+  // /analysis is written as the run goes; /meta says how a run that did not finish ended
+  // (interrupted, failed, stalled) or that it is still going.
+  std::string status;
+  {
+    h5::Handle g = h5::open_group(f, "meta");
+    status = h5::attr_string(g, "status");
+    const std::string reason = h5::attr_string(g, "stop_reason");
+    if (status != "finished") {
+      stored.finished = false;
+      stored.stop_reason = reason.rfind(status, 0) == 0 ? reason : status + (reason.empty() ? "" : ": " + reason);
+    }
+  }
+  std::string s = path + "\nstored analysis (yield tracked at every kMC pass):\n" + format_analysis(stored, label);
+  if (status != "finished")
+    s += "  (the run did not reach its end: these values describe the part that ran)\n";
   if (recompute)
     s += "recomputed from /curve, the localization snapshot and /avalanches (yield between recorded points):\n" +
          format_analysis(recomputed_analysis(path), label);

@@ -47,7 +47,7 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "finished", s.finished);
   h5::set_attr(g, "stalled", s.stalled);
   h5::set_attr(g, "stop_reason", s.stop_reason);
-  h5::set_attr(g, "stalled_passes", s.stalled_passes);
+  h5::set_attr(g, "stall_events", s.stall_events);
   h5::set_attr(g, "next_progress_strain", s.next_progress_strain);
   h5::set_attr(g, "yield.peak_stress", s.yield.peak_stress);
   h5::set_attr(g, "yield.peak_strain", s.yield.peak_strain);
@@ -79,7 +79,7 @@ DriverState read_driver(hid_t g, int version) {
   s.stop_reason = h5::attr_string(g, "stop_reason");
   if (version >= 2) {
     s.stalled = h5::attr_bool(g, "stalled");
-    s.stalled_passes = h5::attr_uint(g, "stalled_passes");
+    s.stall_events = h5::attr_uint(g, "stall_events");
     s.next_progress_strain = h5::attr_double(g, "next_progress_strain");
   }
   s.yield.peak_stress = h5::attr_double(g, "yield.peak_stress");
@@ -201,7 +201,7 @@ void add_driver(Digest& d, const DriverState& s) {
                    s.localization.mean_eq_strain, s.localization.extreme_fraction, s.next_progress_strain})
     d.add(v);
   for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records, s.localization.extreme_sites,
-                          s.stalled_passes})
+                          s.stall_events})
     d.add(v);
   add_counters(d, s.counters);
   for (bool v : {s.finished, s.stalled, s.yield.offset_reached, s.localization_reached}) d.add(v);

@@ -105,13 +105,14 @@ KeyInfo make_key(const char* key, KeyType type, const char* unit, Range range, c
     // 2147483647): a larger value is rejected, never wrapped.
     using T = std::decay_t<decltype(ref(std::declval<Deck&>()))>;
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      const double max = static_cast<double>(std::min<std::uint64_t>(
-          static_cast<std::uint64_t>(std::numeric_limits<T>::max()),
-          static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
-      if (k.range.hi_unbounded || k.range.hi > max) {
-        k.range.hi = max;
-        k.range.hi_unbounded = false;
-        k.range.hi_open = false;
+      // 64-bit fields need no clamp: TOML integers are 64-bit already.
+      if constexpr (sizeof(T) < sizeof(std::int64_t)) {
+        const double max = static_cast<double>(std::numeric_limits<T>::max());
+        if (k.range.hi_unbounded || k.range.hi > max) {
+          k.range.hi = max;
+          k.range.hi_unbounded = false;
+          k.range.hi_open = false;
+        }
       }
     }
   }
@@ -218,18 +219,22 @@ std::vector<KeyInfo> build_schema() {
   // [run]
   s.push_back(make_key("run.seed", K::integer, "", at_least(0), "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));
   s.push_back(make_key("run.record_events", K::boolean, "", finite(), "write the per-event catalogue /events (time, voxel, mode, barrier, branch)", STZ_REF(params.record_events)));
-  s.push_back(make_key("run.max_stalled_passes", K::integer, "", at_least(0), "stop a run (exit code 3, status \"stalled\") after this many passes without the applied strain advancing by one loading.strain_step; 0: 10 N^2", STZ_REF(params.max_stalled_passes)));
+  s.push_back(make_key("run.max_stall_events", K::integer, "", at_least(0), "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + athermal flips) without the applied strain advancing by one loading.strain_step; 0: 10 N^2", STZ_REF(params.max_stall_events)));
   {
     KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; --backend overrides it", STZ_REF(run.backend));
     k.choices = {"auto", "cpu", "cuda"};
+    k.affects_results = false;
     s.push_back(k);
   }
   s.push_back(make_key("run.threads", K::integer, "", between(0, 4096), "CPU threads, 0: the OpenMP default (all cores); --threads overrides it", STZ_REF(run.threads)));
+  s.back().affects_results = false;
   // [output]
   s.push_back(make_key("output.field_strains", K::real_list, "", at_least(0), "write a field snapshot when the mean strain first reaches each of these (the <p1> = 0.02 localization point always gets one)", STZ_REF(output.field_strains)));
   s.push_back(make_key("output.final_fields", K::boolean, "", finite(), "also write a field snapshot when the run ends", STZ_REF(output.final_fields)));
   s.push_back(make_key("output.checkpoint_strain_interval", K::real, "", at_least(0), "write a checkpoint every this much mean strain; 0: never", STZ_REF(output.checkpoint_strain_interval)));
+  s.back().affects_results = false;
   s.push_back(make_key("output.checkpoint_minutes", K::real, "min", at_least(0), "write a checkpoint every this many wall-clock minutes; 0: never", STZ_REF(output.checkpoint_minutes)));
+  s.back().affects_results = false;
   s.push_back(make_key("output.name", K::string, "", finite(), "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
   s.back().check = is_safe_name;
   s.back().note = "at most 100 letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
@@ -345,19 +350,27 @@ std::string node_text(const toml::node& n, int depth = 0) {
   return os.str();
 }
 
-/// A key or other text the user wrote, shortened for a message.
+/// A key or other text the user wrote, shortened for a message (control characters escaped).
 std::string short_text(const std::string& s) {
-  if (s.size() <= max_value_text) return s;
-  return s.substr(0, max_value_text) + "... (" + std::to_string(s.size()) + " characters)";
+  std::string t;
+  for (std::size_t i = 0; i < s.size() && i < max_value_text; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\n') t += "\\n";
+    else if (c == '\r') t += "\\r";
+    else if (c == '\t') t += "\\t";
+    else if (c < 0x20 || c == 0x7f) t += '?';
+    else t += static_cast<char>(c);
+  }
+  if (s.size() > max_value_text) t += "... (" + std::to_string(s.size()) + " characters)";
+  return t;
 }
 
-/**
- * @brief What toml++ parses but a deck never needs, rejected before parsing: keys nested more
- * than max_key_depth levels or longer than max_key_length characters (a deck is [section]
- * tables of plain keys). Printing or walking a key nested 40,000 levels deep would overflow
- * the stack. Lines inside multi-line strings are skipped.
- */
-void check_deck_shape(const std::string& text, const std::string& origin) {
+// check_toml_shape: printing or walking a key nested 40,000 levels deep would overflow the
+// stack; a deck never needs more than [section] tables of plain keys. Lines inside multi-line
+// strings are skipped.
+}  // namespace
+
+void check_toml_shape(const std::string& text, const std::string& origin) {
   std::vector<std::string> problems;
   std::size_t line_no = 0, start = 0;
   bool in_multiline = false;
@@ -407,6 +420,8 @@ void check_deck_shape(const std::string& text, const std::string& origin) {
   }
   if (!problems.empty()) throw DeckError(problems);
 }
+
+namespace {
 
 std::string type_name(const toml::node& n) {
   std::ostringstream os;
@@ -531,7 +546,7 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   std::vector<std::string> problems;
   std::map<std::string, std::string> where;  // key -> where its value came from
 
-  check_deck_shape(text, origin);
+  check_toml_shape(text, origin);
   toml::table doc;
   try {
     doc = toml::parse(text, origin);
@@ -680,6 +695,16 @@ std::string to_toml(const Deck& deck) {
     s += line + "  # " + (k.unit.empty() ? "" : "[" + k.unit + "] ") + k.description + "\n";
   }
   return s;
+}
+
+std::vector<std::string> result_differences(const Deck& a, const Deck& b) {
+  std::vector<std::string> d;
+  for (const KeyInfo& k : deck_schema()) {
+    if (!k.affects_results) continue;
+    const std::string x = value_text(k.get(a)), y = value_text(k.get(b));
+    if (x != y) d.push_back(k.key + ": " + x + " vs " + y);
+  }
+  return d;
 }
 
 std::string schema_markdown() {

@@ -78,6 +78,9 @@ struct KeyInfo {
   std::function<void(Deck&, const Value&)> set;
   /// Extra check of a well-typed, in-range value (e.g. a file name); empty when none.
   std::function<bool(const Value&)> check;
+  /// False for keys that only say how a run is executed (threads, backend, checkpoint
+  /// schedule): two decks that differ only in them compute the same run.
+  bool affects_results = true;
 
   std::string section() const;
   std::string name() const;
@@ -110,6 +113,9 @@ Deck load_deck(const std::string& path, const std::vector<std::string>& override
 /// Reads a TOML file for load_deck or a sweep: a regular file of at most max_deck_bytes
 /// (directories, devices, pipes refused); throws DeckError naming `what`.
 std::string read_text_file(const std::string& path, const std::string& what);
+/// Rejects (DeckError) TOML text with keys nested deeper than max_key_depth or longer than
+/// max_key_length, before it is parsed (decks and sweep files).
+void check_toml_shape(const std::string& text, const std::string& origin);
 /// As load_deck, from text; `origin` names the source in messages (and its stem the output).
 Deck parse_deck(const std::string& text, const std::string& origin,
                 const std::vector<std::string>& overrides = {});
@@ -118,6 +124,9 @@ Deck parse_deck(const std::string& text, const std::string& origin,
 std::string value_text(const Value& v);
 /// A complete deck with every key, its unit and description, in deck order.
 std::string to_toml(const Deck& deck);
+/// The keys that change results (KeyInfo::affects_results) in which two decks differ, as
+/// "key: <a's value> vs <b's value>".
+std::vector<std::string> result_differences(const Deck& a, const Deck& b);
 /// Markdown table: key | type | unit | default | allowed | description (the README's table).
 std::string schema_markdown();
 

@@ -76,13 +76,14 @@ void Progress::update(const Driver& d) {
   int len = std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
                 strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(),
                 static_cast<unsigned long long>(events), rate_, duration_text(elapsed).c_str(), duration_text(eta).c_str());
-  // The stall watchdog (docs/model.md): shown once a tenth of its warning level is passed.
+  // The stall watchdog (docs/model.md): shown from a tenth of its warning level on.
   const double n2 = static_cast<double>(d.params().grid.n) * d.params().grid.n;
-  if (static_cast<double>(st.stalled_passes) >= 0.1 * std::min(n2, 0.1 * static_cast<double>(stalled_pass_limit(d.params()))) &&
-      st.stalled_passes >= 100 && len > 0 && static_cast<std::size_t>(len) < sizeof line)
-    std::snprintf(line + len, sizeof line - static_cast<std::size_t>(len), "  NO PROGRESS for %llu passes (stops at %llu)",
-                  static_cast<unsigned long long>(st.stalled_passes),
-                  static_cast<unsigned long long>(stalled_pass_limit(d.params())));
+  const double limit = static_cast<double>(stall_event_limit(d.params()));
+  if (static_cast<double>(st.stall_events) >= 0.1 * std::min(n2, 0.1 * limit) && st.stall_events >= 100 && len > 0 &&
+      static_cast<std::size_t>(len) < sizeof line)
+    std::snprintf(line + len, sizeof line - static_cast<std::size_t>(len),
+                  "  NO PROGRESS: %llu transformations in this strain step (stops at %.0f)",
+                  static_cast<unsigned long long>(st.stall_events), limit);
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s", line);
     std::fflush(stderr);

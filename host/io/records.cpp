@@ -194,7 +194,7 @@ void write_fields(hid_t g, const FieldSet& f) {
 RunAnalysis analysis_of(const Driver& driver) {
   const DriverState& st = driver.state();
   RunAnalysis a;
-  a.finished = st.finished;
+  a.finished = st.finished && !st.stalled;  // a stalled run ended, but never reached its end
   a.stop_reason = st.finished ? st.stop_reason : "running";
   a.yield = st.yield;
   a.localization_reached = st.localization_reached;

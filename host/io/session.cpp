@@ -368,22 +368,23 @@ class Session {
     segment_start_ = last_checkpoint_ = Clock::now();
     flush();  // the output exists (and says "running") from the first pass on
     spdlog::info("writing {}", out_->h5_path());
-    const std::uint64_t stall_limit = stalled_pass_limit(deck_.params);
-    // Warn at N^2 stalled passes (a transformation per voxel within one strain step), or at a
-    // tenth of a smaller explicit limit: a stuck run says so long before it is stopped.
+    const std::uint64_t stall_limit = stall_event_limit(deck_.params);
+    // Warn at N^2 transformations within one strain step (one per voxel), or at a tenth of a
+    // smaller explicit limit: a stuck run says so long before it is stopped.
     const std::uint64_t stall_warning = std::max<std::uint64_t>(
         1, std::min<std::uint64_t>(static_cast<std::uint64_t>(deck_.params.grid.n) * deck_.params.grid.n, stall_limit / 10));
+    bool stall_warned = false;
     while (true) {
       const bool more = driver_->step();
       snapshots_after_pass(more);
-      if (driver_->state().stalled_passes == stall_warning && more) {
+      const DriverState& st = driver_->state();
+      if (st.stall_events == 0) stall_warned = false;
+      if (st.stall_events >= stall_warning && !stall_warned && more) {
+        stall_warned = true;
         progress_.clear();
-        const DriverState& st = driver_->state();
-        spdlog::warn("no progress: {} passes without the applied strain advancing by one loading.strain_step ({}) "
-                     "at applied strain {:.6g}, time {:.6g} s ({} thermal events, {} athermal flips so far); the run "
-                     "is stopped after {} such passes (run.max_stalled_passes)",
-                     st.stalled_passes, deck_.params.loading.strain_step, st.applied_strain, st.time,
-                     st.counters.thermal_events, st.counters.athermal_flips, stall_limit);
+        spdlog::warn("no progress: {} transformations without the applied strain advancing by one loading.strain_step "
+                     "({}) at applied strain {:.6g}, time {:.6g} s; the run is stopped at {} (run.max_stall_events)",
+                     st.stall_events, deck_.params.loading.strain_step, st.applied_strain, st.time, stall_limit);
       }
       if (!more) break;
       if (const int stop = checkpoint_and_signals()) return stop;

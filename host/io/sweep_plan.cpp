@@ -3,11 +3,18 @@
 #include <toml++/toml.h>
 
 #include <charconv>
+#include <cinttypes>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+
+#include "atomic_file.hpp"
+#include "checkpoint.hpp"
+#include "digest.hpp"
+#include "h5.hpp"
 
 namespace fs = std::filesystem;
 
@@ -37,16 +44,57 @@ std::string scalar_text(const toml::node& n, const fs::path& file, const std::st
   bad(file, key, "(a table or array)", "a number, a boolean or a string", &n.source());
 }
 
-/// Directory-safe form of a case's values: "strain_rate=0.001" or "barrier_mean=1.8_eta_max=0.51".
+bool label_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '-' || c == '_' || c == '+';
+}
+
+/// Directory-safe form of a case's values: "strain_rate=0.001" or "barrier_mean=1.8_eta_max=0.51"
+/// (other characters become '-'; a long one is cut and made unique by a hash of the whole).
 std::string slug(const Overrides& o) {
   std::string s;
   for (const auto& [key, value] : o) {
     const std::string leaf = key.substr(key.rfind('.') + 1);
     s += (s.empty() ? "" : "_") + leaf + "=" + value;
   }
+  const std::string whole = s;
   for (char& c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '-' || c == '_' || c == '+')) c = '-';
+    if (!label_char(c)) c = '-';
+  if (!s.empty() && s[0] == '.') s[0] = '-';
+  if (s.size() > max_label_length) {
+    io::Digest d;
+    d.add(whole);
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "-%08" PRIx64, static_cast<std::uint64_t>(d.value() & 0xffffffffu));
+    s = s.substr(0, max_label_length - 9) + hash;
+  }
   return s.empty() ? std::string("base") : s;
+}
+
+/// A [[case]] label: it names a directory, so only a safe set of characters (no '/', no '..').
+void check_label(const fs::path& file, const std::string& label, const toml::source_region* where) {
+  const bool ok = !label.empty() && label.size() <= max_label_length && label[0] != '.' &&
+                  std::all_of(label.begin(), label.end(), label_char);
+  if (!ok)
+    bad(file, "case.label", "\"" + label.substr(0, 60) + (label.size() > 60 ? "...\"" : "\""),
+        "1 to 100 letters, digits, '.', '_', '-', '+', '=' (not first '.'): it names the case's directory", where);
+}
+
+/// No control characters (tabs, line breaks) in a value that goes into tasks.tsv or a script.
+void check_plain_text(const fs::path& file, const std::string& key, const std::string& value,
+                      const toml::source_region* where = nullptr) {
+  for (char c : value)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      bad(file, key, "\"" + value.substr(0, 40) + "...\"", "text without tabs, line breaks or other control characters", where);
+}
+
+/// A value written after "#SBATCH --option=": only characters Slurm values need (no spaces,
+/// quotes or shell syntax).
+void check_slurm_value(const fs::path& file, const std::string& key, const std::string& value) {
+  const bool ok = std::all_of(value.begin(), value.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string("_.,:+=@/%-").find(c) != std::string::npos;
+  });
+  if (!ok || value.size() > 200)
+    bad(file, "slurm." + key, "\"" + value.substr(0, 40) + "\"", "letters, digits and _ . , : + = @ / % - (no spaces or quotes)");
 }
 
 }  // namespace
@@ -55,7 +103,11 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
                           const std::vector<std::string>& extra_sets) {
   toml::table t;
   try {
-    t = toml::parse_file(file.string());
+    const std::string text = io::read_text_file(file.string(), "sweep file");
+    io::check_toml_shape(text, file.string());
+    t = toml::parse(text, file.string());
+  } catch (const io::DeckError& e) {
+    throw std::invalid_argument(e.what());
   } catch (const toml::parse_error& e) {
     std::ostringstream os;
     os << file.string() << ":" << e.source().begin.line << ": " << e.description();
@@ -80,16 +132,23 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
   // Seeds: an explicit list, or `replicas` consecutive seeds from `base_seed`. The same seeds serve
   // every case (common random numbers make the differences between cases less noisy).
   if (auto arr = t["seeds"].as_array()) {
+    if (arr->size() > static_cast<std::size_t>(max_sweep_seeds))
+      bad(file, "seeds", "[" + std::to_string(arr->size()) + " seeds]", "at most " + std::to_string(max_sweep_seeds) + " seeds");
     for (const auto& s : *arr) {
       const auto v = s.value<std::int64_t>();
       if (!v || *v < 0) bad(file, "seeds", "[...]", "a list of non-negative integers", &s.source());
       plan.seeds.push_back(static_cast<std::uint64_t>(*v));
     }
   } else {
+    for (const char* key : {"replicas", "base_seed"})
+      if (t.contains(key) && !t[key].is_integer())
+        bad(file, key, "(not an integer)", "an integer", &t[key].node()->source());
     const std::int64_t replicas = t["replicas"].value_or(std::int64_t{5});
     const std::int64_t base_seed = t["base_seed"].value_or(std::int64_t{1});
-    if (replicas < 1) bad(file, "replicas", std::to_string(replicas), "an integer >= 1");
-    if (base_seed < 0) bad(file, "base_seed", std::to_string(base_seed), "an integer >= 0");
+    if (replicas < 1 || replicas > max_sweep_seeds)
+      bad(file, "replicas", std::to_string(replicas), "an integer in [1, " + std::to_string(max_sweep_seeds) + "]");
+    if (base_seed < 0 || base_seed > (std::int64_t{1} << 62))
+      bad(file, "base_seed", std::to_string(base_seed), "an integer in [0, 2^62]");
     for (std::int64_t i = 0; i < replicas; ++i) plan.seeds.push_back(static_cast<std::uint64_t>(base_seed + i));
   }
   if (plan.seeds.empty()) bad(file, "seeds", "[]", "at least one seed");
@@ -101,6 +160,12 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) bad(file, "--set", kv, "key=value, e.g. grid.n=128");
     fixed.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  for (const auto& [key, value] : fixed) {
+    check_plain_text(file, "set." + key, key);
+    check_plain_text(file, "set." + key, value);
+    if (std::find(plan.fixed_keys.begin(), plan.fixed_keys.end(), key) == plan.fixed_keys.end())
+      plan.fixed_keys.push_back(key);
   }
 
   // Cases: explicit [[case]] tables (paired parameters), times the cartesian product of [grid].
@@ -114,9 +179,12 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
         const std::string key(k.str());
         if (key == "label") {
           sc.label = scalar_text(v, file, "case.label");
+          check_label(file, sc.label, &v.source());
           continue;
         }
         sc.overrides.emplace_back(key, scalar_text(v, file, "case." + key));
+        check_plain_text(file, "case." + key, key, &v.source());
+        check_plain_text(file, "case." + key, sc.overrides.back().second, &v.source());
       }
       explicit_cases.push_back(sc);
     }
@@ -129,7 +197,11 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
       const auto* arr = v.as_array();
       if (!arr || arr->empty()) bad(file, "grid." + key, "...", "a non-empty list of values", &v.source());
       std::vector<std::string> values;
-      for (const auto& x : *arr) values.push_back(scalar_text(x, file, "grid." + key));
+      for (const auto& x : *arr) {
+        values.push_back(scalar_text(x, file, "grid." + key));
+        check_plain_text(file, "grid." + key, values.back(), &x.source());
+      }
+      check_plain_text(file, "grid." + key, key, &v.source());
       grid.emplace_back(key, values);
     }
   }
@@ -143,6 +215,7 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
         next.push_back(n);
       }
     cases = next;
+    if (cases.size() > max_sweep_runs) bad(file, "grid", "...", "at most " + std::to_string(max_sweep_runs) + " cases");
   }
   std::set<std::string> labels;
   for (SweepCase& c : cases) {
@@ -162,13 +235,54 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
         plan.swept_keys.push_back(kv.first);
       }
 
-  for (const SweepCase& c : cases)
+  if (cases.size() * plan.seeds.size() > max_sweep_runs)
+    bad(file, "seeds", std::to_string(cases.size()) + " cases x " + std::to_string(plan.seeds.size()) + " seeds",
+        "at most " + std::to_string(max_sweep_runs) + " runs in one sweep");
+
+  // Every case's deck is checked now, as `stzkmc run` would check it: a typo fails the plan
+  // (and --dry-run), not each job hours later. The seeds only change run.seed.
+  const std::string base_text = [&] {
+    try {
+      return io::read_text_file(plan.base_deck.string(), "base deck");
+    } catch (const io::DeckError& e) {
+      throw std::invalid_argument(file.string() + ": base: " + e.what());
+    }
+  }();
+  std::vector<io::Deck> case_decks;
+  std::vector<std::string> problems;
+  for (const SweepCase& c : cases) {
+    std::vector<std::string> sets;
+    for (const auto& kv : fixed) sets.push_back(kv.first + "=" + kv.second);
+    for (const auto& kv : c.overrides) sets.push_back(kv.first + "=" + kv.second);
+    sets.push_back("run.seed=" + std::to_string(plan.seeds.front()));
+    sets.push_back(std::string("output.name=") + SweepRun::output_name);
+    try {
+      case_decks.push_back(io::parse_deck(base_text, plan.base_deck.string(), sets));
+    } catch (const io::DeckError& e) {
+      for (const std::string& p : e.problems()) problems.push_back("case " + c.label + ": " + p);
+      case_decks.emplace_back();
+    }
+  }
+  if (!problems.empty()) {
+    std::string msg = file.string() + ": " + std::to_string(problems.size()) + " problem(s) in the decks of the cases:";
+    for (std::size_t i = 0; i < problems.size() && i < 20; ++i) msg += "\n  " + problems[i];
+    if (problems.size() > 20) msg += "\n  ...";
+    throw std::invalid_argument(msg);
+  }
+
+  for (std::size_t ci = 0; ci < cases.size(); ++ci)
     for (std::uint64_t seed : plan.seeds) {
+      const SweepCase& c = cases[ci];
       SweepRun r;
       r.case_label = c.label;
       r.seed = seed;
       r.base_deck = plan.base_deck;
       r.dir = plan.out_dir / c.label / ("seed-" + std::to_string(seed));
+      const fs::path rel = r.dir.lexically_normal().lexically_relative(plan.out_dir);
+      if (rel.empty() || *rel.begin() == "..")
+        bad(file, "case.label", c.label, "a directory inside the sweep's output directory");
+      r.deck = case_decks[ci];
+      r.deck.params.seed = seed;
       r.overrides = fixed;
       r.overrides.insert(r.overrides.end(), c.overrides.begin(), c.overrides.end());
       r.overrides.emplace_back("run.seed", std::to_string(seed));
@@ -177,11 +291,13 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     }
 
   if (auto s = t["slurm"].as_table()) {
-    static const std::set<std::string> keys{"partition", "account", "mem", "time", "cpus_per_task", "gpus", "max_parallel", "signal_seconds", "extra"};
+    static const std::set<std::string> keys{"partition", "account", "mem", "time", "cpus_per_task", "gpus", "max_parallel",
+                                            "signal_seconds", "max_requeues", "extra", "setup"};
     for (const auto& [k, v] : *s)
       if (!keys.count(std::string(k.str())))
         bad(file, "slurm." + std::string(k.str()), "...",
-            "one of partition, account, mem, time, cpus_per_task, gpus, max_parallel, signal_seconds, extra", &v.source());
+            "one of partition, account, mem, time, cpus_per_task, gpus, max_parallel, signal_seconds, max_requeues, "
+            "extra, setup", &v.source());
     SlurmOptions& o = plan.slurm;
     o.partition = (*s)["partition"].value_or(o.partition);
     o.account = (*s)["account"].value_or(o.account);
@@ -190,12 +306,35 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     o.cpus_per_task = static_cast<int>((*s)["cpus_per_task"].value_or(std::int64_t{o.cpus_per_task}));
     o.gpus = static_cast<int>((*s)["gpus"].value_or(std::int64_t{o.gpus}));
     o.max_parallel = static_cast<int>((*s)["max_parallel"].value_or(std::int64_t{o.max_parallel}));
-    o.signal_seconds = static_cast<int>((*s)["signal_seconds"].value_or(std::int64_t{o.signal_seconds}));
-    if (o.cpus_per_task < 1) bad(file, "slurm.cpus_per_task", std::to_string(o.cpus_per_task), "an integer >= 1");
-    if (o.gpus < 0) bad(file, "slurm.gpus", std::to_string(o.gpus), "an integer >= 0");
-    if (o.signal_seconds < 10) bad(file, "slurm.signal_seconds", std::to_string(o.signal_seconds), "an integer >= 10 (time to write a checkpoint)");
+    auto integer = [&](const char* key, int fallback, std::int64_t lo, std::int64_t hi) {
+      const std::int64_t v = (*s)[key].value_or(std::int64_t{fallback});
+      if (v < lo || v > hi)
+        bad(file, std::string("slurm.") + key, std::to_string(v),
+            "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      return static_cast<int>(v);
+    };
+    o.cpus_per_task = integer("cpus_per_task", o.cpus_per_task, 1, 4096);
+    o.gpus = integer("gpus", o.gpus, 0, 64);
+    o.max_parallel = integer("max_parallel", o.max_parallel, 0, 1000000);
+    o.signal_seconds = integer("signal_seconds", o.signal_seconds, 10, 86400);
+    o.max_requeues = integer("max_requeues", o.max_requeues, 0, 1000);
+    for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"partition", &o.partition},
+                                      {"account", &o.account}, {"mem", &o.mem}, {"time", &o.time}})
+      check_slurm_value(file, key, *value);
     if (auto e = (*s)["extra"].as_array())
-      for (const auto& x : *e) o.extra.push_back(scalar_text(x, file, "slurm.extra"));
+      for (const auto& x : *e) {
+        o.extra.push_back(scalar_text(x, file, "slurm.extra"));
+        check_plain_text(file, "slurm.extra", o.extra.back(), &x.source());
+        if (o.extra.back().rfind("--", 0) != 0 || o.extra.back().find_first_of(" '\"") != std::string::npos)
+          bad(file, "slurm.extra", "\"" + o.extra.back() + "\"", "sbatch options \"--name=value\" without spaces or quotes",
+              &x.source());
+      }
+    if (auto e = (*s)["setup"].as_array())
+      for (const auto& x : *e) {
+        if (!x.is_string()) bad(file, "slurm.setup", "...", "a list of strings (shell lines)", &x.source());
+        o.setup.push_back(scalar_text(x, file, "slurm.setup"));
+        check_plain_text(file, "slurm.setup", o.setup.back(), &x.source());
+      }
   }
   return plan;
 }
@@ -203,27 +342,70 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
 void write_plan_table(const SweepPlan& plan) {
   fs::create_directories(plan.out_dir);
   const fs::path path = plan.out_dir / SweepPlan::plan_table_name;
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << "# sweep\t" << plan.name << "\t" << plan.file.string() << "\n";
-    f << "index\tcase\tseed\tdir\toutput";
-    for (const std::string& k : plan.swept_keys) f << '\t' << k;
-    f << '\n';
-    for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-      const SweepRun& r = plan.runs[i];
-      f << i << '\t' << r.case_label << '\t' << r.seed << '\t' << r.dir.string() << '\t' << r.output_file().string();
-      for (const std::string& k : plan.swept_keys) {
-        std::string value;
-        for (const auto& kv : r.overrides)
-          if (kv.first == k) value = kv.second;
-        f << '\t' << value;
-      }
-      f << '\n';
+  std::vector<std::string> columns = plan.fixed_keys;
+  for (const std::string& k : plan.swept_keys)
+    if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+  std::ostringstream f;
+  f << "# sweep\t" << plan.name << "\t" << plan.file.string() << "\n";
+  f << "# swept";
+  for (const std::string& k : plan.swept_keys) f << '\t' << k;
+  f << "\nindex\tcase\tseed\tdir\toutput";
+  for (const std::string& k : columns) f << '\t' << k;
+  f << '\n';
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    const SweepRun& r = plan.runs[i];
+    f << i << '\t' << r.case_label << '\t' << r.seed << '\t' << r.dir.string() << '\t' << r.output_file().string();
+    for (const std::string& k : columns) {
+      std::string value;
+      for (const auto& kv : r.overrides)
+        if (kv.first == k) value = kv.second;
+      f << '\t' << value;
     }
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
+    f << '\n';
   }
-  fs::rename(tmp, path);
+  io::write_text_atomically(path.string(), f.str());
+}
+
+std::vector<std::string> stored_deck_differences(const SweepRun& run) {
+  namespace h5 = io::h5;
+  std::string where;
+  try {
+    io::Deck stored;
+    if (fs::exists(run.output_file())) {
+      where = run.output_file().string();
+      h5::Handle f = h5::open_file(where);
+      stored = io::parse_deck(h5::read_string(f, "deck"), where);
+    } else if (fs::exists(run.checkpoint())) {
+      where = run.checkpoint().string();
+      h5::Handle f = h5::open_file(where);
+      stored = io::parse_deck(h5::read_string(f, "deck"), where);
+    } else {
+      return {};
+    }
+    return io::result_differences(stored, run.deck);
+  } catch (const std::exception& e) {
+    return {"its deck cannot be read from " + where + " (" + e.what() + ")"};
+  }
+}
+
+void refuse_stale_runs(const SweepPlan& plan, const std::string& what_to_do) {
+  std::string msg;
+  std::size_t stale = 0;
+  for (const SweepRun& r : plan.runs) {
+    if (!r.finished() && !fs::exists(r.checkpoint()) && !fs::exists(r.output_file())) continue;
+    const std::vector<std::string> d = stored_deck_differences(r);
+    if (d.empty()) continue;
+    if (++stale <= 10) {
+      msg += "\n  " + r.dir.string() + ": ";
+      for (std::size_t i = 0; i < d.size() && i < 4; ++i) msg += (i ? "; " : "") + d[i];
+      if (d.size() > 4) msg += "; ...";
+    }
+  }
+  if (stale == 0) return;
+  throw std::invalid_argument(
+      "sweep " + plan.name + ": " + std::to_string(stale) + " run director" + (stale == 1 ? "y holds a run" : "ies hold runs") +
+      " of a different deck than this plan (stored vs planned):" + msg + (stale > 10 ? "\n  ..." : "") +
+      "\n" + what_to_do);
 }
 
 fs::path find_tool_script(const std::string& name) {

@@ -90,9 +90,9 @@ struct Params {
   SolverParams solver;
   std::uint64_t seed = 1;
   bool record_events = false;  ///< keep a per-event catalogue (time, voxel, mode, Q, branch)
-  /// Stop a run that makes no progress after this many passes without the applied strain
-  /// advancing by one loading.strain_step (0: automatic, stalled_pass_limit()).
-  std::uint64_t max_stalled_passes = 0;
+  /// Stop a run that makes no progress after this many transformations without the applied
+  /// strain advancing by one loading.strain_step (0: automatic, stall_event_limit()).
+  std::uint64_t max_stall_events = 0;
 };
 
 /**
@@ -116,10 +116,10 @@ struct PhysicsConstants {
 /// Computes the derived constants (MODEL.md 1.5).
 PhysicsConstants derive_constants(const Params& p);
 
-/// Passes without the applied strain advancing by one strain step after which a run counts as
-/// stalled: max_stalled_passes, or 10 N^2 when it is 0 (ten transformations per voxel within one
-/// strain step; a whole run to 6 % strain takes about one per voxel).
-std::uint64_t stalled_pass_limit(const Params& p);
+/// Transformations (thermal events + athermal flips) without the applied strain advancing by one
+/// strain step after which a run counts as stalled: max_stall_events, or 10 N^2 when it is 0
+/// (ten per voxel within one strain step; a whole run to 6 % strain takes about one per voxel).
+std::uint64_t stall_event_limit(const Params& p);
 
 /// Bounds validate() puts on a run's length: elastic steps to the end strain, curve points.
 constexpr double max_elastic_steps = 1e9;
