@@ -395,13 +395,12 @@ TEST_CASE("bad SEEM input gives messages that name the problem", "[seem][unit]")
   }
   SECTION("dataset files: missing dataset, not a database, missing file") {
     const std::string f = temp_path("bad.h5");
-    {
-      auto file = h5::create_file(f);
+    h5::write_file(f, [](const h5::File& file) {
       auto s = h5::create_group(file.h.get(), "samples");
       auto g = h5::create_group(s.get(), "r10_s00");
       h5::write(g.get(), "gamma", std::vector<double>{0, 1e-4});
       h5::write(g.get(), "pe", std::vector<double>{-4.4, -4.4});
-    }
+    });
     CHECK_THROWS_WITH(read_aqs_h5(f), Catch::Contains("r10_s00") && Catch::Contains("'tau'"));
     CHECK_THROWS_WITH(read_database(f), Catch::Contains("not a SEEM database"));
     std::filesystem::remove(f);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,36 @@ namespace {
 
 using namespace stz::seem;
 
+/// A number that must be finite and within [lo, hi] (CLI11's Range lets NaN through).
+CLI::Validator finite_in(double lo, double hi, const std::string& what = "") {
+  return CLI::Validator(
+      [lo, hi, what](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (!std::isfinite(v)) return "'" + text + "' is not finite; allowed: a finite number" + what;
+        if (v < lo || v > hi)
+          return "'" + text + "' is out of range; allowed: [" + CLI::detail::to_string(lo) + ", " +
+                 CLI::detail::to_string(hi) + "]" + what;
+        return {};
+      },
+      "FINITE");
+}
+const double big = 1e300;
+
+/// A scale of the X1 model that may be "inf" (its term switched off), but not NaN or <= 0.
+CLI::Validator positive_or_inf() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0') return "'" + text + "' is not a number";
+        if (std::isnan(v) || !(v > 0)) return "'" + text + "': allowed a number > 0, or inf";
+        return {};
+      },
+      "POSITIVE|inf");
+}
+
 /// X1 parameter sources shared by the commands that need X1: a fit file plus overrides.
 struct X1Options {
   std::string fit;
@@ -30,12 +61,12 @@ struct X1Options {
 
   void add(CLI::App* app) {
     app->add_option("--fit", fit, "X1 fit file (HDF5 from tools/seem/fit_x1.py)");
-    app->add_option("--G0", G0, "override G0 (GPa)");
-    app->add_option("--uA", uA, "override uA (eV/atom)");
-    app->add_option("--tauA", tauA, "override tauA (GPa)");
-    app->add_option("--tauB", tauB, "override tauB (GPa)");
-    app->add_option("--u0", u0, "override u0 (eV/atom)");
-    app->add_option("--omega", omega, "override the volume per atom (A^3)");
+    app->add_option("--G0", G0, "override G0 (GPa)")->check(finite_in(1e-300, big));
+    app->add_option("--uA", uA, "override uA (eV/atom; inf: no X1 term)")->check(positive_or_inf());
+    app->add_option("--tauA", tauA, "override tauA (GPa; inf: no tau^2 term)")->check(positive_or_inf());
+    app->add_option("--tauB", tauB, "override tauB (GPa; inf: no tau^4 term)")->check(positive_or_inf());
+    app->add_option("--u0", u0, "override u0 (eV/atom)")->check(finite_in(-big, big));
+    app->add_option("--omega", omega, "override the volume per atom (A^3)")->check(finite_in(1e-300, big));
   }
   /// Fit file, else the published values (MODEL.md) with u0 and omega required.
   X1Params resolve() const {
@@ -104,27 +135,32 @@ void add_harvest(CLI::App& seem) {
   c->add_option("--col-energy", o->col_energy, "thermo column of the potential energy")
       ->capture_default_str();
   c->add_option("--stress-scale", o->stress_scale, "stress column -> GPa (e.g. -1e-4 for Pxy in bar)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(-big, big));
   c->add_option("--energy-scale", o->energy_scale, "energy column -> eV/atom (e.g. 1/N for PotEng)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(-big, big));
   c->add_option("--rows", o->rows, "log rows: last (relaxed state of each minimize) | all")
       ->capture_default_str();
-  c->add_option("--n-x1", o->n_x1, "bins along X1")->capture_default_str();
-  c->add_option("--n-tau", o->n_tau, "bins along tau")->capture_default_str();
+  c->add_option("--n-x1", o->n_x1, "bins along X1")->capture_default_str()->check(CLI::Range(1, 10000));
+  c->add_option("--n-tau", o->n_tau, "bins along tau")->capture_default_str()->check(CLI::Range(1, 10000));
   c->add_option("--x1-range", o->x1_range, "X1 range 'lo,hi' (eV/atom); default: data span");
   c->add_option("--tau-range", o->tau_range, "tau range 'lo,hi' (GPa); default: data span");
   c->add_option("--criterion", o->criterion, "event criterion: drop (stress drop) | elastic")
       ->capture_default_str();
-  c->add_option("--threshold", o->threshold, "event threshold (GPa)")->capture_default_str();
+  c->add_option("--threshold", o->threshold, "event threshold (GPa)")->capture_default_str()->check(finite_in(0, big));
   c->add_option("--min-visits", o->min_visits, "steps for a bin to be trusted (else nearest trusted bin)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000000));
   c->add_option("--lambda-policy", o->policy,
                 "raw | monotone (lambda non-decreasing with stress per X1 column)")
       ->capture_default_str();
   c->add_option("--hist-bins", o->hist_bins, "per-bin (dtau, dX1) histogram resolution")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   c->add_option("--holdout", o->holdout, "with --data: hold out the last N samples of each cooling rate")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   c->add_option("-o,--out", o->out, "database file (HDF5)")->required();
   o->x1.add(c);
   c->callback([o]() {
@@ -195,33 +231,48 @@ Database load_database(const std::string& path, const std::string& policy) {
 }
 
 void add_run_options(CLI::App* c, RunOptions& r) {
-  c->add_option("--gamma-max", r.gamma_max, "final shear strain")->capture_default_str();
-  c->add_option("--dgamma", r.dgamma, "strain step (0: the training step)")->capture_default_str();
-  c->add_option("--traj", r.n_traj, "trajectories in the ensemble")->capture_default_str();
+  c->add_option("--gamma-max", r.gamma_max, "final shear strain")->capture_default_str()->check(finite_in(1e-300, 1e6));
+  c->add_option("--dgamma", r.dgamma, "strain step (0: the training step)")->capture_default_str()->check(finite_in(0, 1));
+  c->add_option("--traj", r.n_traj, "trajectories in the ensemble")->capture_default_str()->check(CLI::Range(1LL, 4294967295LL));
   c->add_option("--seed", r.seed, "Philox seed")->capture_default_str();
-  c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")->capture_default_str();
-  c->add_option("--device", r.device, "auto | cpu | cuda")->capture_default_str();
-  c->add_option("--record-every", r.record_every, "record every N steps")->capture_default_str();
+  c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")->capture_default_str()->check(CLI::Range(0, 4096));
+  c->add_option("--device", r.device, "auto | cpu | cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  c->add_option("--record-every", r.record_every, "record every N steps")->capture_default_str()->check(CLI::Range(1, 1000000000));
   c->add_option("--percentiles", r.percentiles, "percentiles to report")
       ->delimiter(',')
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(finite_in(0, 100));
+}
+
+/// A start state outside the data: the model can only extrapolate there. A warning, or with
+/// --strict a refusal.
+void check_start(const Database& db, double x1, double tau, bool strict) {
+  const std::string outside = start_outside_data(db, x1, tau);
+  if (outside.empty()) return;
+  if (strict) throw std::runtime_error("SEEM: " + outside + " (--strict refuses a start outside the data)");
+  std::fprintf(stderr, "warning: %s; SEEM only extrapolates there (lookups clamp to the edge bins); --strict "
+                       "refuses such a start\n", outside.c_str());
 }
 
 void add_run(CLI::App& seem) {
   struct Opts {
     std::string db, out, policy;
+    bool strict = false;
     RunOptions r;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = seem.add_subcommand("run", "Integrate a SEEM ensemble forward from a start state");
-  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone");
+  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone")
+      ->check(CLI::IsMember({"raw", "monotone"}));
   c->add_option("--db", o->db, "SEEM database (from seem harvest)")->required();
-  c->add_option("--x1", o->r.x1_start, "start X1 (eV/atom)")->required();
-  c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")->capture_default_str();
+  c->add_option("--x1", o->r.x1_start, "start X1 (eV/atom)")->required()->check(finite_in(-big, big));
+  c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")->capture_default_str()->check(finite_in(-big, big));
+  c->add_flag("--strict", o->strict, "refuse a start state outside the database's (X1, tau) range");
   add_run_options(c, o->r);
   c->add_option("-o,--out", o->out, "output file (HDF5): mean, sd and percentile curves");
   c->callback([o]() {
     const Database db = load_database(o->db, o->policy);
+    check_start(db, o->r.x1_start, o->r.tau_start, o->strict);
     const RunResult r = run_ensemble(db, o->r);
     std::printf("SEEM run from X1 = %g eV/atom, tau = %g GPa to strain %g\n", o->r.x1_start, o->r.tau_start,
                 o->r.gamma_max);
@@ -250,15 +301,16 @@ void add_bench(CLI::App& seem) {
   o->r.device = "cpu";
   CLI::App* c = seem.add_subcommand("bench", "Trajectory-steps per second of the SEEM ensemble");
   c->add_option("--db", o->db, "SEEM database")->required();
-  c->add_option("--x1", o->x1, "start X1 (default: centre of the grid's X1 range)");
-  c->add_option("--traj", o->r.n_traj, "trajectories")->capture_default_str();
-  c->add_option("--gamma-max", o->r.gamma_max, "final strain")->capture_default_str();
-  c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")->delimiter(',');
-  c->add_option("--device", o->r.device, "cpu | cuda | auto")->capture_default_str();
+  c->add_option("--x1", o->x1, "start X1 (default: centre of the grid's X1 range)")->check(finite_in(-big, big));
+  c->add_option("--traj", o->r.n_traj, "trajectories")->capture_default_str()->check(CLI::Range(1LL, 4294967295LL));
+  c->add_option("--gamma-max", o->r.gamma_max, "final strain")->capture_default_str()->check(finite_in(1e-300, 1e6));
+  c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")->delimiter(',')->check(CLI::Range(0, 4096));
+  c->add_option("--device", o->r.device, "cpu | cuda | auto")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   c->callback([o]() {
     const Database db = read_database(o->db);
     RunOptions r = o->r;
     r.x1_start = std::isnan(o->x1) ? 0.5 * (db.grid.x1_min + db.grid.x1_max) : o->x1;
+    check_start(db, r.x1_start, r.tau_start, false);
     std::vector<int> threads = o->threads;
     if (threads.empty()) {
       threads.push_back(1);
@@ -287,11 +339,13 @@ void add_validate(CLI::App& seem) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = seem.add_subcommand("validate", "Compare SEEM with held-out AQS samples per cooling rate");
-  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone");
+  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone")
+      ->check(CLI::IsMember({"raw", "monotone"}));
   c->add_option("--db", o->db, "SEEM database harvested with the same --holdout")->required();
   c->add_option("--data", o->data, "AQS dataset (HDF5)")->required();
   c->add_option("--holdout", o->holdout, "last N samples of each cooling rate are held out")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
   add_run_options(c, o->r);
   c->add_option("-o,--out", o->out, "validation file (HDF5)");
   c->callback([o]() {
@@ -343,8 +397,8 @@ void add_x1(CLI::App& seem) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* c = seem.add_subcommand("x1", "X1 and G(X1) of one state (energy per atom, shear stress)");
-  c->add_option("--pe", o->pe, "potential energy per atom (eV)")->required();
-  c->add_option("--tau", o->tau, "shear stress (GPa)")->capture_default_str();
+  c->add_option("--pe", o->pe, "potential energy per atom (eV)")->required()->check(finite_in(-big, big));
+  c->add_option("--tau", o->tau, "shear stress (GPa)")->capture_default_str()->check(finite_in(-big, big));
   o->x1.add(c);
   c->callback([o]() {
     const X1Params p = o->x1.resolve();

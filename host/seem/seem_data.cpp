@@ -44,8 +44,19 @@ void validate_trace(const AqsTrace& t) {
   }
 }
 
+/// What kind of stzkmc/SEEM file this is, for messages when the wrong one is given.
+std::string file_kind(hid_t root) {
+  if (h5::has_attr(root, "format")) return "a file of format '" + h5::attr_string(root, "format", "format") + "'";
+  if (h5::exists(root, "samples")) return "an AQS dataset";
+  if (h5::has_attr(root, "model") && h5::has_attr(root, "G0")) return "an X1 fit";
+  return "not a SEEM file";
+}
+
 AqsDataset read_aqs_h5(const std::string& path) {
   h5::File f = h5::open_file_read(path);
+  if (!h5::exists(f.h.get(), "samples"))
+    fail("'" + path + "' is " + file_kind(f.h.get()) +
+         ", not an AQS dataset (an HDF5 file with /samples, from tools/seem/lammps_to_h5.py)");
   AqsDataset d;
   for (auto& [k, v] : h5::string_attrs(f.h.get())) d.provenance[k] = v;
   h5::Handle samples = h5::open_group(f, "samples");
@@ -72,7 +83,8 @@ AqsDataset read_aqs_h5(const std::string& path) {
 }
 
 void write_aqs_h5(const std::string& path, const AqsDataset& data) {
-  h5::File f = h5::create_file(path);
+  // Written under a temporary name, closed (checked) and renamed into place (atomic).
+  h5::write_file(path, [&](const h5::File& f) {
   for (auto& [k, v] : data.provenance) h5::attr(f.h.get(), k, v);
   h5::Handle samples = h5::create_group(f.h.get(), "samples");
   for (const AqsTrace& t : data.traces) {
@@ -86,11 +98,15 @@ void write_aqs_h5(const std::string& path, const AqsDataset& data) {
     h5::attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
     h5::attr(g.get(), "omega", t.omega);
   }
+  });
 }
 
 X1Params read_x1_fit(const std::string& path) {
   h5::File f = h5::open_file_read(path);
   const std::string where = "X1 fit '" + path + "'";
+  // tools/seem/fit_x1.py writes the parameters and "model" as root attributes and no "format".
+  if (h5::has_attr(f.h.get(), "format") || !h5::has_attr(f.h.get(), "model"))
+    fail("'" + path + "' is " + file_kind(f.h.get()) + ", not an X1 fit (--fit takes the file of tools/seem/fit_x1.py)");
   X1Params p;
   p.G0 = h5::attr_double(f.h.get(), "G0", where);
   p.uA = h5::attr_double(f.h.get(), "uA", where);
@@ -98,6 +114,12 @@ X1Params read_x1_fit(const std::string& path) {
   p.tauB = h5::attr_double(f.h.get(), "tauB", where);
   p.u0 = h5::attr_double(f.h.get(), "u0", where);
   p.omega = h5::attr_double(f.h.get(), "omega", where);
+  // uA, tauA, tauB may be +inf (that term of the model switched off); nothing may be NaN.
+  for (double v : {p.G0, p.u0, p.omega})
+    if (!std::isfinite(v)) fail(where + ": G0, u0 or omega is not finite: the file is damaged");
+  for (double v : {p.uA, p.tauA, p.tauB})
+    if (std::isnan(v) || v == -INFINITY) fail(where + ": uA, tauA or tauB is NaN or -inf: the file is damaged");
+  if (!(p.G0 > 0) || !(p.omega > 0)) fail(where + ": G0 and omega must be > 0: the file is damaged");
   return p;
 }
 

@@ -2,7 +2,10 @@
 // opening so that a missing item produces our message, not an HDF5 error stack.
 #include "seem_h5.hpp"
 
+#include "atomic_file.hpp"
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <stdexcept>
 
@@ -96,12 +99,31 @@ Handle::~Handle() {
   if (id_ >= 0 && closer_) closer_(id_);
 }
 
-File create_file(const std::string& path) {
-  hid_t id;
-  H5E_BEGIN_TRY { id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); }
-  H5E_END_TRY;
-  if (id < 0) fail("cannot create HDF5 file '" + path + "' (directory missing or not writable?)");
-  return {Handle(id, H5Fclose), path};
+void write_file(const std::string& path, const std::function<void(const File&)>& body) {
+  io::AtomicFile target(path);
+  {
+    hid_t id;
+    H5E_BEGIN_TRY { id = H5Fcreate(target.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); }
+    H5E_END_TRY;
+    if (id < 0) fail("cannot create HDF5 file '" + target.temp_path() + "' (directory missing or not writable?)");
+    File f{Handle(id, H5Fclose), path};
+    body(f);
+    // Every object of `body` is closed: flush and close, checked (no id is closed twice).
+    const hid_t fid = f.h.release();
+    herr_t flushed, closed;
+    errno = 0;
+    H5E_BEGIN_TRY {
+      flushed = H5Fflush(fid, H5F_SCOPE_LOCAL);
+      closed = H5Fclose(fid);
+    }
+    H5E_END_TRY;
+    const int err = errno;
+    if (flushed < 0 || closed < 0)
+      throw io::FileError("cannot write " + target.temp_path() + ": " +
+                              (err ? io::os_error_text(err) : std::string("the HDF5 file could not be closed")),
+                          err);
+  }
+  target.commit([](const std::string& temp) { (void)open_file_read(temp); });
 }
 
 File open_file_read(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ class Handle {
   ~Handle();
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  /// Gives up ownership without closing.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
 
  private:
   hid_t id_ = -1;
@@ -35,7 +42,12 @@ struct File {
   std::string path;
 };
 
-File create_file(const std::string& path);     ///< truncates
+/**
+ * @brief Writes a whole file: `body` fills a temporary file, which is then closed (checked: a
+ * full disk is an error, never a truncated file), reopened to verify it, and renamed over
+ * `path` (io::AtomicFile). On any failure `path` is untouched.
+ */
+void write_file(const std::string& path, const std::function<void(const File&)>& body);
 File open_file_read(const std::string& path);  ///< throws "cannot open ..." if missing
 Handle create_group(hid_t parent, const std::string& name);
 Handle open_group(const File& f, const std::string& name);  ///< throws naming the group

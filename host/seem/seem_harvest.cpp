@@ -257,7 +257,8 @@ Database harvest(const std::vector<AqsTrace>& traces, const HarvestOptions& opt)
 }
 
 void write_database(const std::string& path, const Database& db) {
-  h5::File f = h5::create_file(path);
+  // Written under a temporary name, closed (checked) and renamed into place (atomic).
+  h5::write_file(path, [&](const h5::File& f) {
   const hid_t root = f.h.get();
   h5::attr(root, "format", std::string(database_format));
   h5::attr(root, "criterion", std::string(criterion_name(db.criterion)));
@@ -314,6 +315,7 @@ void write_database(const std::string& path, const Database& db) {
   h5::write(hist.get(), "counts", db.hist, {map_dims[0], map_dims[1], hb, hb});
   h5::write(hist.get(), "dtau_edges", db.hist_dtau_edges);
   h5::write(hist.get(), "dx1_edges", db.hist_dx1_edges);
+  });
 }
 
 Database read_database(const std::string& path) {

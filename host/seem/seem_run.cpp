@@ -76,10 +76,29 @@ StepTables make_step_tables(const Database& db, double dgamma) {
   return t;
 }
 
+std::string start_outside_data(const Database& db, double x1, double tau) {
+  const BinGrid& g = db.grid;
+  std::string s;
+  if (!(x1 >= g.x1_min && x1 <= g.x1_max))
+    s += "X1 = " + std::to_string(x1) + " eV/atom lies outside the harvested range [" + std::to_string(g.x1_min) +
+         ", " + std::to_string(g.x1_max) + "]";
+  if (!(tau >= g.tau_min && tau <= g.tau_max))
+    s += std::string(s.empty() ? "" : "; ") + "tau = " + std::to_string(tau) + " GPa lies outside the harvested range [" +
+         std::to_string(g.tau_min) + ", " + std::to_string(g.tau_max) + "]";
+  return s;
+}
+
 RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   if (opt.n_traj < 1 || opt.n_traj > 0xffffffffLL)
     fail("SEEM run: number of trajectories must be in [1, 2^32), got " + std::to_string(opt.n_traj));
-  if (!(opt.gamma_max > 0)) fail("SEEM run: final strain must be > 0, got " + std::to_string(opt.gamma_max));
+  if (!(opt.gamma_max > 0) || !std::isfinite(opt.gamma_max))
+    fail("SEEM run: final strain must be a finite number > 0, got " + std::to_string(opt.gamma_max));
+  if (!(opt.dgamma >= 0) || !std::isfinite(opt.dgamma))
+    fail("SEEM run: strain step must be a finite number > 0 (or 0: the training step), got " +
+         std::to_string(opt.dgamma));
+  if (!std::isfinite(opt.x1_start) || !std::isfinite(opt.tau_start))
+    fail("SEEM run: the start state must be finite, got X1 = " + std::to_string(opt.x1_start) +
+         " eV/atom, tau = " + std::to_string(opt.tau_start) + " GPa");
   if (opt.record_every < 1)
     fail("SEEM run: record_every must be >= 1, got " + std::to_string(opt.record_every));
   for (double p : opt.percentiles)
@@ -92,6 +111,9 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
 
   RunResult r;
   r.n_traj = opt.n_traj;
+  if (!(opt.gamma_max / dgamma <= 1e9))
+    fail("SEEM run: final strain / strain step = " + std::to_string(opt.gamma_max / dgamma) +
+         " steps; allowed at most 1e9");
   r.n_steps = std::llround(opt.gamma_max / dgamma);
   if (r.n_steps < 1) fail("SEEM run: final strain is smaller than one strain step");
   const auto rec = record_steps(r.n_steps, opt.record_every, opt.record);
@@ -220,7 +242,8 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
 
 void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
                const std::string& database_path) {
-  h5::File f = h5::create_file(path);
+  // Written under a temporary name, closed (checked) and renamed into place (atomic).
+  h5::write_file(path, [&](const h5::File& f) {
   const hid_t root = f.h.get();
   h5::attr(root, "database", database_path);
   h5::attr(root, "backend", r.backend);
@@ -256,6 +279,7 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
                                   static_cast<hsize_t>(r.gamma.size())};
   h5::write(root, "pct_tau", pt, dims);
   h5::write(root, "pct_x1", px, dims);
+  });
 }
 
 }  // namespace stz::seem

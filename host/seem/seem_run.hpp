@@ -57,6 +57,10 @@ struct StepTables {
 /// Builds the step tables for strain step dgamma (> 0). Throws when the database is empty.
 StepTables make_step_tables(const Database& db, double dgamma);
 
+/// Empty when (x1, tau) lies inside the database's state-space grid; else what lies outside
+/// (there the model only extrapolates: lookups are clamped to the edge bins).
+std::string start_outside_data(const Database& db, double x1, double tau);
+
 /// Runs an ensemble and reduces it to means and percentiles. Throws on invalid options.
 RunResult run_ensemble(const Database& db, const RunOptions& opt);
 

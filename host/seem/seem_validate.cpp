@@ -212,7 +212,8 @@ ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train
 
 void write_validation(const std::string& path, const ValidationResult& v, const Database& db,
                       const std::string& database_path) {
-  h5::File f = h5::create_file(path);
+  // Written under a temporary name, closed (checked) and renamed into place (atomic).
+  h5::write_file(path, [&](const h5::File& f) {
   const hid_t root = f.h.get();
   h5::attr(root, "database", database_path);
   h5::attr(root, "dgamma", db.dgamma);
@@ -280,6 +281,7 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
     h5::write(id, "all_mean_tau", rv.all.mean_tau);
     h5::write(id, "all_mean_x1", rv.all.mean_x1);
   }
+  });
 }
 
 }  // namespace stz::seem
