@@ -407,7 +407,7 @@ void check_toml_shape(const std::string& text, const std::string& origin) {
       } else if (c == '.') {
         ++dots;
       }
-      ++length;
+      if (quote || (c != ' ' && c != '\t')) length = j - i - (header ? 1 : 0) + 1;  // up to the last non-blank
     }
     in_multiline = toggles;
     const std::string where = origin + ":" + std::to_string(line_no) + ":" + std::to_string(i + 1) + ": ";

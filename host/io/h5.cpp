@@ -227,11 +227,6 @@ std::vector<std::string> list_group(hid_t loc, const std::string& name) {
   return names;
 }
 
-void copy_object(hid_t src_loc, const std::string& src_name, hid_t dst_loc, const std::string& dst_name) {
-  silence_hdf5();
-  check_status(H5Ocopy(src_loc, src_name.c_str(), dst_loc, dst_name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-               "copy " + where(src_loc, src_name) + " to " + where(dst_loc, dst_name));
-}
 
 template <class T>
 void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape,

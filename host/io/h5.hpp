@@ -70,8 +70,6 @@ Handle open_group(hid_t loc, const std::string& name);
 bool exists(hid_t loc, const std::string& path);
 /// Names of the links directly under a group, in name order.
 std::vector<std::string> list_group(hid_t loc, const std::string& name);
-/// Copies an object (dataset or group, recursively) from one file into another.
-void copy_object(hid_t src_loc, const std::string& src_name, hid_t dst_loc, const std::string& dst_name);
 
 /// The HDF5 native type of T (double, float, integers, uint8 for bool).
 template <class T>

@@ -141,7 +141,12 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
     for (std::size_t i = 0; i < snapshots_.size(); ++i) {
       const std::string path = snapshot_path(snapshots_[i].index);
       if (i < on_disk_) {
-        h5::copy_object(old, path, f, path);
+        // Read and written again rather than H5Ocopy'd: HDF5 1.10's object copy crashes when
+        // the destination fails to grow (a full disk); our writes fail cleanly.
+        h5::Handle from = h5::open_group(old, path);
+        h5::Handle g = h5::create_group(f, path);
+        write_snapshot_info(g, read_snapshot_info(from));
+        write_fields(g, read_fields(from, n_));
       } else {
         h5::Handle g = h5::create_group(f, path);
         write_snapshot_info(g, snapshots_[i]);

@@ -14,8 +14,8 @@
  * Every flush rewrites the whole file under a temporary name, closes it (checked), reads it
  * back, and only then renames it over NAME.h5 (atomic_file.hpp), so the file on disk is always
  * complete, closed and verified: h5py can read a running job's output, and a crash, a kill or
- * a full disk never corrupts what was written. Field snapshots already on disk are copied file
- * to file (H5Ocopy), so memory holds at most the snapshots of one flush.
+ * a full disk never corrupts what was written. Field snapshots already on disk are copied from
+ * the previous file one at a time, so memory holds at most the new snapshots of one flush.
  */
 #include <cstdint>
 #include <string>

@@ -191,6 +191,25 @@ void write_fields(hid_t g, const FieldSet& f) {
   }
 }
 
+FieldSet read_fields(hid_t g, int n) {
+  FieldSet f;
+  f.n = n;
+  const std::vector<std::vector<double>*> doubles{&f.p1, &f.p3, &f.eq_strain, &f.s11, &f.s22, &f.s12, &f.eta};
+  const auto& infos = field_infos();
+  const std::size_t voxels = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  for (std::size_t i = 0; i < infos.size(); ++i) {
+    if (i < doubles.size())
+      *doubles[i] = h5::read_vector<double>(g, infos[i].name);
+    else
+      f.generation = h5::read_vector<std::uint32_t>(g, infos[i].name);
+    const std::size_t size = i < doubles.size() ? doubles[i]->size() : f.generation.size();
+    if (size != voxels)
+      throw std::runtime_error(std::string("field ") + infos[i].name + " of a snapshot has " + std::to_string(size) +
+                               " values, not " + std::to_string(voxels) + ": the file is damaged");
+  }
+  return f;
+}
+
 RunAnalysis analysis_of(const Driver& driver) {
   const DriverState& st = driver.state();
   RunAnalysis a;

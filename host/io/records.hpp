@@ -55,6 +55,8 @@ void write_snapshot_info(hid_t group, const SnapshotInfo& s);
 SnapshotInfo read_snapshot_info(hid_t group);
 /// Writes the fields of one snapshot as (N, N) datasets (row y, column x) into `group`.
 void write_fields(hid_t group, const FieldSet& f);
+/// Reads them back (an N x N grid); throws if one is missing or has the wrong size.
+FieldSet read_fields(hid_t group, int n);
 
 /// Everything /analysis holds (MODEL.md 1.8).
 struct RunAnalysis {
