@@ -61,4 +61,36 @@ with h5py.File(sys.argv[1]) as f:
     slow = peak[rate == "1e-04"].mean(); fast = peak[rate == "100"].mean()
     assert fast > slow, (slow, fast)   # yield stress rises with strain rate
 PY
+# The same sweep with another grid size must not reuse (or summarise) the 48^2 runs.
+if "$stzkmc" sweep "$work/tiny.sweep.toml" --local -j 2 --set grid.n=64 > "$work/mismatch.txt" 2>&1; then
+  echo "a rerun with --set grid.n=64 reused the 48^2 runs"; exit 1
+fi
+grep -q "grid.n: 48 vs 64" "$work/mismatch.txt"
+if "$stzkmc" sweep "$work/tiny.sweep.toml" --dry-run --set grid.n=64 > "$work/mismatch2.txt" 2>&1; then
+  echo "--dry-run did not report the mismatch"; exit 1
+fi
+grep -q "DIFFERS" "$work/mismatch2.txt"
+if "$stzkmc" collect "$work/tiny.sweep.toml" --set grid.n=64 > "$work/mismatch3.txt" 2>&1; then
+  echo "collect summarised runs of another deck"; exit 1
+fi
+grep -q "grid.n: 48 vs 64" "$work/mismatch3.txt"
+# The summary names the fixed keys too.
+head -1 "$out/summary.csv" | grep -q "grid.n"
+# The Slurm script: setup lines before the command; requeue only after SIGTERM (143), bounded.
+cat > "$work/slurm.sweep.toml" <<TOML
+name = "tinyslurm"
+base = "$src/runs/quickstart.toml"
+seeds = [1]
+[set]
+"grid.n" = 16
+[slurm]
+setup = ["module load cuda/12", "export OMP_PROC_BIND=close"]
+max_requeues = 7
+TOML
+"$stzkmc" sweep "$work/slurm.sweep.toml" --slurm --no-submit > /dev/null
+script="$work/results/tinyslurm/slurm/array.sbatch"
+grep -q "^module load cuda/12$" "$script"
+grep -q 'rc -eq 143' "$script"
+grep -q 'SLURM_RESTART_COUNT:-0}" -lt 7' "$script"
+bash -n "$script"
 echo "sweep local test: OK"

@@ -6,6 +6,7 @@
 #include <set>
 #include <unistd.h>
 
+#include "h5.hpp"
 #include "sweep_plan.hpp"
 
 namespace fs = std::filesystem;
@@ -102,5 +103,71 @@ TEST_CASE("Malformed sweep files are rejected naming the key, the value and what
   CHECK_THROWS_WITH(load_sweep_plan(d / "e.toml", ""), Catch::Contains("replicas") && Catch::Contains("[1, 10000]"));
   write(d / "f.toml", "base = \"base.toml\"\n[slurm]\ngpu = 1\n");
   CHECK_THROWS_WITH(load_sweep_plan(d / "f.toml", ""), Catch::Contains("slurm.gpu") && Catch::Contains("gpus"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("Sweep labels, values and Slurm settings cannot escape their directory or their script line",
+          "[unit][sweep]") {
+  const fs::path d = scratch_dir("escape");
+  auto problem = [&](const std::string& text) -> std::string {
+    write(d / "x.toml", "base = \"base.toml\"\n" + text);
+    try {
+      load_sweep_plan(d / "x.toml", "");
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  CHECK_THAT(problem("[[case]]\nlabel = \"../../../x\"\n\"grid.n\" = 16\n"), Catch::Contains("case.label"));
+  CHECK_THAT(problem("[[case]]\nlabel = \"a/b\"\n\"grid.n\" = 16\n"), Catch::Contains("case.label"));
+  CHECK_THAT(problem("[[case]]\nlabel = \"tab\\there\"\n\"grid.n\" = 16\n"), Catch::Contains("case.label"));
+  CHECK_THAT(problem("[[case]]\nlabel = \"ok\"\n\"output.name\" = \"a\\nb\"\n"), Catch::Contains("control characters"));
+  CHECK_THAT(problem("[slurm]\npartition = \"gpu\\nrm -rf ~\"\n"), Catch::Contains("slurm.partition"));
+  CHECK_THAT(problem("[slurm]\naccount = \"a b\"\n"), Catch::Contains("slurm.account"));
+  CHECK_THAT(problem("[slurm]\nextra = [\"--qos=x; rm\"]\n"), Catch::Contains("slurm.extra"));
+  CHECK_THAT(problem("[slurm]\nsetup = [\"module load cuda\\nrm -rf ~\"]\n"), Catch::Contains("slurm.setup"));
+  CHECK_THAT(problem("[slurm]\nmax_requeues = -1\n"), Catch::Contains("slurm.max_requeues"));
+  CHECK(problem("[slurm]\nsetup = [\"module load cuda/12\", \"source ~/env.sh\"]\n") == "accepted");
+  // Sizes that would hang a dry run.
+  CHECK_THAT(problem("replicas = 1e8\n"), Catch::Contains("replicas") && Catch::Contains("integer"));
+  CHECK_THAT(problem("replicas = 100000\n"), Catch::Contains("[1, 10000]"));
+  // Deck keys and values of every case are checked when the plan is made.
+  CHECK_THAT(problem("[grid]\n\"grid.nn\" = [32]\n"), Catch::Contains("case nn=32") && Catch::Contains("unknown key"));
+  CHECK_THAT(problem("[grid]\n\"grid.n\" = [32, 33]\n"), Catch::Contains("case n=33") && Catch::Contains("out of range"));
+  fs::remove_all(d);
+}
+
+TEST_CASE("A finished run is reused only if it ran the planned deck", "[unit][sweep]") {
+  const fs::path d = scratch_dir("stale");
+  write(d / "s.toml", "base = \"base.toml\"\nseeds = [1]\n[grid]\n\"loading.strain_rate\" = [1e-4]\n");
+  const SweepPlan p64 = load_sweep_plan(d / "s.toml", "", {"grid.n=64"});
+  const SweepPlan p128 = load_sweep_plan(d / "s.toml", "", {"grid.n=128"});
+  CHECK(p64.fixed_keys == std::vector<std::string>{"grid.n"});
+  const SweepRun& r = p64.runs[0];
+  fs::create_directories(r.dir);
+  {
+    // A finished run of the 64^2 plan: its output holds the deck it ran (threads differ: not a result key).
+    io::Deck ran = r.deck;
+    ran.run.threads = 3;
+    io::h5::Handle f = io::h5::create_file(r.output_file().string());
+    io::h5::write_string(f, "deck", io::to_toml(ran));
+    std::ofstream(r.done_marker()) << "finished\n";
+  }
+  CHECK(stored_deck_differences(r).empty());
+  CHECK_NOTHROW(refuse_stale_runs(p64, "what to do"));
+  CHECK(stored_deck_differences(p128.runs[0]) == std::vector<std::string>{"grid.n: 64 vs 128"});
+  CHECK_THROWS_WITH(refuse_stale_runs(p128, "what to do"),
+                    Catch::Contains("grid.n: 64 vs 128") && Catch::Contains("what to do"));
+  // The plan table carries the fixed keys as columns and names the swept ones.
+  write_plan_table(p128);
+  std::ifstream in(p128.out_dir / "plan.tsv");
+  std::string l1, l2, l3, l4;
+  std::getline(in, l1);
+  std::getline(in, l2);
+  std::getline(in, l3);
+  std::getline(in, l4);
+  CHECK(l2 == "# swept\tloading.strain_rate");
+  CHECK(l3 == "index\tcase\tseed\tdir\toutput\tgrid.n\tloading.strain_rate");
+  CHECK_THAT(l4, Catch::EndsWith("\t128\t1e-04"));
   fs::remove_all(d);
 }

@@ -142,13 +142,24 @@ void Handle::reset() {
   id_ = -1;
 }
 
-void fail(const std::string& what) {
+namespace {
+
+/// Takes the current HDF5 error stack (and clears it).
+StackSummary take_error_stack() {
   StackSummary s;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, summarize_error, &s);
   H5Eclear2(H5E_DEFAULT);
+  return s;
+}
+
+[[noreturn]] void fail_with(const std::string& what, const StackSummary& s) {
   if (s.os_error > 0) throw FileError("cannot " + what + ": " + os_error_text(s.os_error), s.os_error);
   throw FileError("cannot " + what + (s.innermost.empty() ? "" : ": " + s.innermost + " (HDF5)"), 0);
 }
+
+}  // namespace
+
+void fail(const std::string& what) { fail_with(what, take_error_stack()); }
 
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
@@ -169,8 +180,10 @@ void close_file(Handle& file, const std::string& path) {
   // Take the id first: whatever happens below, no destructor may close it again.
   const hid_t id = file.release();
   if (H5Fflush(id, H5F_SCOPE_LOCAL) < 0) {
+    const StackSummary why = take_error_stack();  // before the close below replaces it
     H5Fclose(id);  // fails as well on a full disk; the file is abandoned (see hdf5_exit_cleanup_off)
-    fail("write " + path);
+    H5Eclear2(H5E_DEFAULT);
+    fail_with("write " + path, why);
   }
   check_status(H5Fclose(id), "close " + path);
 }
