@@ -302,15 +302,27 @@ void register_sweep_commands(CLI::App& app) {
   sweep->add_option("--out", o->out, "Output directory (default: the sweep's `out`, else next to the sweep file)");
   sweep->add_option("--set", o->set, "key=value applied to every run (after the sweep's own [set]), e.g. grid.n=128");
   sweep->callback([o]() {
-    const SweepPlan plan = load_sweep_plan(o->file, o->out, o->set);
+    // An invalid sweep file (or a plan that collides with earlier runs): exit 2, nothing run.
+    SweepPlan plan;
+    try {
+      plan = load_sweep_plan(o->file, o->out, o->set);
+      if (!o->dry_run) refuse_stale_runs(plan, run_elsewhere);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "stzkmc: %s\n", e.what());
+      throw CLI::RuntimeError(2);
+    }
     const int modes = int(o->dry_run) + int(o->local) + int(o->slurm);
     if (modes != 1) throw std::invalid_argument("sweep: choose exactly one of --dry-run, --local, --slurm");
     if (o->dry_run) {
       print_plan(plan);
-      refuse_stale_runs(plan, run_elsewhere);  // the same refusal --local and --slurm would give
+      try {
+        refuse_stale_runs(plan, run_elsewhere);  // the same refusal --local and --slurm would give
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "stzkmc: %s\n", e.what());
+        throw CLI::RuntimeError(2);
+      }
       return;
     }
-    refuse_stale_runs(plan, run_elsewhere);
     write_plan_table(plan);
     if (o->local) return run_local(plan, *o);
     write_slurm(plan, *o);
@@ -324,7 +336,14 @@ void register_sweep_commands(CLI::App& app) {
   collect->add_option("SWEEP", *target, "The sweep file")->required()->check(CLI::ExistingFile);
   collect->add_option("--out", *collect_out, "The sweep's output directory, if it was run with --out");
   collect->add_option("--set", *collect_sets, "The --set overrides the sweep was run with (its runs must match them)");
-  collect->callback([target, collect_out, collect_sets]() { run_collect(*target, collect_out.get(), *collect_sets); });
+  collect->callback([target, collect_out, collect_sets]() {
+    try {
+      run_collect(*target, collect_out.get(), *collect_sets);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "stzkmc: %s\n", e.what());
+      throw CLI::RuntimeError(2);
+    }
+  });
 }
 
 }  // namespace stz::cli

@@ -22,12 +22,25 @@ namespace stz {
 
 namespace {
 
+/// Text for a message: control characters escaped, at most 80 characters.
+std::string printable(const std::string& s) {
+  std::string t;
+  for (char c : s) {
+    if (t.size() >= 80) return t + "...";
+    if (c == '\n') t += "\\n";
+    else if (c == '\t') t += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) t += '?';
+    else t += c;
+  }
+  return t;
+}
+
 [[noreturn]] void bad(const fs::path& file, const std::string& key, const std::string& value, const std::string& allowed,
                       const toml::source_region* where = nullptr) {
   std::ostringstream os;
   os << file.string();
   if (where && where->begin.line) os << ":" << where->begin.line;
-  os << ": " << key << " = " << value << " is not valid: allowed " << allowed;
+  os << ": " << printable(key) << " = " << printable(value) << " is not valid: allowed " << allowed;
   throw std::invalid_argument(os.str());
 }
 
@@ -131,6 +144,10 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
 
   // Seeds: an explicit list, or `replicas` consecutive seeds from `base_seed`. The same seeds serve
   // every case (common random numbers make the differences between cases less noisy).
+  if (t.contains("seeds") && (t.contains("replicas") || t.contains("base_seed")))
+    bad(file, "seeds", "[...]", "either seeds = [...] or replicas (and base_seed), not both");
+  if (t.contains("seeds") && !t["seeds"].is_array())
+    bad(file, "seeds", "(not a list)", "a list of non-negative integers", &t["seeds"].node()->source());
   if (auto arr = t["seeds"].as_array()) {
     if (arr->size() > static_cast<std::size_t>(max_sweep_seeds))
       bad(file, "seeds", "[" + std::to_string(arr->size()) + " seeds]", "at most " + std::to_string(max_sweep_seeds) + " seeds");
