@@ -29,7 +29,8 @@ bool same_driver_state(const DriverState& a, const DriverState& b) {
          same_bytes(a.mean_strain, b.mean_strain) && same_bytes(a.p1_sum, b.p1_sum) && same_bytes(a.p3_sum, b.p3_sum) &&
          same_bytes(a.step_time_used, b.step_time_used) && a.events_since_full_solve == b.events_since_full_solve &&
          a.open_avalanche == b.open_avalanche && a.records == b.records && same_bytes(a.counters, b.counters) &&
-         a.finished == b.finished && a.stop_reason == b.stop_reason &&
+         a.finished == b.finished && a.stalled == b.stalled && a.stop_reason == b.stop_reason &&
+         a.stall_events == b.stall_events && same_bytes(a.next_progress_strain, b.next_progress_strain) &&
          same_bytes(a.yield.peak_stress, b.yield.peak_stress) && same_bytes(a.yield.peak_strain, b.yield.peak_strain) &&
          a.yield.offset_reached == b.yield.offset_reached && same_bytes(a.yield.offset_stress, b.yield.offset_stress) &&
          same_bytes(a.yield.offset_strain, b.yield.offset_strain) && a.localization_reached == b.localization_reached &&

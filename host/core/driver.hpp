@@ -118,7 +118,7 @@ class Driver {
   void close_avalanche();
   /// End tests, yield and localization tracking, curve points; `transformations` of this pass.
   void after_pass(std::uint64_t transformations);
-  /// Stall watchdog (docs/model.md, "Runs that cannot progress"); true when the run must stop.
+  /// Stall watchdog (docs/implementation.md, "Runs that cannot progress"); true when the run must stop.
   bool check_progress(std::uint64_t transformations);
   void record_point();
 

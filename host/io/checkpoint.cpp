@@ -452,7 +452,25 @@ Opened open_checkpoint(const std::string& path) {
 
 }  // namespace
 
+namespace {
+Checkpoint read_checkpoint_unnamed(const std::string& path, std::string* warning, std::uint64_t* digest);
+}  // namespace
+
 Checkpoint read_checkpoint(const std::string& path, std::string* warning, std::uint64_t* digest) {
+  try {
+    return read_checkpoint_unnamed(path, warning, digest);
+  } catch (const FileError&) {
+    throw;  // names its file already
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    if (what.find(path) != std::string::npos) throw;
+    throw std::runtime_error(path + ": " + what);
+  }
+}
+
+namespace {
+
+Checkpoint read_checkpoint_unnamed(const std::string& path, std::string* warning, std::uint64_t* digest) {
   Opened o = open_checkpoint(path);
   Checkpoint c;
   // The resolved deck prints every float in shortest round-trip form: parsing it gives
@@ -492,6 +510,8 @@ Checkpoint read_checkpoint(const std::string& path, std::string* warning, std::u
   check_restored(c, path);
   return c;
 }
+
+}  // namespace
 
 std::string checkpoint_run_name(const std::string& path) {
   Opened o = open_checkpoint(path);

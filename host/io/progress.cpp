@@ -76,7 +76,7 @@ void Progress::update(const Driver& d) {
   int len = std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
                 strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(),
                 static_cast<unsigned long long>(events), rate_, duration_text(elapsed).c_str(), duration_text(eta).c_str());
-  // The stall watchdog (docs/model.md): shown from a tenth of its warning level on.
+  // The stall watchdog (docs/implementation.md): shown from a tenth of its warning level on.
   const double n2 = static_cast<double>(d.params().grid.n) * d.params().grid.n;
   const double limit = static_cast<double>(stall_event_limit(d.params()));
   if (static_cast<double>(st.stall_events) >= 0.1 * std::min(n2, 0.1 * limit) && st.stall_events >= 100 && len > 0 &&

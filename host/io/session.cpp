@@ -405,7 +405,7 @@ class Session {
     }
     const RunMeta m = meta();
     if (stalled) {
-      spdlog::error("{} after {:.1f} s at applied strain {:.6g}: the deck cannot make progress (docs/model.md, "
+      spdlog::error("{} after {:.1f} s at applied strain {:.6g}: the deck cannot make progress (docs/implementation.md, "
                     "\"Runs that cannot progress\"); what was computed is in {} with status \"stalled\"",
                     stop_reason_, m.wall_time_s, driver_->state().applied_strain, out_->h5_path());
       return exit_stalled;
@@ -514,6 +514,13 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
       spdlog::error("{}", e.what());
       return exit_bad_input;
     }
+  }
+  try {
+    check_run_memory(resolve_backend_name(options.backend.empty() ? c.deck.run.backend : options.backend),
+                     c.deck.params);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}", e.what());
+    return exit_bad_input;
   }
   Deck deck = c.deck;
   Session s(std::move(deck), dir, options);
