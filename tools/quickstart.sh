@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 tools/install_deps.sh
 tools/build.sh
-./build/host/stzkmc run runs/quickstart.toml --out out/quickstart "$@"
+# An interrupted quickstart (Ctrl-C) continues from its checkpoint instead of being refused.
+if [[ -f out/quickstart/quickstart.ckpt.h5 ]]; then
+  ./build/host/stzkmc resume out/quickstart/quickstart.ckpt.h5
+else
+  ./build/host/stzkmc run runs/quickstart.toml --out out/quickstart "$@"
+fi
 ./build/host/stzkmc plot out/quickstart/quickstart.h5
 echo "stzkmc: results in out/quickstart/ (quickstart.h5, quickstart.xdmf, *.png)"
