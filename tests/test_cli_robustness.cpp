@@ -19,28 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string stzkmc() {
-  const char* exe = std::getenv("STZKMC");
-  return exe ? exe : "";
-}
-
-#define STZ_REQUIRE_STZKMC()                                                       \
-  if (stzkmc().empty()) {                                                          \
-    WARN("STZKMC is not set (ctest sets it to the built stzkmc): test skipped"); \
-    return;                                                                        \
-  }
-
 const char* deck_text =
     "[grid]\nn = 32\n[run]\nbackend = \"cpu\"\nthreads = 1\n"
     "[output]\nname = \"r\"\nfield_strains = [0.01, 0.02, 0.03, 0.04, 0.05]\ncheckpoint_strain_interval = 0.005\n";
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-int compare_outputs(const std::string& a, const std::string& b, const std::string& log) {
-  const int rc = run_python("io_compare_outputs.py", {a, b}, log);
-  INFO(read_file(log));
-  return rc;
-}
 
 }  // namespace
 

@@ -45,19 +45,6 @@ bool same_state(const State& a, const State& b) {
          a.s11 == b.s11 && a.s22 == b.s22 && a.s12 == b.s12;
 }
 
-SessionOptions quiet_options(const fs::path& dir, std::uint64_t stop_after = 0) {
-  SessionOptions o;
-  o.out_dir = dir.string();
-  o.quiet = true;
-  o.stop_after_passes = stop_after;
-  return o;
-}
-
-int compare_outputs(const std::string& a, const std::string& b, const std::string& log) {
-  const int rc = stz::test::io::run_python("io_compare_outputs.py", {a, b}, log);
-  INFO(stz::test::io::read_file(log));
-  return rc;
-}
 
 const char* resume_deck =
     "[grid]\nn = 32\n[run]\nbackend = \"cpu\"\nthreads = 1\nrecord_events = true\n"
@@ -118,7 +105,7 @@ TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
   setup_logging(true);
   ScratchDir dir;
   const Deck deck = parse_deck(resume_deck, "r.toml");
-  REQUIRE(run_deck(deck, "r.toml", quiet_options(dir.path() / "ref")) == exit_finished);
+  REQUIRE(run_deck(deck, "r.toml", stz::test::io::session_options(dir.path() / "ref")) == exit_finished);
   const std::string reference = (dir.path() / "ref" / "r.h5").string();
   std::uint64_t total_passes = 0;
   {
@@ -130,7 +117,7 @@ TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
 
   // Two interruptions (as if SIGTERM arrived), then the run to its end.
   const fs::path run = dir.path() / "run";
-  CHECK(run_deck(deck, "r.toml", quiet_options(run, first_stop)) == exit_terminated);
+  CHECK(run_deck(deck, "r.toml", stz::test::io::session_options(run, first_stop)) == exit_terminated);
   const std::string ckpt = (run / "r.ckpt.h5").string();
   REQUIRE(fs::exists(ckpt));
   REQUIRE(fs::exists(run / "r.ckpt.prev.h5"));
@@ -142,9 +129,9 @@ TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
   }
   fs::copy(run, dir.path() / "from_prev", fs::copy_options::recursive);
 
-  CHECK(resume_run(ckpt, quiet_options(run, second_stop)) == exit_terminated);
-  CHECK(resume_run(ckpt, quiet_options(run)) == exit_finished);
-  CHECK(compare_outputs(reference, (run / "r.h5").string(), dir / "cmp1.log") == 0);
+  CHECK(resume_run(ckpt, stz::test::io::session_options(run, second_stop)) == exit_terminated);
+  CHECK(resume_run(ckpt, stz::test::io::session_options(run)) == exit_finished);
+  CHECK(stz::test::io::compare_outputs(reference, (run / "r.h5").string(), dir / "cmp1.log") == 0);
   {
     h5::Handle f = h5::open_file((run / "r.h5").string());
     h5::Handle meta = h5::open_group(f, "meta");
@@ -154,20 +141,20 @@ TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
 
   // The kept previous checkpoint is complete too.
   const fs::path prev_dir = dir.path() / "from_prev";
-  CHECK(resume_run((prev_dir / "r.ckpt.prev.h5").string(), quiet_options(prev_dir)) == exit_finished);
-  CHECK(compare_outputs(reference, (prev_dir / "r.h5").string(), dir / "cmp2.log") == 0);
+  CHECK(resume_run((prev_dir / "r.ckpt.prev.h5").string(), stz::test::io::session_options(prev_dir)) == exit_finished);
+  CHECK(stz::test::io::compare_outputs(reference, (prev_dir / "r.h5").string(), dir / "cmp2.log") == 0);
 }
 
 TEST_CASE("resume rejects what is not a checkpoint", "[io]") {
   setup_logging(true);
   ScratchDir dir;
   stz::test::io::write_file(dir / "garbage.h5", "not HDF5");
-  CHECK(resume_run(dir / "garbage.h5", quiet_options(dir.path())) == exit_bad_input);
-  CHECK(resume_run(dir / "missing.h5", quiet_options(dir.path())) == exit_bad_input);
+  CHECK(resume_run(dir / "garbage.h5", stz::test::io::session_options(dir.path())) == exit_bad_input);
+  CHECK(resume_run(dir / "missing.h5", stz::test::io::session_options(dir.path())) == exit_bad_input);
   {
     h5::Handle f = h5::create_file(dir / "output.h5");
     h5::Handle g = h5::create_group(f, "curve");
   }
-  CHECK(resume_run(dir / "output.h5", quiet_options(dir.path())) == exit_bad_input);
+  CHECK(resume_run(dir / "output.h5", stz::test::io::session_options(dir.path())) == exit_bad_input);
   CHECK_THROWS_WITH(read_checkpoint(dir / "output.h5"), Catch::Contains("is not an stzkmc checkpoint"));
 }

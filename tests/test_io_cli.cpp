@@ -18,17 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string stzkmc() {
-  const char* exe = std::getenv("STZKMC");
-  return exe ? exe : "";
-}
-
-#define STZ_REQUIRE_STZKMC()                                                       \
-  if (stzkmc().empty()) {                                                          \
-    WARN("STZKMC is not set (ctest sets it to the built stzkmc): test skipped"); \
-    return;                                                                        \
-  }
-
 // 32^2 to strain 0.06 with a checkpoint every 0.005: long enough (~1000 passes) to be
 // interrupted mid-way, short enough for CI.
 const char* cli_deck =
@@ -47,12 +36,6 @@ const std::string& reference_output() {
     out = (dir.path() / "ref" / "cli.h5").string();
   }
   return out;
-}
-
-int compare_outputs(const std::string& a, const std::string& b, const std::string& log) {
-  const int rc = run_python("io_compare_outputs.py", {a, b}, log);
-  INFO(read_file(log));
-  return rc;
 }
 
 }  // namespace

@@ -29,13 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-SessionOptions quiet_options(const fs::path& dir, std::uint64_t stop_after = 0) {
-  SessionOptions o;
-  o.out_dir = dir.string();
-  o.quiet = true;
-  o.stop_after_passes = stop_after;
-  return o;
-}
 
 // 16^2 with a checkpoint every 0.005 of strain: a few hundred passes, small files.
 const char* small_deck =
@@ -45,7 +38,7 @@ const char* small_deck =
 /// A checkpoint of a small run interrupted after `passes` passes (as if SIGTERM came).
 std::string interrupted_run(const fs::path& dir, std::uint64_t passes = 150) {
   const Deck deck = parse_deck(small_deck, "s.toml");
-  REQUIRE(run_deck(deck, "s.toml", quiet_options(dir, passes)) == exit_terminated);
+  REQUIRE(run_deck(deck, "s.toml", stz::test::io::session_options(dir, passes)) == exit_terminated);
   return (dir / "s.ckpt.h5").string();
 }
 
@@ -142,7 +135,7 @@ with h5py.File(dst, "r+") as f:
     const std::string bad = dir / (what + ".ckpt.h5");
     REQUIRE(run_python_inline(edit, {ckpt, bad, what}, dir / "py.log") == 0);
     CHECK_THROWS_WITH(read_checkpoint(bad), Catch::Contains(message));
-    CHECK(resume_run(bad, quiet_options(dir.path())) == exit_bad_input);
+    CHECK(resume_run(bad, stz::test::io::session_options(dir.path())) == exit_bad_input);
   }
 }
 
@@ -164,7 +157,7 @@ TEST_CASE("a refused checkpoint is resumed from the one before it only when aske
   setup_logging(true);
   ScratchDir dir;
   const Deck deck = parse_deck(small_deck, "s.toml");
-  REQUIRE(run_deck(deck, "s.toml", quiet_options(dir.path() / "ref")) == exit_finished);
+  REQUIRE(run_deck(deck, "s.toml", stz::test::io::session_options(dir.path() / "ref")) == exit_finished);
   const fs::path run = dir.path() / "run";
   const std::string ckpt = interrupted_run(run, 300);
   REQUIRE(fs::exists(run / "s.ckpt.prev.h5"));
@@ -173,9 +166,9 @@ TEST_CASE("a refused checkpoint is resumed from the one before it only when aske
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x10);
   write_bytes(ckpt, bytes);
 
-  CHECK(resume_run(ckpt, quiet_options(run)) == exit_bad_input);
+  CHECK(resume_run(ckpt, stz::test::io::session_options(run)) == exit_bad_input);
   CHECK(fs::exists(ckpt));  // nothing moved or deleted without being asked
-  SessionOptions from_prev = quiet_options(run);
+  SessionOptions from_prev = stz::test::io::session_options(run);
   from_prev.from_prev = true;
   CHECK(resume_run(ckpt, from_prev) == exit_finished);
   CHECK(fs::exists(ckpt + ".damaged"));  // the refused one is kept aside
@@ -194,14 +187,14 @@ TEST_CASE("run refuses to discard an unfinished run; --force replaces it only at
   const std::vector<char> before = read_bytes(ckpt);
   const Deck deck = parse_deck(small_deck, "s.toml");
 
-  CHECK(run_deck(deck, "s.toml", quiet_options(run)) == exit_bad_input);
+  CHECK(run_deck(deck, "s.toml", stz::test::io::session_options(run)) == exit_bad_input);
   CHECK(read_bytes(ckpt) == before);
 
   // A run that fails to start (no GPU here, or a CUDA-less build) touches nothing, even with --force.
   if (cuda_device_count() == 0) {
     Deck on_gpu = deck;
     on_gpu.run.backend = "cuda";
-    SessionOptions force = quiet_options(run);
+    SessionOptions force = stz::test::io::session_options(run);
     force.force = true;
     CHECK_THROWS(run_deck(on_gpu, "s.toml", force));
     CHECK(read_bytes(ckpt) == before);
@@ -211,7 +204,7 @@ TEST_CASE("run refuses to discard an unfinished run; --force replaces it only at
   // --force with another seed: the old checkpoints stay until the new run writes its first,
   // and the old one never becomes the new run's .prev.
   Deck other = parse_deck(std::string(small_deck) + "", "s.toml", {"run.seed=7"});
-  SessionOptions force = quiet_options(run, 40);
+  SessionOptions force = stz::test::io::session_options(run, 40);
   force.force = true;
   CHECK(run_deck(other, "s.toml", force) == exit_terminated);
   const Checkpoint c = read_checkpoint(ckpt);
@@ -228,13 +221,13 @@ TEST_CASE("a run directory is locked while a run writes it", "[io]") {
     RunLock held(run.string(), "s", "the test");
     CHECK_THROWS_AS(RunLock(run.string(), "s", "a second"), LockHeld);
     CHECK_THROWS_WITH(RunLock(run.string(), "s", "a second"), Catch::Contains("PID " + std::to_string(::getpid())));
-    CHECK(resume_run(ckpt, quiet_options(run)) == exit_bad_input);
-    SessionOptions force = quiet_options(run);
+    CHECK(resume_run(ckpt, stz::test::io::session_options(run)) == exit_bad_input);
+    SessionOptions force = stz::test::io::session_options(run);
     force.force = true;
     CHECK(run_deck(parse_deck(small_deck, "s.toml"), "s.toml", force) == exit_bad_input);
     CHECK(fs::exists(ckpt));
   }
-  CHECK(resume_run(ckpt, quiet_options(run)) == exit_finished);  // released with its holder
+  CHECK(resume_run(ckpt, stz::test::io::session_options(run)) == exit_finished);  // released with its holder
 }
 
 TEST_CASE("a deck's input edges are rejected with a message, never a crash", "[io]") {
@@ -294,7 +287,7 @@ TEST_CASE("a run too big for this machine's memory stops before it creates anyth
   const Deck deck = parse_deck(small_deck, "s.toml", {"grid.n=65536"});
   CHECK(run_host_memory_bytes("cpu", deck.params) > available_memory_bytes());
   CHECK_THROWS_WITH(check_run_memory("cpu", deck.params), Catch::Contains("needs about") && Catch::Contains("available"));
-  CHECK(run_deck(deck, "s.toml", quiet_options(dir.path() / "out")) == exit_bad_input);
+  CHECK(run_deck(deck, "s.toml", stz::test::io::session_options(dir.path() / "out")) == exit_bad_input);
   CHECK_FALSE(fs::exists(dir.path() / "out"));
 }
 
@@ -303,7 +296,7 @@ TEST_CASE("the stall watchdog stops runs that cannot progress", "[io]") {
   ScratchDir dir;
   SECTION("a glass too hot to load: every event is undone at once") {
     const Deck deck = parse_deck(small_deck, "s.toml", {"kinetics.temperature=600", "loading.stop_stress=-1000"});
-    CHECK(run_deck(deck, "s.toml", quiet_options(dir.path() / "hot")) == exit_stalled);
+    CHECK(run_deck(deck, "s.toml", stz::test::io::session_options(dir.path() / "hot")) == exit_stalled);
     h5::Handle f = h5::open_file((dir.path() / "hot" / "s.h5").string());
     h5::Handle meta = h5::open_group(f, "meta");
     CHECK(h5::attr_string(meta, "status") == "stalled");
@@ -322,7 +315,7 @@ TEST_CASE("the stall watchdog stops runs that cannot progress", "[io]") {
   }
   SECTION("a normal run never comes near the automatic limit") {
     const Deck deck = parse_deck(small_deck, "s.toml");
-    CHECK(run_deck(deck, "s.toml", quiet_options(dir.path() / "normal")) == exit_finished);
+    CHECK(run_deck(deck, "s.toml", stz::test::io::session_options(dir.path() / "normal")) == exit_finished);
   }
 }
 

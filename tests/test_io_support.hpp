@@ -16,6 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "session.hpp"
+
 extern char** environ;
 
 namespace stz::test::io {
@@ -115,5 +119,38 @@ inline int run_python(const std::string& script, std::vector<std::string> args, 
   args.insert(args.begin(), {python(), (source_dir() / "tests" / script).string()});
   return run(args, log);
 }
+
+/// Bitwise comparison of two output files (tests/io_compare_outputs.py); 0 when identical.
+inline int compare_outputs(const std::string& a, const std::string& b, const std::string& log) {
+  const int rc = run_python("io_compare_outputs.py", {a, b}, log);
+  INFO(read_file(log));
+  return rc;
+}
+
+/// Quiet session options writing to `dir`; `stop_after` passes simulate SIGTERM (0: never).
+inline stz::io::SessionOptions session_options(const fs::path& dir, std::uint64_t stop_after = 0) {
+  stz::io::SessionOptions o;
+  o.out_dir = dir.string();
+  o.quiet = true;
+  o.stop_after_passes = stop_after;
+  return o;
+}
+
+/// The stzkmc executable under test ($STZKMC, which ctest sets), or "" when unset.
+inline std::string stzkmc() {
+  const char* exe = std::getenv("STZKMC");
+  return exe ? exe : "";
+}
+
+}  // namespace stz::test::io
+
+/// Skips a [cli] test (with a warning) when $STZKMC is not set.
+#define STZ_REQUIRE_STZKMC()                                                       \
+  if (stz::test::io::stzkmc().empty()) {                                           \
+    WARN("STZKMC is not set (ctest sets it to the built stzkmc): test skipped"); \
+    return;                                                                        \
+  }
+
+namespace stz::test::io {
 
 }  // namespace stz::test::io
