@@ -13,6 +13,7 @@ Writes beside plan.tsv:
   localization.png          extreme sites and SLI per case (mean +- std)
   eqstrain_maps.png         EqStrain at <p> = 0.02 of the first seed of each case, extreme sites marked
 """
+import contextlib
 import csv
 import math
 import os
@@ -27,6 +28,21 @@ import numpy as np  # noqa: E402
 
 RUN_COLUMNS = ["peak_stress", "peak_strain", "offset_stress", "offset_strain", "extreme_sites", "sli",
                "thermal_events", "athermal_flips", "athermal_passes", "avalanches", "wall_time_s"]
+
+
+@contextlib.contextmanager
+def atomic_text(path):
+    """A text file written under a temporary name and renamed into place once complete."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", newline="") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def read_plan(path):
@@ -111,13 +127,13 @@ def main():
     cases = list(dict.fromkeys(r["case"] for r in runs))
 
     fields = ["case", "seed"] + columns + ["backend"] + RUN_COLUMNS
-    with open(os.path.join(out, "summary.csv"), "w", newline="") as f:
+    with atomic_text(os.path.join(out, "summary.csv")) as f:
         w = csv.writer(f)
         w.writerow(fields)
         for r in runs:
             w.writerow([r[k] for k in fields])
     stats = {}
-    with open(os.path.join(out, "cases.csv"), "w", newline="") as f:
+    with atomic_text(os.path.join(out, "cases.csv")) as f:
         w = csv.writer(f)
         w.writerow(["case"] + columns + ["runs"] + [f"{c}_{s}" for c in RUN_COLUMNS for s in ("mean", "std")])
         for c in cases:

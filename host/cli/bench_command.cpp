@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "commands.hpp"
 #include "driver.hpp"
 #include "stz/backend.hpp"
@@ -181,22 +182,24 @@ void run_bench(BenchOptions o) {
               now_utc().c_str(), commit.c_str(), devices.c_str(), static_cast<unsigned long long>(o.warmup),
               static_cast<unsigned long long>(o.events), o.max_seconds, static_cast<unsigned long long>(o.seed),
               table.c_str());
+  // Both files are replaced atomically and only by complete, checked writes (atomic_file.hpp).
   if (!o.csv.empty()) {
-    std::ofstream f(o.csv);
+    std::ostringstream f;
     f << "n,modes,backend,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,copy_bandwidth\n";
     for (const BenchRow& r : rows)
       f << r.n << ',' << o.modes << ',' << r.backend << ",\"" << r.device << "\"," << r.events << ',' << r.passes << ','
         << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ',' << r.us_per_event() << ',' << r.bytes_per_pass << ','
         << r.copy_bandwidth << '\n';
-    if (!f) throw std::runtime_error("bench: could not write --csv " + o.csv);
+    io::write_text_atomically(o.csv, f.str());
   }
   if (!o.record.empty()) {
-    std::ofstream f(o.record, std::ios::app);
+    std::ostringstream f;
+    if (std::ifstream old{o.record}) f << old.rdbuf();  // the record so far, then this run
     f << "\n## " << now_utc() << " - commit " << commit << "\n\nDevices: " << devices << "  \nWarm-up "
       << o.warmup << " thermal events, then " << o.events << " events (or " << o.max_seconds
       << " s) per case; reference parameters; seed " << o.seed << ".\n\n"
       << table;
-    if (!f) throw std::runtime_error("bench: could not append to --record " + o.record);
+    io::write_text_atomically(o.record, f.str());
     std::fprintf(stderr, "bench: appended to %s\n", o.record.c_str());
   }
 }
