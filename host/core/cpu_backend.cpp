@@ -12,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "multiversion.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/barrier.hpp"
 #include "stz/rng.hpp"
@@ -19,6 +20,93 @@
 namespace stz {
 
 namespace {
+
+// ---- The hot loops, compiled once per instruction set (multiversion.hpp) ---------------------
+// They run N^2 M times per event; the default (portable) build picks the AVX-512 or AVX2 clone
+// at run time. -ffp-contract=off and explicit fused multiply-adds make every clone compute the
+// same bits.
+
+/// Pass 1: Q of every voxel-mode and the per-voxel minimum.
+STZ_CPU_MULTIVERSION
+void barrier_pass(std::size_t v_count, int modes, const double* softened, const float* sfts_e1, const float* sfts_e3,
+                  const double* s11, const double* s22, const double* s12, double mean_s1, double mean_s3, double hv,
+                  double* barrier, double* voxel_min, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
+    const std::size_t v = static_cast<std::size_t>(iv);
+    const std::size_t base = v * modes;
+    const double* soft = softened + base;
+    const float* e1 = sfts_e1 + base;
+    const float* e3 = sfts_e3 + base;
+    const double s1 = (s11[v] - s22[v]) + mean_s1;
+    const double s3 = 2.0 * s12[v] + mean_s3;
+    double* q = barrier + base;
+    double mn = std::numeric_limits<double>::infinity();
+#pragma omp simd reduction(min : mn)
+    for (int m = 0; m < modes; ++m) {
+      const double qm = activation_barrier(soft[m], resolved_work(s1, s3, e1[m], e3[m]), hv);
+      q[m] = qm;
+      mn = qm < mn ? qm : mn;
+    }
+    voxel_min[v] = mn;
+  }
+}
+
+/// Pass 2: rates shifted by the minimum barrier, summed per voxel (mode order) and per fixed
+/// block of block_voxels voxels. The exponentials run over a block's voxel-modes as one flat
+/// loop (M = 20 is no multiple of the vector width; a per-voxel loop would leave scalar
+/// remainders).
+STZ_CPU_MULTIVERSION
+void rate_pass(std::size_t v_count, int modes, std::size_t block_voxels, const double* barrier, double global_min,
+               double inv_kT, double* voxel_rate, double* block_rate, std::int64_t blocks, int threads) {
+#pragma omp parallel num_threads(threads)
+  {
+    std::vector<double> rate(block_voxels * modes);
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
+      const std::size_t v1 = std::min(v_count, v0 + block_voxels);
+      const double* q = barrier + v0 * modes;
+      const std::size_t len = (v1 - v0) * modes;
+      double* k = rate.data();
+#pragma omp simd
+      for (std::size_t i = 0; i < len; ++i) k[i] = shifted_rate(q[i], global_min, inv_kT);
+      double block_sum = 0.0;
+      for (std::size_t v = v0; v < v1; ++v) {
+        const double* kv = k + (v - v0) * modes;
+        double sum = 0.0;
+        for (int m = 0; m < modes; ++m) sum += kv[m];
+        voxel_rate[v] = sum;
+        block_sum += sum;
+      }
+      block_rate[b] = block_sum;
+    }
+  }
+}
+
+/// The stress change of one transformation: out_c += a K1_c + b K3_c, the kernels shifted to
+/// the voxel (jx, jy) of an n x n periodic grid.
+STZ_CPU_MULTIVERSION
+void add_kernel_response_rows(int n, int jx, int jy, double a, double b, const double* const* k1,
+                              const double* const* k3, double* const* out, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int y = 0; y < n; ++y) {
+    const std::size_t row = static_cast<std::size_t>(y) * n;
+    const std::size_t krow = static_cast<std::size_t>(wrap_difference(y, jy, n)) * n;
+    for (int c = 0; c < 3; ++c) {
+      double* o = out[c] + row;
+      const double* p = k1[c] + krow;
+      const double* q = k3[c] + krow;
+      // x >= jx maps to kernel column x - jx; x < jx wraps to x - jx + n.
+      const int tail = n - jx;
+#pragma omp simd
+      for (int x = 0; x < tail; ++x) o[jx + x] += a * p[x] + b * q[x];
+#pragma omp simd
+      for (int x = 0; x < jx; ++x) o[x] += a * p[tail + x] + b * q[tail + x];
+    }
+  }
+}
+
 ElasticMedium medium_of(const Params& p) {
   return p.elastic.medium == Medium::reference
              ? reference_medium(p.elastic.youngs_modulus, p.elastic.poisson_ratio)
@@ -152,26 +240,8 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   const double mean_s1 = mean_stress.xx - mean_stress.yy;
   const double mean_s3 = 2.0 * mean_stress.xy;
 
-  // Pass 1: Q and the per-voxel minimum.
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
-    const std::size_t v = static_cast<std::size_t>(iv);
-    const std::size_t base = v * modes;
-    const double* soft = softened_.data() + base;
-    const float* e1 = s_.sfts_e1.data() + base;
-    const float* e3 = s_.sfts_e3.data() + base;
-    const double s1 = (s_.s11[v] - s_.s22[v]) + mean_s1;
-    const double s3 = 2.0 * s_.s12[v] + mean_s3;
-    double* q = barrier_.data() + base;
-    double mn = std::numeric_limits<double>::infinity();
-#pragma omp simd reduction(min : mn)
-    for (int m = 0; m < modes; ++m) {
-      const double qm = activation_barrier(soft[m], resolved_work(s1, s3, e1[m], e3[m]), hv);
-      q[m] = qm;
-      mn = qm < mn ? qm : mn;
-    }
-    voxel_min_[v] = mn;
-  }
+  barrier_pass(v_count, modes, softened_.data(), s_.sfts_e1.data(), s_.sfts_e3.data(), s_.s11.data(), s_.s22.data(),
+               s_.s12.data(), mean_s1, mean_s3, hv, barrier_.data(), voxel_min_.data(), threads_);
   double global_min = std::numeric_limits<double>::infinity();
   for (std::size_t v = 0; v < v_count; ++v) global_min = std::min(global_min, voxel_min_[v]);
 
@@ -179,34 +249,8 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   r.min_barrier = global_min;
   r.any_unstable = global_min < 0.0;
   if (!r.any_unstable) {
-    // Pass 2: rates shifted by the minimum barrier. The exponentials run over a block's
-    // voxel-modes as one flat loop (M = 20 is no multiple of the vector width; a per-voxel
-    // loop would leave scalar remainders), then are summed per voxel and per fixed block.
-    const double inv_kT = pc_.inv_kT;
-    const std::int64_t blocks = static_cast<std::int64_t>(block_rate_.size());
-#pragma omp parallel num_threads(threads_)
-    {
-      std::vector<double> rate(block_voxels * modes);
-#pragma omp for schedule(static)
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
-        const std::size_t v1 = std::min(v_count, v0 + block_voxels);
-        const double* q = barrier_.data() + v0 * modes;
-        const std::size_t len = (v1 - v0) * modes;
-        double* k = rate.data();
-#pragma omp simd
-        for (std::size_t i = 0; i < len; ++i) k[i] = shifted_rate(q[i], global_min, inv_kT);
-        double block_sum = 0.0;
-        for (std::size_t v = v0; v < v1; ++v) {
-          const double* kv = k + (v - v0) * modes;
-          double sum = 0.0;
-          for (int m = 0; m < modes; ++m) sum += kv[m];
-          voxel_rate_[v] = sum;
-          block_sum += sum;
-        }
-        block_rate_[b] = block_sum;
-      }
-    }
+    rate_pass(v_count, modes, block_voxels, barrier_.data(), global_min, pc_.inv_kT, voxel_rate_.data(),
+              block_rate_.data(), static_cast<std::int64_t>(block_rate_.size()), threads_);
     double total = 0.0;
     for (double b : block_rate_) total += b;
     r.shifted_rate_sum = total;
@@ -278,22 +322,7 @@ void CpuBackend::add_kernel_response(std::size_t voxel, double a, double b) {
   const double* k1[3] = {kernels_.k1_11.data(), kernels_.k1_22.data(), kernels_.k1_12.data()};
   const double* k3[3] = {kernels_.k3_11.data(), kernels_.k3_22.data(), kernels_.k3_12.data()};
   double* out[3] = {s_.s11.data(), s_.s22.data(), s_.s12.data()};
-#pragma omp parallel for schedule(static) num_threads(threads_)
-  for (int y = 0; y < n; ++y) {
-    const std::size_t row = static_cast<std::size_t>(y) * n;
-    const std::size_t krow = static_cast<std::size_t>(wrap_difference(y, jy, n)) * n;
-    for (int c = 0; c < 3; ++c) {
-      double* o = out[c] + row;
-      const double* p = k1[c] + krow;
-      const double* q = k3[c] + krow;
-      // x >= jx maps to kernel column x - jx; x < jx wraps to x - jx + n.
-      const int tail = n - jx;
-#pragma omp simd
-      for (int x = 0; x < tail; ++x) o[jx + x] += a * p[x] + b * q[x];
-#pragma omp simd
-      for (int x = 0; x < jx; ++x) o[x] += a * p[tail + x] + b * q[tail + x];
-    }
-  }
+  add_kernel_response_rows(n, jx, jy, a, b, k1, k3, out, threads_);
 }
 
 PlasticIncrement CpuBackend::transform(const Event& event, double time) {
