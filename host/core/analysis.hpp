@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Analysis quantities of MODEL.md 1.8: fields, extreme sites, strain localization
+ * @brief Analysis quantities (docs/model.md §7): fields, extreme sites, strain localization
  * index, yield stress, avalanche statistics. Pure functions of host data.
  */
 #include <cstdint>

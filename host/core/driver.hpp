@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief The strain-controlled kMC loop of MODEL.md 1.6, independent of the backend.
+ * @brief The strain-controlled kMC loop (docs/model.md §5), independent of the backend.
  *
  * The driver owns time, the applied and mean strain, <p>, the counters, the kMC draws
  * (Philox indexed by the pass number) and the results (curve, avalanches, events,

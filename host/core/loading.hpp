@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Strain-controlled loading (MODEL.md 1.7): uniaxial tension, compression or simple
+ * @brief Strain-controlled loading (docs/model.md §6): uniaxial tension, compression or simple
  * shear, the lateral mean stresses held at zero, under the "reference" (soft machine) or
  * "exact" condition. Stateless: it maps (applied strain, mean strain, <p>) to new mean strains.
  *

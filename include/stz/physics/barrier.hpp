@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Barriers, softening and rates (MODEL.md 1.5), and the transformation update (1.6).
+ * @brief Barriers, softening and rates (docs/model.md §4), and the transformation update (§5.5).
  *
  * Transformation strains are traceless [[e1, e3], [e3, -e1]]; for two of them
  * a : b = 2 (a1 b1 + a3 b3).

@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Homogeneous isotropic 2D elasticity (MODEL.md 1.4): the medium's stiffness,
+ * @brief Homogeneous isotropic 2D elasticity (docs/model.md §3): the medium's stiffness,
  * the mean-stress law and the Fourier stress operator of a traceless eigenstrain field.
  *
  * Tensors are stored (11, 22, 12) with tensor shear (eps12 = gamma12 / 2).
