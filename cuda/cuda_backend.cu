@@ -3,7 +3,7 @@
 // Per thermal event the host sees a few scalars only: the pass summary (24 bytes), the
 // selection (32 bytes), nothing for the transformation itself (its SFTS came with the
 // selection). Everything else stays on the device between download()/upload().
-#include "cuda_backend.cuh"
+#include "cuda/cuda_backend.cuh"
 
 #include <cuda_runtime.h>
 #include <cufft.h>
@@ -13,13 +13,14 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "cuda_check.cuh"
-#include "device_buffer.cuh"
-#include "device_state.cuh"
-#include "kernels.cuh"
-#include "loading.hpp"
-#include "memory_plan.cuh"
+#include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
+#include "cuda/device_state.cuh"
+#include "cuda/entry.hpp"
+#include "cuda/kernels.cuh"
+#include "cuda/memory_plan.cuh"
 #include "stz/params.hpp"
+#include "stz/physics/medium.hpp"
 
 #ifndef STZ_CUDA_ARCHITECTURES
 #define STZ_CUDA_ARCHITECTURES "unknown"
@@ -150,7 +151,7 @@ struct CudaBackend::Impl {
 };
 
 CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
-    : params(params_in), pc(derive_constants(params_in)), medium(Loading(params_in).medium()) {
+    : params(params_in), pc(derive_constants(params_in)), medium(make_medium(params_in.elastic)) {
   validate(params);
   const int count = cuda_device_count();
   if (count == 0)

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <utility>
 
-#include "cuda_check.cuh"
+#include "cuda/cuda_check.cuh"
 
 namespace stz::cuda {
 

@@ -1,7 +1,7 @@
 // Kernels of the CUDA backend. Physics comes only from include/stz/physics (barrier.hpp,
 // elastic.hpp) and include/stz/rng.hpp; this file decides only how the work is laid out on the
 // GPU and in which fixed order the reductions run.
-#include "kernels.cuh"
+#include "cuda/kernels.cuh"
 
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
@@ -13,8 +13,8 @@
 #include <limits>
 #include <numeric>
 
-#include "cuda_check.cuh"
-#include "memory_plan.cuh"
+#include "cuda/cuda_check.cuh"
+#include "cuda/memory_plan.cuh"
 #include "stz/grid.hpp"
 #include "stz/physics/barrier.hpp"
 #include "stz/physics/elastic.hpp"

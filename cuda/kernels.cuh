@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "device_state.cuh"
+#include "cuda/device_state.cuh"
 #include "stz/params.hpp"
 
 namespace stz::cuda {

@@ -8,29 +8,21 @@
 #include <string>
 #include <vector>
 
-#include "../host/seem/seem_device.hpp"
-#include "cuda_check.cuh"
+#include "stz/seem/device.hpp"
+#include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
 
 namespace stz::seem {
 
 namespace {
 
-/// Owning device array (freed on scope exit, also when an exception unwinds).
+/// A device copy of `n` host elements (the shared owning buffer of cuda/device_buffer.cuh).
 template <class T>
-struct DeviceArray {
-  T* p = nullptr;
-  explicit DeviceArray(std::size_t n) {
-    if (n) STZ_CUDA_TRY(cudaMalloc(&p, n * sizeof(T)));
-  }
-  DeviceArray(const T* host, std::size_t n) : DeviceArray(n) {
-    if (n) STZ_CUDA_TRY(cudaMemcpy(p, host, n * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~DeviceArray() {
-    if (p) cudaFree(p);
-  }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-};
+cuda::DeviceBuffer<T> device_copy(const T* host, std::size_t n) {
+  cuda::DeviceBuffer<T> d(n);
+  if (n) STZ_CUDA_TRY(cudaMemcpy(d.data(), host, n * sizeof(T), cudaMemcpyHostToDevice));
+  return d;
+}
 
 __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_t n_traj,
                                      const std::int64_t* __restrict__ rec_steps, int n_rec, double x1_0,
@@ -74,38 +66,28 @@ __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_
 
 }  // namespace
 
-bool seem_cuda_available() {
-  int n = 0;
-  // Without a driver this returns cudaErrorInsufficientDriver: any error means "no device".
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();
-    return false;
-  }
-  return n > 0;
-}
-
 void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
                        std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
                        double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
                        std::vector<float>& peak_tau, DeviceRunOutput& out) {
   const int n_rec = static_cast<int>(record_steps.size());
   const std::size_t n_out = static_cast<std::size_t>(n_rec) * static_cast<std::size_t>(n_traj);
-  DeviceArray<std::int32_t> d_source(host_view.source, n_bins);
-  DeviceArray<std::uint32_t> d_threshold(host_view.threshold, n_bins);
-  DeviceArray<std::uint32_t> d_offset(host_view.ev_offset, n_bins + 1);
-  DeviceArray<float> d_dtau(host_view.ev_dtau, n_events);
-  DeviceArray<float> d_dx1(host_view.ev_dx1, n_events);
-  DeviceArray<std::int64_t> d_rec(record_steps.data(), record_steps.size());
-  DeviceArray<float> d_rec_x1(n_out), d_rec_tau(n_out), d_peak(static_cast<std::size_t>(n_traj));
-  DeviceArray<unsigned long long> d_counters(3);
-  STZ_CUDA_TRY(cudaMemset(d_counters.p, 0, 3 * sizeof(unsigned long long)));
+  const auto d_source = device_copy(host_view.source, n_bins);
+  const auto d_threshold = device_copy(host_view.threshold, n_bins);
+  const auto d_offset = device_copy(host_view.ev_offset, n_bins + 1);
+  const auto d_dtau = device_copy(host_view.ev_dtau, n_events);
+  const auto d_dx1 = device_copy(host_view.ev_dx1, n_events);
+  auto d_rec = device_copy(record_steps.data(), record_steps.size());
+  cuda::DeviceBuffer<float> d_rec_x1(n_out), d_rec_tau(n_out), d_peak(static_cast<std::size_t>(n_traj));
+  cuda::DeviceBuffer<unsigned long long> d_counters(3);
+  STZ_CUDA_TRY(cudaMemset(d_counters.data(), 0, 3 * sizeof(unsigned long long)));
 
   StepView v = host_view;
-  v.source = d_source.p;
-  v.threshold = d_threshold.p;
-  v.ev_offset = d_offset.p;
-  v.ev_dtau = d_dtau.p;
-  v.ev_dx1 = d_dx1.p;
+  v.source = d_source.data();
+  v.threshold = d_threshold.data();
+  v.ev_offset = d_offset.data();
+  v.ev_dtau = d_dtau.data();
+  v.ev_dx1 = d_dx1.data();
 
   cudaEvent_t start, stop;
   STZ_CUDA_TRY(cudaEventCreate(&start));
@@ -113,8 +95,8 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   const int block = 256;
   const auto grid = static_cast<unsigned>((n_traj + block - 1) / block);
   STZ_CUDA_TRY(cudaEventRecord(start));
-  seem_ensemble_kernel<<<grid, block>>>(v, seed, n_traj, d_rec.p, n_rec, x1_0, tau_0, d_rec_x1.p, d_rec_tau.p,
-                                        d_peak.p, d_counters.p);
+  seem_ensemble_kernel<<<grid, block>>>(v, seed, n_traj, d_rec.data(), n_rec, x1_0, tau_0, d_rec_x1.data(),
+                                        d_rec_tau.data(), d_peak.data(), d_counters.data());
   STZ_CUDA_TRY(cudaGetLastError());
   STZ_CUDA_TRY(cudaEventRecord(stop));
   STZ_CUDA_TRY(cudaEventSynchronize(stop));
@@ -127,11 +109,11 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   rec_tau.resize(n_out);
   peak_tau.resize(static_cast<std::size_t>(n_traj));
   STZ_CUDA_TRY(
-      cudaMemcpy(peak_tau.data(), d_peak.p, peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
+      cudaMemcpy(peak_tau.data(), d_peak.data(), peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
   unsigned long long counters[3];
-  STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));
-  STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.p, n_out * sizeof(float), cudaMemcpyDeviceToHost));
-  STZ_CUDA_TRY(cudaMemcpy(counters, d_counters.p, sizeof counters, cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(counters, d_counters.data(), sizeof counters, cudaMemcpyDeviceToHost));
   out.events = static_cast<std::int64_t>(counters[0]);
   out.fallback_lookups = static_cast<std::int64_t>(counters[1]);
   out.outside_lookups = static_cast<std::int64_t>(counters[2]);

@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "driver.hpp"
+#include "core/driver.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
 #include "stz/rng.hpp"

@@ -18,11 +18,13 @@
 #include <string>
 #include <vector>
 
-#include "driver.hpp"
-#include "fft_solver.hpp"
+#include "core/driver.hpp"
+#include "backends/cpu/fft_solver.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
 #include "test_support.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 using namespace stz;
 using Approx = Catch::Detail::Approx;

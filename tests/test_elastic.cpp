@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "fft_solver.hpp"
-#include "loading.hpp"
+#include "backends/cpu/fft_solver.hpp"
+#include "core/loading.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
 #include "test_support.hpp"

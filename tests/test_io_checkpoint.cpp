@@ -5,12 +5,13 @@
 #include <cstring>
 #include <filesystem>
 
-#include "checkpoint.hpp"
-#include "config.hpp"
-#include "driver.hpp"
-#include "h5.hpp"
-#include "session.hpp"
+#include "io/checkpoint.hpp"
+#include "io/config.hpp"
+#include "core/driver.hpp"
+#include "io/h5.hpp"
+#include "app/session.hpp"
 #include "test_io_support.hpp"
+#include "backends/factory.hpp"
 
 using namespace stz;
 using namespace stz::io;

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "config.hpp"
-#include "h5.hpp"
+#include "io/config.hpp"
+#include "io/h5.hpp"
 #include "test_io_support.hpp"
 
 using namespace stz::test::io;

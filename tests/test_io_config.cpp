@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "config.hpp"
+#include "io/config.hpp"
 #include "test_io_support.hpp"
 
 using namespace stz;

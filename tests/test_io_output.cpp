@@ -4,14 +4,15 @@
 
 #include <cstring>
 
-#include "analyze.hpp"
-#include "config.hpp"
-#include "driver.hpp"
-#include "h5.hpp"
-#include "output.hpp"
-#include "records.hpp"
-#include "session.hpp"
+#include "app/analyze.hpp"
+#include "io/config.hpp"
+#include "core/driver.hpp"
+#include "io/h5.hpp"
+#include "io/output.hpp"
+#include "io/records.hpp"
+#include "app/session.hpp"
 #include "test_io_support.hpp"
+#include "backends/factory.hpp"
 
 using namespace stz;
 using namespace stz::io;

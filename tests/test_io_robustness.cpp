@@ -11,16 +11,18 @@
 #include <fstream>
 #include <random>
 
-#include "atomic_file.hpp"
-#include "checkpoint.hpp"
-#include "config.hpp"
-#include "driver.hpp"
-#include "h5.hpp"
-#include "resources.hpp"
-#include "run_lock.hpp"
-#include "session.hpp"
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/config.hpp"
+#include "core/driver.hpp"
+#include "io/h5.hpp"
+#include "app/resources.hpp"
+#include "app/run_lock.hpp"
+#include "app/session.hpp"
 #include "stz/backend.hpp"
 #include "test_io_support.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 using namespace stz;
 using namespace stz::io;

@@ -18,7 +18,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "session.hpp"
+#include "app/session.hpp"
 
 extern char** environ;
 

@@ -10,10 +10,11 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "digest.hpp"
-#include "driver.hpp"
+#include "io/digest.hpp"
+#include "core/driver.hpp"
 #include "stz/backend.hpp"
 #include "test_support.hpp"
+#include "backends/factory.hpp"
 
 using namespace stz;
 

@@ -10,13 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "seem_data.hpp"
-#include "seem_device.hpp"
-#include "seem_h5.hpp"
-#include "seem_harvest.hpp"
-#include "seem_model.hpp"
-#include "seem_run.hpp"
-#include "seem_validate.hpp"
+#include "seem/seem_data.hpp"
+#include "stz/seem/device.hpp"
+#include "seem/seem_h5.hpp"
+#include "seem/seem_harvest.hpp"
+#include "stz/seem/model.hpp"
+#include "seem/seem_run.hpp"
+#include "seem/seem_validate.hpp"
+#include "cuda/entry.hpp"
 
 using namespace stz::seem;
 
@@ -273,7 +274,7 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
 // Same ensemble on the GPU and the CPU (identical Philox draws; host and device may round
 // differently where FMA contraction differs, so the means are compared to a tolerance).
 TEST_CASE("SEEM ensemble: GPU matches CPU", "[seem][compare]") {
-  if (!seem_cuda_available()) {
+  if (stz::cuda_device_count() == 0) {
     WARN("no usable CUDA device: SEEM GPU comparison skipped");
     return;
   }

@@ -5,6 +5,8 @@
 
 #include "stz/backend.hpp"
 #include "stz/params.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 namespace stz::test {
 

@@ -6,8 +6,8 @@
 #include <set>
 #include <unistd.h>
 
-#include "h5.hpp"
-#include "sweep_plan.hpp"
+#include "io/h5.hpp"
+#include "app/sweep_plan.hpp"
 
 namespace fs = std::filesystem;
 using namespace stz;

@@ -13,10 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "atomic_file.hpp"
-#include "commands.hpp"
-#include "driver.hpp"
+#include "io/atomic_file.hpp"
+#include "cli/commands.hpp"
+#include "core/driver.hpp"
 #include "stz/backend.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 namespace stz::cli {
 

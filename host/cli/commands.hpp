@@ -10,9 +10,7 @@ void register_run_commands(CLI::App& app);
 void register_bench_command(CLI::App& app);
 /// sweep, collect (host/cli/sweep_commands.cpp)
 void register_sweep_commands(CLI::App& app);
-#ifdef STZ_HAVE_SEEM
-/// seem harvest | run | ... (host/seem/seem_cli.cpp)
+/// seem harvest | run | ... (host/cli/seem_commands.cpp)
 void register_seem_commands(CLI::App& app);
-#endif
 
 }  // namespace stz::cli

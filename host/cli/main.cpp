@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"stzkmc: HR-STZ kinetic Monte Carlo for the plastic deformation of metallic glasses"};
@@ -17,9 +17,7 @@ int main(int argc, char** argv) {
   stz::cli::register_run_commands(app);
   stz::cli::register_bench_command(app);
   stz::cli::register_sweep_commands(app);
-#ifdef STZ_HAVE_SEEM
   stz::cli::register_seem_commands(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

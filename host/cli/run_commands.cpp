@@ -19,12 +19,14 @@
 #include <omp.h>
 #endif
 
-#include "analyze.hpp"
-#include "build_info.hpp"
-#include "commands.hpp"
-#include "config.hpp"
-#include "session.hpp"
+#include "app/analyze.hpp"
+#include "app/build_info.hpp"
+#include "cli/commands.hpp"
+#include "io/config.hpp"
+#include "app/session.hpp"
 #include "stz/backend.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 extern char** environ;
 

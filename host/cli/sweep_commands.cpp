@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "atomic_file.hpp"
-#include "commands.hpp"
-#include "sweep_plan.hpp"
+#include "io/atomic_file.hpp"
+#include "cli/commands.hpp"
+#include "app/sweep_plan.hpp"
 
 namespace fs = std::filesystem;
 

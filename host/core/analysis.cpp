@@ -1,4 +1,4 @@
-#include "analysis.hpp"
+#include "core/analysis.hpp"
 
 #include <algorithm>
 #include <cmath>

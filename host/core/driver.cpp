@@ -1,4 +1,4 @@
-#include "driver.hpp"
+#include "core/driver.hpp"
 
 #include <cmath>
 #include <stdexcept>

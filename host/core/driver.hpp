@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "analysis.hpp"
-#include "loading.hpp"
+#include "core/analysis.hpp"
+#include "core/loading.hpp"
 #include "stz/backend.hpp"
 
 namespace stz {

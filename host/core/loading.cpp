@@ -1,13 +1,13 @@
-#include "loading.hpp"
+#include "core/loading.hpp"
+
+#include "stz/physics/medium.hpp"
 
 namespace stz {
 
 Loading::Loading(const Params& params)
     : mode_(params.loading.mode),
       condition_(params.loading.condition),
-      medium_(params.elastic.medium == Medium::reference
-                  ? reference_medium(params.elastic.youngs_modulus, params.elastic.poisson_ratio)
-                  : plane_strain_medium(params.elastic.youngs_modulus, params.elastic.poisson_ratio)) {}
+      medium_(make_medium(params.elastic)) {}
 
 Sym2 Loading::mean_stress(const Sym2& mean_strain, double p1_mean, double p3_mean) const {
   return stz::mean_stress(medium_, mean_strain, p1_mean, p3_mean);

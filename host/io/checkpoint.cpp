@@ -1,4 +1,4 @@
-#include "checkpoint.hpp"
+#include "io/checkpoint.hpp"
 
 #include <algorithm>
 #include <cinttypes>
@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "atomic_file.hpp"
-#include "build_info.hpp"
-#include "digest.hpp"
-#include "output.hpp"
+#include "io/atomic_file.hpp"
+#include "app/build_info.hpp"
+#include "io/digest.hpp"
+#include "io/output.hpp"
 
 namespace stz::io {
 

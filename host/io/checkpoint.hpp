@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "driver.hpp"
-#include "records.hpp"
+#include "io/config.hpp"
+#include "core/driver.hpp"
+#include "io/records.hpp"
 #include "stz/state.hpp"
 
 namespace stz::io {

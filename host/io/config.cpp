@@ -1,5 +1,5 @@
 // Deck schema, TOML parsing and checking, overrides, resolved deck, README key table.
-#include "config.hpp"
+#include "io/config.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "atomic_file.hpp"
+#include "io/atomic_file.hpp"
 
 namespace stz::io::h5 {
 

@@ -1,8 +1,8 @@
-#include "output.hpp"
+#include "io/output.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "build_info.hpp"
+#include "app/build_info.hpp"
 
 #include <chrono>
 #include <cstdio>

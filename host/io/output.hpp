@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "analysis.hpp"
-#include "config.hpp"
-#include "driver.hpp"
-#include "records.hpp"
+#include "core/analysis.hpp"
+#include "io/config.hpp"
+#include "core/driver.hpp"
+#include "io/records.hpp"
 
 namespace stz::io {
 

@@ -1,4 +1,4 @@
-#include "records.hpp"
+#include "io/records.hpp"
 
 #include <cstddef>
 #include <cstdio>

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "analysis.hpp"
-#include "driver.hpp"
-#include "h5.hpp"
+#include "core/analysis.hpp"
+#include "core/driver.hpp"
+#include "io/h5.hpp"
 
 namespace stz::io {
 

@@ -1,5 +1,5 @@
 // Readers of AQS traces: the project's HDF5 dataset and LAMMPS thermo logs.
-#include "seem_data.hpp"
+#include "seem/seem_data.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "seem_h5.hpp"
+#include "seem/seem_h5.hpp"
 
 namespace stz::seem {
 

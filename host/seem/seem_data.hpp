@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "seem_model.hpp"
+#include "stz/seem/model.hpp"
 
 namespace stz::seem {
 

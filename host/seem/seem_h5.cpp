@@ -1,8 +1,8 @@
 // HDF5 C API helpers for SEEM files. Objects are checked with H5Lexists / H5Aexists before
 // opening so that a missing item produces our message, not an HDF5 error stack.
-#include "seem_h5.hpp"
+#include "seem/seem_h5.hpp"
 
-#include "atomic_file.hpp"
+#include "io/atomic_file.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,5 +1,5 @@
 // Harvest of the SEEM database from AQS traces, and its HDF5 layout.
-#include "seem_harvest.hpp"
+#include "seem/seem_harvest.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "seem_h5.hpp"
+#include "seem/seem_h5.hpp"
 
 namespace stz::seem {
 

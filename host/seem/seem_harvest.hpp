@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "seem_data.hpp"
-#include "seem_model.hpp"
+#include "seem/seem_data.hpp"
+#include "stz/seem/model.hpp"
 
 namespace stz::seem {
 

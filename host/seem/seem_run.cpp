@@ -1,5 +1,5 @@
 // Forward SEEM ensembles on CPU threads (OpenMP) or the GPU, and their statistics.
-#include "seem_run.hpp"
+#include "seem/seem_run.hpp"
 
 #include <omp.h>
 
@@ -8,8 +8,10 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "seem_device.hpp"
-#include "seem_h5.hpp"
+#include "stz/seem/device.hpp"
+#include "seem/seem_h5.hpp"
+#include "backends/factory.hpp"
+#include "cuda/entry.hpp"
 
 namespace stz::seem {
 
@@ -121,14 +123,15 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   const auto nt = static_cast<std::size_t>(opt.n_traj);
   std::vector<float> rec_x1, rec_tau, peak;  // recorded states; each trajectory's maximum stress
 
+  // The same backend selection as `stzkmc run` (auto: a GPU when one is usable).
   bool use_cuda = false;
-  if (opt.device == "cuda") {
-    if (!seem_cuda_available())
-      fail("SEEM run: --device cuda requested, but no usable CUDA device (or stzkmc was built without CUDA)");
-    use_cuda = true;
-  } else if (opt.device == "auto") {
-    use_cuda = seem_cuda_available();
+  try {
+    use_cuda = resolve_backend_name(opt.device) == "cuda";
+  } catch (const std::invalid_argument&) {
+    fail("SEEM run: device must be auto, cpu or cuda, got '" + opt.device + "'");
   }
+  if (use_cuda && cuda_device_count() == 0)
+    fail("SEEM run: --device cuda requested, but no usable CUDA device (or stzkmc was built without CUDA)");
 
   if (use_cuda) {
     DeviceRunOutput out;

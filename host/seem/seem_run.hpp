@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "seem_harvest.hpp"
-#include "seem_model.hpp"
+#include "seem/seem_harvest.hpp"
+#include "stz/seem/model.hpp"
 
 namespace stz::seem {
 

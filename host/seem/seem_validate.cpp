@@ -1,12 +1,12 @@
 // SEEM vs held-out AQS: mean curves, RMS errors, crossings of mean trajectories.
-#include "seem_validate.hpp"
+#include "seem/seem_validate.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
 
-#include "seem_h5.hpp"
+#include "seem/seem_h5.hpp"
 
 namespace stz::seem {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "seem_data.hpp"
-#include "seem_harvest.hpp"
-#include "seem_run.hpp"
+#include "seem/seem_data.hpp"
+#include "seem/seem_harvest.hpp"
+#include "seem/seem_run.hpp"
 
 namespace stz::seem {
 

@@ -5,11 +5,11 @@
  * A backend owns the catalog, the per-voxel state and the stress fluctuation field. The
  * driver owns time, the mean strain and stress (loading) and the kMC random draws, so it
  * never knows which backend runs. Every backend computes the same physics: the formulas live
- * in include/stz/physics and the random numbers in include/stz/rng.hpp.
+ * in include/stz/physics and the random numbers in include/stz/rng.hpp. Backends are created
+ * by name in host/backends/factory.hpp, above them; nothing here knows which exist.
  */
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -94,31 +94,5 @@ class Backend {
   /// Replaces the whole state (catalog included).
   virtual void upload(const State& state) = 0;
 };
-
-/// Creates "cpu" or "cuda". Throws std::invalid_argument for any other name.
-std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params,
-                                      const BackendOptions& options = {});
-
-/**
- * @brief Resolves "auto" to "cuda" when a CUDA device is usable, else "cpu"; "cpu" and "cuda"
- * pass through. Throws std::invalid_argument naming the allowed values otherwise.
- */
-std::string resolve_backend_name(const std::string& requested);
-
-/**
- * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
- * arrays, not the caller's copies of the state. The CUDA backend checks its device memory
- * itself before allocating (memory_plan.cuh).
- */
-std::size_t backend_host_memory_bytes(const std::string& kind, const Params& params);
-
-/// The CUDA backend; throws std::runtime_error when built without CUDA or without a device.
-std::unique_ptr<Backend> make_cuda_backend(const Params& params, const BackendOptions& options);
-
-/// Number of usable CUDA devices (0 when built without CUDA or without a driver).
-int cuda_device_count();
-
-/// Name of CUDA device `ordinal` (empty when none).
-std::string cuda_device_name(int ordinal);
 
 }  // namespace stz

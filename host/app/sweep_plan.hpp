@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "config.hpp"
+#include "io/config.hpp"
 
 namespace stz {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "fft_solver.hpp"
+#include "backends/cpu/fft_solver.hpp"
 #include "stz/backend.hpp"
 
 namespace stz {

@@ -1,4 +1,4 @@
-#include "resources.hpp"
+#include "app/resources.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "stz/backend.hpp"
+#include "backends/factory.hpp"
 
 namespace stz::io {
 

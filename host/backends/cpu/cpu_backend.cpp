@@ -1,4 +1,4 @@
-#include "cpu_backend.hpp"
+#include "backends/cpu/cpu_backend.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -12,9 +12,10 @@
 #include <omp.h>
 #endif
 
-#include "multiversion.hpp"
+#include "backends/cpu/multiversion.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/barrier.hpp"
+#include "stz/physics/medium.hpp"
 #include "stz/rng.hpp"
 
 namespace stz {
@@ -107,20 +108,15 @@ void add_kernel_response_rows(int n, int jx, int jy, double a, double b, const d
   }
 }
 
-ElasticMedium medium_of(const Params& p) {
-  return p.elastic.medium == Medium::reference
-             ? reference_medium(p.elastic.youngs_modulus, p.elastic.poisson_ratio)
-             : plane_strain_medium(p.elastic.youngs_modulus, p.elastic.poisson_ratio);
-}
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
 CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
     : params_(params),
       pc_(derive_constants(params)),
-      medium_(medium_of(params)),
+      medium_(make_medium(params.elastic)),
       threads_(options.threads),
-      solver_(params.grid.n, medium_of(params).e_star) {
+      solver_(params.grid.n, make_medium(params.elastic).e_star) {
   validate(params_);
 #ifdef _OPENMP
   if (threads_ <= 0) threads_ = omp_get_max_threads();

@@ -1,4 +1,4 @@
-#include "build_info.hpp"
+#include "app/build_info.hpp"
 
 #include <unistd.h>
 

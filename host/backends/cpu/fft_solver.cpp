@@ -1,4 +1,4 @@
-#include "fft_solver.hpp"
+#include "backends/cpu/fft_solver.hpp"
 
 #include <fftw3.h>
 

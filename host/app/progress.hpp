@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "driver.hpp"
+#include "core/driver.hpp"
 
 namespace stz::io {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "config.hpp"
+#include "io/config.hpp"
 
 namespace stz::io {
 

@@ -5,7 +5,7 @@
  */
 #include <string>
 
-#include "records.hpp"
+#include "io/records.hpp"
 
 namespace stz::io {
 

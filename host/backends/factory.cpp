@@ -1,7 +1,9 @@
+#include "backends/factory.hpp"
+
 #include <stdexcept>
 
-#include "cpu_backend.hpp"
-#include "stz/backend.hpp"
+#include "backends/cpu/cpu_backend.hpp"
+#include "cuda/entry.hpp"
 
 namespace stz {
 

@@ -1,7 +1,6 @@
 // `stzkmc seem ...`: harvest | run | bench | validate | x1 (MODEL.md part 2, docs/seem.md).
 #include <omp.h>
 
-#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,15 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "seem_data.hpp"
-#include "seem_harvest.hpp"
-#include "seem_run.hpp"
-#include "seem_validate.hpp"
+#include "cli/commands.hpp"
+#include "seem/seem_data.hpp"
+#include "seem/seem_harvest.hpp"
+#include "seem/seem_run.hpp"
+#include "seem/seem_validate.hpp"
 
 namespace stz::cli {
-
-/// Declared in host/cli/commands.hpp (called by main.cpp when STZ_HAVE_SEEM).
-void register_seem_commands(CLI::App& app);
 
 namespace {
 

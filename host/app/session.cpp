@@ -1,4 +1,4 @@
-#include "session.hpp"
+#include "app/session.hpp"
 
 #include <signal.h>
 
@@ -16,15 +16,16 @@
 #include <omp.h>
 #endif
 
-#include "atomic_file.hpp"
-#include "build_info.hpp"
-#include "checkpoint.hpp"
-#include "driver.hpp"
-#include "output.hpp"
-#include "progress.hpp"
-#include "resources.hpp"
-#include "run_lock.hpp"
+#include "io/atomic_file.hpp"
+#include "app/build_info.hpp"
+#include "io/checkpoint.hpp"
+#include "core/driver.hpp"
+#include "io/output.hpp"
+#include "app/progress.hpp"
+#include "app/resources.hpp"
+#include "app/run_lock.hpp"
 #include "stz/backend.hpp"
+#include "backends/factory.hpp"
 
 namespace stz::io {
 

@@ -1,15 +1,16 @@
 #pragma once
 /** @file
  * @brief GPU entry point of the SEEM ensemble (cuda/seem_ensemble.cu: one thread per
- * trajectory, the same seem::step as the CPU). Without CUDA, seem_device_stub.cpp provides
- * seem_cuda_available() == false and a run function that throws.
+ * trajectory, the same seem::step as the CPU). Without CUDA, host/backends/without_cuda.cpp
+ * provides a run function that throws; whether a device is usable is the shared
+ * stz::cuda_device_count() (cuda/entry.hpp).
  */
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "seem_model.hpp"
+#include "stz/seem/model.hpp"
 
 namespace stz::seem {
 
@@ -18,9 +19,6 @@ struct DeviceRunOutput {
   double seconds = 0.0;  ///< kernel time (CUDA events), excluding transfers of tables
   std::string device_name;
 };
-
-/// True when built with CUDA and a device is usable (any CUDA error counts as "no device").
-bool seem_cuda_available();
 
 /**
  * @brief Integrates n_traj trajectories of n_steps from (x1_0, tau_0) on the GPU.

@@ -1,4 +1,4 @@
-#include "sweep_plan.hpp"
+#include "app/sweep_plan.hpp"
 
 #include <toml++/toml.h>
 
@@ -11,10 +11,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "atomic_file.hpp"
-#include "checkpoint.hpp"
-#include "digest.hpp"
-#include "h5.hpp"
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/digest.hpp"
+#include "io/h5.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "run_lock.hpp"
+#include "app/run_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "atomic_file.hpp"
+#include "io/atomic_file.hpp"
 
 namespace stz::io {
 

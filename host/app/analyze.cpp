@@ -1,10 +1,10 @@
-#include "analyze.hpp"
+#include "app/analyze.hpp"
 
 #include <stdexcept>
 
-#include "config.hpp"
-#include "loading.hpp"
-#include "session.hpp"
+#include "io/config.hpp"
+#include "core/loading.hpp"
+#include "app/session.hpp"
 
 namespace stz::io {
 

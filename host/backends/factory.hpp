@@ -1,0 +1,32 @@
+#pragma once
+/** @file
+ * @brief Backends by name: the one place that knows which backends exist (the reference,
+ * the optimized CPU and the CUDA backend) and how "auto" is resolved. It sits above the
+ * backends and the core; the driver only ever sees the Backend interface (stz/backend.hpp).
+ */
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "stz/backend.hpp"
+
+namespace stz {
+
+/// Creates "reference", "cpu" or "cuda". Throws std::invalid_argument for any other name.
+std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params,
+                                      const BackendOptions& options = {});
+
+/**
+ * @brief Resolves "auto" to "cuda" when a CUDA device is usable, else "cpu"; "reference", "cpu"
+ * and "cuda" pass through. Throws std::invalid_argument naming the allowed values otherwise.
+ */
+std::string resolve_backend_name(const std::string& requested);
+
+/**
+ * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
+ * arrays, not the caller's copies of the state. The CUDA backend checks its device memory
+ * itself before allocating (cuda/memory_plan.cuh).
+ */
+std::size_t backend_host_memory_bytes(const std::string& kind, const Params& params);
+
+}  // namespace stz
