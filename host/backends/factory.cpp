@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/reference/reference_backend.hpp"
 #include "cuda/entry.hpp"
 
 namespace stz {
@@ -11,18 +12,25 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
                                       const BackendOptions& options) {
   if (kind == "cpu") return std::make_unique<CpuBackend>(params, options);
   if (kind == "cuda") return make_cuda_backend(params, options);
-  throw std::invalid_argument("backend = \"" + kind + "\" is unknown: allowed \"cpu\" or \"cuda\"");
+  if (kind == "reference") return std::make_unique<ReferenceBackend>(params, options);
+  throw std::invalid_argument("backend = \"" + kind + "\" is unknown: allowed \"cpu\", \"cuda\" or \"reference\"");
 }
 
 std::size_t backend_host_memory_bytes(const std::string& kind, const Params& params) {
   if (kind == "cpu") return CpuBackend::host_memory_bytes(params);
+  if (kind == "reference") {
+    // The state and the barriers (3 float + 1 double per voxel-mode), six kernels (6 double per voxel).
+    const auto n = static_cast<std::size_t>(params.grid.n);
+    return n * n * (static_cast<std::size_t>(params.grid.modes) * 20 + 6 * 8 + 100);
+  }
   return 0;  // the CUDA backend keeps its arrays on the device
 }
 
 std::string resolve_backend_name(const std::string& requested) {
-  if (requested == "cpu" || requested == "cuda") return requested;
+  if (requested == "cpu" || requested == "cuda" || requested == "reference") return requested;
   if (requested == "auto") return cuda_device_count() > 0 ? "cuda" : "cpu";
-  throw std::invalid_argument("backend = \"" + requested + "\" is unknown: allowed \"auto\", \"cpu\" or \"cuda\"");
+  throw std::invalid_argument("backend = \"" + requested +
+                              "\" is unknown: allowed \"auto\", \"cpu\", \"cuda\" or \"reference\"");
 }
 
 }  // namespace stz

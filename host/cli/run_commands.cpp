@@ -46,8 +46,8 @@ std::string join_command(const std::vector<std::string>& parts) {
 }
 
 void add_backend_options(CLI::App* cmd, io::SessionOptions& o) {
-  cmd->add_option("--backend", o.backend, "auto | cpu | cuda (overrides run.backend)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  cmd->add_option("--backend", o.backend, "auto | cpu | cuda | reference (overrides run.backend)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda", "reference"}));
   cmd->add_option("--threads", o.threads, "CPU threads, 0: all (overrides run.threads)")->check(CLI::Range(0, 4096));
   cmd->add_flag("-q,--quiet", o.quiet, "no progress line; warnings and errors only");
 }

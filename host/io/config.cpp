@@ -221,8 +221,8 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("run.record_events", K::boolean, "", finite(), "write the per-event catalogue /events (time, voxel, mode, barrier, branch)", STZ_REF(params.record_events)));
   s.push_back(make_key("run.max_stall_events", K::integer, "", at_least(0), "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + athermal flips) without the applied strain advancing by one loading.strain_step; 0: 10 N^2", STZ_REF(params.max_stall_events)));
   {
-    KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; --backend overrides it", STZ_REF(run.backend));
-    k.choices = {"auto", "cpu", "cuda"};
+    KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; \"reference\" is the plain, slow test oracle (small grids); --backend overrides it", STZ_REF(run.backend));
+    k.choices = {"auto", "cpu", "cuda", "reference"};
     k.affects_results = false;
     s.push_back(k);
   }

@@ -1,0 +1,55 @@
+#pragma once
+/** @file
+ * @brief The reference backend: the model of docs/model.md §2–§5 in the plainest form — one
+ * thread, no caches, no blocking, no FFT library. It is the oracle the optimized backends are
+ * tested against, event for event on small grids (tests/test_reference.cpp).
+ *
+ * Every pass recomputes every softened barrier, barrier and rate from the state; the stress
+ * field is a direct periodic convolution of the eigenstrain with the single-voxel kernels, and
+ * the kernels are the inverse discrete Fourier transform of the Green operator written as a
+ * plain double sum. Only the formulas are shared (include/stz/physics, include/stz/rng.hpp):
+ * whatever differs between this file and an optimized backend is the optimization.
+ *
+ * Cost: O(N^2 M) per pass like the others, O(N^4) per full solve and O(N^4) to build the
+ * kernels: meant for grids up to about 64^2.
+ */
+#include <cstdint>
+#include <vector>
+
+#include "stz/backend.hpp"
+#include "stz/physics/elastic.hpp"
+
+namespace stz {
+
+class ReferenceBackend final : public Backend {
+ public:
+  ReferenceBackend(const Params& params, const BackendOptions& options);
+  std::string name() const override { return "reference"; }
+  std::string device_description() const override { return "CPU, 1 thread, reference backend (no caches)"; }
+  void initialize() override;
+  RateSummary compute_barriers_and_rates(double time, const Sym2& mean_stress) override;
+  Event select_thermal_event(double u) override;
+  PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) override;
+  PlasticIncrement transform(const Event& event, double time) override;
+  void full_solve() override;
+  void download(State& state, bool with_catalog) override;
+  void upload(const State& state) override;
+
+ private:
+  /// p += e, softening, generation + 1, and the catalog redraw of that generation.
+  void apply_transformation(std::size_t voxel, int mode, double time);
+  /// Adds the stress of a unit-weighted eigenstrain (a, b) at `voxel` to the stress field.
+  void add_point_source(std::size_t voxel, double a, double b);
+
+  Params params_;
+  PhysicsConstants pc_;
+  ElasticMedium medium_;
+  State s_;
+  /// Single-voxel kernels K1_c, K3_c (c = 11, 22, 12) as [c][y * N + x].
+  std::vector<double> k1_[3], k3_[3];
+  std::vector<double> barrier_;  ///< Q of every voxel-mode from the last pass
+  RateSummary last_{};
+  bool rates_valid_ = false;
+};
+
+}  // namespace stz
