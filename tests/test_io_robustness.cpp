@@ -119,6 +119,9 @@ with h5py.File(dst, "r+") as f:
         g[name].attrs["index"] = np.int64(10**12)
     elif what == "counters":
         f["driver"].attrs["counters.passes"] = np.uint64(3)
+# Format 1 had no seal: blank the user block.
+with open(dst, "r+b") as raw:
+    raw.write(b"\0" * 512)
 )";
   const std::string v1 = dir / "v1.ckpt.h5";
   REQUIRE(run_python_inline(edit, {ckpt, v1, "none"}, dir / "py.log") == 0);

@@ -24,8 +24,9 @@ static_assert(sizeof(State) == 2 * sizeof(int) + 14 * sizeof(std::vector<double>
               "State changed: update write_state/read_state/add_state");
 static_assert(sizeof(Counters) == 7 * sizeof(std::uint64_t), "Counters changed: update records.cpp");
 
-/// 1: the first format. 2: checksummed metadata, Fletcher32 on every dataset, a digest of the
-/// whole content in /meta, the stall watchdog's state. Both are read.
+/// 1: the first format. 2: sealed (a digest of the whole file in its user block, checked before
+/// HDF5 reads it), checksummed metadata, Fletcher32 on every dataset, a digest of the content in
+/// /meta, the stall watchdog's state. Both are read.
 constexpr int format_version = 2;
 constexpr const char* digest_attr = "digest_fnv1a64";
 
@@ -414,7 +415,8 @@ void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c, bool ke
     }
     h5::close_file(f, target.temp_path());
   }
-  // Read the whole file back (checksums, digest, ranges) before it replaces anything.
+  h5::seal(target.temp_path());
+  // Read the whole file back (seal, checksums, digest, ranges) before it replaces anything.
   target.commit([digest](const std::string& temp) {
     std::uint64_t back = 0;
     (void)read_checkpoint(temp, nullptr, &back);
@@ -433,6 +435,10 @@ struct Opened {
 Opened open_checkpoint(const std::string& path) {
   if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": no such checkpoint file");
   if (!std::filesystem::is_regular_file(path)) throw std::runtime_error(path + " is not a regular file");
+  // The whole file is checked before HDF5 parses it: HDF5 can crash on a damaged file.
+  std::string why;
+  const h5::SealCheck seal = h5::check_seal(path, &why);
+  if (seal == h5::SealCheck::damaged) throw std::runtime_error(path + ": " + why + ": the checkpoint is damaged");
   Opened o;
   o.file = h5::open_file(path);
   if (!h5::exists(o.file, "meta") || !h5::exists(o.file, "state"))
@@ -446,6 +452,9 @@ Opened open_checkpoint(const std::string& path) {
                              " is not supported (this stzkmc reads versions 1 to " + std::to_string(format_version) +
                              ")");
   o.version = static_cast<int>(version);
+  if (o.version >= 2 && seal != h5::SealCheck::intact)
+    throw std::runtime_error(path + ": a format-" + std::to_string(o.version) +
+                             " checkpoint without its seal: the checkpoint is damaged");
   if (o.version >= 2) o.digest = h5::attr_string(g, digest_attr);
   return o;
 }

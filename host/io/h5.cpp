@@ -1,9 +1,16 @@
 #include "io/h5.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+
+#include "io/digest.hpp"
 
 namespace stz::io::h5 {
 
@@ -169,10 +176,108 @@ template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
 template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
 
+namespace {
+constexpr std::size_t user_block = 512;
+constexpr const char* seal_magic = "stzkmc sealed HDF5 file 1\n";
+}  // namespace
+
 Handle create_file(const std::string& path, Format format) {
   silence_hdf5();
   Handle fapl = file_access(format);
-  return {check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "create " + path), H5Fclose};
+  Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "create file creation properties"), H5Pclose);
+  check_status(H5Pset_userblock(fcpl, user_block), "reserve the user block");
+  return {check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl), "create " + path), H5Fclose};
+}
+
+namespace {
+
+/// Length and digest of a file's content after the user block, read in 1 MiB pieces.
+bool digest_after_user_block(const std::string& path, std::uint64_t& length, std::uint64_t& digest, int& err) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    err = errno;
+    return false;
+  }
+  Digest d;
+  std::vector<char> buf(std::size_t{1} << 20);
+  length = 0;
+  bool ok = std::fseek(f, static_cast<long>(user_block), SEEK_SET) == 0;
+  while (ok) {
+    const std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
+    if (n > 0) {
+      d.add_bytes(buf.data(), n);
+      length += n;
+    }
+    if (n < buf.size()) {
+      ok = !std::ferror(f);
+      break;
+    }
+  }
+  err = ok ? 0 : (errno ? errno : EIO);
+  std::fclose(f);
+  digest = d.value();
+  return ok;
+}
+
+std::string seal_text(std::uint64_t length, std::uint64_t digest) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%slength %llu\ndigest %016llx\n", seal_magic,
+                static_cast<unsigned long long>(length), static_cast<unsigned long long>(digest));
+  return buf;
+}
+
+}  // namespace
+
+void seal(const std::string& path) {
+  std::uint64_t length = 0, digest = 0;
+  int err = 0;
+  if (!digest_after_user_block(path, length, digest, err)) throw_os_error("read back", path, err);
+  std::string block = seal_text(length, digest);
+  block.resize(user_block, '\n');
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw_os_error("open", path, errno);
+  const ssize_t n = ::pwrite(fd, block.data(), block.size(), 0);
+  const int write_err = errno;
+  if (n != static_cast<ssize_t>(block.size())) {
+    ::close(fd);
+    throw_os_error("seal", path, n < 0 ? write_err : EIO);
+  }
+  if (::close(fd) != 0) throw_os_error("close", path, errno);
+}
+
+SealCheck check_seal(const std::string& path, std::string* why) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    if (why) *why = "cannot open it: " + os_error_text(errno);
+    return SealCheck::damaged;
+  }
+  char head[user_block + 1] = {0};
+  const std::size_t n = std::fread(head, 1, user_block, f);
+  std::fclose(f);
+  const std::string text(head, n);
+  if (text.compare(0, std::strlen(seal_magic), seal_magic) != 0) return SealCheck::unsealed;
+  unsigned long long length = 0, digest = 0;
+  if (std::sscanf(text.c_str() + std::strlen(seal_magic), "length %llu\ndigest %llx", &length, &digest) != 2) {
+    if (why) *why = "its seal is unreadable";
+    return SealCheck::damaged;
+  }
+  std::uint64_t actual_length = 0, actual_digest = 0;
+  int err = 0;
+  if (!digest_after_user_block(path, actual_length, actual_digest, err)) {
+    if (why) *why = "cannot read it: " + os_error_text(err);
+    return SealCheck::damaged;
+  }
+  if (actual_length != length || actual_digest != digest || seal_text(length, digest) != text.substr(0, seal_text(length, digest).size())) {
+    if (why) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf, "its content does not match its seal (%llu bytes, digest %016llx; sealed as %llu bytes, %016llx)",
+                    static_cast<unsigned long long>(actual_length), static_cast<unsigned long long>(actual_digest),
+                    length, digest);
+      *why = buf;
+    }
+    return SealCheck::damaged;
+  }
+  return SealCheck::intact;
 }
 
 void close_file(Handle& file, const std::string& path) {

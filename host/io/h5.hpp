@@ -57,8 +57,21 @@ enum class Format {
                ///< carries checksums: a flipped bit in the structure fails to open
 };
 
-/// Creates (truncates) a file; file locking is off because files are replaced by rename.
+/// Creates (truncates) a file; file locking is off because files are replaced by rename. The
+/// file starts with a 512-byte user block that HDF5 skips and seal() fills.
 Handle create_file(const std::string& path, Format format = Format::compatible);
+
+/**
+ * @brief Seals a closed file made by create_file: writes into its user block the length and a
+ * digest (digest.hpp) of everything after it. A sealed file is checked whole (check_seal)
+ * before HDF5 parses a byte of it: HDF5 1.10 can crash on a damaged file, and a flipped bit
+ * anywhere is then refused before it can.
+ */
+void seal(const std::string& path);
+
+enum class SealCheck { intact, unsealed, damaged };
+/// Verifies a seal; `why` says what does not match when damaged.
+SealCheck check_seal(const std::string& path, std::string* why = nullptr);
 /// Flushes and closes a file written for keeps; throws FileError when either fails (a full
 /// disk shows here: HDF5 writes its metadata at the flush).
 void close_file(Handle& file, const std::string& path);

@@ -28,6 +28,11 @@ OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int 
     return;
   }
   try {
+    // Checked whole before HDF5 parses it (HDF5 can crash on a damaged file); an output edited
+    // since (unsealed, or no longer matching) is set aside like a damaged one.
+    std::string why;
+    if (h5::check_seal(h5_path_, &why) != h5::SealCheck::intact)
+      throw std::runtime_error(why.empty() ? "it is not an unmodified stzkmc output (no seal)" : why);
     h5::Handle f = h5::open_file(h5_path_);
     for (const SnapshotInfo& s : committed) {
       if (h5::exists(f, snapshot_path(s.index)) && snapshot_readable(f, s.index))
@@ -156,6 +161,7 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
     fields.reset();
     h5::close_file(f, target.temp_path());
   }  // both files closed before the rename
+  h5::seal(target.temp_path());
   // Nothing replaces the output (and nothing is later copied out of it) unless it reads back.
   target.commit([&](const std::string& temp) { verify(temp, meta, results); });
   on_disk_ = snapshots_.size();
