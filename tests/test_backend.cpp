@@ -265,9 +265,9 @@ TEST_CASE("32x32 tension: elastic slope E* before the first event, then yield an
   CHECK(st.stop_reason == "end strain reached");
   CHECK(st.counters.thermal_events > 300);
   // Yields: a peak well inside the loading, then flow at lower stress with growing plastic strain.
-  CHECK(st.yield.peak_stress > 1.5);
-  CHECK(st.yield.peak_stress < 4.5);
-  CHECK(st.yield.offset_reached);
-  CHECK(curve.back().stress.xx < st.yield.peak_stress);
+  CHECK(st.milestones.yield.peak_stress > 1.5);
+  CHECK(st.milestones.yield.peak_stress < 4.5);
+  CHECK(st.milestones.yield.offset_reached);
+  CHECK(curve.back().stress.xx < st.milestones.yield.peak_stress);
   CHECK(curve.back().p1_mean > 0.01);
 }

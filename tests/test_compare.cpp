@@ -22,6 +22,7 @@
 #include "backends/cpu/fft_solver.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
+#include "stz/physics/medium.hpp"
 #include "test_support.hpp"
 #include "backends/factory.hpp"
 #include "cuda/entry.hpp"
@@ -283,7 +284,7 @@ TEST_CASE("Unit kernels and the single-voxel update equal the CPU's FFTW kernels
   State after2;
   b->download(after2, false);
 
-  FftElasticSolver solver(n, Loading(p).medium().e_star);
+  FftElasticSolver solver(n, make_medium(p.elastic).e_star);
   const UnitKernels k = solver.unit_kernels();
   const int jx = static_cast<int>(j % n), jy = static_cast<int>(j / n);
   double worst1 = 0.0, worst2 = 0.0;
@@ -354,8 +355,8 @@ RunStats full_run(Backend& backend, const Params& p) {
   d.run();
   const DriverState& st = d.state();
   REQUIRE(st.stop_reason == "end strain reached");
-  REQUIRE(st.yield.offset_reached);
-  return {st.yield.peak_stress, st.yield.offset_stress, static_cast<double>(st.counters.thermal_events),
+  REQUIRE(st.milestones.yield.offset_reached);
+  return {st.milestones.yield.peak_stress, st.milestones.yield.offset_stress, static_cast<double>(st.counters.thermal_events),
           static_cast<double>(st.counters.athermal_flips)};
 }
 

@@ -32,11 +32,11 @@ bool same_driver_state(const DriverState& a, const DriverState& b) {
          a.open_avalanche == b.open_avalanche && a.records == b.records && same_bytes(a.counters, b.counters) &&
          a.finished == b.finished && a.stalled == b.stalled && a.stop_reason == b.stop_reason &&
          a.stall_events == b.stall_events && same_bytes(a.next_progress_strain, b.next_progress_strain) &&
-         same_bytes(a.yield.peak_stress, b.yield.peak_stress) && same_bytes(a.yield.peak_strain, b.yield.peak_strain) &&
-         a.yield.offset_reached == b.yield.offset_reached && same_bytes(a.yield.offset_stress, b.yield.offset_stress) &&
-         same_bytes(a.yield.offset_strain, b.yield.offset_strain) && a.localization_reached == b.localization_reached &&
-         same_bytes(a.localization_applied_strain, b.localization_applied_strain) &&
-         same_bytes(a.localization.sli, b.localization.sli) && a.localization.extreme_sites == b.localization.extreme_sites;
+         same_bytes(a.milestones.yield.peak_stress, b.milestones.yield.peak_stress) && same_bytes(a.milestones.yield.peak_strain, b.milestones.yield.peak_strain) &&
+         a.milestones.yield.offset_reached == b.milestones.yield.offset_reached && same_bytes(a.milestones.yield.offset_stress, b.milestones.yield.offset_stress) &&
+         same_bytes(a.milestones.yield.offset_strain, b.milestones.yield.offset_strain) && a.milestones.localization_reached == b.milestones.localization_reached &&
+         same_bytes(a.milestones.localization_applied_strain, b.milestones.localization_applied_strain) &&
+         same_bytes(a.milestones.localization.sli, b.milestones.localization.sli) && a.milestones.localization.extreme_sites == b.milestones.localization.extreme_sites;
 }
 
 bool same_state(const State& a, const State& b) {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "io/config.hpp"
-#include "core/loading.hpp"
+#include "core/protocol.hpp"
 #include "app/session.hpp"
 
 namespace stz::io {
@@ -27,7 +27,8 @@ RunAnalysis stored_analysis(const std::string& path) {
 RunAnalysis recomputed_analysis(const std::string& path) {
   h5::Handle f = open_output(path);
   const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
-  const Loading loading(deck.params);
+  const std::unique_ptr<LoadingProtocol> protocol = make_protocol(deck.params);
+  const LoadingProtocol& loading = *protocol;
   RunAnalysis a = read_analysis(f);  // status fields are not derived quantities
 
   std::vector<double> strain, stress, plastic;
@@ -36,7 +37,7 @@ RunAnalysis recomputed_analysis(const std::string& path) {
     stress.push_back(loading.loaded_stress(c.stress));
     plastic.push_back(loading.loaded_plastic_strain(c.p1_mean, c.p3_mean));
   }
-  a.yield = yield_from_curve(strain, stress, plastic, Driver::yield_offset);
+  a.yield = yield_from_curve(strain, stress, plastic, yield_offset);
 
   a.localization_reached = false;
   a.localization = LocalizationStats{};

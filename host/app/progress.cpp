@@ -46,7 +46,7 @@ void Progress::update(const Driver& d) {
     started_ = true;
     start_ = last_ = last_rate_time_ = now;
     last_events_ = d.state().counters.thermal_events + d.state().counters.athermal_flips;
-    last_strain_ = d.loading().loaded_strain(d.state().mean_strain);
+    last_strain_ = d.loaded_strain();
     return;
   }
   const double since_last = std::chrono::duration<double>(now - last_).count();
@@ -54,7 +54,7 @@ void Progress::update(const Driver& d) {
   last_ = now;
 
   const DriverState& st = d.state();
-  const double strain = d.loading().loaded_strain(st.mean_strain);
+  const double strain = d.loaded_strain();
   const std::uint64_t events = st.counters.thermal_events + st.counters.athermal_flips;
   const double dt = std::chrono::duration<double>(now - last_rate_time_).count();
   if (dt > 0) {

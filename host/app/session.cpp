@@ -241,7 +241,7 @@ class Session {
     }
   }
 
-  double loaded_strain() const { return driver_->loading().loaded_strain(driver_->state().mean_strain); }
+  double loaded_strain() const { return driver_->loaded_strain(); }
 
   RunMeta meta() const {
     RunMeta m;
@@ -277,7 +277,7 @@ class Session {
       add("strain " + value_text(Value{targets[bk_.next_field_strain]}));
       ++bk_.next_field_strain;
     }
-    if (st.localization_reached && !bk_.localization_snapshot) {
+    if (st.milestones.localization_reached && !bk_.localization_snapshot) {
       add("localization");
       bk_.localization_snapshot = true;
     }

@@ -11,14 +11,14 @@ Driver::Driver(const Params& params, Backend& backend)
     : params_(params),
       pc_(derive_constants(params)),
       backend_(backend),
-      loading_(params),
+      protocol_(make_protocol(params)),
       voxel_count_(static_cast<double>(params.grid.n) * params.grid.n) {
   validate(params_);
 }
 
 double Driver::p1_mean() const { return st_.p1_sum / voxel_count_; }
 double Driver::p3_mean() const { return st_.p3_sum / voxel_count_; }
-Sym2 Driver::mean_stress() const { return loading_.mean_stress(st_.mean_strain, p1_mean(), p3_mean()); }
+Sym2 Driver::mean_stress() const { return protocol_->mean_stress(st_.mean_strain, p1_mean(), p3_mean()); }
 
 void Driver::start() {
   st_ = DriverState{};
@@ -26,8 +26,8 @@ void Driver::start() {
   backend_.initialize();
   backend_.full_solve();
   st_.counters.full_solves = 1;
-  st_.yield.peak_stress = loaded_stress();
-  st_.next_progress_strain = params_.loading.strain_step;
+  st_.milestones.yield.peak_stress = loaded_stress();
+  st_.next_progress_strain = protocol_->progress_unit();
   record_point();
 }
 
@@ -78,7 +78,7 @@ void Driver::close_avalanche() {
 
 void Driver::thermal_branch(const RateSummary& rates) {
   close_avalanche();
-  const double step_dt = params_.loading.strain_step / params_.loading.strain_rate;
+  const double step_dt = protocol_->step_time();
   const std::uint64_t draw = st_.counters.passes;
   // R = nu0 V' exp(-Q_min/kT) S, with S the shifted sum; t_res = 1/R.
   const double log_rate = std::log(pc_.rate_prefactor) - rates.min_barrier * pc_.inv_kT +
@@ -127,50 +127,29 @@ void Driver::thermal_branch(const RateSummary& rates) {
 void Driver::apply_plastic(const PlasticIncrement& inc) {
   st_.p1_sum += inc.dp1_sum;
   st_.p3_sum += inc.dp3_sum;
-  st_.mean_strain = loading_.after_plastic_change(st_.mean_strain, st_.applied_strain, p1_mean(), p3_mean());
+  st_.mean_strain = protocol_->after_plastic_change(st_.mean_strain, st_.applied_strain, p1_mean(), p3_mean());
 }
 
 void Driver::advance(double dt) {
-  const double d_applied = params_.loading.strain_rate * dt;
   st_.time += dt;
-  st_.applied_strain += d_applied;
-  st_.mean_strain = loading_.after_strain_increment(st_.mean_strain, d_applied, st_.applied_strain,
-                                                    p1_mean(), p3_mean());
+  protocol_->advance(dt, p1_mean(), p3_mean(), st_.applied_strain, st_.mean_strain);
 }
 
 void Driver::after_pass(std::uint64_t transformations) {
   const Sym2 sigma = mean_stress();
-  const double stress = loading_.loaded_stress(sigma);
-  const double plastic = loaded_plastic_strain();
-  if (stress > st_.yield.peak_stress) {
-    st_.yield.peak_stress = stress;
-    st_.yield.peak_strain = loading_.loaded_strain(st_.mean_strain);
-  }
-  if (!st_.yield.offset_reached && plastic >= yield_offset) {
-    st_.yield.offset_reached = true;
-    st_.yield.offset_stress = stress;
-    st_.yield.offset_strain = loading_.loaded_strain(st_.mean_strain);
-  }
-  if (!st_.localization_reached && plastic >= localization_level) {
-    State s;
-    backend_.download(s, false);
-    st_.localization = localization_stats(s.p1, s.p3);
-    st_.localization_reached = true;
-    st_.localization_applied_strain = st_.applied_strain;
-  }
-  const double interval = params_.loading.record_interval;
-  // Tolerance: applied strain accumulates in steps of strain_step, never exactly k * interval.
-  const double eps = 1e-9 * interval;
-  // The run ends at the recorded (mean) strain in the loading direction. Under the reference
-  // condition it runs ahead of the applied strain by 0.422 <p1>; stopping on it reproduces the
-  // published runs (about 0.6-0.7 thermal events per voxel up to 0.06, MODEL.md 1.10).
-  const bool at_end = loading_.loaded_strain(st_.mean_strain) >= params_.loading.end_strain - eps;
-  const bool collapsed = stress < params_.loading.stop_stress;
-  if (at_end || collapsed) {
+  track_milestones(st_.milestones, protocol_->loaded_stress(sigma), loaded_strain(), loaded_plastic_strain(),
+                   st_.applied_strain, [this](std::vector<double>& p1, std::vector<double>& p3) {
+                     State s;
+                     backend_.download(s, false);
+                     p1 = std::move(s.p1);
+                     p3 = std::move(s.p3);
+                   });
+  const std::string end = protocol_->end_reason(st_.mean_strain, sigma);
+  if (!end.empty()) {
     close_avalanche();
     record_point();
     st_.finished = true;
-    st_.stop_reason = at_end ? "end strain reached" : "loaded stress fell below loading.stop_stress";
+    st_.stop_reason = end;
     return;
   }
   if (check_progress(transformations)) {
@@ -179,14 +158,19 @@ void Driver::after_pass(std::uint64_t transformations) {
     st_.finished = st_.stalled = true;
     return;
   }
-  if (st_.applied_strain >= static_cast<double>(st_.records) * interval - eps) record_point();
+  // Tolerance: the coordinate grows in steps, never exactly to k * interval.
+  const double interval = protocol_->record_interval();
+  if (protocol_->schedule_coordinate(st_.time, st_.applied_strain) >=
+      static_cast<double>(st_.records) * interval - 1e-9 * interval)
+    record_point();
 }
 
 bool Driver::check_progress(std::uint64_t transformations) {
-  const double step = params_.loading.strain_step;
-  if (st_.applied_strain >= st_.next_progress_strain - 1e-9 * step) {
+  const double unit = protocol_->progress_unit();
+  const double coordinate = protocol_->schedule_coordinate(st_.time, st_.applied_strain);
+  if (coordinate >= st_.next_progress_strain - 1e-9 * unit) {
     st_.stall_events = 0;
-    st_.next_progress_strain = (std::floor(st_.applied_strain / step + 1e-9) + 1.0) * step;
+    st_.next_progress_strain = (std::floor(coordinate / unit + 1e-9) + 1.0) * unit;
     return false;
   }
   st_.stall_events += transformations;
@@ -208,10 +192,11 @@ void Driver::record_point() {
   c.time = st_.time;
   c.counters = st_.counters;
   res_.curve.push_back(c);
-  // Next point at the first multiple of the interval beyond the current applied strain
+  // Next point at the first multiple of the interval beyond the current coordinate
   // (validate() bounds end_strain / record_interval, so the count fits).
-  const double interval = params_.loading.record_interval;
-  const double next = std::floor(std::max(0.0, st_.applied_strain) / interval + 1e-9) + 1.0;
+  const double interval = protocol_->record_interval();
+  const double coordinate = protocol_->schedule_coordinate(st_.time, st_.applied_strain);
+  const double next = std::floor(std::max(0.0, coordinate) / interval + 1e-9) + 1.0;
   st_.records = next < 9e18 ? static_cast<std::uint64_t>(next) : std::uint64_t{9000000000000000000ULL};
 }
 

@@ -1,18 +1,23 @@
 #pragma once
 /** @file
- * @brief The strain-controlled kMC loop (docs/model.md §5), independent of the backend.
+ * @brief The kMC loop (docs/model.md §5), independent of the backend and of the loading.
  *
  * The driver owns time, the applied and mean strain, <p>, the counters, the kMC draws
- * (Philox indexed by the pass number) and the results (curve, avalanches, events,
- * yield and localization analysis). Everything it owns is in DriverState + DriverResults,
- * which together with the backend State is a complete checkpoint.
+ * (Philox indexed by the pass number) and the results (curve, avalanches, events). It asks a
+ * LoadingProtocol (core/protocol.hpp) how time moves the loading, when a point is recorded and
+ * when the run ends, and track_milestones (core/milestones.hpp) for yield and localization.
+ * Everything it owns is in DriverState + DriverResults, which together with the backend State
+ * is a complete checkpoint.
  */
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "core/analysis.hpp"
-#include "core/loading.hpp"
+#include "core/milestones.hpp"
+#include "core/protocol.hpp"
 #include "stz/backend.hpp"
 
 namespace stz {
@@ -60,14 +65,11 @@ struct DriverState {
   bool finished = false;               ///< the loop has ended (end reached, collapse or stall)
   bool stalled = false;                ///< ended because it made no progress (stall_event_limit)
   std::string stop_reason;
-  /// Stall watchdog: transformations since the applied strain last crossed a multiple of
-  /// loading.strain_step, and the applied strain of the next crossing.
+  /// Stall watchdog: transformations since the protocol's schedule coordinate (the applied
+  /// strain) last crossed a multiple of its progress unit, and the coordinate of the next one.
   std::uint64_t stall_events = 0;
   double next_progress_strain = 0.0;
-  YieldStress yield;                   ///< tracked at every pass (peak) and when crossing the offset
-  bool localization_reached = false;
-  double localization_applied_strain = 0.0;
-  LocalizationStats localization;      ///< at plastic strain localization_level
+  Milestones milestones;               ///< yield and localization reached so far
 };
 
 struct DriverResults {
@@ -78,11 +80,6 @@ struct DriverResults {
 
 class Driver {
  public:
-  /// Plastic strain at which the yield offset stress is taken (MODEL.md 1.8).
-  static constexpr double yield_offset = 0.002;
-  /// Plastic strain at which extreme sites and SLI are evaluated (MODEL.md 1.8).
-  static constexpr double localization_level = 0.02;
-
   Driver(const Params& params, Backend& backend);
 
   /// Fresh start: draws the catalog and records the first curve point.
@@ -98,14 +95,15 @@ class Driver {
   const DriverState& state() const { return st_; }
   const DriverResults& results() const { return res_; }
   const Params& params() const { return params_; }
-  const Loading& loading() const { return loading_; }
+  const LoadingProtocol& protocol() const { return *protocol_; }
   Backend& backend() { return backend_; }
 
   double p1_mean() const;
   double p3_mean() const;
   Sym2 mean_stress() const;
-  double loaded_stress() const { return loading_.loaded_stress(mean_stress()); }
-  double loaded_plastic_strain() const { return loading_.loaded_plastic_strain(p1_mean(), p3_mean()); }
+  double loaded_stress() const { return protocol_->loaded_stress(mean_stress()); }
+  double loaded_strain() const { return protocol_->loaded_strain(st_.mean_strain); }
+  double loaded_plastic_strain() const { return protocol_->loaded_plastic_strain(p1_mean(), p3_mean()); }
 
   /// Downloads the fields at the current time.
   FieldSet fields();
@@ -125,7 +123,7 @@ class Driver {
   Params params_;
   PhysicsConstants pc_;
   Backend& backend_;
-  Loading loading_;
+  std::unique_ptr<LoadingProtocol> protocol_;
   double voxel_count_;
   DriverState st_;
   DriverResults res_;

@@ -50,17 +50,17 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "stop_reason", s.stop_reason);
   h5::set_attr(g, "stall_events", s.stall_events);
   h5::set_attr(g, "next_progress_strain", s.next_progress_strain);
-  h5::set_attr(g, "yield.peak_stress", s.yield.peak_stress);
-  h5::set_attr(g, "yield.peak_strain", s.yield.peak_strain);
-  h5::set_attr(g, "yield.offset_reached", s.yield.offset_reached);
-  h5::set_attr(g, "yield.offset_stress", s.yield.offset_stress);
-  h5::set_attr(g, "yield.offset_strain", s.yield.offset_strain);
-  h5::set_attr(g, "localization_reached", s.localization_reached);
-  h5::set_attr(g, "localization_applied_strain", s.localization_applied_strain);
-  h5::set_attr(g, "localization.sli", s.localization.sli);
-  h5::set_attr(g, "localization.mean_eq_strain", s.localization.mean_eq_strain);
-  h5::set_attr(g, "localization.extreme_sites", s.localization.extreme_sites);
-  h5::set_attr(g, "localization.extreme_fraction", s.localization.extreme_fraction);
+  h5::set_attr(g, "yield.peak_stress", s.milestones.yield.peak_stress);
+  h5::set_attr(g, "yield.peak_strain", s.milestones.yield.peak_strain);
+  h5::set_attr(g, "yield.offset_reached", s.milestones.yield.offset_reached);
+  h5::set_attr(g, "yield.offset_stress", s.milestones.yield.offset_stress);
+  h5::set_attr(g, "yield.offset_strain", s.milestones.yield.offset_strain);
+  h5::set_attr(g, "localization_reached", s.milestones.localization_reached);
+  h5::set_attr(g, "localization_applied_strain", s.milestones.localization_applied_strain);
+  h5::set_attr(g, "localization.sli", s.milestones.localization.sli);
+  h5::set_attr(g, "localization.mean_eq_strain", s.milestones.localization.mean_eq_strain);
+  h5::set_attr(g, "localization.extreme_sites", s.milestones.localization.extreme_sites);
+  h5::set_attr(g, "localization.extreme_fraction", s.milestones.localization.extreme_fraction);
 }
 
 DriverState read_driver(hid_t g, int version) {
@@ -83,17 +83,17 @@ DriverState read_driver(hid_t g, int version) {
     s.stall_events = h5::attr_uint(g, "stall_events");
     s.next_progress_strain = h5::attr_double(g, "next_progress_strain");
   }
-  s.yield.peak_stress = h5::attr_double(g, "yield.peak_stress");
-  s.yield.peak_strain = h5::attr_double(g, "yield.peak_strain");
-  s.yield.offset_reached = h5::attr_bool(g, "yield.offset_reached");
-  s.yield.offset_stress = h5::attr_double(g, "yield.offset_stress");
-  s.yield.offset_strain = h5::attr_double(g, "yield.offset_strain");
-  s.localization_reached = h5::attr_bool(g, "localization_reached");
-  s.localization_applied_strain = h5::attr_double(g, "localization_applied_strain");
-  s.localization.sli = h5::attr_double(g, "localization.sli");
-  s.localization.mean_eq_strain = h5::attr_double(g, "localization.mean_eq_strain");
-  s.localization.extreme_sites = h5::attr_uint(g, "localization.extreme_sites");
-  s.localization.extreme_fraction = h5::attr_double(g, "localization.extreme_fraction");
+  s.milestones.yield.peak_stress = h5::attr_double(g, "yield.peak_stress");
+  s.milestones.yield.peak_strain = h5::attr_double(g, "yield.peak_strain");
+  s.milestones.yield.offset_reached = h5::attr_bool(g, "yield.offset_reached");
+  s.milestones.yield.offset_stress = h5::attr_double(g, "yield.offset_stress");
+  s.milestones.yield.offset_strain = h5::attr_double(g, "yield.offset_strain");
+  s.milestones.localization_reached = h5::attr_bool(g, "localization_reached");
+  s.milestones.localization_applied_strain = h5::attr_double(g, "localization_applied_strain");
+  s.milestones.localization.sli = h5::attr_double(g, "localization.sli");
+  s.milestones.localization.mean_eq_strain = h5::attr_double(g, "localization.mean_eq_strain");
+  s.milestones.localization.extreme_sites = h5::attr_uint(g, "localization.extreme_sites");
+  s.milestones.localization.extreme_fraction = h5::attr_double(g, "localization.extreme_fraction");
   return s;
 }
 
@@ -197,15 +197,15 @@ void add_counters(Digest& d, const Counters& c) {
 
 void add_driver(Digest& d, const DriverState& s) {
   for (double v : {s.time, s.applied_strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.p1_sum, s.p3_sum,
-                   s.step_time_used, s.yield.peak_stress, s.yield.peak_strain, s.yield.offset_stress,
-                   s.yield.offset_strain, s.localization_applied_strain, s.localization.sli,
-                   s.localization.mean_eq_strain, s.localization.extreme_fraction, s.next_progress_strain})
+                   s.step_time_used, s.milestones.yield.peak_stress, s.milestones.yield.peak_strain, s.milestones.yield.offset_stress,
+                   s.milestones.yield.offset_strain, s.milestones.localization_applied_strain, s.milestones.localization.sli,
+                   s.milestones.localization.mean_eq_strain, s.milestones.localization.extreme_fraction, s.next_progress_strain})
     d.add(v);
-  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records, s.localization.extreme_sites,
+  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records, s.milestones.localization.extreme_sites,
                           s.stall_events})
     d.add(v);
   add_counters(d, s.counters);
-  for (bool v : {s.finished, s.stalled, s.yield.offset_reached, s.localization_reached}) d.add(v);
+  for (bool v : {s.finished, s.stalled, s.milestones.yield.offset_reached, s.milestones.localization_reached}) d.add(v);
   d.add(s.stop_reason);
 }
 
@@ -337,9 +337,9 @@ void check_restored(const Checkpoint& c, const std::string& path) {
   const DriverState& d = c.driver;
   r.at_least("/driver time", d.time, 0.0);
   for (double v : {d.applied_strain, d.mean_strain.xx, d.mean_strain.yy, d.mean_strain.xy, d.p1_sum, d.p3_sum,
-                   d.yield.peak_stress, d.yield.peak_strain, d.yield.offset_stress, d.yield.offset_strain,
-                   d.localization_applied_strain, d.localization.sli, d.localization.mean_eq_strain,
-                   d.localization.extreme_fraction, d.next_progress_strain})
+                   d.milestones.yield.peak_stress, d.milestones.yield.peak_strain, d.milestones.yield.offset_stress, d.milestones.yield.offset_strain,
+                   d.milestones.localization_applied_strain, d.milestones.localization.sli, d.milestones.localization.mean_eq_strain,
+                   d.milestones.localization.extreme_fraction, d.next_progress_strain})
     r.finite("a /driver value", v);
   r.at_least("/driver step_time_used", d.step_time_used, 0.0);
   const Counters& k = d.counters;

@@ -215,10 +215,10 @@ RunAnalysis analysis_of(const Driver& driver) {
   RunAnalysis a;
   a.finished = st.finished && !st.stalled;  // a stalled run ended, but never reached its end
   a.stop_reason = st.finished ? st.stop_reason : "running";
-  a.yield = st.yield;
-  a.localization_reached = st.localization_reached;
-  a.localization_applied_strain = st.localization_applied_strain;
-  a.localization = st.localization;
+  a.yield = st.milestones.yield;
+  a.localization_reached = st.milestones.localization_reached;
+  a.localization_applied_strain = st.milestones.localization_applied_strain;
+  a.localization = st.milestones.localization;
   a.avalanches = avalanche_stats(driver.results().avalanche_sizes);
   return a;
 }
@@ -227,13 +227,13 @@ void write_analysis(hid_t file, const RunAnalysis& a) {
   h5::Handle g = h5::create_group(file, "analysis");
   h5::set_attr(g, "finished", a.finished);
   h5::set_attr(g, "stop_reason", a.stop_reason);
-  h5::set_attr(g, "yield_offset", Driver::yield_offset);
+  h5::set_attr(g, "yield_offset", yield_offset);
   h5::set_attr(g, "peak_stress", a.yield.peak_stress);
   h5::set_attr(g, "peak_strain", a.yield.peak_strain);
   h5::set_attr(g, "offset_reached", a.yield.offset_reached);
   h5::set_attr(g, "offset_stress", a.yield.offset_stress);
   h5::set_attr(g, "offset_strain", a.yield.offset_strain);
-  h5::set_attr(g, "localization_level", Driver::localization_level);
+  h5::set_attr(g, "localization_level", localization_level);
   h5::set_attr(g, "localization_reached", a.localization_reached);
   h5::set_attr(g, "localization_applied_strain", a.localization_applied_strain);
   h5::set_attr(g, "sli", a.localization.sli);
@@ -287,17 +287,17 @@ std::string format_analysis(const RunAnalysis& a, const std::string& loaded) {
   if (a.yield.offset_reached)
     std::snprintf(buf, sizeof buf, "  0.2%% offset yield   %.4f GPa at strain %.5f\n", a.yield.offset_stress, a.yield.offset_strain);
   else
-    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain < %g)\n", Driver::yield_offset);
+    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain < %g)\n", yield_offset);
   s += buf;
   if (a.localization_reached) {
     std::snprintf(buf, sizeof buf,
                   "  at <p> = %g        (applied strain %.5f)\n    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
                   "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
-                  Driver::localization_level, a.localization_applied_strain,
+                  localization_level, a.localization_applied_strain,
                   static_cast<unsigned long long>(a.localization.extreme_sites), 100.0 * a.localization.extreme_fraction,
                   a.localization.sli, a.localization.mean_eq_strain);
   } else {
-    std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain < %g)\n", Driver::localization_level);
+    std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain < %g)\n", localization_level);
   }
   s += buf;
   std::snprintf(buf, sizeof buf, "  avalanches          %llu (flips %llu, max %llu, mean %.3f",

@@ -1,0 +1,63 @@
+#pragma once
+/** @file
+ * @brief A loading protocol (docs/model.md §6): what the loading controls, how the mean strain
+ * follows time and plastic events, which scalar "loaded" quantities describe it, when a curve
+ * point is due and when the run ends. The Driver asks only this interface; strain control in
+ * tension, compression and shear (protocols/strain_control.hpp) is the first protocol.
+ *
+ * A new protocol (creep, relaxation, cyclic, stages) is one class derived from this one in
+ * protocols/, one line in make_protocol (protocol.cpp), and its deck keys (docs/architecture.md).
+ */
+#include <memory>
+#include <string>
+
+#include "stz/params.hpp"
+#include "stz/physics/elastic.hpp"
+
+namespace stz {
+
+class LoadingProtocol {
+ public:
+  explicit LoadingProtocol(const ElasticMedium& medium) : medium_(medium) {}
+  virtual ~LoadingProtocol() = default;
+
+  /// The medium whose mean-stress law the protocol works with (stz/physics/medium.hpp).
+  const ElasticMedium& medium() const { return medium_; }
+  /// sigma_bar = C : (eps_bar - <p>).
+  Sym2 mean_stress(const Sym2& mean_strain, double p1_mean, double p3_mean) const {
+    return stz::mean_stress(medium_, mean_strain, p1_mean, p3_mean);
+  }
+
+  // ---- Time and the mean strain ----------------------------------------------------------------
+  /// The longest time one pass may advance (one elastic step).
+  virtual double step_time() const = 0;
+  /// Time advances by dt with <p> fixed: the applied (controlled) strain and the mean strain.
+  virtual void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const = 0;
+  /// The mean strain after <p> changed (plastic events) at fixed time.
+  virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean,
+                                    double p3_mean) const = 0;
+
+  // ---- The scalars a user reads (signed so that they grow during loading) ----------------------
+  virtual double loaded_stress(const Sym2& mean_stress) const = 0;
+  virtual double loaded_strain(const Sym2& mean_strain) const = 0;
+  virtual double loaded_plastic_strain(double p1_mean, double p3_mean) const = 0;
+
+  // ---- Schedule and end --------------------------------------------------------------------------
+  /// The coordinate curve points and the stall watchdog go by (the applied strain).
+  virtual double schedule_coordinate(double time, double applied) const = 0;
+  /// A curve point every this much of the schedule coordinate.
+  virtual double record_interval() const = 0;
+  /// One unit of progress of the schedule coordinate (the stall watchdog counts transformations
+  /// between such units).
+  virtual double progress_unit() const = 0;
+  /// Empty while the run goes on; otherwise why it ends.
+  virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const = 0;
+
+ private:
+  ElasticMedium medium_;
+};
+
+/// The protocol a deck asks for (today: strain control in loading.mode / loading.condition).
+std::unique_ptr<LoadingProtocol> make_protocol(const Params& params);
+
+}  // namespace stz
