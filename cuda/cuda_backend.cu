@@ -19,6 +19,7 @@
 #include "cuda/entry.hpp"
 #include "cuda/kernels.cuh"
 #include "cuda/memory_plan.cuh"
+#include "cuda/state_buffers.cuh"
 #include "stz/params.hpp"
 #include "stz/physics/medium.hpp"
 
@@ -72,10 +73,6 @@ void copy_to_host(std::vector<T>& dst, const T* src, std::size_t count, cudaStre
   if (count) STZ_CUDA_TRY(cudaMemcpyAsync(dst.data(), src, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
 }
 
-template <class T>
-void copy_to_device(T* dst, const std::vector<T>& src, std::size_t count, cudaStream_t stream) {
-  if (count) STZ_CUDA_TRY(cudaMemcpyAsync(dst, src.data(), count * sizeof(T), cudaMemcpyHostToDevice, stream));
-}
 
 std::string format_gib(std::size_t bytes) {
   char buf[32];
@@ -103,15 +100,13 @@ struct CudaBackend::Impl {
   cufftHandle forward = 0;
   cufftHandle backward = 0;
 
-  // Catalog and pass scratch (voxel-mode arrays).
-  cuda::DeviceBuffer<float> barrier, e1, e3;
+  // The State's fields (catalog, eigenstrain [p1 | p3], stress [s11 | s22 | s12], ...), allocated
+  // from the field registry, and the device pointers of the two arrays the FFTs work on.
+  cuda::StateBuffers state;
+  double* eigenstrain = nullptr;  // [p1 | p3]
+  double* stress = nullptr;       // [s11 | s22 | s12]
+  // Pass scratch: voxel-mode arrays, then per voxel.
   cuda::DeviceBuffer<double> softened, q;
-  // Per voxel.
-  cuda::DeviceBuffer<double> p;       // [p1 | p3]
-  cuda::DeviceBuffer<float> d1, d3;
-  cuda::DeviceBuffer<double> eta_p, eta_t, t_last;
-  cuda::DeviceBuffer<std::uint32_t> generation;
-  cuda::DeviceBuffer<double> stress;  // [s11 | s22 | s12]
   cuda::DeviceBuffer<double> cached_eta, voxel_min, voxel_rate;
   cuda::DeviceBuffer<std::uint32_t> voxel_argmin;
   cuda::DeviceBuffer<double> kernels; // [K1_11 | K1_22 | K1_12 | K3_11 | K3_22 | K3_12]
@@ -226,9 +221,9 @@ void CudaBackend::Impl::check_memory() const {
     std::ostringstream os;
     os << "grid N=" << params.grid.n << " needs " << format_gib(needed) << " GiB, device has "
        << format_gib(free_bytes) << " GiB free (M=" << params.grid.modes << " modes; " << props.name << ", "
-       << format_gib(total_bytes) << " GiB in all; " << cuda::MemoryPlan::voxel_mode_bytes()
-       << " bytes per voxel-mode + " << cuda::MemoryPlan::voxel_bytes()
-       << " per voxel + FFT spectra and work area; " << format_gib(memory_reserve_bytes)
+       << format_gib(total_bytes) << " GiB in all; the state and pass scratch "
+       << format_gib(plan.state_and_scratch_bytes()) << " GiB + FFT spectra and work area; "
+       << format_gib(memory_reserve_bytes)
        << " GiB kept in reserve): use a smaller grid or a larger GPU";
     throw std::runtime_error(os.str());
   }
@@ -237,19 +232,14 @@ void CudaBackend::Impl::check_memory() const {
 void CudaBackend::Impl::allocate() {
   const std::size_t v = plan.voxels;
   const std::size_t vm = plan.voxel_modes;
-  barrier.allocate(vm);
-  e1.allocate(vm);
-  e3.allocate(vm);
+  state.allocate(v, params.grid.modes);
+  eigenstrain = state.field<double>("p1");  // p3 follows (group "eigenstrain")
+  stress = state.field<double>("s11");      // s22, s12 follow (group "stress")
+  if (state.field<double>("p3") != eigenstrain + v || state.field<double>("s22") != stress + v ||
+      state.field<double>("s12") != stress + 2 * v)
+    throw std::logic_error("the state registry must keep p1 | p3 and s11 | s22 | s12 contiguous");
   softened.allocate(vm);
   q.allocate(vm);
-  p.allocate(2 * v);
-  d1.allocate(v);
-  d3.allocate(v);
-  eta_p.allocate(v);
-  eta_t.allocate(v);
-  t_last.allocate(v);
-  generation.allocate(v);
-  stress.allocate(3 * v);
   cached_eta.allocate(v);
   voxel_min.allocate(v);
   voxel_rate.allocate(v);
@@ -278,22 +268,22 @@ void CudaBackend::Impl::allocate() {
   view.modes = params.grid.modes;
   view.voxels = v;
   view.rate_blocks = plan.rate_blocks;
-  view.barrier = barrier.data();
-  view.e1 = e1.data();
-  view.e3 = e3.data();
+  view.barrier = state.field<float>("barrier");
+  view.e1 = state.field<float>("sfts_e1");
+  view.e3 = state.field<float>("sfts_e3");
   view.softened = softened.data();
   view.q = q.data();
-  view.p1 = p.data();
-  view.p3 = p.data() + v;
-  view.d1 = d1.data();
-  view.d3 = d3.data();
-  view.eta_p = eta_p.data();
-  view.eta_t = eta_t.data();
-  view.t_last = t_last.data();
-  view.generation = generation.data();
-  view.s11 = stress.data();
-  view.s22 = stress.data() + v;
-  view.s12 = stress.data() + 2 * v;
+  view.p1 = eigenstrain;
+  view.p3 = eigenstrain + v;
+  view.d1 = state.field<float>("d1");
+  view.d3 = state.field<float>("d3");
+  view.eta_p = state.field<double>("eta_p");
+  view.eta_t = state.field<double>("eta_t");
+  view.t_last = state.field<double>("t_last");
+  view.generation = state.field<std::uint32_t>("generation");
+  view.s11 = stress;
+  view.s22 = stress + v;
+  view.s12 = stress + 2 * v;
   view.cached_eta = cached_eta.data();
   view.voxel_min = voxel_min.data();
   view.voxel_argmin = voxel_argmin.data();
@@ -311,9 +301,8 @@ void CudaBackend::Impl::allocate() {
   const auto zero = [this](auto& buffer) {
     if (buffer.size()) STZ_CUDA_TRY(cudaMemsetAsync(buffer.data(), 0, buffer.bytes(), stream));
   };
-  zero(barrier), zero(e1), zero(e3), zero(softened), zero(q), zero(p), zero(d1), zero(d3);
-  zero(eta_p), zero(eta_t), zero(t_last), zero(generation), zero(stress), zero(voxel_min);
-  zero(voxel_rate), zero(voxel_argmin), zero(block_rate), zero(block_incl);
+  state.zero(stream);
+  zero(softened), zero(q), zero(voxel_min), zero(voxel_rate), zero(voxel_argmin), zero(block_rate), zero(block_incl);
   cuda::launch_invalidate_cache(view, stream);
 }
 
@@ -330,11 +319,11 @@ void CudaBackend::Impl::compute_unit_kernels() {
   // A unit eigenstrain at the origin through the same full solve as the run (as the CPU's
   // FftElasticSolver::unit_kernels does), so kernel and full solve agree to round-off.
   const std::size_t v = plan.voxels;
-  cuda::launch_point_source(p.data(), p.data() + v, v, 1.0, 0.0, stream);
-  solve(p.data(), kernels.data());
-  cuda::launch_point_source(p.data(), p.data() + v, v, 0.0, 1.0, stream);
-  solve(p.data(), kernels.data() + 3 * v);
-  STZ_CUDA_TRY(cudaMemsetAsync(p.data(), 0, p.bytes(), stream));
+  cuda::launch_point_source(eigenstrain, eigenstrain + v, v, 1.0, 0.0, stream);
+  solve(eigenstrain, kernels.data());
+  cuda::launch_point_source(eigenstrain, eigenstrain + v, v, 0.0, 1.0, stream);
+  solve(eigenstrain, kernels.data() + 3 * v);
+  STZ_CUDA_TRY(cudaMemsetAsync(eigenstrain, 0, 2 * v * sizeof(double), stream));
 }
 
 // ---- CudaBackend ----------------------------------------------------------------------------
@@ -467,7 +456,7 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
 void CudaBackend::full_solve() {
   Impl& m = *impl_;
   m.activate();
-  m.solve(m.p.data(), m.stress.data());
+  m.solve(m.eigenstrain, m.stress);
   m.rates_valid = false;
   m.selection_valid = false;
 }
@@ -514,30 +503,9 @@ double CudaBackend::copy_bandwidth() {
 void CudaBackend::download(State& state, bool with_catalog) {
   Impl& m = *impl_;
   m.activate();
-  const std::size_t v = m.voxels();
-  const std::size_t vm = m.plan.voxel_modes;
   state.n = m.params.grid.n;
   state.modes = m.params.grid.modes;
-  if (with_catalog) {
-    copy_to_host(state.barrier, m.barrier.data(), vm, m.stream);
-    copy_to_host(state.sfts_e1, m.e1.data(), vm, m.stream);
-    copy_to_host(state.sfts_e3, m.e3.data(), vm, m.stream);
-  } else {
-    state.barrier.clear();
-    state.sfts_e1.clear();
-    state.sfts_e3.clear();
-  }
-  copy_to_host(state.p1, m.p.data(), v, m.stream);
-  copy_to_host(state.p3, m.p.data() + v, v, m.stream);
-  copy_to_host(state.d1, m.d1.data(), v, m.stream);
-  copy_to_host(state.d3, m.d3.data(), v, m.stream);
-  copy_to_host(state.eta_p, m.eta_p.data(), v, m.stream);
-  copy_to_host(state.eta_t, m.eta_t.data(), v, m.stream);
-  copy_to_host(state.t_last, m.t_last.data(), v, m.stream);
-  copy_to_host(state.generation, m.generation.data(), v, m.stream);
-  copy_to_host(state.s11, m.stress.data(), v, m.stream);
-  copy_to_host(state.s22, m.stress.data() + v, v, m.stream);
-  copy_to_host(state.s12, m.stress.data() + 2 * v, v, m.stream);
+  m.state.download(state, with_catalog, m.stream);
   m.synchronize();
 }
 
@@ -548,31 +516,10 @@ void CudaBackend::upload(const State& state) {
     throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) +
                                 "x" + std::to_string(state.modes) + " does not match the backend's " +
                                 std::to_string(n) + "x" + std::to_string(n) + "x" + std::to_string(modes));
-  const std::size_t v = m.voxels();
-  const std::size_t vm = m.plan.voxel_modes;
-  if (state.barrier.size() != vm || state.sfts_e1.size() != vm || state.sfts_e3.size() != vm)
-    throw std::invalid_argument("upload: the state has no complete catalog");
-  for (const auto* a : {&state.p1, &state.p3, &state.eta_p, &state.eta_t, &state.t_last, &state.s11, &state.s22,
-                        &state.s12})
-    if (a->size() != v) throw std::invalid_argument("upload: a per-voxel field has " + std::to_string(a->size()) +
-                                                    " entries, the grid has " + std::to_string(v) + " voxels");
-  if (state.d1.size() != v || state.d3.size() != v || state.generation.size() != v)
-    throw std::invalid_argument("upload: d1, d3 or generation does not have one entry per voxel");
+  if (const char* field = misfit_field(state, n, modes))
+    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
   m.activate();
-  copy_to_device(m.barrier.data(), state.barrier, vm, m.stream);
-  copy_to_device(m.e1.data(), state.sfts_e1, vm, m.stream);
-  copy_to_device(m.e3.data(), state.sfts_e3, vm, m.stream);
-  copy_to_device(m.p.data(), state.p1, v, m.stream);
-  copy_to_device(m.p.data() + v, state.p3, v, m.stream);
-  copy_to_device(m.d1.data(), state.d1, v, m.stream);
-  copy_to_device(m.d3.data(), state.d3, v, m.stream);
-  copy_to_device(m.eta_p.data(), state.eta_p, v, m.stream);
-  copy_to_device(m.eta_t.data(), state.eta_t, v, m.stream);
-  copy_to_device(m.t_last.data(), state.t_last, v, m.stream);
-  copy_to_device(m.generation.data(), state.generation, v, m.stream);
-  copy_to_device(m.stress.data(), state.s11, v, m.stream);
-  copy_to_device(m.stress.data() + v, state.s22, v, m.stream);
-  copy_to_device(m.stress.data() + 2 * v, state.s12, v, m.stream);
+  m.state.upload(state, m.stream);
   cuda::launch_invalidate_cache(m.view, m.stream);
   m.synchronize();
   m.rates_valid = false;

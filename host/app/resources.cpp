@@ -71,11 +71,11 @@ std::string bytes_text(double bytes) {
 
 std::size_t run_host_memory_bytes(const std::string& kind, const Params& params) {
   const auto n = static_cast<std::size_t>(params.grid.n);
-  const std::size_t v = n * n, vm = v * static_cast<std::size_t>(params.grid.modes);
-  // A downloaded State: catalog (3 float per voxel-mode) + per-voxel arrays (8 double, 2 float, 1 uint32).
-  const std::size_t state = vm * 3 * sizeof(float) + v * (8 * sizeof(double) + 2 * sizeof(float) + 4);
+  const std::size_t v = n * n;
+  // A downloaded State (field registry), with its catalog for a checkpoint.
+  const std::size_t state = state_bytes(v, params.grid.modes);
   // A field snapshot: 7 double fields + generation, plus the State it is made from (no catalog).
-  const std::size_t snapshot = v * (7 * sizeof(double) + 4) + v * (8 * sizeof(double) + 2 * sizeof(float) + 4);
+  const std::size_t snapshot = v * (7 * sizeof(double) + 4) + state_bytes(v, 0);
   return backend_host_memory_bytes(kind, params) + 2 * state + snapshot;
 }
 

@@ -21,7 +21,9 @@ namespace {
 // (and this assertion) is updated.
 static_assert(sizeof(DriverState) == 288, "DriverState changed: update write_driver/read_driver/add_driver");
 static_assert(sizeof(State) == 2 * sizeof(int) + 14 * sizeof(std::vector<double>),
-              "State changed: update write_state/read_state/add_state");
+              "State changed: list the new field in state_fields (stz/state.hpp)");
+static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 14,
+              "state_fields lists every vector of State");
 static_assert(sizeof(Counters) == 7 * sizeof(std::uint64_t), "Counters changed: update records.cpp");
 
 /// 1: the first format. 2: sealed (a digest of the whole file in its user block, checked before
@@ -100,20 +102,7 @@ DriverState read_driver(hid_t g, int version) {
 void write_state(hid_t g, const State& s) {
   h5::set_attr(g, "n", s.n);
   h5::set_attr(g, "modes", s.modes);
-  h5::write_vector(g, "barrier", s.barrier, checked);
-  h5::write_vector(g, "sfts_e1", s.sfts_e1, checked);
-  h5::write_vector(g, "sfts_e3", s.sfts_e3, checked);
-  h5::write_vector(g, "p1", s.p1, checked);
-  h5::write_vector(g, "p3", s.p3, checked);
-  h5::write_vector(g, "d1", s.d1, checked);
-  h5::write_vector(g, "d3", s.d3, checked);
-  h5::write_vector(g, "eta_p", s.eta_p, checked);
-  h5::write_vector(g, "eta_t", s.eta_t, checked);
-  h5::write_vector(g, "t_last", s.t_last, checked);
-  h5::write_vector(g, "generation", s.generation, checked);
-  h5::write_vector(g, "s11", s.s11, checked);
-  h5::write_vector(g, "s22", s.s22, checked);
-  h5::write_vector(g, "s12", s.s12, checked);
+  for_each_state_field([&](const auto& field) { h5::write_vector(g, field.name, s.*field.member, checked); });
 }
 
 State read_state(hid_t g, const std::string& path) {
@@ -124,27 +113,16 @@ State read_state(hid_t g, const std::string& path) {
                              " modes: the checkpoint is damaged");
   s.n = static_cast<int>(n);
   s.modes = static_cast<int>(modes);
-  s.barrier = h5::read_vector<float>(g, "barrier");
-  s.sfts_e1 = h5::read_vector<float>(g, "sfts_e1");
-  s.sfts_e3 = h5::read_vector<float>(g, "sfts_e3");
-  s.p1 = h5::read_vector<double>(g, "p1");
-  s.p3 = h5::read_vector<double>(g, "p3");
-  s.d1 = h5::read_vector<float>(g, "d1");
-  s.d3 = h5::read_vector<float>(g, "d3");
-  s.eta_p = h5::read_vector<double>(g, "eta_p");
-  s.eta_t = h5::read_vector<double>(g, "eta_t");
-  s.t_last = h5::read_vector<double>(g, "t_last");
-  s.generation = h5::read_vector<std::uint32_t>(g, "generation");
-  s.s11 = h5::read_vector<double>(g, "s11");
-  s.s22 = h5::read_vector<double>(g, "s22");
-  s.s12 = h5::read_vector<double>(g, "s12");
-  const std::size_t v = s.voxels(), vm = v * static_cast<std::size_t>(s.modes);
-  const bool ok = s.barrier.size() == vm && s.sfts_e1.size() == vm && s.sfts_e3.size() == vm && s.p1.size() == v &&
-                  s.p3.size() == v && s.d1.size() == v && s.d3.size() == v && s.eta_p.size() == v &&
-                  s.eta_t.size() == v && s.t_last.size() == v && s.generation.size() == v && s.s11.size() == v &&
-                  s.s22.size() == v && s.s12.size() == v;
-  if (!ok) throw std::runtime_error(path + ": /state arrays do not match its grid (" + std::to_string(s.n) + "^2 x " +
-                                    std::to_string(s.modes) + "): the checkpoint is damaged");
+  for_each_state_field([&](const auto& field) {
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    auto& v = s.*field.member;
+    v = h5::read_vector<T>(g, field.name);
+    if (v.size() != field.count(s.voxels(), s.modes))
+      throw std::runtime_error(path + ": /state/" + field.name + " has " + std::to_string(v.size()) +
+                               " values, not one per " + (field.extent == FieldExtent::voxel ? "voxel" : "voxel-mode") +
+                               " of its grid (" + std::to_string(s.n) + "^2 x " + std::to_string(s.modes) +
+                               "): the checkpoint is damaged");
+  });
   return s;
 }
 
@@ -231,20 +209,7 @@ void add_results(Digest& d, const DriverResults& r) {
 void add_state(Digest& d, const State& s) {
   d.add(s.n);
   d.add(s.modes);
-  d.add(s.barrier);
-  d.add(s.sfts_e1);
-  d.add(s.sfts_e3);
-  d.add(s.p1);
-  d.add(s.p3);
-  d.add(s.d1);
-  d.add(s.d3);
-  d.add(s.eta_p);
-  d.add(s.eta_t);
-  d.add(s.t_last);
-  d.add(s.generation);
-  d.add(s.s11);
-  d.add(s.s22);
-  d.add(s.s12);
+  for_each_state_field([&](const auto& field) { d.add(s.*field.member); });
 }
 
 void add_snapshot(Digest& d, const SnapshotInfo& s) {
@@ -347,20 +312,14 @@ void check_restored(const Checkpoint& c, const std::string& path) {
     r.fail("/driver counters disagree (passes " + std::to_string(k.passes) + " != thermal events + elastic steps + "
            "athermal passes " + std::to_string(k.thermal_events + k.elastic_steps + k.athermal_passes) + ")");
   const State& s = c.state;
-  r.all_finite("/state/barrier", s.barrier);
-  r.all_finite("/state/sfts_e1", s.sfts_e1);
-  r.all_finite("/state/sfts_e3", s.sfts_e3);
-  r.all_finite("/state/p1", s.p1);
-  r.all_finite("/state/p3", s.p3);
-  r.all_finite("/state/d1", s.d1);
-  r.all_finite("/state/d3", s.d3);
+  for_each_state_field([&](const auto& field) {
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    if constexpr (std::is_floating_point_v<T>) r.all_finite(("/state/" + std::string(field.name)).c_str(), s.*field.member);
+  });
   // eta_p is capped at eta_max (a relative ulp of slack for the cap's own rounding).
   r.all_within("/state/eta_p", s.eta_p, 0.0, c.deck.params.softening.eta_max * (1.0 + 1e-12));
   r.all_within("/state/eta_t", s.eta_t, 0.0, 1e300);
   r.all_within("/state/t_last", s.t_last, -1e308, d.time);
-  r.all_finite("/state/s11", s.s11);
-  r.all_finite("/state/s22", s.s22);
-  r.all_finite("/state/s12", s.s12);
   const OutputBookkeeping& b = c.output;
   for (std::size_t i = 1; i < b.snapshots.size(); ++i)
     if (b.snapshots[i].index <= b.snapshots[i - 1].index) r.fail("/output/snapshots has repeated indices");

@@ -1,14 +1,21 @@
 #pragma once
 /** @file
- * @brief The backend-held state of a run as plain host arrays: the only door between a
- * backend and I/O, analysis and checkpoints (download/upload).
+ * @brief The backend-held state of a run as plain host arrays — the only door between a backend
+ * and I/O, analysis and checkpoints (download/upload) — and the registry of its fields.
  *
  * Layouts: per-voxel arrays indexed v = y * N + x; catalog arrays indexed v * M + m.
  * The stress fields hold the fluctuation only (the k != 0 part); the mean stress belongs to
  * the loading and is added where the total stress is needed.
+ *
+ * Every field is listed once, in state_fields below. That list sizes the State, writes, reads,
+ * digests and range-checks checkpoints, copies the state between host and device and allocates
+ * it there, and enters the memory plans: a new per-voxel field is a member here, an entry in
+ * the list, and the physics that uses it (docs/architecture.md).
  */
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace stz {
@@ -29,8 +36,90 @@ struct State {
   std::vector<double> s11, s22, s12;   ///< stress fluctuation, GPa
 
   std::size_t voxels() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(n); }
-  /// Sizes every array for an n x n grid with `modes` modes, zero filled.
+  /// Sizes every field for an n x n grid with `modes` modes, zero filled.
   void resize(int n_, int modes_);
 };
+
+/// Whether a field has one value per voxel or one per voxel-mode (the catalog).
+enum class FieldExtent { voxel, voxel_mode };
+
+/// One field of the State: its name (in checkpoints), extent, and where it lives.
+template <class T>
+struct StateField {
+  using value_type = T;
+  using Member = std::vector<T> State::*;
+  const char* name;
+  FieldExtent extent;
+  /// Fields of one group are stored one after another on a device (a batched FFT reads the
+  /// eigenstrain [p1 | p3] and writes the stress [s11 | s22 | s12] in one call).
+  const char* group;
+  Member member;
+  const char* unit;
+  const char* description;
+
+  std::size_t count(std::size_t voxels, int modes) const {
+    return extent == FieldExtent::voxel ? voxels : voxels * static_cast<std::size_t>(modes);
+  }
+};
+
+/// Every field of the State, in checkpoint order.
+inline const auto& state_fields() {
+  static const auto fields = std::make_tuple(
+      StateField<float>{"barrier", FieldExtent::voxel_mode, "barrier", &State::barrier, "eV", "stress-free barrier dF"},
+      StateField<float>{"sfts_e1", FieldExtent::voxel_mode, "sfts_e1", &State::sfts_e1, "1", "SFTS e1 of the current generation"},
+      StateField<float>{"sfts_e3", FieldExtent::voxel_mode, "sfts_e3", &State::sfts_e3, "1", "SFTS e3 of the current generation"},
+      StateField<double>{"p1", FieldExtent::voxel, "eigenstrain", &State::p1, "1", "accumulated eigenstrain p1"},
+      StateField<double>{"p3", FieldExtent::voxel, "eigenstrain", &State::p3, "1", "accumulated eigenstrain p3"},
+      StateField<float>{"d1", FieldExtent::voxel, "d1", &State::d1, "1", "SFTS e1 of the last transformation"},
+      StateField<float>{"d3", FieldExtent::voxel, "d3", &State::d3, "1", "SFTS e3 of the last transformation"},
+      StateField<double>{"eta_p", FieldExtent::voxel, "eta_p", &State::eta_p, "1", "permanent softening"},
+      StateField<double>{"eta_t", FieldExtent::voxel, "eta_t", &State::eta_t, "1", "temporary softening"},
+      StateField<double>{"t_last", FieldExtent::voxel, "t_last", &State::t_last, "s", "time of the last transformation"},
+      StateField<std::uint32_t>{"generation", FieldExtent::voxel, "generation", &State::generation, "1", "transformations so far"},
+      StateField<double>{"s11", FieldExtent::voxel, "stress", &State::s11, "GPa", "stress fluctuation sigma11"},
+      StateField<double>{"s22", FieldExtent::voxel, "stress", &State::s22, "GPa", "stress fluctuation sigma22"},
+      StateField<double>{"s12", FieldExtent::voxel, "stress", &State::s12, "GPa", "stress fluctuation sigma12"});
+  return fields;
+}
+
+/// Calls f(field) for every field of the State, in checkpoint order.
+template <class F>
+void for_each_state_field(F&& f) {
+  std::apply([&f](const auto&... field) { (f(field), ...); }, state_fields());
+}
+
+/// Copies every field (the catalog only if `with_catalog`; otherwise the catalog fields are
+/// left empty): what a backend's download does with its host state.
+inline void copy_state(const State& from, State& to, bool with_catalog) {
+  to.n = from.n;
+  to.modes = from.modes;
+  for_each_state_field([&](const auto& field) {
+    if (field.extent == FieldExtent::voxel_mode && !with_catalog)
+      (to.*field.member).clear();
+    else
+      to.*field.member = from.*field.member;
+  });
+}
+
+/// The name of the first field of `s` whose size does not fit an n x n x modes grid, or
+/// nullptr when every field fits (what a backend's upload checks).
+inline const char* misfit_field(const State& s, int n, int modes) {
+  const char* misfit = nullptr;
+  const std::size_t voxels = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  for_each_state_field([&](const auto& field) {
+    if (!misfit && (s.*field.member).size() != field.count(voxels, modes)) misfit = field.name;
+  });
+  return misfit;
+}
+
+/// Bytes of the state per voxel and per voxel-mode (for memory plans).
+inline std::size_t state_bytes(std::size_t voxels, int modes) {
+  std::size_t bytes = 0;
+  for_each_state_field([&](const auto& field) {
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    bytes += field.count(voxels, modes) * sizeof(T);
+  });
+  return bytes;
+}
 
 }  // namespace stz

@@ -138,15 +138,14 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
 std::size_t CpuBackend::host_memory_bytes(const Params& params) {
   const auto n = static_cast<std::size_t>(params.grid.n);
   const std::size_t v = n * n, vm = v * static_cast<std::size_t>(params.grid.modes);
-  // Per voxel-mode: the catalog (dF, e1, e3: 3 float) and softened_, barrier_ (2 double).
-  const std::size_t per_voxel_mode = 3 * sizeof(float) + 2 * sizeof(double);
-  // Per voxel: the state (p1, p3, eta_p, eta_t, t_last, s11, s22, s12: 8 double; d1, d3: 2
-  // float; generation), cached_eta_, voxel_min_, voxel_rate_ (3 double), is_active_, active_,
-  // the six unit kernels (6 double), and the FFT buffers (one real and three complex arrays of
-  // about N^2/2 coefficients: 4 double).
-  const std::size_t per_voxel = 8 * sizeof(double) + 2 * sizeof(float) + sizeof(std::uint32_t) + 3 * sizeof(double) +
-                                sizeof(std::uint8_t) + sizeof(std::uint32_t) + 6 * sizeof(double) + 4 * sizeof(double);
-  return vm * per_voxel_mode + v * per_voxel;
+  // The state (field registry), then the caches: softened_, barrier_ (2 double per voxel-mode);
+  // cached_eta_, voxel_min_, voxel_rate_ (3 double), is_active_, active_, the six unit kernels
+  // (6 double) and the FFT buffers (one real and three complex arrays of about N^2/2
+  // coefficients: 4 double) per voxel.
+  const std::size_t per_voxel_mode = 2 * sizeof(double);
+  const std::size_t per_voxel =
+      3 * sizeof(double) + sizeof(std::uint8_t) + sizeof(std::uint32_t) + 6 * sizeof(double) + 4 * sizeof(double);
+  return state_bytes(v, params.grid.modes) + vm * per_voxel_mode + v * per_voxel;
 }
 
 std::string CpuBackend::device_description() const {
@@ -377,28 +376,7 @@ void CpuBackend::full_solve() {
   rates_valid_ = false;
 }
 
-void CpuBackend::download(State& state, bool with_catalog) {
-  if (with_catalog) {
-    state = s_;
-    return;
-  }
-  state.n = s_.n;
-  state.modes = s_.modes;
-  state.barrier.clear();
-  state.sfts_e1.clear();
-  state.sfts_e3.clear();
-  state.p1 = s_.p1;
-  state.p3 = s_.p3;
-  state.d1 = s_.d1;
-  state.d3 = s_.d3;
-  state.eta_p = s_.eta_p;
-  state.eta_t = s_.eta_t;
-  state.t_last = s_.t_last;
-  state.generation = s_.generation;
-  state.s11 = s_.s11;
-  state.s22 = s_.s22;
-  state.s12 = s_.s12;
-}
+void CpuBackend::download(State& state, bool with_catalog) { copy_state(s_, state, with_catalog); }
 
 void CpuBackend::upload(const State& state) {
   if (state.n != pc_.n || state.modes != pc_.modes)
@@ -406,9 +384,8 @@ void CpuBackend::upload(const State& state) {
                                 std::to_string(state.n) + "x" + std::to_string(state.modes) +
                                 " does not match the backend's " + std::to_string(pc_.n) + "x" +
                                 std::to_string(pc_.n) + "x" + std::to_string(pc_.modes));
-  const std::size_t vm = state.voxels() * state.modes;
-  if (state.barrier.size() != vm || state.sfts_e1.size() != vm || state.sfts_e3.size() != vm)
-    throw std::invalid_argument("upload: the state has no complete catalog");
+  if (const char* field = misfit_field(state, pc_.n, pc_.modes))
+    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
   s_ = state;
   invalidate_caches();
 }

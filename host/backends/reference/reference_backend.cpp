@@ -189,22 +189,14 @@ void ReferenceBackend::full_solve() {
   rates_valid_ = false;
 }
 
-void ReferenceBackend::download(State& state, bool with_catalog) {
-  state = s_;
-  if (!with_catalog) {
-    state.barrier.clear();
-    state.sfts_e1.clear();
-    state.sfts_e3.clear();
-  }
-}
+void ReferenceBackend::download(State& state, bool with_catalog) { copy_state(s_, state, with_catalog); }
 
 void ReferenceBackend::upload(const State& state) {
   if (state.n != pc_.n || state.modes != pc_.modes)
     throw std::invalid_argument("upload: the state's grid (" + std::to_string(state.n) + "^2 x " +
                                 std::to_string(state.modes) + ") does not match the backend's");
-  const std::size_t vm = state.voxels() * static_cast<std::size_t>(state.modes);
-  if (state.barrier.size() != vm || state.sfts_e1.size() != vm || state.sfts_e3.size() != vm)
-    throw std::invalid_argument("upload: the state has no complete catalog");
+  if (const char* field = misfit_field(state, pc_.n, pc_.modes))
+    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
   s_ = state;
   rates_valid_ = false;
 }
