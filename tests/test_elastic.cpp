@@ -139,3 +139,27 @@ TEST_CASE("Mean stresses under the reference and exact loading conditions", "[un
     CHECK(std::abs(s.xx) < 1e-12);
   }
 }
+
+TEST_CASE("Tensor helpers and extents are written once for any dimension", "[unit][elastic]") {
+  // 2D: (11, 22, 12) with tensor shear; a : b counts the shear twice.
+  const Sym2 a{1.0, 2.0, 0.5}, b{3.0, -1.0, 2.0};
+  CHECK(contract(a, b) == 1.0 * 3.0 + 2.0 * -1.0 + 2.0 * 0.5 * 2.0);
+  CHECK(trace(a) == 3.0);
+  CHECK(trace(deviator(a)) == 0.0);
+  const Sym2 c = a + 2.0 * b - b;
+  CHECK((c.xx == 4.0 && c.yy == 1.0 && c.xy == 2.5));
+  // 3D: (11, 22, 33, 23, 13, 12).
+  Sym3 d;
+  d.xx = 1.0, d.yy = 2.0, d.zz = 3.0, d.yz = 0.5, d.xz = -0.5, d.xy = 0.25;
+  CHECK(trace(d) == 6.0);
+  CHECK(contract(d, d) == 1.0 + 4.0 + 9.0 + 2 * (0.25 + 0.25 + 0.0625));
+  CHECK(std::abs(trace(deviator(d))) < 1e-15);
+  CHECK(d[3] == 0.5);
+  // Extents: the first axis runs fastest; 2D matches voxel_index.
+  const Extent<2> e2 = square_extent(8);
+  CHECK(e2.voxels() == 64u);
+  CHECK(e2.index({3, 5}) == voxel_index(3, 5, 8));
+  const Extent<3> e3{{4, 5, 6}};
+  CHECK(e3.voxels() == 120u);
+  CHECK(e3.index({1, 2, 3}) == 1u + 4u * (2u + 5u * 3u));
+}

@@ -18,6 +18,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "stz/grid.hpp"
+
 namespace stz {
 
 struct State {
@@ -36,6 +38,7 @@ struct State {
   std::vector<double> s11, s22, s12;   ///< stress fluctuation, GPa
 
   std::size_t voxels() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(n); }
+  Extent<2> extent() const { return square_extent(n); }
   /// Sizes every field for an n x n grid with `modes` modes, zero filled.
   void resize(int n_, int modes_);
 };

@@ -6,17 +6,9 @@
  * Tensors are stored (11, 22, 12) with tensor shear (eps12 = gamma12 / 2).
  */
 #include "stz/hd.hpp"
+#include "stz/tensor.hpp"
 
 namespace stz {
-
-/// A symmetric 2D tensor (11, 22, 12).
-struct Sym2 {
-  double xx = 0.0, yy = 0.0, xy = 0.0;
-};
-
-STZ_HD_INLINE Sym2 operator+(Sym2 a, Sym2 b) { return {a.xx + b.xx, a.yy + b.yy, a.xy + b.xy}; }
-STZ_HD_INLINE Sym2 operator-(Sym2 a, Sym2 b) { return {a.xx - b.xx, a.yy - b.yy, a.xy - b.xy}; }
-STZ_HD_INLINE Sym2 operator*(double s, Sym2 a) { return {s * a.xx, s * a.yy, s * a.xy}; }
 
 /**
  * @brief Isotropic 2D stiffness: sigma11 = c11 e11 + c12 e22, sigma22 = c12 e11 + c11 e22,
