@@ -61,11 +61,17 @@ void check_status(herr_t status, const std::string& what) {
   if (status < 0) fail(what);
 }
 
+/// "'/samples/r10_s00/tau' in data.h5": the object's full path and its file, for messages.
 std::string where(hid_t loc, const std::string& name) {
-  char file[1024] = {0};
+  char file[1024] = {0}, path[1024] = {0};
   if (H5Fget_name(loc, file, sizeof file) < 0) file[0] = 0;
-  return "'" + name + "' in " + (file[0] ? std::string(file) : std::string("<unknown file>"));
+  if (H5Iget_name(loc, path, sizeof path) < 0) path[0] = 0;
+  std::string full = path;
+  if (!full.empty() && full.back() != '/') full += '/';
+  full += name;
+  return "'" + full + "' in " + (file[0] ? std::string(file) : std::string("<unknown file>"));
 }
+
 
 Handle dataspace(const std::vector<hsize_t>& shape) {
   if (shape.empty()) return {check(H5Screate(H5S_SCALAR), "create a scalar dataspace"), H5Sclose};
@@ -78,6 +84,37 @@ Handle string_type() {
   check_status(H5Tset_size(t, H5T_VARIABLE), "make a variable-length string type");
   check_status(H5Tset_cset(t, H5T_CSET_UTF8), "set UTF-8");
   return t;
+}
+
+/// "'missing' of '/samples' in data.h5": an attribute, its object and file, for messages.
+std::string attr_where(hid_t obj, const std::string& name) {
+  char file[1024] = {0}, path[1024] = {0};
+  if (H5Fget_name(obj, file, sizeof file) < 0) file[0] = 0;
+  if (H5Iget_name(obj, path, sizeof path) < 0) path[0] = 0;
+  return "'" + name + "' of '" + (path[0] ? std::string(path) : std::string("?")) + "' in " +
+         (file[0] ? std::string(file) : std::string("<unknown file>"));
+}
+
+/// Reads a string attribute or scalar dataset stored fixed-length (C writers) or
+/// variable-length (stzkmc, h5py). `read` is H5Aread or H5Dread bound to the object.
+template <class Read>
+bool read_any_string(hid_t file_type, const Read& read, std::string& out) {
+  if (H5Tget_class(file_type) != H5T_STRING) return false;
+  if (H5Tis_variable_str(file_type) > 0) {
+    Handle mtype = string_type();
+    char* p = nullptr;
+    if (read(mtype.get(), &p) < 0) return false;
+    out = p ? p : "";
+    H5free_memory(p);
+    return true;
+  }
+  const std::size_t n = H5Tget_size(file_type);
+  std::string buf(n + 1, '\0');
+  Handle mtype(check(H5Tcopy(H5T_C_S1), "copy the string type"), H5Tclose);
+  check_status(H5Tset_size(mtype, n + 1), "size a string type");
+  if (read(mtype.get(), buf.data()) < 0) return false;
+  out = buf.c_str();
+  return true;
 }
 
 Handle file_access(Format format = Format::compatible) {
@@ -93,7 +130,7 @@ Handle file_access(Format format = Format::compatible) {
 }
 
 Handle open_attr(hid_t obj, const std::string& name) {
-  return {check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + where(obj, name)), H5Aclose};
+  return {check(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + attr_where(obj, name)), H5Aclose};
 }
 
 template <class T>
@@ -102,12 +139,12 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, const T* data, c
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
   Handle space = dataspace(shape);
   Handle a(check(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
-                 "create attribute " + where(obj, name)),
+                 "create attribute " + attr_where(obj, name)),
            H5Aclose);
   hsize_t count = 1;
   for (hsize_t s : shape) count *= s;
   // An empty array attribute has nothing to write (and HDF5 rejects a null buffer).
-  if (count > 0) check_status(H5Awrite(a, type, data), "write attribute " + where(obj, name));
+  if (count > 0) check_status(H5Awrite(a, type, data), "write attribute " + attr_where(obj, name));
 }
 
 template <class T>
@@ -115,13 +152,26 @@ T read_scalar_attr(hid_t obj, const std::string& name) {
   silence_hdf5();
   Handle a = open_attr(obj, name);
   T v{};
-  check_status(H5Aread(a, native_type<T>(), &v), "read attribute " + where(obj, name));
+  check_status(H5Aread(a, native_type<T>(), &v), "read attribute " + attr_where(obj, name));
   return v;
 }
 
-/// Dataset creation properties of a storage kind for a dataset of `count` elements.
-Handle dataset_creation(Storage storage, hsize_t count, std::size_t element_size) {
+/// Dataset creation properties of a storage kind for a dataset of this shape.
+Handle dataset_creation(Storage storage, const std::vector<hsize_t>& shape, std::size_t element_size) {
   Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "create dataset properties"), H5Pclose);
+  hsize_t count = 1;
+  for (hsize_t s : shape) count *= s;
+  // Compression pays only beyond a few hundred elements; chunks of at most about 1 MiB, cut
+  // along the first (slowest) axis.
+  if (storage == Storage::compressed && count >= 512 && !shape.empty()) {
+    std::vector<hsize_t> chunk = shape;
+    while (chunk[0] > 1 && count / shape[0] * chunk[0] * element_size > (hsize_t{1} << 20)) chunk[0] = (chunk[0] + 1) / 2;
+    check_status(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "set the chunk size");
+    check_status(H5Pset_shuffle(dcpl), "enable the shuffle filter");
+    check_status(H5Pset_deflate(dcpl, 6), "enable gzip compression");
+    return dcpl;
+  }
+  if (storage == Storage::checksummed && shape.size() != 1) return dcpl;  // checksums: 1D arrays only
   // Empty datasets have nothing to checksum (and cannot be chunked with fixed size 0).
   if (storage == Storage::checksummed && count > 0) {
     // About 1 MiB per chunk: each chunk carries its own Fletcher32 sum.
@@ -295,6 +345,7 @@ void close_file(Handle& file, const std::string& path) {
 
 Handle open_file(const std::string& path, bool writable) {
   silence_hdf5();
+  if (::access(path.c_str(), F_OK) != 0) throw_os_error("open", path, errno);
   Handle fapl = file_access();
   return {check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl), "open " + path),
           H5Fclose};
@@ -353,8 +404,7 @@ void write_array(hid_t loc, const std::string& name, const T* data, const std::v
   Handle space = dataspace(shape);
   hsize_t count = 1;
   for (hsize_t s : shape) count *= s;
-  // Only 1D arrays are chunked (checkpoints hold nothing else); others stay contiguous.
-  Handle dcpl = dataset_creation(shape.size() == 1 ? storage : Storage::plain, count, sizeof(T));
+  Handle dcpl = dataset_creation(storage, shape, sizeof(T));
   Handle d(check(H5Dcreate2(loc, name.c_str(), native_type<T>(), space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                  "create dataset " + where(loc, name)),
            H5Dclose);
@@ -410,11 +460,10 @@ void write_string(hid_t loc, const std::string& name, const std::string& text) {
 std::string read_string(hid_t loc, const std::string& name) {
   silence_hdf5();
   Handle d(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + where(loc, name)), H5Dclose);
-  Handle type = string_type();
-  char* p = nullptr;
-  check_status(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &p), "read dataset " + where(loc, name));
-  std::string s = p ? p : "";
-  H5free_memory(p);
+  Handle type(check(H5Dget_type(d), "get the type of " + where(loc, name)), H5Tclose);
+  std::string s;
+  const auto read = [&d](hid_t mtype, void* buf) { return H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf); };
+  if (!read_any_string(type, read, s)) fail("read dataset " + where(loc, name) + " as text");
   return s;
 }
 
@@ -450,21 +499,52 @@ bool attr_bool(hid_t obj, const std::string& name) { return read_scalar_attr<std
 std::string attr_string(hid_t obj, const std::string& name) {
   silence_hdf5();
   Handle a = open_attr(obj, name);
-  Handle type = string_type();
-  char* p = nullptr;
-  check_status(H5Aread(a, type, &p), "read attribute " + where(obj, name));
-  std::string s = p ? p : "";
-  H5free_memory(p);
+  Handle type(check(H5Aget_type(a), "get the type of attribute " + attr_where(obj, name)), H5Tclose);
+  std::string s;
+  const auto read = [&a](hid_t mtype, void* buf) { return H5Aread(a, mtype, buf); };
+  if (!read_any_string(type, read, s)) fail("read attribute " + attr_where(obj, name) + " as text");
   return s;
+}
+
+namespace {
+herr_t collect_string_attr(hid_t obj, const char* name, const H5A_info_t*, void* out) {
+  Handle a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  if (!a.valid()) return 0;
+  Handle type(H5Aget_type(a), H5Tclose);
+  std::string value;
+  const auto read = [&a](hid_t mtype, void* buf) { return H5Aread(a, mtype, buf); };
+  if (type.valid() && read_any_string(type, read, value))
+    static_cast<std::vector<std::pair<std::string, std::string>>*>(out)->emplace_back(name, value);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> string_attributes(hid_t obj) {
+  silence_hdf5();
+  std::vector<std::pair<std::string, std::string>> out;
+  hsize_t idx = 0;
+  check_status(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_string_attr, &out),
+               "list the attributes of " + where(obj, "."));
+  return out;
+}
+
+void write_file(const std::string& path, const std::function<void(hid_t)>& body) {
+  AtomicFile target(path);
+  {
+    Handle f = create_file(target.temp_path());
+    body(f);
+    close_file(f, target.temp_path());
+  }
+  target.commit([](const std::string& temp) { (void)open_file(temp); });
 }
 
 std::vector<double> attr_doubles(hid_t obj, const std::string& name) {
   silence_hdf5();
   Handle a = open_attr(obj, name);
-  Handle space(check(H5Aget_space(a), "get the dataspace of attribute " + where(obj, name)), H5Sclose);
+  Handle space(check(H5Aget_space(a), "get the dataspace of attribute " + attr_where(obj, name)), H5Sclose);
   const hssize_t count = H5Sget_simple_extent_npoints(space);
   std::vector<double> v(static_cast<std::size_t>(count < 0 ? 0 : count));
-  if (!v.empty()) check_status(H5Aread(a, H5T_NATIVE_DOUBLE, v.data()), "read attribute " + where(obj, name));
+  if (!v.empty()) check_status(H5Aread(a, H5T_NATIVE_DOUBLE, v.data()), "read attribute " + attr_where(obj, name));
   return v;
 }
 
@@ -485,7 +565,7 @@ void write_table(hid_t loc, const std::string& name, const void* rows, std::size
   Handle file_type(check(H5Tcopy(type), "copy a compound type"), H5Tclose);
   check_status(H5Tpack(file_type), "pack a compound type");
   Handle space = dataspace({static_cast<hsize_t>(count)});
-  Handle dcpl = dataset_creation(storage, count, H5Tget_size(file_type));
+  Handle dcpl = dataset_creation(storage, {static_cast<hsize_t>(count)}, H5Tget_size(file_type));
   Handle d(check(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                  "create table " + where(loc, name)),
            H5Dclose);

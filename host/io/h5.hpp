@@ -13,7 +13,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/atomic_file.hpp"
@@ -99,6 +101,7 @@ template <> hid_t native_type<std::uint8_t>();
 enum class Storage {
   plain,        ///< contiguous, no filter: what every reader expects of an output file
   checksummed,  ///< chunked with a Fletcher32 checksum per chunk: a flipped bit fails the read
+  compressed,   ///< 1D, 512 elements or more: chunked, shuffled and gzip-compressed (SEEM tables)
 };
 
 /// Writes a dataset of the given shape (row-major; shape {} writes a scalar).
@@ -115,7 +118,20 @@ std::vector<T> read_vector(hid_t loc, const std::string& name);
 /// Shape of a dataset.
 std::vector<hsize_t> shape_of(hid_t loc, const std::string& name);
 
-/// Scalar variable-length UTF-8 string dataset (h5py: f[name].asstr()[()]).
+/// Writes an N-dimensional dataset from a vector (`shape` empty: 1D of the vector's size).
+template <class T>
+void write_dataset(hid_t loc, const std::string& name, const std::vector<T>& v, std::vector<hsize_t> shape = {},
+                   Storage storage = Storage::plain) {
+  if (shape.empty()) shape = {static_cast<hsize_t>(v.size())};
+  write_array(loc, name, v.data(), shape, storage);
+}
+
+/// Writes a whole file atomically (AtomicFile): `body` fills the root group of a temporary,
+/// which is closed (checked), reopened and renamed over `path`.
+void write_file(const std::string& path, const std::function<void(hid_t root)>& body);
+
+/// Scalar variable-length UTF-8 string dataset (h5py: f[name].asstr()[()]); reading also takes
+/// fixed-length strings.
 void write_string(hid_t loc, const std::string& name, const std::string& text);
 std::string read_string(hid_t loc, const std::string& name);
 
@@ -133,7 +149,9 @@ double attr_double(hid_t obj, const std::string& name);
 std::int64_t attr_int(hid_t obj, const std::string& name);
 std::uint64_t attr_uint(hid_t obj, const std::string& name);
 bool attr_bool(hid_t obj, const std::string& name);
-std::string attr_string(hid_t obj, const std::string& name);
+std::string attr_string(hid_t obj, const std::string& name);  ///< variable- or fixed-length
+/// Every string attribute of an object, in name order (name, value).
+std::vector<std::pair<std::string, std::string>> string_attributes(hid_t obj);
 std::vector<double> attr_doubles(hid_t obj, const std::string& name);
 
 /// One member of a compound table row.

@@ -7,9 +7,11 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "seem/seem_h5.hpp"
+#include "io/h5.hpp"
 
 namespace stz::seem {
+
+namespace h5 = io::h5;  // the project's HDF5 layer (io/h5.hpp)
 
 namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
@@ -46,35 +48,35 @@ void validate_trace(const AqsTrace& t) {
 
 /// What kind of stzkmc/SEEM file this is, for messages when the wrong one is given.
 std::string file_kind(hid_t root) {
-  if (h5::has_attr(root, "format")) return "a file of format '" + h5::attr_string(root, "format", "format") + "'";
+  if (h5::has_attr(root, "format")) return "a file of format '" + h5::attr_string(root, "format") + "'";
   if (h5::exists(root, "samples")) return "an AQS dataset";
   if (h5::has_attr(root, "model") && h5::has_attr(root, "G0")) return "an X1 fit";
   return "not a SEEM file";
 }
 
 AqsDataset read_aqs_h5(const std::string& path) {
-  h5::File f = h5::open_file_read(path);
-  if (!h5::exists(f.h.get(), "samples"))
-    fail("'" + path + "' is " + file_kind(f.h.get()) +
+  h5::Handle f = h5::open_file(path);
+  if (!h5::exists(f.get(), "samples"))
+    fail("'" + path + "' is " + file_kind(f.get()) +
          ", not an AQS dataset (an HDF5 file with /samples, from tools/seem/lammps_to_h5.py)");
   AqsDataset d;
-  for (auto& [k, v] : h5::string_attrs(f.h.get())) d.provenance[k] = v;
+  for (auto& [k, v] : h5::string_attributes(f.get())) d.provenance[k] = v;
   h5::Handle samples = h5::open_group(f, "samples");
-  for (const std::string& name : h5::list_group(samples.get())) {
+  for (const std::string& name : h5::list_group(samples.get(), ".")) {
     h5::Handle g(H5Gopen2(samples.get(), name.c_str(), H5P_DEFAULT), H5Gclose);
     const std::string where = "'" + path + "' sample '" + name + "'";
     AqsTrace t;
     t.name = name;
-    t.gamma = h5::read<double>(g.get(), "gamma", where);
-    t.tau = h5::read<double>(g.get(), "tau", where);
-    t.pe = h5::read<double>(g.get(), "pe", where);
+    t.gamma = h5::read_vector<double>(g.get(), "gamma");
+    t.tau = h5::read_vector<double>(g.get(), "tau");
+    t.pe = h5::read_vector<double>(g.get(), "pe");
     if (h5::has_attr(g.get(), "cooling_rate"))
-      t.cooling_rate = h5::attr_double(g.get(), "cooling_rate", where);
-    if (h5::has_attr(g.get(), "sample")) t.sample = static_cast<int>(h5::attr_int(g.get(), "sample", where));
+      t.cooling_rate = h5::attr_double(g.get(), "cooling_rate");
+    if (h5::has_attr(g.get(), "sample")) t.sample = static_cast<int>(h5::attr_int(g.get(), "sample"));
     if (h5::has_attr(g.get(), "seed"))
-      t.seed = static_cast<std::uint64_t>(h5::attr_int(g.get(), "seed", where));
-    if (h5::has_attr(g.get(), "natoms")) t.natoms = static_cast<int>(h5::attr_int(g.get(), "natoms", where));
-    if (h5::has_attr(g.get(), "omega")) t.omega = h5::attr_double(g.get(), "omega", where);
+      t.seed = static_cast<std::uint64_t>(h5::attr_int(g.get(), "seed"));
+    if (h5::has_attr(g.get(), "natoms")) t.natoms = static_cast<int>(h5::attr_int(g.get(), "natoms"));
+    if (h5::has_attr(g.get(), "omega")) t.omega = h5::attr_double(g.get(), "omega");
     validate_trace(t);
     d.traces.push_back(std::move(t));
   }
@@ -84,36 +86,36 @@ AqsDataset read_aqs_h5(const std::string& path) {
 
 void write_aqs_h5(const std::string& path, const AqsDataset& data) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
-  h5::write_file(path, [&](const h5::File& f) {
-  for (auto& [k, v] : data.provenance) h5::attr(f.h.get(), k, v);
-  h5::Handle samples = h5::create_group(f.h.get(), "samples");
+  h5::write_file(path, [&](hid_t root_id) {
+  for (auto& [k, v] : data.provenance) h5::set_attr(root_id, k, v);
+  h5::Handle samples = h5::create_group(root_id, "samples");
   for (const AqsTrace& t : data.traces) {
     h5::Handle g = h5::create_group(samples.get(), t.name);
-    h5::write(g.get(), "gamma", t.gamma);
-    h5::write(g.get(), "tau", t.tau);
-    h5::write(g.get(), "pe", t.pe);
-    h5::attr(g.get(), "cooling_rate", t.cooling_rate);
-    h5::attr(g.get(), "sample", static_cast<std::int64_t>(t.sample));
-    h5::attr(g.get(), "seed", static_cast<std::int64_t>(t.seed));
-    h5::attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
-    h5::attr(g.get(), "omega", t.omega);
+    h5::write_dataset(g.get(), "gamma", t.gamma, {}, h5::Storage::compressed);
+    h5::write_dataset(g.get(), "tau", t.tau, {}, h5::Storage::compressed);
+    h5::write_dataset(g.get(), "pe", t.pe, {}, h5::Storage::compressed);
+    h5::set_attr(g.get(), "cooling_rate", t.cooling_rate);
+    h5::set_attr(g.get(), "sample", static_cast<std::int64_t>(t.sample));
+    h5::set_attr(g.get(), "seed", static_cast<std::int64_t>(t.seed));
+    h5::set_attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
+    h5::set_attr(g.get(), "omega", t.omega);
   }
   });
 }
 
 X1Params read_x1_fit(const std::string& path) {
-  h5::File f = h5::open_file_read(path);
+  h5::Handle f = h5::open_file(path);
   const std::string where = "X1 fit '" + path + "'";
   // tools/seem/fit_x1.py writes the parameters and "model" as root attributes and no "format".
-  if (h5::has_attr(f.h.get(), "format") || !h5::has_attr(f.h.get(), "model"))
-    fail("'" + path + "' is " + file_kind(f.h.get()) + ", not an X1 fit (--fit takes the file of tools/seem/fit_x1.py)");
+  if (h5::has_attr(f.get(), "format") || !h5::has_attr(f.get(), "model"))
+    fail("'" + path + "' is " + file_kind(f.get()) + ", not an X1 fit (--fit takes the file of tools/seem/fit_x1.py)");
   X1Params p;
-  p.G0 = h5::attr_double(f.h.get(), "G0", where);
-  p.uA = h5::attr_double(f.h.get(), "uA", where);
-  p.tauA = h5::attr_double(f.h.get(), "tauA", where);
-  p.tauB = h5::attr_double(f.h.get(), "tauB", where);
-  p.u0 = h5::attr_double(f.h.get(), "u0", where);
-  p.omega = h5::attr_double(f.h.get(), "omega", where);
+  p.G0 = h5::attr_double(f.get(), "G0");
+  p.uA = h5::attr_double(f.get(), "uA");
+  p.tauA = h5::attr_double(f.get(), "tauA");
+  p.tauB = h5::attr_double(f.get(), "tauB");
+  p.u0 = h5::attr_double(f.get(), "u0");
+  p.omega = h5::attr_double(f.get(), "omega");
   // uA, tauA, tauB may be +inf (that term of the model switched off); nothing may be NaN.
   for (double v : {p.G0, p.u0, p.omega})
     if (!std::isfinite(v)) fail(where + ": G0, u0 or omega is not finite: the file is damaged");

@@ -7,9 +7,11 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "seem/seem_h5.hpp"
+#include "io/h5.hpp"
 
 namespace stz::seem {
+
+namespace h5 = io::h5;  // the project's HDF5 layer (io/h5.hpp)
 
 namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
@@ -258,92 +260,92 @@ Database harvest(const std::vector<AqsTrace>& traces, const HarvestOptions& opt)
 
 void write_database(const std::string& path, const Database& db) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
-  h5::write_file(path, [&](const h5::File& f) {
-  const hid_t root = f.h.get();
-  h5::attr(root, "format", std::string(database_format));
-  h5::attr(root, "criterion", std::string(criterion_name(db.criterion)));
-  h5::attr(root, "drop_threshold", db.drop_threshold);
-  h5::attr(root, "min_visits", static_cast<std::int64_t>(db.min_visits));
-  h5::attr(root, "lambda_policy", std::string(policy_name(db.policy)));
-  h5::attr(root, "dgamma", db.dgamma);
-  h5::attr(root, "n_x1", static_cast<std::int64_t>(db.grid.n_x1));
-  h5::attr(root, "n_tau", static_cast<std::int64_t>(db.grid.n_tau));
-  h5::attr(root, "x1_min", db.grid.x1_min);
-  h5::attr(root, "x1_max", db.grid.x1_max);
-  h5::attr(root, "tau_min", db.grid.tau_min);
-  h5::attr(root, "tau_max", db.grid.tau_max);
-  h5::attr(root, "G0", db.x1.G0);
-  h5::attr(root, "uA", db.x1.uA);
-  h5::attr(root, "tauA", db.x1.tauA);
-  h5::attr(root, "tauB", db.x1.tauB);
-  h5::attr(root, "u0", db.x1.u0);
-  h5::attr(root, "omega", db.x1.omega);
-  h5::attr(root, "n_events", db.total_events());
-  h5::attr(root, "trusted_bins", db.trusted_bins());
+  h5::write_file(path, [&](hid_t root_id) {
+  const hid_t root = root_id;
+  h5::set_attr(root, "format", std::string(database_format));
+  h5::set_attr(root, "criterion", std::string(criterion_name(db.criterion)));
+  h5::set_attr(root, "drop_threshold", db.drop_threshold);
+  h5::set_attr(root, "min_visits", static_cast<std::int64_t>(db.min_visits));
+  h5::set_attr(root, "lambda_policy", std::string(policy_name(db.policy)));
+  h5::set_attr(root, "dgamma", db.dgamma);
+  h5::set_attr(root, "n_x1", static_cast<std::int64_t>(db.grid.n_x1));
+  h5::set_attr(root, "n_tau", static_cast<std::int64_t>(db.grid.n_tau));
+  h5::set_attr(root, "x1_min", db.grid.x1_min);
+  h5::set_attr(root, "x1_max", db.grid.x1_max);
+  h5::set_attr(root, "tau_min", db.grid.tau_min);
+  h5::set_attr(root, "tau_max", db.grid.tau_max);
+  h5::set_attr(root, "G0", db.x1.G0);
+  h5::set_attr(root, "uA", db.x1.uA);
+  h5::set_attr(root, "tauA", db.x1.tauA);
+  h5::set_attr(root, "tauB", db.x1.tauB);
+  h5::set_attr(root, "u0", db.x1.u0);
+  h5::set_attr(root, "omega", db.x1.omega);
+  h5::set_attr(root, "n_events", db.total_events());
+  h5::set_attr(root, "trusted_bins", db.trusted_bins());
   std::string src;
   for (const auto& s : db.sources) src += (src.empty() ? "" : ",") + s;
-  h5::attr(root, "sources", src);
-  h5::attr(root, "units", std::string("X1 eV/atom, tau GPa, lambda events per unit shear strain"));
+  h5::set_attr(root, "sources", src);
+  h5::set_attr(root, "units", std::string("X1 eV/atom, tau GPa, lambda events per unit shear strain"));
 
   const std::vector<hsize_t> map_dims{static_cast<hsize_t>(db.grid.n_x1),
                                       static_cast<hsize_t>(db.grid.n_tau)};
   h5::Handle maps = h5::create_group(root, "maps");
-  h5::write(maps.get(), "strain", db.strain, map_dims);
-  h5::write(maps.get(), "visits", db.visits, map_dims);
-  h5::write(maps.get(), "events", db.events, map_dims);
-  h5::write(maps.get(), "lambda", db.lambda, map_dims);
-  h5::write(maps.get(), "mean_dx1", db.mean_dx1, map_dims);
-  h5::write(maps.get(), "mean_dtau", db.mean_dtau, map_dims);
-  h5::write(maps.get(), "flow_dx1", db.flow_dx1, map_dims);
-  h5::write(maps.get(), "flow_dtau", db.flow_dtau, map_dims);
-  h5::write(maps.get(), "source", db.source, map_dims);
+  h5::write_dataset(maps.get(), "strain", db.strain, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "visits", db.visits, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "events", db.events, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "lambda", db.lambda, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "mean_dx1", db.mean_dx1, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "mean_dtau", db.mean_dtau, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "flow_dx1", db.flow_dx1, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "flow_dtau", db.flow_dtau, map_dims, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "source", db.source, map_dims, h5::Storage::compressed);
   std::vector<double> xe(db.grid.n_x1 + 1), te(db.grid.n_tau + 1);
   for (int i = 0; i <= db.grid.n_x1; ++i)
     xe[i] = db.grid.x1_min + (db.grid.x1_max - db.grid.x1_min) * i / db.grid.n_x1;
   for (int i = 0; i <= db.grid.n_tau; ++i)
     te[i] = db.grid.tau_min + (db.grid.tau_max - db.grid.tau_min) * i / db.grid.n_tau;
-  h5::write(maps.get(), "x1_edges", xe);
-  h5::write(maps.get(), "tau_edges", te);
+  h5::write_dataset(maps.get(), "x1_edges", xe, {}, h5::Storage::compressed);
+  h5::write_dataset(maps.get(), "tau_edges", te, {}, h5::Storage::compressed);
 
   h5::Handle ev = h5::create_group(root, "events");
-  h5::write(ev.get(), "offset", db.ev_offset);
-  h5::write(ev.get(), "dtau", db.ev_dtau);
-  h5::write(ev.get(), "dx1", db.ev_dx1);
+  h5::write_dataset(ev.get(), "offset", db.ev_offset, {}, h5::Storage::compressed);
+  h5::write_dataset(ev.get(), "dtau", db.ev_dtau, {}, h5::Storage::compressed);
+  h5::write_dataset(ev.get(), "dx1", db.ev_dx1, {}, h5::Storage::compressed);
 
   h5::Handle hist = h5::create_group(root, "histograms");
   const auto hb = static_cast<hsize_t>(db.hist_bins);
-  h5::write(hist.get(), "counts", db.hist, {map_dims[0], map_dims[1], hb, hb});
-  h5::write(hist.get(), "dtau_edges", db.hist_dtau_edges);
-  h5::write(hist.get(), "dx1_edges", db.hist_dx1_edges);
+  h5::write_dataset(hist.get(), "counts", db.hist, {map_dims[0], map_dims[1], hb, hb}, h5::Storage::compressed);
+  h5::write_dataset(hist.get(), "dtau_edges", db.hist_dtau_edges, {}, h5::Storage::compressed);
+  h5::write_dataset(hist.get(), "dx1_edges", db.hist_dx1_edges, {}, h5::Storage::compressed);
   });
 }
 
 Database read_database(const std::string& path) {
-  h5::File f = h5::open_file_read(path);
-  const hid_t root = f.h.get();
+  h5::Handle f = h5::open_file(path);
+  const hid_t root = f.get();
   const std::string where = "SEEM database '" + path + "'";
-  if (!h5::has_attr(root, "format") || h5::attr_string(root, "format", where) != database_format)
+  if (!h5::has_attr(root, "format") || h5::attr_string(root, "format") != database_format)
     fail(where + " is not a SEEM database (attribute format != " + database_format +
          "); create one with 'stzkmc seem harvest'");
   Database db;
-  db.criterion = parse_criterion(h5::attr_string(root, "criterion", where));
-  db.drop_threshold = h5::attr_double(root, "drop_threshold", where);
-  db.min_visits = static_cast<int>(h5::attr_int(root, "min_visits", where));
-  db.policy = parse_policy(h5::attr_string(root, "lambda_policy", where));
-  db.dgamma = h5::attr_double(root, "dgamma", where);
-  db.grid.n_x1 = static_cast<int>(h5::attr_int(root, "n_x1", where));
-  db.grid.n_tau = static_cast<int>(h5::attr_int(root, "n_tau", where));
-  db.grid.x1_min = h5::attr_double(root, "x1_min", where);
-  db.grid.x1_max = h5::attr_double(root, "x1_max", where);
-  db.grid.tau_min = h5::attr_double(root, "tau_min", where);
-  db.grid.tau_max = h5::attr_double(root, "tau_max", where);
-  db.x1.G0 = h5::attr_double(root, "G0", where);
-  db.x1.uA = h5::attr_double(root, "uA", where);
-  db.x1.tauA = h5::attr_double(root, "tauA", where);
-  db.x1.tauB = h5::attr_double(root, "tauB", where);
-  db.x1.u0 = h5::attr_double(root, "u0", where);
-  db.x1.omega = h5::attr_double(root, "omega", where);
-  const std::string src = h5::attr_string(root, "sources", where);
+  db.criterion = parse_criterion(h5::attr_string(root, "criterion"));
+  db.drop_threshold = h5::attr_double(root, "drop_threshold");
+  db.min_visits = static_cast<int>(h5::attr_int(root, "min_visits"));
+  db.policy = parse_policy(h5::attr_string(root, "lambda_policy"));
+  db.dgamma = h5::attr_double(root, "dgamma");
+  db.grid.n_x1 = static_cast<int>(h5::attr_int(root, "n_x1"));
+  db.grid.n_tau = static_cast<int>(h5::attr_int(root, "n_tau"));
+  db.grid.x1_min = h5::attr_double(root, "x1_min");
+  db.grid.x1_max = h5::attr_double(root, "x1_max");
+  db.grid.tau_min = h5::attr_double(root, "tau_min");
+  db.grid.tau_max = h5::attr_double(root, "tau_max");
+  db.x1.G0 = h5::attr_double(root, "G0");
+  db.x1.uA = h5::attr_double(root, "uA");
+  db.x1.tauA = h5::attr_double(root, "tauA");
+  db.x1.tauB = h5::attr_double(root, "tauB");
+  db.x1.u0 = h5::attr_double(root, "u0");
+  db.x1.omega = h5::attr_double(root, "omega");
+  const std::string src = h5::attr_string(root, "sources");
   for (std::size_t a = 0; a < src.size();) {
     const std::size_t e = std::min(src.find(',', a), src.size());
     db.sources.push_back(src.substr(a, e - a));
@@ -351,23 +353,23 @@ Database read_database(const std::string& path) {
   }
   h5::Handle maps = h5::open_group(f, "maps");
   const std::string mw = where + " /maps";
-  db.strain = h5::read<double>(maps.get(), "strain", mw);
-  db.visits = h5::read<std::int64_t>(maps.get(), "visits", mw);
-  db.events = h5::read<std::int64_t>(maps.get(), "events", mw);
-  db.lambda = h5::read<double>(maps.get(), "lambda", mw);
-  db.mean_dx1 = h5::read<double>(maps.get(), "mean_dx1", mw);
-  db.mean_dtau = h5::read<double>(maps.get(), "mean_dtau", mw);
-  db.flow_dx1 = h5::read<double>(maps.get(), "flow_dx1", mw);
-  db.flow_dtau = h5::read<double>(maps.get(), "flow_dtau", mw);
-  db.source = h5::read<std::int32_t>(maps.get(), "source", mw);
+  db.strain = h5::read_vector<double>(maps.get(), "strain");
+  db.visits = h5::read_vector<std::int64_t>(maps.get(), "visits");
+  db.events = h5::read_vector<std::int64_t>(maps.get(), "events");
+  db.lambda = h5::read_vector<double>(maps.get(), "lambda");
+  db.mean_dx1 = h5::read_vector<double>(maps.get(), "mean_dx1");
+  db.mean_dtau = h5::read_vector<double>(maps.get(), "mean_dtau");
+  db.flow_dx1 = h5::read_vector<double>(maps.get(), "flow_dx1");
+  db.flow_dtau = h5::read_vector<double>(maps.get(), "flow_dtau");
+  db.source = h5::read_vector<std::int32_t>(maps.get(), "source");
   h5::Handle ev = h5::open_group(f, "events");
-  db.ev_offset = h5::read<std::uint32_t>(ev.get(), "offset", where + " /events");
-  db.ev_dtau = h5::read<float>(ev.get(), "dtau", where + " /events");
-  db.ev_dx1 = h5::read<float>(ev.get(), "dx1", where + " /events");
+  db.ev_offset = h5::read_vector<std::uint32_t>(ev.get(), "offset");
+  db.ev_dtau = h5::read_vector<float>(ev.get(), "dtau");
+  db.ev_dx1 = h5::read_vector<float>(ev.get(), "dx1");
   h5::Handle hist = h5::open_group(f, "histograms");
-  db.hist = h5::read<std::int32_t>(hist.get(), "counts", where + " /histograms");
-  db.hist_dtau_edges = h5::read<double>(hist.get(), "dtau_edges", where + " /histograms");
-  db.hist_dx1_edges = h5::read<double>(hist.get(), "dx1_edges", where + " /histograms");
+  db.hist = h5::read_vector<std::int32_t>(hist.get(), "counts");
+  db.hist_dtau_edges = h5::read_vector<double>(hist.get(), "dtau_edges");
+  db.hist_dx1_edges = h5::read_vector<double>(hist.get(), "dx1_edges");
   db.hist_bins = static_cast<int>(db.hist_dtau_edges.size()) - 1;
 
   const auto nb = static_cast<std::size_t>(db.grid.n_bins());

@@ -9,11 +9,13 @@
 #include <stdexcept>
 
 #include "stz/seem/device.hpp"
-#include "seem/seem_h5.hpp"
+#include "io/h5.hpp"
 #include "backends/factory.hpp"
 #include "cuda/entry.hpp"
 
 namespace stz::seem {
+
+namespace h5 = io::h5;  // the project's HDF5 layer (io/h5.hpp)
 
 namespace {
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
@@ -246,33 +248,33 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
 void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
                const std::string& database_path) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
-  h5::write_file(path, [&](const h5::File& f) {
-  const hid_t root = f.h.get();
-  h5::attr(root, "database", database_path);
-  h5::attr(root, "backend", r.backend);
-  h5::attr(root, "seed", static_cast<std::int64_t>(opt.seed));
-  h5::attr(root, "n_traj", r.n_traj);
-  h5::attr(root, "n_steps", r.n_steps);
-  h5::attr(root, "x1_start", opt.x1_start);
-  h5::attr(root, "tau_start", opt.tau_start);
-  h5::attr(root, "events", r.events);
-  h5::attr(root, "fallback_lookups", r.fallback_lookups);
-  h5::attr(root, "outside_lookups", r.outside_lookups);
-  h5::attr(root, "peak_tau_mean", r.peak_tau_mean);
-  h5::attr(root, "peak_tau_sd", r.peak_tau_sd);
-  h5::attr(root, "seconds", r.seconds);
-  h5::attr(root, "steps_per_second", r.steps_per_second());
-  h5::attr(
+  h5::write_file(path, [&](hid_t root_id) {
+  const hid_t root = root_id;
+  h5::set_attr(root, "database", database_path);
+  h5::set_attr(root, "backend", r.backend);
+  h5::set_attr(root, "seed", static_cast<std::int64_t>(opt.seed));
+  h5::set_attr(root, "n_traj", r.n_traj);
+  h5::set_attr(root, "n_steps", r.n_steps);
+  h5::set_attr(root, "x1_start", opt.x1_start);
+  h5::set_attr(root, "tau_start", opt.tau_start);
+  h5::set_attr(root, "events", r.events);
+  h5::set_attr(root, "fallback_lookups", r.fallback_lookups);
+  h5::set_attr(root, "outside_lookups", r.outside_lookups);
+  h5::set_attr(root, "peak_tau_mean", r.peak_tau_mean);
+  h5::set_attr(root, "peak_tau_sd", r.peak_tau_sd);
+  h5::set_attr(root, "seconds", r.seconds);
+  h5::set_attr(root, "steps_per_second", r.steps_per_second());
+  h5::set_attr(
       root, "unvisited_bin_policy",
       std::string("bins with fewer than min_visits training steps use the nearest trusted bin (lambda policy "
                   "monotone: also trusted bins below the running maximum of lambda in their X1 column); "
                   "states outside the grid are clamped to the edge bin first"));
-  h5::write(root, "gamma", r.gamma);
-  h5::write(root, "mean_tau", r.mean_tau);
-  h5::write(root, "mean_x1", r.mean_x1);
-  h5::write(root, "sd_tau", r.sd_tau);
-  h5::write(root, "sd_x1", r.sd_x1);
-  h5::write(root, "percentiles", r.percentiles);
+  h5::write_dataset(root, "gamma", r.gamma, {}, h5::Storage::compressed);
+  h5::write_dataset(root, "mean_tau", r.mean_tau, {}, h5::Storage::compressed);
+  h5::write_dataset(root, "mean_x1", r.mean_x1, {}, h5::Storage::compressed);
+  h5::write_dataset(root, "sd_tau", r.sd_tau, {}, h5::Storage::compressed);
+  h5::write_dataset(root, "sd_x1", r.sd_x1, {}, h5::Storage::compressed);
+  h5::write_dataset(root, "percentiles", r.percentiles, {}, h5::Storage::compressed);
   std::vector<double> pt, px;
   for (std::size_t p = 0; p < r.percentiles.size(); ++p) {
     pt.insert(pt.end(), r.pct_tau[p].begin(), r.pct_tau[p].end());
@@ -280,8 +282,8 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
   }
   const std::vector<hsize_t> dims{static_cast<hsize_t>(r.percentiles.size()),
                                   static_cast<hsize_t>(r.gamma.size())};
-  h5::write(root, "pct_tau", pt, dims);
-  h5::write(root, "pct_x1", px, dims);
+  h5::write_dataset(root, "pct_tau", pt, dims, h5::Storage::compressed);
+  h5::write_dataset(root, "pct_x1", px, dims, h5::Storage::compressed);
   });
 }
 
