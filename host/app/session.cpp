@@ -17,7 +17,7 @@
 #endif
 
 #include "io/atomic_file.hpp"
-#include "app/build_info.hpp"
+#include "io/build_info.hpp"
 #include "io/checkpoint.hpp"
 #include "core/driver.hpp"
 #include "io/output.hpp"

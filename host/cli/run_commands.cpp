@@ -20,7 +20,7 @@
 #endif
 
 #include "app/analyze.hpp"
-#include "app/build_info.hpp"
+#include "io/build_info.hpp"
 #include "cli/commands.hpp"
 #include "io/config.hpp"
 #include "app/session.hpp"

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "io/atomic_file.hpp"
-#include "app/build_info.hpp"
+#include "io/build_info.hpp"
 #include "io/digest.hpp"
 #include "io/output.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "app/build_info.hpp"
+#include "io/build_info.hpp"
 
 #include <chrono>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "app/build_info.hpp"
+#include "io/build_info.hpp"
 
 #include <unistd.h>
 
