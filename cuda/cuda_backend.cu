@@ -73,7 +73,6 @@ void copy_to_host(std::vector<T>& dst, const T* src, std::size_t count, cudaStre
   if (count) STZ_CUDA_TRY(cudaMemcpyAsync(dst.data(), src, count * sizeof(T), cudaMemcpyDeviceToHost, stream));
 }
 
-
 std::string format_gib(std::size_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(bytes) / gib);
@@ -109,7 +108,7 @@ struct CudaBackend::Impl {
   cuda::DeviceBuffer<double> softened, q;
   cuda::DeviceBuffer<double> cached_eta, voxel_min, voxel_rate;
   cuda::DeviceBuffer<std::uint32_t> voxel_argmin;
-  cuda::DeviceBuffer<double> kernels; // [K1_11 | K1_22 | K1_12 | K3_11 | K3_22 | K3_12]
+  cuda::DeviceBuffer<double> kernels;  // [K1_11 | K1_22 | K1_12 | K3_11 | K3_22 | K3_12]
   cuda::DeviceBuffer<std::uint32_t> flip_list;
   cuda::DeviceBuffer<double> da, db;
   cuda::DeviceBuffer<cuda::FlipRecord> records;
@@ -159,8 +158,8 @@ CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
   STZ_CUDA_TRY(cudaGetDeviceProperties(&props, device));
   if (const cudaError_t err = cuda::probe_kernel_image(); err != cudaSuccess) {
     cudaGetLastError();
-    throw std::runtime_error(std::string("GPU ") + props.name + " (compute capability " +
-                             std::to_string(props.major) + "." + std::to_string(props.minor) +
+    throw std::runtime_error(std::string("GPU ") + props.name + " (compute capability " + std::to_string(props.major) +
+                             "." + std::to_string(props.minor) +
                              ") cannot run this build's kernels (built for CMAKE_CUDA_ARCHITECTURES " +
                              STZ_CUDA_ARCHITECTURES + "): " + cudaGetErrorString(err));
   }
@@ -219,11 +218,10 @@ void CudaBackend::Impl::check_memory() const {
   const std::size_t needed = plan.total_bytes(fft_work_bytes, cub_temp_bytes);
   if (needed + memory_reserve_bytes > free_bytes) {
     std::ostringstream os;
-    os << "grid N=" << params.grid.n << " needs " << format_gib(needed) << " GiB, device has "
-       << format_gib(free_bytes) << " GiB free (M=" << params.grid.modes << " modes; " << props.name << ", "
-       << format_gib(total_bytes) << " GiB in all; the state and pass scratch "
-       << format_gib(plan.state_and_scratch_bytes()) << " GiB + FFT spectra and work area; "
-       << format_gib(memory_reserve_bytes)
+    os << "grid N=" << params.grid.n << " needs " << format_gib(needed) << " GiB, device has " << format_gib(free_bytes)
+       << " GiB free (M=" << params.grid.modes << " modes; " << props.name << ", " << format_gib(total_bytes)
+       << " GiB in all; the state and pass scratch " << format_gib(plan.state_and_scratch_bytes())
+       << " GiB + FFT spectra and work area; " << format_gib(memory_reserve_bytes)
        << " GiB kept in reserve): use a smaller grid or a larger GPU";
     throw std::runtime_error(os.str());
   }
@@ -359,8 +357,8 @@ RateSummary CudaBackend::compute_barriers_and_rates(double time, const Sym2& mea
   const double mean_s3 = 2.0 * mean_stress.xy;
   cuda::launch_barrier_pass(m.view, m.pc, time, mean_s1, mean_s3, m.params.solver.cache_softened_barriers,
                             m.d_pass.data(), m.stream);
-  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult),
-                               cudaMemcpyDeviceToHost, m.stream));
+  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
+                               m.stream));
   m.synchronize();
   const cuda::PassResult& r = m.mail.data()->pass;
   RateSummary s;
@@ -392,12 +390,12 @@ Event CudaBackend::select_thermal_event(double u) {
 PlasticIncrement CudaBackend::transform(const Event& event, double time) {
   Impl& m = *impl_;
   if (event.voxel >= m.voxels() || event.mode >= static_cast<std::uint32_t>(m.params.grid.modes))
-    throw std::out_of_range("transform: voxel " + std::to_string(event.voxel) + ", mode " +
-                            std::to_string(event.mode) + " outside the grid of " + std::to_string(m.voxels()) +
-                            " voxels x " + std::to_string(m.params.grid.modes) + " modes");
+    throw std::out_of_range("transform: voxel " + std::to_string(event.voxel) + ", mode " + std::to_string(event.mode) +
+                            " outside the grid of " + std::to_string(m.voxels()) + " voxels x " +
+                            std::to_string(m.params.grid.modes) + " modes");
   m.activate();
-  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, nullptr, 1u, event.voxel, event.mode,
-                               m.da.data(), m.db.data(), nullptr, m.stream);
+  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, nullptr, 1u, event.voxel, event.mode, m.da.data(),
+                               m.db.data(), nullptr, m.stream);
   cuda::launch_stress_update(m.view, m.kview, event.voxel, m.da.data(), m.db.data(), m.stream);
   double a, b;
   const cuda::Selection& sel = m.mail.data()->selection;
@@ -424,8 +422,8 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
   if (m.params.athermal.variant == AthermalVariant::simultaneous) {
     cuda::launch_athermal_select(m.cub_temp.data(), m.cub_temp_bytes, m.view, m.params.athermal.threshold,
                                  m.flip_list.data(), m.d_count.data(), m.stream);
-    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->count, m.d_count.data(), sizeof(std::uint32_t),
-                                 cudaMemcpyDeviceToHost, m.stream));
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->count, m.d_count.data(), sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
+                                 m.stream));
     m.synchronize();
     count = m.mail.data()->count;
   } else if (m.last.min_barrier < 0.0) {
@@ -439,8 +437,8 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
   cuda::launch_transformations(m.view, m.pc, m.params.seed, time, m.flip_list.data(), count, 0u, 0u, m.da.data(),
                                m.db.data(), flipped ? m.records.data() : nullptr, m.stream);
   cuda::launch_sum_increments(m.da.data(), m.db.data(), count, m.d_sums.data(), m.stream);
-  STZ_CUDA_TRY(cudaMemcpyAsync(m.mail.data()->sums, m.d_sums.data(), 2 * sizeof(double), cudaMemcpyDeviceToHost,
-                               m.stream));
+  STZ_CUDA_TRY(
+      cudaMemcpyAsync(m.mail.data()->sums, m.d_sums.data(), 2 * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
   std::vector<cuda::FlipRecord> recs;
   if (flipped) copy_to_host(recs, m.records.data(), count, m.stream);
   m.synchronize();
@@ -513,9 +511,9 @@ void CudaBackend::upload(const State& state) {
   Impl& m = *impl_;
   const int n = m.params.grid.n, modes = m.params.grid.modes;
   if (state.n != n || state.modes != modes)
-    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) +
-                                "x" + std::to_string(state.modes) + " does not match the backend's " +
-                                std::to_string(n) + "x" + std::to_string(n) + "x" + std::to_string(modes));
+    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) + "x" +
+                                std::to_string(state.modes) + " does not match the backend's " + std::to_string(n) +
+                                "x" + std::to_string(n) + "x" + std::to_string(modes));
   if (const char* field = misfit_field(state, n, modes))
     throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
   m.activate();

@@ -20,11 +20,9 @@
 namespace stz::cuda {
 
 /// Throws the std::runtime_error of a failed CUDA runtime call.
-[[noreturn]] inline void throw_cuda_error(cudaError_t err, const char* what, const char* file,
-                                          int line) {
-  throw std::runtime_error(std::string("CUDA error in ") + what + " (" + file + ":" +
-                           std::to_string(line) + "): " + cudaGetErrorName(err) + ": " +
-                           cudaGetErrorString(err));
+[[noreturn]] inline void throw_cuda_error(cudaError_t err, const char* what, const char* file, int line) {
+  throw std::runtime_error(std::string("CUDA error in ") + what + " (" + file + ":" + std::to_string(line) +
+                           "): " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err));
 }
 
 /// cuFFT has no error-string function: name the documented result codes.
@@ -47,36 +45,32 @@ inline const char* cufft_result_name(cufftResult r) {
   }
 }
 
-[[noreturn]] inline void throw_cufft_error(cufftResult r, const char* what, const char* file,
-                                           int line) {
-  throw std::runtime_error(std::string("cuFFT error in ") + what + " (" + file + ":" +
-                           std::to_string(line) + "): " + cufft_result_name(r) + " (" +
-                           std::to_string(static_cast<int>(r)) + ")");
+[[noreturn]] inline void throw_cufft_error(cufftResult r, const char* what, const char* file, int line) {
+  throw std::runtime_error(std::string("cuFFT error in ") + what + " (" + file + ":" + std::to_string(line) +
+                           "): " + cufft_result_name(r) + " (" + std::to_string(static_cast<int>(r)) + ")");
 }
 
 }  // namespace stz::cuda
 
 /// Evaluates a CUDA runtime call and throws std::runtime_error unless it returns cudaSuccess.
-#define STZ_CUDA_TRY(call)                                                         \
-  do {                                                                             \
-    const cudaError_t stz_cuda_err_ = (call);                                      \
-    if (stz_cuda_err_ != cudaSuccess)                                              \
-      ::stz::cuda::throw_cuda_error(stz_cuda_err_, #call, __FILE__, __LINE__);     \
+#define STZ_CUDA_TRY(call)                                                                                     \
+  do {                                                                                                         \
+    const cudaError_t stz_cuda_err_ = (call);                                                                  \
+    if (stz_cuda_err_ != cudaSuccess) ::stz::cuda::throw_cuda_error(stz_cuda_err_, #call, __FILE__, __LINE__); \
   } while (0)
 
 /// Evaluates a cuFFT call and throws std::runtime_error unless it returns CUFFT_SUCCESS.
-#define STZ_CUFFT_TRY(call)                                                        \
-  do {                                                                             \
-    const cufftResult stz_cufft_res_ = (call);                                     \
-    if (stz_cufft_res_ != CUFFT_SUCCESS)                                           \
-      ::stz::cuda::throw_cufft_error(stz_cufft_res_, #call, __FILE__, __LINE__);   \
+#define STZ_CUFFT_TRY(call)                                                                                         \
+  do {                                                                                                              \
+    const cufftResult stz_cufft_res_ = (call);                                                                      \
+    if (stz_cufft_res_ != CUFFT_SUCCESS) ::stz::cuda::throw_cufft_error(stz_cufft_res_, #call, __FILE__, __LINE__); \
   } while (0)
 
 #ifdef STZ_CUDA_SYNC_CHECK
-#define STZ_CUDA_CHECK_LAUNCH()                                                    \
-  do {                                                                             \
-    STZ_CUDA_TRY(cudaGetLastError());                                              \
-    STZ_CUDA_TRY(cudaDeviceSynchronize());                                         \
+#define STZ_CUDA_CHECK_LAUNCH()            \
+  do {                                     \
+    STZ_CUDA_TRY(cudaGetLastError());      \
+    STZ_CUDA_TRY(cudaDeviceSynchronize()); \
   } while (0)
 #else
 /// Checks (and clears) the error state of the kernel launch just made.

@@ -15,34 +15,34 @@ namespace stz::cuda {
 
 /// Every per-voxel and per-voxel-mode array of the backend.
 struct DeviceView {
-  int n;                   ///< grid side N
-  int modes;               ///< M
-  std::size_t voxels;      ///< N^2
-  std::size_t rate_blocks; ///< ceil(N^2 / rate_block_voxels)
+  int n;                    ///< grid side N
+  int modes;                ///< M
+  std::size_t voxels;       ///< N^2
+  std::size_t rate_blocks;  ///< ceil(N^2 / rate_block_voxels)
   // Catalog, voxel-mode arrays.
-  float* barrier;          ///< dF, eV
-  float* e1;               ///< SFTS of the current generation
+  float* barrier;  ///< dF, eV
+  float* e1;       ///< SFTS of the current generation
   float* e3;
-  double* softened;        ///< cached A = dF exp(-D eta)
-  double* q;               ///< Q of the last barrier pass
+  double* softened;  ///< cached A = dF exp(-D eta)
+  double* q;         ///< Q of the last barrier pass
   // Per voxel.
-  double* p1;              ///< accumulated eigenstrain; p3 = p1 + voxels (one allocation, so
-  double* p3;              ///<   a batched r2c transforms both)
+  double* p1;  ///< accumulated eigenstrain; p3 = p1 + voxels (one allocation, so
+  double* p3;  ///<   a batched r2c transforms both)
   float* d1;
   float* d3;
   double* eta_p;
   double* eta_t;
   double* t_last;
   std::uint32_t* generation;
-  double* s11;             ///< stress fluctuation; s22, s12 follow contiguously (batched c2r)
+  double* s11;  ///< stress fluctuation; s22, s12 follow contiguously (batched c2r)
   double* s22;
   double* s12;
-  double* cached_eta;      ///< eta that `softened` was computed with (NaN: stale)
-  double* voxel_min;       ///< min_m Q
+  double* cached_eta;  ///< eta that `softened` was computed with (NaN: stale)
+  double* voxel_min;   ///< min_m Q
   std::uint32_t* voxel_argmin;
-  double* voxel_rate;      ///< sum_m exp(-(Q - Q_min)/kT) in mode order
-  double* block_rate;      ///< sums of voxel_rate over fixed blocks of rate_block_voxels
-  double* block_incl;      ///< inclusive prefix sums of block_rate
+  double* voxel_rate;  ///< sum_m exp(-(Q - Q_min)/kT) in mode order
+  double* block_rate;  ///< sums of voxel_rate over fixed blocks of rate_block_voxels
+  double* block_incl;  ///< inclusive prefix sums of block_rate
 };
 
 /// The six unit kernels K1_c, K3_c (c = 11, 22, 12), each N^2 doubles.

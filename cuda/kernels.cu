@@ -3,10 +3,10 @@
 // GPU and in which fixed order the reductions run.
 #include "cuda/kernels.cuh"
 
+#include <thrust/iterator/counting_iterator.h>
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 #include <cub/device/device_select.cuh>
-#include <thrust/iterator/counting_iterator.h>
 
 #include <algorithm>
 #include <climits>
@@ -71,8 +71,7 @@ struct MaxOp {
 
 // ---- Initialisation -------------------------------------------------------------------------
 
-__global__ void init_catalog_kernel(DeviceView v, std::uint64_t seed, double mean, double std_dev,
-                                    double gamma_star) {
+__global__ void init_catalog_kernel(DeviceView v, std::uint64_t seed, double mean, double std_dev, double gamma_star) {
   const std::size_t k = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (k >= v.voxels * static_cast<std::size_t>(v.modes)) return;
   const auto voxel = static_cast<std::uint32_t>(k / v.modes);
@@ -117,13 +116,12 @@ __global__ void invalidate_cache_kernel(DeviceView v) {
  * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
  * expressions are those of CpuBackend::compute_barriers_and_rates, term for term.
  */
-__global__ void __launch_bounds__(1024)
-    barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3,
-                   bool use_cache, int vpb, PassResult* result) {
+__global__ void __launch_bounds__(1024) barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1,
+                                                       double mean_s3, bool use_cache, int vpb, PassResult* result) {
   extern __shared__ double smem[];
   const int modes = v.modes;
-  double* q_s = smem;                       // vpb * modes barriers
-  double* eta_s = q_s + vpb * modes;        // per voxel of the block
+  double* q_s = smem;                 // vpb * modes barriers
+  double* eta_s = q_s + vpb * modes;  // per voxel of the block
   double* s1_s = eta_s + vpb;
   double* s3_s = s1_s + vpb;
   double* d1_s = s3_s + vpb;
@@ -155,8 +153,7 @@ __global__ void __launch_bounds__(1024)
     const float e3 = v.e3[k];
     double a;
     if (refresh_s[lv]) {
-      a = softened_barrier(v.barrier[k], direction_factor(pc.direction_factor, d1_s[lv], d3_s[lv], e1, e3),
-                           eta_s[lv]);
+      a = softened_barrier(v.barrier[k], direction_factor(pc.direction_factor, d1_s[lv], d3_s[lv], e1, e3), eta_s[lv]);
       v.softened[k] = a;
     } else {
       a = v.softened[k];
@@ -187,8 +184,7 @@ __global__ void __launch_bounds__(1024)
 }
 
 /// Shifted rates and their per-voxel sums, added in mode order.
-__global__ void __launch_bounds__(1024)
-    rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result) {
+__global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result) {
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
   extern __shared__ double smem[];
@@ -346,8 +342,8 @@ __global__ void __launch_bounds__(wide_block)
       *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
     } else {
       const std::size_t k = chosen_voxel * modes + chosen;
-      *sel = Selection{static_cast<std::uint32_t>(chosen_voxel), static_cast<std::uint32_t>(chosen), q[chosen],
-                       v.e1[k], v.e3[k], 0};
+      *sel = Selection{
+          static_cast<std::uint32_t>(chosen_voxel), static_cast<std::uint32_t>(chosen), q[chosen], v.e1[k], v.e3[k], 0};
     }
   }
 }
@@ -357,8 +353,8 @@ __global__ void __launch_bounds__(wide_block)
 /// One block (a warp) per transformed voxel: the state update of MODEL.md 1.6 by thread 0, the
 /// redraw of the M SFTS of the new generation by all threads.
 __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_t seed, double time,
-                                 const std::uint32_t* list, std::uint32_t voxel1, std::uint32_t mode1,
-                                 double* da, double* db, FlipRecord* records) {
+                                 const std::uint32_t* list, std::uint32_t voxel1, std::uint32_t mode1, double* da,
+                                 double* db, FlipRecord* records) {
   const unsigned i = blockIdx.x;
   const std::uint32_t vox = list ? list[i] : voxel1;
   const std::uint32_t mode = list ? v.voxel_argmin[vox] : mode1;
@@ -370,8 +366,8 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
   __syncthreads();  // every thread has read the chosen SFTS and generation before they change
   if (threadIdx.x == 0) {
     if (records) records[i] = FlipRecord{vox, mode, v.voxel_min[vox]};
-    transform_voxel_state(e1, e3, time, pc.kappa_p, pc.kappa_t, pc.eta_max, v.p1[vox], v.p3[vox], v.d1[vox],
-                          v.d3[vox], v.t_last[vox], v.eta_p[vox], v.eta_t[vox], v.generation[vox]);
+    transform_voxel_state(e1, e3, time, pc.kappa_p, pc.kappa_t, pc.eta_max, v.p1[vox], v.p3[vox], v.d1[vox], v.d3[vox],
+                          v.t_last[vox], v.eta_p[vox], v.eta_t[vox], v.generation[vox]);
     v.cached_eta[vox] = nan_value;
     da[i] = e1;
     db[i] = e3;
@@ -385,8 +381,7 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
 }
 
 /// The single-voxel real-space update (MODEL.md 1.4), the CPU's add_kernel_response per voxel.
-__global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da,
-                                     const double* db) {
+__global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da, const double* db) {
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (i >= v.voxels) return;
   const int n = v.n;
@@ -404,8 +399,8 @@ __global__ void __launch_bounds__(sum_threads)
     sum_increments_kernel(const double* da, const double* db, std::uint32_t count, double* out) {
   __shared__ double part_a[sum_threads];
   __shared__ double part_b[sum_threads];
-  const std::uint64_t chunk =
-      std::max<std::uint64_t>(sequential_sum_limit, (static_cast<std::uint64_t>(count) + sum_threads - 1) / sum_threads);
+  const std::uint64_t chunk = std::max<std::uint64_t>(
+      sequential_sum_limit, (static_cast<std::uint64_t>(count) + sum_threads - 1) / sum_threads);
   const std::uint64_t i0 = std::min<std::uint64_t>(count, threadIdx.x * chunk);
   const std::uint64_t i1 = std::min<std::uint64_t>(count, i0 + chunk);
   double sa = 0.0, sb = 0.0;
@@ -441,8 +436,8 @@ __global__ void first_minimum_kernel(DeviceView v, const PassResult* result, std
 
 // ---- Elasticity -----------------------------------------------------------------------------
 
-__global__ void spectral_kernel(const cufftDoubleComplex* a, const cufftDoubleComplex* b,
-                                cufftDoubleComplex* out, int n, double e_star, double norm) {
+__global__ void spectral_kernel(const cufftDoubleComplex* a, const cufftDoubleComplex* b, cufftDoubleComplex* out,
+                                int n, double e_star, double norm) {
   const int nh = n / 2 + 1;
   const std::size_t spectrum = static_cast<std::size_t>(n) * nh;
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
@@ -472,8 +467,8 @@ __global__ void point_source_kernel(double* p1, double* p3, std::size_t voxels, 
 void launch_initialize(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double t_last0,
                        cudaStream_t stream) {
   const std::size_t vm = v.voxels * static_cast<std::size_t>(v.modes);
-  init_catalog_kernel<<<blocks_for(vm, threads_1d), threads_1d, 0, stream>>>(v, seed, pc.barrier_mean,
-                                                                              pc.barrier_std, pc.gamma_star);
+  init_catalog_kernel<<<blocks_for(vm, threads_1d), threads_1d, 0, stream>>>(v, seed, pc.barrier_mean, pc.barrier_std,
+                                                                             pc.gamma_star);
   STZ_CUDA_CHECK_LAUNCH();
   init_voxels_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, t_last0);
   STZ_CUDA_CHECK_LAUNCH();
@@ -484,8 +479,8 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream) {
   STZ_CUDA_CHECK_LAUNCH();
 }
 
-void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1,
-                         double mean_s3, bool use_cache, PassResult* result, cudaStream_t stream) {
+void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
+                         bool use_cache, PassResult* result, cudaStream_t stream) {
   // All ones: the largest key, the neutral element of atomicMin.
   STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
   const Tiling t = voxel_mode_tiling(v.modes);
@@ -510,12 +505,10 @@ void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, co
 }
 
 void launch_transformations(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double time,
-                            const std::uint32_t* list, std::uint32_t count, std::uint32_t voxel,
-                            std::uint32_t mode, double* da, double* db, FlipRecord* records,
-                            cudaStream_t stream) {
+                            const std::uint32_t* list, std::uint32_t count, std::uint32_t voxel, std::uint32_t mode,
+                            double* da, double* db, FlipRecord* records, cudaStream_t stream) {
   if (count == 0) return;
-  transform_kernel<<<count, transform_threads, 0, stream>>>(v, pc, seed, time, list, voxel, mode, da, db,
-                                                            records);
+  transform_kernel<<<count, transform_threads, 0, stream>>>(v, pc, seed, time, list, voxel, mode, da, db, records);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -527,8 +520,7 @@ void launch_stress_update(const DeviceView& v, const KernelView& k, std::uint32_
   STZ_CUDA_CHECK_LAUNCH();
 }
 
-void launch_sum_increments(const double* da, const double* db, std::uint32_t count, double* out,
-                           cudaStream_t stream) {
+void launch_sum_increments(const double* da, const double* db, std::uint32_t count, double* out, cudaStream_t stream) {
   sum_increments_kernel<<<1, sum_threads, 0, stream>>>(da, db, count, out);
   STZ_CUDA_CHECK_LAUNCH();
 }
@@ -550,8 +542,7 @@ void launch_athermal_select(void* temp, std::size_t temp_bytes, const DeviceView
   STZ_CUDA_CHECK_LAUNCH();
 }
 
-void launch_first_minimum(const DeviceView& v, const PassResult* result, std::uint32_t* first,
-                          cudaStream_t stream) {
+void launch_first_minimum(const DeviceView& v, const PassResult* result, std::uint32_t* first, cudaStream_t stream) {
   STZ_CUDA_TRY(cudaMemsetAsync(first, 0xff, sizeof *first, stream));
   first_minimum_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, result, first);
   STZ_CUDA_CHECK_LAUNCH();
@@ -562,8 +553,7 @@ void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubl
   const std::size_t spectrum = static_cast<std::size_t>(n) * (n / 2 + 1);
   // The CPU's normalisation, 1 / N^2, computed the same way.
   const double norm = 1.0 / static_cast<double>(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
-  spectral_kernel<<<blocks_for(spectrum, threads_1d), threads_1d, 0, stream>>>(p1_hat, p3_hat, out, n, e_star,
-                                                                                norm);
+  spectral_kernel<<<blocks_for(spectrum, threads_1d), threads_1d, 0, stream>>>(p1_hat, p3_hat, out, n, e_star, norm);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

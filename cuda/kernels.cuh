@@ -22,8 +22,8 @@ namespace stz::cuda {
 
 /// Draws the catalog (rng::initial_barrier, rng::sfts generation 0) and zeroes every
 /// per-voxel array; t_last = t_last0, cached eta = NaN (stale).
-void launch_initialize(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed,
-                       double t_last0, cudaStream_t stream);
+void launch_initialize(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double t_last0,
+                       cudaStream_t stream);
 
 /// Marks every cached softened barrier stale (after upload).
 void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
@@ -35,14 +35,13 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
  * `mean_s1` = mean.xx - mean.yy and `mean_s3` = 2 mean.xy, computed by the caller exactly as the
  * CPU backend does.
  */
-void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time,
-                         double mean_s1, double mean_s3, bool use_cache, PassResult* result,
-                         cudaStream_t stream);
+void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
+                         bool use_cache, PassResult* result, cudaStream_t stream);
 
 /// The first voxel-mode whose cumulative shifted rate exceeds u S (CpuBackend's rule and its
 /// round-off fallbacks) into *selection.
-void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u,
-                   const PassResult* result, Selection* selection, cudaStream_t stream);
+void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, const PassResult* result,
+                   Selection* selection, cudaStream_t stream);
 
 /**
  * @brief Transforms voxels (MODEL.md 1.6) and redraws their SFTS. With `list` null: the single
@@ -50,32 +49,28 @@ void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u,
  * FlipRecord per voxel when `records` is not null. Writes the applied SFTS to da[i], db[i].
  * Voxels in the list must be distinct (they are: a compacted voxel list).
  */
-void launch_transformations(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed,
-                            double time, const std::uint32_t* list, std::uint32_t count,
-                            std::uint32_t voxel, std::uint32_t mode, double* da, double* db,
-                            FlipRecord* records, cudaStream_t stream);
+void launch_transformations(const DeviceView& v, const PhysicsConstants& pc, std::uint64_t seed, double time,
+                            const std::uint32_t* list, std::uint32_t count, std::uint32_t voxel, std::uint32_t mode,
+                            double* da, double* db, FlipRecord* records, cudaStream_t stream);
 
 /// sigma_c(x) += da[0] K1_c(x - x_j) + db[0] K3_c(x - x_j): the single-voxel update of voxel j.
-void launch_stress_update(const DeviceView& v, const KernelView& k, std::uint32_t voxel,
-                          const double* da, const double* db, cudaStream_t stream);
+void launch_stress_update(const DeviceView& v, const KernelView& k, std::uint32_t voxel, const double* da,
+                          const double* db, cudaStream_t stream);
 
 /// out[0] = sum da, out[1] = sum db over `count` entries, in list order (sequential, like the
 /// CPU, for count <= 4096; fixed chunks beyond).
-void launch_sum_increments(const double* da, const double* db, std::uint32_t count, double* out,
-                           cudaStream_t stream);
+void launch_sum_increments(const double* da, const double* db, std::uint32_t count, double* out, cudaStream_t stream);
 
 /// Temporary storage (bytes) of launch_athermal_select for `voxels` voxels.
 std::size_t athermal_select_temp_bytes(std::size_t voxels);
 
 /// Compacts, in voxel order, the voxels whose min barrier is below `threshold` into list;
 /// their number into *count.
-void launch_athermal_select(void* temp, std::size_t temp_bytes, const DeviceView& v,
-                            double threshold, std::uint32_t* list, std::uint32_t* count,
-                            cudaStream_t stream);
+void launch_athermal_select(void* temp, std::size_t temp_bytes, const DeviceView& v, double threshold,
+                            std::uint32_t* list, std::uint32_t* count, cudaStream_t stream);
 
 /// *first = the first voxel whose min barrier equals the pass's global minimum.
-void launch_first_minimum(const DeviceView& v, const PassResult* result, std::uint32_t* first,
-                          cudaStream_t stream);
+void launch_first_minimum(const DeviceView& v, const PassResult* result, std::uint32_t* first, cudaStream_t stream);
 
 /**
  * @brief The Fourier stress operator (stz::fourier_response) on r2c spectra: out_c =
@@ -86,8 +81,7 @@ void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubl
                               cufftDoubleComplex* out, int n, double e_star, cudaStream_t stream);
 
 /// Sets p1[0] = a, p3[0] = b and every other eigenstrain to 0 (source of the unit kernels).
-void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b,
-                         cudaStream_t stream);
+void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b, cudaStream_t stream);
 
 /// Checks that this GPU can run the kernels (an image for its architecture exists).
 cudaError_t probe_kernel_image();

@@ -20,12 +20,12 @@ namespace stz::cuda {
 constexpr int rate_block_voxels = 1024;
 
 struct MemoryPlan {
-  std::size_t n = 0;          ///< grid side N
-  std::size_t modes = 0;      ///< M
-  std::size_t voxels = 0;     ///< N^2
-  std::size_t voxel_modes = 0;///< N^2 M
-  std::size_t spectrum = 0;   ///< N (N/2 + 1) complex coefficients of one r2c transform
-  std::size_t rate_blocks = 0;///< ceil(N^2 / rate_block_voxels)
+  std::size_t n = 0;            ///< grid side N
+  std::size_t modes = 0;        ///< M
+  std::size_t voxels = 0;       ///< N^2
+  std::size_t voxel_modes = 0;  ///< N^2 M
+  std::size_t spectrum = 0;     ///< N (N/2 + 1) complex coefficients of one r2c transform
+  std::size_t rate_blocks = 0;  ///< ceil(N^2 / rate_block_voxels)
 
   /// Pass scratch per voxel-mode: the softened barrier A and the barrier Q (double).
   static constexpr std::size_t scratch_voxel_mode_bytes() { return 2 * sizeof(double); }

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "stz/seem/device.hpp"
 #include "cuda/cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
+#include "stz/seem/device.hpp"
 
 namespace stz::seem {
 
@@ -25,10 +25,9 @@ cuda::DeviceBuffer<T> device_copy(const T* host, std::size_t n) {
 }
 
 __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_t n_traj,
-                                     const std::int64_t* __restrict__ rec_steps, int n_rec, double x1_0,
-                                     double tau_0, float* __restrict__ rec_x1, float* __restrict__ rec_tau,
-                                     float* __restrict__ peak_tau,
-                                     unsigned long long* __restrict__ counters) {
+                                     const std::int64_t* __restrict__ rec_steps, int n_rec, double x1_0, double tau_0,
+                                     float* __restrict__ rec_x1, float* __restrict__ rec_tau,
+                                     float* __restrict__ peak_tau, unsigned long long* __restrict__ counters) {
   const std::int64_t j = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const bool active = j < n_traj;
   // Inactive lanes run zero steps but stay to the warp reduction below (full-mask shuffles).
@@ -66,10 +65,10 @@ __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_
 
 }  // namespace
 
-void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
-                       std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
-                       double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
-                       std::vector<float>& peak_tau, DeviceRunOutput& out) {
+void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events, std::uint64_t seed,
+                       std::int64_t n_traj, const std::vector<std::int64_t>& record_steps, double x1_0, double tau_0,
+                       std::vector<float>& rec_x1, std::vector<float>& rec_tau, std::vector<float>& peak_tau,
+                       DeviceRunOutput& out) {
   const int n_rec = static_cast<int>(record_steps.size());
   const std::size_t n_out = static_cast<std::size_t>(n_rec) * static_cast<std::size_t>(n_traj);
   const auto d_source = device_copy(host_view.source, n_bins);
@@ -108,8 +107,7 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   rec_x1.resize(n_out);
   rec_tau.resize(n_out);
   peak_tau.resize(static_cast<std::size_t>(n_traj));
-  STZ_CUDA_TRY(
-      cudaMemcpy(peak_tau.data(), d_peak.data(), peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
+  STZ_CUDA_TRY(cudaMemcpy(peak_tau.data(), d_peak.data(), peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
   unsigned long long counters[3];
   STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));
   STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));

@@ -70,7 +70,8 @@ class StateBuffers {
       } else {
         v.resize(field.count(voxels_, modes_));
         if (!v.empty())
-          STZ_CUDA_TRY(cudaMemcpyAsync(v.data(), pointer<T>(index), v.size() * sizeof(T), cudaMemcpyDeviceToHost, stream));
+          STZ_CUDA_TRY(
+              cudaMemcpyAsync(v.data(), pointer<T>(index), v.size() * sizeof(T), cudaMemcpyDeviceToHost, stream));
       }
       ++index;
     });
@@ -83,7 +84,8 @@ class StateBuffers {
       using T = typename std::decay_t<decltype(field)>::value_type;
       const auto& v = s.*field.member;
       if (!v.empty())
-        STZ_CUDA_TRY(cudaMemcpyAsync(pointer<T>(index), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
+        STZ_CUDA_TRY(
+            cudaMemcpyAsync(pointer<T>(index), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
       ++index;
     });
   }

@@ -180,7 +180,7 @@ TEST_CASE("Athermal pass flips every voxel with min Q below Q_ath in its argmin 
   CHECK(after.generation[v0] == 1u);
   CHECK(after.p1[v0] == Approx(before.sfts_e1[v0 * 20 + expected.front().mode]));
   CHECK(after.sfts_e1[v0 * 20] == rng::sfts(4, v0, 1, 0, 0.14).e1);  // redrawn, new generation
-  CHECK(after.barrier[v0 * 20] == before.barrier[v0 * 20]);           // dF stays
+  CHECK(after.barrier[v0 * 20] == before.barrier[v0 * 20]);          // dF stays
 }
 
 namespace {

@@ -109,8 +109,8 @@ TEST_CASE("a deck that cannot progress stops with exit code 3 and says why", "[c
   STZ_REQUIRE_STZKMC();
   ScratchDir dir;
   write_file(dir / "r.toml", deck_text);
-  const int rc = run({stzkmc(), "run", dir / "r.toml", "--out", dir / "hot", "--set", "kinetics.temperature=600", "--set",
-                      "loading.stop_stress=-1000", "--quiet"},
+  const int rc = run({stzkmc(), "run", dir / "r.toml", "--out", dir / "hot", "--set", "kinetics.temperature=600",
+                      "--set", "loading.stop_stress=-1000", "--quiet"},
                      dir / "log");
   const std::string log = read_file(dir / "log");
   INFO(log);
@@ -129,10 +129,13 @@ TEST_CASE("SEEM refuses NaN, infinite and out-of-range arguments and the wrong f
     WARN("data/seem/seem_db.h5 missing: test skipped");
     return;
   }
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--x1", "nan"}, {"--x1", "inf"}, {"--x1", "0.02", "--tau", "nan"},
-        {"--x1", "0.02", "--dgamma", "-1"}, {"--x1", "0.02", "--dgamma", "nan"}, {"--x1", "0.02", "--gamma-max", "inf"},
-        {"--x1", "0.02", "--traj", "0"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--x1", "nan"},
+                                               {"--x1", "inf"},
+                                               {"--x1", "0.02", "--tau", "nan"},
+                                               {"--x1", "0.02", "--dgamma", "-1"},
+                                               {"--x1", "0.02", "--dgamma", "nan"},
+                                               {"--x1", "0.02", "--gamma-max", "inf"},
+                                               {"--x1", "0.02", "--traj", "0"}}) {
     std::vector<std::string> argv{stzkmc(), "seem", "run", "--db", db, "--traj", "10"};
     argv.insert(argv.end(), args.begin(), args.end());
     const int rc = run(argv, dir / "log");
@@ -141,8 +144,8 @@ TEST_CASE("SEEM refuses NaN, infinite and out-of-range arguments and the wrong f
     CHECK(rc < 128);
   }
   // Far outside the data: a warning, or a refusal with --strict.
-  CHECK(run({stzkmc(), "seem", "run", "--db", db, "--x1", "0.5", "--traj", "10", "--gamma-max", "0.01"}, dir / "w.log") ==
-        0);
+  CHECK(run({stzkmc(), "seem", "run", "--db", db, "--x1", "0.5", "--traj", "10", "--gamma-max", "0.01"},
+            dir / "w.log") == 0);
   CHECK_THAT(read_file(dir / "w.log"), Catch::Contains("warning: X1 = 0.5") && Catch::Contains("outside"));
   CHECK(run({stzkmc(), "seem", "run", "--db", db, "--x1", "0.5", "--strict"}, dir / "s.log") == 1);
   CHECK_THAT(read_file(dir / "s.log"), Catch::Contains("--strict refuses"));

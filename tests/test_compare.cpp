@@ -18,14 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "core/driver.hpp"
 #include "backends/cpu/fft_solver.hpp"
+#include "backends/factory.hpp"
+#include "core/driver.hpp"
+#include "cuda/entry.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
 #include "stz/physics/medium.hpp"
 #include "test_support.hpp"
-#include "backends/factory.hpp"
-#include "cuda/entry.hpp"
 
 using namespace stz;
 using Approx = Catch::Detail::Approx;
@@ -183,9 +183,8 @@ void compare_same_seed(const Params& p, std::uint64_t max_passes, std::uint64_t 
   const std::size_t same = first_event_difference(ev_a, ev_b);
   const std::uint64_t thermal = ref.state().counters.thermal_events;
   INFO("passes " << run.passes << ", thermal events " << thermal << ", athermal flips "
-                 << ref.state().counters.athermal_flips << ", identical event prefix " << same << " of "
-                 << ev_a.size() << " / " << ev_b.size() << (run.same_counters ? "" : "; counters differ ")
-                 << run.first_difference);
+                 << ref.state().counters.athermal_flips << ", identical event prefix " << same << " of " << ev_a.size()
+                 << " / " << ev_b.size() << (run.same_counters ? "" : "; counters differ ") << run.first_difference);
   REQUIRE(thermal >= min_thermal);
   REQUIRE(run.same_counters);
   REQUIRE(ev_a.size() == ev_b.size());
@@ -305,8 +304,7 @@ TEST_CASE("Unit kernels and the single-voxel update equal the CPU's FFTW kernels
   CHECK(after1.s11[j] / 69.46 == Approx(-0.21460).margin(1e-3));
 }
 
-TEST_CASE("Stress after 1e5 single-voxel updates is within 1e-6 GPa of a double-precision full solve",
-          "[compare]") {
+TEST_CASE("Stress after 1e5 single-voxel updates is within 1e-6 GPa of a double-precision full solve", "[compare]") {
   // 1e5 transformations at random voxel-modes of a 64^2 grid (about 24 per voxel) with no full
   // solve in between: the drift of the incremental field is pure round-off accumulation.
   const int n = 64;
@@ -356,8 +354,8 @@ RunStats full_run(Backend& backend, const Params& p) {
   const DriverState& st = d.state();
   REQUIRE(st.stop_reason == "end strain reached");
   REQUIRE(st.milestones.yield.offset_reached);
-  return {st.milestones.yield.peak_stress, st.milestones.yield.offset_stress, static_cast<double>(st.counters.thermal_events),
-          static_cast<double>(st.counters.athermal_flips)};
+  return {st.milestones.yield.peak_stress, st.milestones.yield.offset_stress,
+          static_cast<double>(st.counters.thermal_events), static_cast<double>(st.counters.athermal_flips)};
 }
 
 struct MeanSe {
@@ -404,8 +402,7 @@ TEST_CASE("Yield stress and event counts over 5 seeds at 128x128 agree statistic
     const MeanSe a = mean_and_standard_error(ref_stats[q]);
     const MeanSe b = mean_and_standard_error(cand_stats[q]);
     const double se = std::sqrt(a.se * a.se + b.se * b.se);
-    summary << names[q] << ": cpu " << a.mean << " +- " << a.se << ", candidate " << b.mean << " +- " << b.se
-            << "\n";
+    summary << names[q] << ": cpu " << a.mean << " +- " << a.se << ", candidate " << b.mean << " +- " << b.se << "\n";
     INFO(names[q] << ": reference " << a.mean << " +- " << a.se << ", candidate " << b.mean << " +- " << b.se);
     CHECK(std::abs(a.mean - b.mean) <= 3.0 * se);
   }

@@ -9,9 +9,9 @@
 
 #include "backends/cpu/fft_solver.hpp"
 #include "core/protocols/strain_control.hpp"
-#include "stz/physics/medium.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
+#include "stz/physics/medium.hpp"
 #include "test_support.hpp"
 
 using namespace stz;

@@ -5,13 +5,13 @@
 #include <cstring>
 #include <filesystem>
 
+#include "app/session.hpp"
+#include "backends/factory.hpp"
+#include "core/driver.hpp"
 #include "io/checkpoint.hpp"
 #include "io/config.hpp"
-#include "core/driver.hpp"
 #include "io/h5.hpp"
-#include "app/session.hpp"
 #include "test_io_support.hpp"
-#include "backends/factory.hpp"
 
 using namespace stz;
 using namespace stz::io;
@@ -32,20 +32,23 @@ bool same_driver_state(const DriverState& a, const DriverState& b) {
          a.open_avalanche == b.open_avalanche && a.records == b.records && same_bytes(a.counters, b.counters) &&
          a.finished == b.finished && a.stalled == b.stalled && a.stop_reason == b.stop_reason &&
          a.stall_events == b.stall_events && same_bytes(a.next_progress_strain, b.next_progress_strain) &&
-         same_bytes(a.milestones.yield.peak_stress, b.milestones.yield.peak_stress) && same_bytes(a.milestones.yield.peak_strain, b.milestones.yield.peak_strain) &&
-         a.milestones.yield.offset_reached == b.milestones.yield.offset_reached && same_bytes(a.milestones.yield.offset_stress, b.milestones.yield.offset_stress) &&
-         same_bytes(a.milestones.yield.offset_strain, b.milestones.yield.offset_strain) && a.milestones.localization_reached == b.milestones.localization_reached &&
+         same_bytes(a.milestones.yield.peak_stress, b.milestones.yield.peak_stress) &&
+         same_bytes(a.milestones.yield.peak_strain, b.milestones.yield.peak_strain) &&
+         a.milestones.yield.offset_reached == b.milestones.yield.offset_reached &&
+         same_bytes(a.milestones.yield.offset_stress, b.milestones.yield.offset_stress) &&
+         same_bytes(a.milestones.yield.offset_strain, b.milestones.yield.offset_strain) &&
+         a.milestones.localization_reached == b.milestones.localization_reached &&
          same_bytes(a.milestones.localization_applied_strain, b.milestones.localization_applied_strain) &&
-         same_bytes(a.milestones.localization.sli, b.milestones.localization.sli) && a.milestones.localization.extreme_sites == b.milestones.localization.extreme_sites;
+         same_bytes(a.milestones.localization.sli, b.milestones.localization.sli) &&
+         a.milestones.localization.extreme_sites == b.milestones.localization.extreme_sites;
 }
 
 bool same_state(const State& a, const State& b) {
   return a.n == b.n && a.modes == b.modes && a.barrier == b.barrier && a.sfts_e1 == b.sfts_e1 &&
-         a.sfts_e3 == b.sfts_e3 && a.p1 == b.p1 && a.p3 == b.p3 && a.d1 == b.d1 && a.d3 == b.d3 &&
-         a.eta_p == b.eta_p && a.eta_t == b.eta_t && a.t_last == b.t_last && a.generation == b.generation &&
-         a.s11 == b.s11 && a.s22 == b.s22 && a.s12 == b.s12;
+         a.sfts_e3 == b.sfts_e3 && a.p1 == b.p1 && a.p3 == b.p3 && a.d1 == b.d1 && a.d3 == b.d3 && a.eta_p == b.eta_p &&
+         a.eta_t == b.eta_t && a.t_last == b.t_last && a.generation == b.generation && a.s11 == b.s11 &&
+         a.s22 == b.s22 && a.s12 == b.s12;
 }
-
 
 const char* resume_deck =
     "[grid]\nn = 32\n[run]\nbackend = \"cpu\"\nthreads = 1\nrecord_events = true\n"
@@ -124,7 +127,8 @@ TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
   REQUIRE(fs::exists(run / "r.ckpt.prev.h5"));
   {
     const std::string log = dir / "check.log";
-    const int rc = stz::test::io::run_python("io_check_output.py", {(run / "r.h5").string(), "--status", "interrupted"}, log);
+    const int rc =
+        stz::test::io::run_python("io_check_output.py", {(run / "r.h5").string(), "--status", "interrupted"}, log);
     INFO(stz::test::io::read_file(log));
     CHECK(rc == 0);
   }

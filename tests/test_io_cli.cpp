@@ -46,7 +46,8 @@ TEST_CASE("a bad deck fails fast with exit code 2 and an actionable message", "[
   write_file(dir / "bad.toml", "[grid]\nn = 64\n\n[loading]\nstrain_rate = -1\nmode = \"pull\"\n");
   CHECK(run({stzkmc(), "run", dir / "bad.toml", "--out", dir / "out"}, dir / "log") == 2);
   const std::string log = read_file(dir / "log");
-  CHECK_THAT(log, Catch::Contains("bad.toml:5:1: loading.strain_rate = -1: out of range; allowed: a number in (0, inf)"));
+  CHECK_THAT(log,
+             Catch::Contains("bad.toml:5:1: loading.strain_rate = -1: out of range; allowed: a number in (0, inf)"));
   CHECK_THAT(log, Catch::Contains("bad.toml:6:1: loading.mode = \"pull\": not one of the choices"));
   CHECK_FALSE(fs::exists(dir / "out"));  // nothing started
 
@@ -87,7 +88,8 @@ TEST_CASE("SIGUSR1 checkpoints and continues, SIGTERM checkpoints and exits 143"
   // No scheduled checkpoints: every checkpoint here comes from a signal.
   write_file(dir / "cli.toml", std::string(cli_deck) + "checkpoint_minutes = 0\n");
   const std::string deck_args = "output.checkpoint_strain_interval=0";
-  const pid_t pid = spawn({stzkmc(), "run", dir / "cli.toml", "--set", deck_args, "--out", dir / "out"}, dir / "run.log");
+  const pid_t pid =
+      spawn({stzkmc(), "run", dir / "cli.toml", "--set", deck_args, "--out", dir / "out"}, dir / "run.log");
   const std::string ckpt = dir / "out/cli.ckpt.h5";
   // The output exists from the first pass on, once the handlers are installed.
   REQUIRE(wait_for_file(dir / "out/cli.h5", pid));

@@ -117,8 +117,7 @@ name = "full-deck_1"
 
   // Every key was set: the resolved deck differs from the defaults in every line.
   const Deck defaults;
-  for (const KeyInfo& k : deck_schema())
-    CHECK_FALSE(value_text(k.get(d)) == value_text(k.get(defaults)));
+  for (const KeyInfo& k : deck_schema()) CHECK_FALSE(value_text(k.get(d)) == value_text(k.get(defaults)));
 }
 
 TEST_CASE("the resolved deck reads back bit for bit", "[io]") {
@@ -189,7 +188,8 @@ TEST_CASE("deck errors name the place, the key, the value and what is allowed", 
     CHECK_THAT(m, Catch::Contains("letters, digits"));
   }
   SECTION("non-finite number") {
-    CHECK_THAT(rejection("[catalog]\nbarrier_mean = nan\n"), Catch::Contains("catalog.barrier_mean = nan: out of range; allowed: any finite number"));
+    CHECK_THAT(rejection("[catalog]\nbarrier_mean = nan\n"),
+               Catch::Contains("catalog.barrier_mean = nan: out of range; allowed: any finite number"));
   }
   SECTION("a section that is not a table") {
     CHECK_THAT(rejection("grid = 5\n"), Catch::Contains("grid = 5: wrong type (integer); allowed: a table [grid]"));
@@ -229,11 +229,14 @@ TEST_CASE("--set overrides use the same schema", "[io]") {
   CHECK(d.params.record_events);
   CHECK(d.output.name == "big");
 
-  CHECK_THAT(rejection(deck, {"grid.n=abc"}), Catch::Contains("--set grid.n=abc: grid.n = abc: not a TOML value; allowed: an even integer"));
+  CHECK_THAT(rejection(deck, {"grid.n=abc"}),
+             Catch::Contains("--set grid.n=abc: grid.n = abc: not a TOML value; allowed: an even integer"));
   CHECK_THAT(rejection(deck, {"grid.nn=4"}), Catch::Contains("--set grid.nn=4: grid.nn = 4: unknown key"));
   CHECK_THAT(rejection(deck, {"grid.n"}), Catch::Contains("--set grid.n: expected key=value"));
-  CHECK_THAT(rejection(deck, {"loading.mode=pull"}), Catch::Contains("loading.mode = \"pull\": not one of the choices"));
-  CHECK_THAT(rejection(deck, {"elastic.poisson_ratio=-0.6"}), Catch::Contains("--set elastic.poisson_ratio=-0.6: elastic.poisson_ratio = -0.6"));
+  CHECK_THAT(rejection(deck, {"loading.mode=pull"}),
+             Catch::Contains("loading.mode = \"pull\": not one of the choices"));
+  CHECK_THAT(rejection(deck, {"elastic.poisson_ratio=-0.6"}),
+             Catch::Contains("--set elastic.poisson_ratio=-0.6: elastic.poisson_ratio = -0.6"));
 }
 
 TEST_CASE("the schema documents every key once, with a default that parses", "[io]") {

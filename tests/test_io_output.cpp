@@ -5,14 +5,14 @@
 #include <cstring>
 
 #include "app/analyze.hpp"
-#include "io/config.hpp"
+#include "app/session.hpp"
+#include "backends/factory.hpp"
 #include "core/driver.hpp"
+#include "io/config.hpp"
 #include "io/h5.hpp"
 #include "io/output.hpp"
 #include "io/records.hpp"
-#include "app/session.hpp"
 #include "test_io_support.hpp"
-#include "backends/factory.hpp"
 
 using namespace stz;
 using namespace stz::io;
@@ -149,7 +149,8 @@ TEST_CASE("a run's output reads back with h5py, its XDMF parses, its curve is th
 TEST_CASE("analyze recomputes the stored analysis from the data", "[io]") {
   setup_logging(true);
   ScratchDir dir;
-  const Deck deck = parse_deck("[grid]\nn = 32\n[run]\nthreads = 1\n[output]\ncheckpoint_strain_interval = 0\n", "a.toml");
+  const Deck deck =
+      parse_deck("[grid]\nn = 32\n[run]\nthreads = 1\n[output]\ncheckpoint_strain_interval = 0\n", "a.toml");
   SessionOptions o;
   o.out_dir = dir.path().string();
   o.quiet = true;

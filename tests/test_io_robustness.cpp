@@ -11,18 +11,18 @@
 #include <fstream>
 #include <random>
 
-#include "io/atomic_file.hpp"
-#include "io/checkpoint.hpp"
-#include "io/config.hpp"
-#include "core/driver.hpp"
-#include "io/h5.hpp"
 #include "app/resources.hpp"
 #include "app/run_lock.hpp"
 #include "app/session.hpp"
+#include "backends/factory.hpp"
+#include "core/driver.hpp"
+#include "cuda/entry.hpp"
+#include "io/atomic_file.hpp"
+#include "io/checkpoint.hpp"
+#include "io/config.hpp"
+#include "io/h5.hpp"
 #include "stz/backend.hpp"
 #include "test_io_support.hpp"
-#include "backends/factory.hpp"
-#include "cuda/entry.hpp"
 
 using namespace stz;
 using namespace stz::io;
@@ -30,7 +30,6 @@ using stz::test::io::ScratchDir;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // 16^2 with a checkpoint every 0.005 of strain: a few hundred passes, small files.
 const char* small_deck =
@@ -83,7 +82,10 @@ TEST_CASE("random bit flips in a checkpoint are refused, never resumed into a di
       std::uint64_t digest = 0;
       (void)read_checkpoint(flipped, nullptr, &digest);
       // Accepted: only allowed when the flip hit bytes no value is read from.
-      if (digest == good) ++identical; else ++different;
+      if (digest == good)
+        ++identical;
+      else
+        ++different;
     } catch (const std::exception&) {
       ++refused;
     }
@@ -255,7 +257,8 @@ TEST_CASE("a deck's input edges are rejected with a message, never a crash", "[i
   CHECK_THAT(problem("", {"loading.record_interval=1e-300"}), Catch::Contains("curve points"));
   CHECK_THAT(problem("", {"loading.strain_step=1e-14"}), Catch::Contains("elastic steps"));
   CHECK_THAT(problem("", {"output.name=" + std::string(240, 'a')}), Catch::Contains("at most 100"));
-  CHECK_THAT(problem("", {"kinetics.temperature=1e-300"}), Catch::StartsWith("invalid deck:\n  --set kinetics.temperature"));
+  CHECK_THAT(problem("", {"kinetics.temperature=1e-300"}),
+             Catch::StartsWith("invalid deck:\n  --set kinetics.temperature"));
   CHECK_THAT(problem("", {"kinetics.temperature=1", "kinetics.activation_energy=0.37"}),
              Catch::Contains("at kinetics.temperature = 1 K"));
   CHECK_THAT(problem("", {"catalog.barrier_mean=0"}), Catch::Contains("athermal.threshold"));
@@ -291,7 +294,8 @@ TEST_CASE("a run too big for this machine's memory stops before it creates anyth
   }
   const Deck deck = parse_deck(small_deck, "s.toml", {"grid.n=65536"});
   CHECK(run_host_memory_bytes("cpu", deck.params) > available_memory_bytes());
-  CHECK_THROWS_WITH(check_run_memory("cpu", deck.params), Catch::Contains("needs about") && Catch::Contains("available"));
+  CHECK_THROWS_WITH(check_run_memory("cpu", deck.params),
+                    Catch::Contains("needs about") && Catch::Contains("available"));
   CHECK(run_deck(deck, "s.toml", stz::test::io::session_options(dir.path() / "out")) == exit_bad_input);
   CHECK_FALSE(fs::exists(dir.path() / "out"));
 }

@@ -145,12 +145,10 @@ inline std::string stzkmc() {
 }  // namespace stz::test::io
 
 /// Skips a [cli] test (with a warning) when $STZKMC is not set.
-#define STZ_REQUIRE_STZKMC()                                                       \
-  if (stz::test::io::stzkmc().empty()) {                                           \
+#define STZ_REQUIRE_STZKMC()                                                     \
+  if (stz::test::io::stzkmc().empty()) {                                         \
     WARN("STZKMC is not set (ctest sets it to the built stzkmc): test skipped"); \
-    return;                                                                        \
+    return;                                                                      \
   }
 
-namespace stz::test::io {
-
-}  // namespace stz::test::io
+namespace stz::test::io {}  // namespace stz::test::io

@@ -78,9 +78,7 @@ TEST_CASE("Transformation update of the softening state", "[unit][physics]") {
   CHECK(s.eta_t == Approx(0.2262).epsilon(1e-12));
 }
 
-TEST_CASE("Equivalent strain", "[unit][physics]") {
-  CHECK(equivalent_strain(0.3, 0.4) == Approx(0.5));
-}
+TEST_CASE("Equivalent strain", "[unit][physics]") { CHECK(equivalent_strain(0.3, 0.4) == Approx(0.5)); }
 
 TEST_CASE("Parameter validation names the key, the value and what is allowed", "[unit][params]") {
   Params p;

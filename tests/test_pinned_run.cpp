@@ -10,11 +10,11 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "io/digest.hpp"
+#include "backends/factory.hpp"
 #include "core/driver.hpp"
+#include "io/digest.hpp"
 #include "stz/backend.hpp"
 #include "test_support.hpp"
-#include "backends/factory.hpp"
 
 using namespace stz;
 

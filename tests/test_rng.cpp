@@ -14,9 +14,11 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[unit]
   };
   const Kat kats[] = {
       {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}},
-      {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu},
+      {{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu},
+       {0xffffffffu, 0xffffffffu},
        {0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}},
-      {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}, {0xa4093822u, 0x299f31d0u},
+      {{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u},
+       {0xa4093822u, 0x299f31d0u},
        {0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}},
   };
   for (const Kat& k : kats) {
@@ -25,8 +27,7 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[unit]
   }
 }
 
-TEST_CASE("The layout puts seed in the key and (voxel, generation, stream|mode, draw) in the counter",
-          "[unit][rng]") {
+TEST_CASE("The layout puts seed in the key and (voxel, generation, stream|mode, draw) in the counter", "[unit][rng]") {
   const std::uint64_t seed = 0x0123456789abcdefull;
   const rng::Words a = rng::draw(seed, rng::sfts_catalog, 17, 3, 5);
   const rng::Words b = rng::philox(17, 3, (2u << 16) | 5u, 0, 0x89abcdefu, 0x01234567u);

@@ -1,21 +1,21 @@
 // SEEM (MODEL.md part 2): X1 formula, harvest on synthetic AQS traces with known events,
 // forward runs reproducing lambda, crossings, and clear messages for bad input.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "seem/seem_data.hpp"
-#include "stz/seem/device.hpp"
+#include "cuda/entry.hpp"
 #include "io/h5.hpp"
+#include "seem/seem_data.hpp"
 #include "seem/seem_harvest.hpp"
-#include "stz/seem/model.hpp"
 #include "seem/seem_run.hpp"
 #include "seem/seem_validate.hpp"
-#include "cuda/entry.hpp"
+#include "stz/seem/device.hpp"
+#include "stz/seem/model.hpp"
 
 using namespace stz::seem;
 namespace h5 = stz::io::h5;
@@ -340,8 +340,7 @@ TEST_CASE("LAMMPS thermo logs are read by column name", "[seem][unit]") {
   CHECK_THROWS_WITH(read_lammps_log(f, c), Catch::Contains("does not increase"));  // repeated strains
   c.rows = "last";
   c.stress = "c_missing";
-  CHECK_THROWS_WITH(read_lammps_log(f, c),
-                    Catch::Contains("'c_missing' not found") && Catch::Contains("v_gamma"));
+  CHECK_THROWS_WITH(read_lammps_log(f, c), Catch::Contains("'c_missing' not found") && Catch::Contains("v_gamma"));
   std::filesystem::remove(f);
   {
     std::ofstream o(f);
@@ -387,8 +386,7 @@ TEST_CASE("bad SEEM input gives messages that name the problem", "[seem][unit]")
   SECTION("mismatched and non-monotonic traces") {
     AqsTrace t = synthetic_trace(p);
     t.tau.pop_back();
-    CHECK_THROWS_WITH(validate_trace(t),
-                      Catch::Contains("synthetic") && Catch::Contains("different lengths"));
+    CHECK_THROWS_WITH(validate_trace(t), Catch::Contains("synthetic") && Catch::Contains("different lengths"));
     AqsTrace u = synthetic_trace(p);
     u.gamma[5] = u.gamma[4];
     CHECK_THROWS_WITH(validate_trace(u), Catch::Contains("between states 4 and 5"));

@@ -3,10 +3,10 @@
 #include <memory>
 #include <string>
 
-#include "stz/backend.hpp"
-#include "stz/params.hpp"
 #include "backends/factory.hpp"
 #include "cuda/entry.hpp"
+#include "stz/backend.hpp"
+#include "stz/params.hpp"
 
 namespace stz::test {
 

@@ -1,13 +1,13 @@
 // Sweep files: expansion into runs, stable names, seeds, and error messages.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <unistd.h>
 
-#include "io/h5.hpp"
 #include "app/sweep_plan.hpp"
+#include "io/h5.hpp"
 
 namespace fs = std::filesystem;
 using namespace stz;
@@ -133,7 +133,8 @@ TEST_CASE("Sweep labels, values and Slurm settings cannot escape their directory
   CHECK_THAT(problem("replicas = 100000\n"), Catch::Contains("[1, 10000]"));
   // Deck keys and values of every case are checked when the plan is made.
   CHECK_THAT(problem("[grid]\n\"grid.nn\" = [32]\n"), Catch::Contains("case nn=32") && Catch::Contains("unknown key"));
-  CHECK_THAT(problem("[grid]\n\"grid.n\" = [32, 33]\n"), Catch::Contains("case n=33") && Catch::Contains("out of range"));
+  CHECK_THAT(problem("[grid]\n\"grid.n\" = [32, 33]\n"),
+             Catch::Contains("case n=33") && Catch::Contains("out of range"));
   fs::remove_all(d);
 }
 

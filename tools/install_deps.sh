@@ -2,7 +2,7 @@
 # Installs the Debian packages stzkmc needs, only those missing. Safe to run repeatedly.
 # Usage: tools/install_deps.sh [--with-lammps]
 set -euo pipefail
-packages=(build-essential cmake ninja-build pkg-config git
+packages=(build-essential cmake ninja-build pkg-config git clang-format
           libfftw3-dev librandom123-dev catch2 libtomlplusplus-dev libcli11-dev
           libspdlog-dev libfmt-dev libhdf5-dev
           python3 python3-numpy python3-h5py python3-matplotlib)

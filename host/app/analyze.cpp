@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
-#include "io/config.hpp"
-#include "core/protocol.hpp"
 #include "app/session.hpp"
+#include "core/protocol.hpp"
+#include "io/config.hpp"
 
 namespace stz::io {
 
@@ -75,8 +75,7 @@ std::string analysis_report(const std::string& path, bool recompute) {
     }
   }
   std::string s = path + "\nstored analysis (yield tracked at every kMC pass):\n" + format_analysis(stored, label);
-  if (status != "finished")
-    s += "  (the run did not reach its end: these values describe the part that ran)\n";
+  if (status != "finished") s += "  (the run did not reach its end: these values describe the part that ran)\n";
   if (recompute)
     s += "recomputed from /curve, the localization snapshot and /avalanches (yield between recorded points):\n" +
          format_analysis(recomputed_analysis(path), label);

@@ -73,9 +73,10 @@ void Progress::update(const Driver& d) {
   const double eta = speed_ > 0 ? (end_strain_ - strain) / speed_ : -1.0;
 
   char line[320];
-  int len = std::snprintf(line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
-                strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(),
-                static_cast<unsigned long long>(events), rate_, duration_text(elapsed).c_str(), duration_text(eta).c_str());
+  int len = std::snprintf(
+      line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
+      strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(), static_cast<unsigned long long>(events), rate_,
+      duration_text(elapsed).c_str(), duration_text(eta).c_str());
   // The stall watchdog (docs/implementation.md): shown from a tenth of its warning level on.
   const double n2 = static_cast<double>(d.params().grid.n) * d.params().grid.n;
   const double limit = static_cast<double>(stall_event_limit(d.params()));

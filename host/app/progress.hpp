@@ -33,9 +33,9 @@ class Progress {
   bool started_ = false;
   std::uint64_t last_events_ = 0;
   clock::time_point last_rate_time_;
-  double rate_ = 0.0;         ///< events per second since the last status line
+  double rate_ = 0.0;  ///< events per second since the last status line
   double last_strain_ = 0.0;
-  double speed_ = -1.0;        ///< smoothed strain per second (negative: none yet)
+  double speed_ = -1.0;  ///< smoothed strain per second (negative: none yet)
   static constexpr double speed_window = 10.0;
   bool line_shown_ = false;
 };

@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "stz/backend.hpp"
 #include "backends/factory.hpp"
+#include "stz/backend.hpp"
 
 namespace stz::io {
 
@@ -88,7 +88,8 @@ void check_run_memory(const std::string& kind, const Params& params) {
       "grid.n = " + std::to_string(params.grid.n) + " with grid.modes = " + std::to_string(params.grid.modes) +
       " needs about " + bytes_text(static_cast<double>(need)) + " of host memory on the " + kind +
       " backend (the grid's arrays plus the copies a checkpoint writes and verifies), but " +
-      bytes_text(static_cast<double>(available)) + " are available here: choose a smaller grid.n or grid.modes, or a machine with more memory");
+      bytes_text(static_cast<double>(available)) +
+      " are available here: choose a smaller grid.n or grid.modes, or a machine with more memory");
 }
 
 }  // namespace stz::io

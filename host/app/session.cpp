@@ -16,16 +16,16 @@
 #include <omp.h>
 #endif
 
-#include "io/atomic_file.hpp"
-#include "io/build_info.hpp"
-#include "io/checkpoint.hpp"
-#include "core/driver.hpp"
-#include "io/output.hpp"
 #include "app/progress.hpp"
 #include "app/resources.hpp"
 #include "app/run_lock.hpp"
-#include "stz/backend.hpp"
 #include "backends/factory.hpp"
+#include "core/driver.hpp"
+#include "io/atomic_file.hpp"
+#include "io/build_info.hpp"
+#include "io/checkpoint.hpp"
+#include "io/output.hpp"
+#include "stz/backend.hpp"
 
 namespace stz::io {
 
@@ -88,9 +88,11 @@ void check_output_location(const std::string& dir, const std::string& name) {
     throw std::invalid_argument("--out " + dir + " exists and is not a directory");
   const std::string longest = (fs::absolute(dir) / name).string();
   if (longest.size() + longest_suffix >= 4096)
-    throw std::invalid_argument("the output directory " + dir + " is too deep: its paths would exceed the system's 4096 characters");
+    throw std::invalid_argument("the output directory " + dir +
+                                " is too deep: its paths would exceed the system's 4096 characters");
   if (name.size() + longest_suffix > 255)
-    throw std::invalid_argument("output.name = \"" + name + "\" is too long for file names (allowed: at most 100 characters)");
+    throw std::invalid_argument("output.name = \"" + name +
+                                "\" is too long for file names (allowed: at most 100 characters)");
 }
 
 /// The run name a checkpoint file name implies ("x/NAME.ckpt.h5" -> NAME), or "".
@@ -115,7 +117,9 @@ std::string previous_of(const std::string& checkpoint) {
 class Session {
  public:
   Session(Deck deck, std::string dir, const SessionOptions& options)
-      : deck_(std::move(deck)), dir_(std::move(dir)), opt_(options),
+      : deck_(std::move(deck)),
+        dir_(std::move(dir)),
+        opt_(options),
         progress_(!options.quiet, deck_.params.loading.end_strain),
         ckpt_(checkpoint_paths(dir_, deck_.output.name)) {
     if (!opt_.backend.empty()) deck_.run.backend = opt_.backend;
@@ -141,10 +145,11 @@ class Session {
     if (!take_lock()) return exit_bad_input;
     const bool unfinished = fs::exists(ckpt_.current) || fs::exists(ckpt_.previous);
     if (unfinished && !opt_.force) {
-      spdlog::error("{} holds an unfinished run of the same name ({}): continue it with `stzkmc resume {}`, or add "
-                    "--force to start afresh (its checkpoints are removed once the new run has written its first)",
-                    dir_, fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous,
-                    fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous);
+      spdlog::error(
+          "{} holds an unfinished run of the same name ({}): continue it with `stzkmc resume {}`, or add "
+          "--force to start afresh (its checkpoints are removed once the new run has written its first)",
+          dir_, fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous,
+          fs::exists(ckpt_.current) ? ckpt_.current : ckpt_.previous);
       return exit_bad_input;
     }
     remove_stale_temporaries_of_run();
@@ -172,9 +177,10 @@ class Session {
     bk_ = std::move(c.output);
     make_backend_and_driver(resolve_backend_name(deck_.run.backend));
     if (!bk_.backend.empty() && bk_.backend != backend_->name())
-      spdlog::warn("the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "
-                   "bitwise identical to an uninterrupted run",
-                   bk_.backend, backend_->name());
+      spdlog::warn(
+          "the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "
+          "bitwise identical to an uninterrupted run",
+          bk_.backend, backend_->name());
     backend_->upload(c.state);
     driver_->restore(c.driver, c.results);
     wall_before_ = bk_.wall_time_s;
@@ -199,8 +205,10 @@ class Session {
     }
     try {
       if (driver_ && !supersede_checkpoints_ && fs::exists(ckpt_.current))
-        spdlog::error("the last complete checkpoint is {}: once the cause is fixed, `stzkmc resume {}` continues "
-                      "from it", ckpt_.current, ckpt_.current);
+        spdlog::error(
+            "the last complete checkpoint is {}: once the cause is fixed, `stzkmc resume {}` continues "
+            "from it",
+            ckpt_.current, ckpt_.current);
     } catch (...) {
     }
   }
@@ -222,7 +230,9 @@ class Session {
     for (const std::string& target : {out_path(".h5"), out_path(".xdmf"), ckpt_.current, ckpt_.previous})
       remove_stale_temporaries(target);
   }
-  std::string out_path(const std::string& suffix) const { return (fs::path(dir_) / (deck_.output.name + suffix)).string(); }
+  std::string out_path(const std::string& suffix) const {
+    return (fs::path(dir_) / (deck_.output.name + suffix)).string();
+  }
 
   void make_backend_and_driver(const std::string& kind) {
     BackendOptions bo;
@@ -336,7 +346,8 @@ class Session {
       add("strain");
       bk_.next_checkpoint_strain = (std::floor(strain / interval) + 1.0) * interval;
     }
-    if (deck_.output.checkpoint_minutes > 0 && seconds_since(last_checkpoint_) >= 60.0 * deck_.output.checkpoint_minutes)
+    if (deck_.output.checkpoint_minutes > 0 &&
+        seconds_since(last_checkpoint_) >= 60.0 * deck_.output.checkpoint_minutes)
       add("wall time");
     if (g_sigusr1) {
       g_sigusr1 = 0;
@@ -373,7 +384,8 @@ class Session {
     // Warn at N^2 transformations within one strain step (one per voxel), or at a tenth of a
     // smaller explicit limit: a stuck run says so long before it is stopped.
     const std::uint64_t stall_warning = std::max<std::uint64_t>(
-        1, std::min<std::uint64_t>(static_cast<std::uint64_t>(deck_.params.grid.n) * deck_.params.grid.n, stall_limit / 10));
+        1, std::min<std::uint64_t>(static_cast<std::uint64_t>(deck_.params.grid.n) * deck_.params.grid.n,
+                                   stall_limit / 10));
     bool stall_warned = false;
     while (true) {
       const bool more = driver_->step();
@@ -383,9 +395,10 @@ class Session {
       if (st.stall_events >= stall_warning && !stall_warned && more) {
         stall_warned = true;
         progress_.clear();
-        spdlog::warn("no progress: {} transformations without the applied strain advancing by one loading.strain_step "
-                     "({}) at applied strain {:.6g}, time {:.6g} s; the run is stopped at {} (run.max_stall_events)",
-                     st.stall_events, deck_.params.loading.strain_step, st.applied_strain, st.time, stall_limit);
+        spdlog::warn(
+            "no progress: {} transformations without the applied strain advancing by one loading.strain_step "
+            "({}) at applied strain {:.6g}, time {:.6g} s; the run is stopped at {} (run.max_stall_events)",
+            st.stall_events, deck_.params.loading.strain_step, st.applied_strain, st.time, stall_limit);
       }
       if (!more) break;
       if (const int stop = checkpoint_and_signals()) return stop;
@@ -406,14 +419,16 @@ class Session {
     }
     const RunMeta m = meta();
     if (stalled) {
-      spdlog::error("{} after {:.1f} s at applied strain {:.6g}: the deck cannot make progress (docs/implementation.md, "
-                    "\"Runs that cannot progress\"); what was computed is in {} with status \"stalled\"",
-                    stop_reason_, m.wall_time_s, driver_->state().applied_strain, out_->h5_path());
+      spdlog::error(
+          "{} after {:.1f} s at applied strain {:.6g}: the deck cannot make progress (docs/implementation.md, "
+          "\"Runs that cannot progress\"); what was computed is in {} with status \"stalled\"",
+          stop_reason_, m.wall_time_s, driver_->state().applied_strain, out_->h5_path());
       return exit_stalled;
     }
     spdlog::info("finished ({}) in {:.1f} s: {} thermal events, {} athermal flips", stop_reason_, m.wall_time_s,
                  driver_->state().counters.thermal_events, driver_->state().counters.athermal_flips);
-    spdlog::info("analysis:\n{}", format_analysis(analysis_of(*driver_), loaded_stress_label(deck_.params.loading.mode)));
+    spdlog::info("analysis:\n{}",
+                 format_analysis(analysis_of(*driver_), loaded_stress_label(deck_.params.loading.mode)));
     spdlog::info("output: {}{}", out_->h5_path(), out_->snapshots().empty() ? "" : " and " + out_->xdmf_path());
     return exit_finished;
   }
@@ -483,13 +498,14 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
     if (!options.from_prev || !have_prev) {
       spdlog::error("cannot resume: {}", e.what());
       if (have_prev)
-        spdlog::error("the checkpoint before it is there: `stzkmc resume {} --from-prev` continues from {} (the work "
-                      "since then is computed again)",
-                      checkpoint_path, prev);
+        spdlog::error(
+            "the checkpoint before it is there: `stzkmc resume {} --from-prev` continues from {} (the work "
+            "since then is computed again)",
+            checkpoint_path, prev);
       return exit_bad_input;
     }
-    spdlog::warn("{} is refused ({}); continuing from the checkpoint before it, {}, as --from-prev asks", checkpoint_path,
-                 e.what(), prev);
+    spdlog::warn("{} is refused ({}); continuing from the checkpoint before it, {}, as --from-prev asks",
+                 checkpoint_path, e.what(), prev);
     try {
       c = read_checkpoint(prev, &warning);
     } catch (const std::exception& e2) {

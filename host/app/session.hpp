@@ -13,13 +13,13 @@ namespace stz::io {
 
 /// Exit codes of `stzkmc run` and `stzkmc resume` (README.md lists them).
 enum ExitCode : int {
-  exit_finished = 0,      ///< the run reached its end (end strain or stop stress)
-  exit_error = 1,         ///< an error stopped the run; what was written is kept
-  exit_bad_input = 2,     ///< nothing was run: invalid deck, --set or checkpoint, an
-                          ///< unfinished run in the way, the run locked by another process
-  exit_stalled = 3,       ///< the run made no progress and was stopped (run.max_stall_events)
-  exit_interrupted = 130, ///< SIGINT (Ctrl-C): checkpoint written, stopped; resume continues
-  exit_terminated = 143,  ///< SIGTERM (e.g. Slurm time limit): checkpoint written, stopped
+  exit_finished = 0,       ///< the run reached its end (end strain or stop stress)
+  exit_error = 1,          ///< an error stopped the run; what was written is kept
+  exit_bad_input = 2,      ///< nothing was run: invalid deck, --set or checkpoint, an
+                           ///< unfinished run in the way, the run locked by another process
+  exit_stalled = 3,        ///< the run made no progress and was stopped (run.max_stall_events)
+  exit_interrupted = 130,  ///< SIGINT (Ctrl-C): checkpoint written, stopped; resume continues
+  exit_terminated = 143,   ///< SIGTERM (e.g. Slurm time limit): checkpoint written, stopped
 };
 
 struct SessionOptions {

@@ -27,16 +27,20 @@ std::string printable(const std::string& s) {
   std::string t;
   for (char c : s) {
     if (t.size() >= 80) return t + "...";
-    if (c == '\n') t += "\\n";
-    else if (c == '\t') t += "\\t";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) t += '?';
-    else t += c;
+    if (c == '\n')
+      t += "\\n";
+    else if (c == '\t')
+      t += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      t += '?';
+    else
+      t += c;
   }
   return t;
 }
 
-[[noreturn]] void bad(const fs::path& file, const std::string& key, const std::string& value, const std::string& allowed,
-                      const toml::source_region* where = nullptr) {
+[[noreturn]] void bad(const fs::path& file, const std::string& key, const std::string& value,
+                      const std::string& allowed, const toml::source_region* where = nullptr) {
   std::ostringstream os;
   os << file.string();
   if (where && where->begin.line) os << ":" << where->begin.line;
@@ -97,7 +101,8 @@ void check_plain_text(const fs::path& file, const std::string& key, const std::s
                       const toml::source_region* where = nullptr) {
   for (char c : value)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      bad(file, key, "\"" + value.substr(0, 40) + "...\"", "text without tabs, line breaks or other control characters", where);
+      bad(file, key, "\"" + value.substr(0, 40) + "...\"", "text without tabs, line breaks or other control characters",
+          where);
 }
 
 /// A value written after "#SBATCH --option=": only characters Slurm values need (no spaces,
@@ -107,7 +112,8 @@ void check_slurm_value(const fs::path& file, const std::string& key, const std::
     return std::isalnum(static_cast<unsigned char>(c)) || std::string("_.,:+=@/%-").find(c) != std::string::npos;
   });
   if (!ok || value.size() > 200)
-    bad(file, "slurm." + key, "\"" + value.substr(0, 40) + "\"", "letters, digits and _ . , : + = @ / % - (no spaces or quotes)");
+    bad(file, "slurm." + key, "\"" + value.substr(0, 40) + "\"",
+        "letters, digits and _ . , : + = @ / % - (no spaces or quotes)");
 }
 
 }  // namespace
@@ -126,10 +132,12 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     os << file.string() << ":" << e.source().begin.line << ": " << e.description();
     throw std::invalid_argument(os.str());
   }
-  static const std::set<std::string> known{"name", "base", "out", "seeds", "replicas", "base_seed", "set", "grid", "case", "slurm"};
+  static const std::set<std::string> known{"name",      "base", "out",  "seeds", "replicas",
+                                           "base_seed", "set",  "grid", "case",  "slurm"};
   for (const auto& [k, v] : t)
     if (!known.count(std::string(k.str())))
-      bad(file, std::string(k.str()), "...", "one of name, base, out, seeds, replicas, base_seed, set, grid, case, slurm", &v.source());
+      bad(file, std::string(k.str()), "...",
+          "one of name, base, out, seeds, replicas, base_seed, set, grid, case, slurm", &v.source());
 
   SweepPlan plan;
   plan.file = fs::absolute(file);
@@ -138,7 +146,8 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
   const auto base = t["base"].value<std::string>();
   if (!base) bad(file, "base", "(missing)", "the path of the base deck, relative to the sweep file");
   plan.base_deck = fs::weakly_canonical(here / *base);
-  if (!fs::exists(plan.base_deck)) bad(file, "base", *base, "an existing deck (looked for " + plan.base_deck.string() + ")");
+  if (!fs::exists(plan.base_deck))
+    bad(file, "base", *base, "an existing deck (looked for " + plan.base_deck.string() + ")");
   const std::string out = !out_override.empty() ? out_override : t["out"].value_or(std::string("results/") + plan.name);
   plan.out_dir = fs::absolute(out_override.empty() ? here / out : fs::path(out)).lexically_normal();
 
@@ -150,7 +159,8 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     bad(file, "seeds", "(not a list)", "a list of non-negative integers", &t["seeds"].node()->source());
   if (auto arr = t["seeds"].as_array()) {
     if (arr->size() > static_cast<std::size_t>(max_sweep_seeds))
-      bad(file, "seeds", "[" + std::to_string(arr->size()) + " seeds]", "at most " + std::to_string(max_sweep_seeds) + " seeds");
+      bad(file, "seeds", "[" + std::to_string(arr->size()) + " seeds]",
+          "at most " + std::to_string(max_sweep_seeds) + " seeds");
     for (const auto& s : *arr) {
       const auto v = s.value<std::int64_t>();
       if (!v || *v < 0) bad(file, "seeds", "[...]", "a list of non-negative integers", &s.source());
@@ -172,7 +182,8 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
 
   Overrides fixed;
   if (auto set = t["set"].as_table())
-    for (const auto& [k, v] : *set) fixed.emplace_back(std::string(k.str()), scalar_text(v, file, "set." + std::string(k.str())));
+    for (const auto& [k, v] : *set)
+      fixed.emplace_back(std::string(k.str()), scalar_text(v, file, "set." + std::string(k.str())));
   for (const std::string& kv : extra_sets) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) bad(file, "--set", kv, "key=value, e.g. grid.n=128");
@@ -236,7 +247,8 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
   }
   std::set<std::string> labels;
   for (SweepCase& c : cases) {
-    if (c.label.empty()) c.label = slug(c.overrides);
+    if (c.label.empty())
+      c.label = slug(c.overrides);
     else if (!grid.empty()) {
       Overrides g(c.overrides.end() - static_cast<long>(grid.size()), c.overrides.end());
       c.label += "_" + slug(g);
@@ -308,13 +320,15 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     }
 
   if (auto s = t["slurm"].as_table()) {
-    static const std::set<std::string> keys{"partition", "account", "mem", "time", "cpus_per_task", "gpus", "max_parallel",
-                                            "signal_seconds", "max_requeues", "extra", "setup"};
+    static const std::set<std::string> keys{"partition",     "account", "mem",          "time",
+                                            "cpus_per_task", "gpus",    "max_parallel", "signal_seconds",
+                                            "max_requeues",  "extra",   "setup"};
     for (const auto& [k, v] : *s)
       if (!keys.count(std::string(k.str())))
         bad(file, "slurm." + std::string(k.str()), "...",
             "one of partition, account, mem, time, cpus_per_task, gpus, max_parallel, signal_seconds, max_requeues, "
-            "extra, setup", &v.source());
+            "extra, setup",
+            &v.source());
     SlurmOptions& o = plan.slurm;
     o.partition = (*s)["partition"].value_or(o.partition);
     o.account = (*s)["account"].value_or(o.account);
@@ -336,15 +350,17 @@ SweepPlan load_sweep_plan(const fs::path& file, const std::string& out_override,
     o.signal_seconds = integer("signal_seconds", o.signal_seconds, 10, 86400);
     o.max_requeues = integer("max_requeues", o.max_requeues, 0, 1000);
     for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"partition", &o.partition},
-                                      {"account", &o.account}, {"mem", &o.mem}, {"time", &o.time}})
+                                     {"account", &o.account},
+                                     {"mem", &o.mem},
+                                     {"time", &o.time}})
       check_slurm_value(file, key, *value);
     if (auto e = (*s)["extra"].as_array())
       for (const auto& x : *e) {
         o.extra.push_back(scalar_text(x, file, "slurm.extra"));
         check_plain_text(file, "slurm.extra", o.extra.back(), &x.source());
         if (o.extra.back().rfind("--", 0) != 0 || o.extra.back().find_first_of(" '\"") != std::string::npos)
-          bad(file, "slurm.extra", "\"" + o.extra.back() + "\"", "sbatch options \"--name=value\" without spaces or quotes",
-              &x.source());
+          bad(file, "slurm.extra", "\"" + o.extra.back() + "\"",
+              "sbatch options \"--name=value\" without spaces or quotes", &x.source());
       }
     if (auto e = (*s)["setup"].as_array())
       for (const auto& x : *e) {
@@ -419,10 +435,10 @@ void refuse_stale_runs(const SweepPlan& plan, const std::string& what_to_do) {
     }
   }
   if (stale == 0) return;
-  throw std::invalid_argument(
-      "sweep " + plan.name + ": " + std::to_string(stale) + " run director" + (stale == 1 ? "y holds a run" : "ies hold runs") +
-      " of a different deck than this plan (stored vs planned):" + msg + (stale > 10 ? "\n  ..." : "") +
-      "\n" + what_to_do);
+  throw std::invalid_argument("sweep " + plan.name + ": " + std::to_string(stale) + " run director" +
+                              (stale == 1 ? "y holds a run" : "ies hold runs") +
+                              " of a different deck than this plan (stored vs planned):" + msg +
+                              (stale > 10 ? "\n  ..." : "") + "\n" + what_to_do);
 }
 
 fs::path find_tool_script(const std::string& name) {

@@ -18,9 +18,9 @@ struct SlurmOptions {
   std::string time = "24:00:00";
   int cpus_per_task = 1;
   int gpus = 0;
-  int max_parallel = 0;      ///< %N throttle of the array (0: none)
-  int signal_seconds = 300;  ///< SIGTERM this long before the time limit: checkpoint, requeue
-  int max_requeues = 20;     ///< a task requeues itself after SIGTERM (exit 143) at most this often
+  int max_parallel = 0;            ///< %N throttle of the array (0: none)
+  int signal_seconds = 300;        ///< SIGTERM this long before the time limit: checkpoint, requeue
+  int max_requeues = 20;           ///< a task requeues itself after SIGTERM (exit 143) at most this often
   std::vector<std::string> extra;  ///< further #SBATCH lines, e.g. "--qos=long"
   std::vector<std::string> setup;  ///< shell lines before the command ("module load cuda", "source env.sh")
 };
@@ -33,19 +33,19 @@ constexpr std::size_t max_label_length = 100;
 using Overrides = std::vector<std::pair<std::string, std::string>>;  ///< deck key, value (as for --set)
 
 struct SweepCase {
-  std::string label;   ///< directory name of the case
+  std::string label;  ///< directory name of the case
   Overrides overrides;
 };
 
 struct SweepRun {
   static constexpr const char* done_name = "DONE";
   static constexpr const char* output_name = "run";  ///< output.name of every run of a sweep
-  std::filesystem::path dir;        ///< <out>/<case label>/seed-<seed>
+  std::filesystem::path dir;                         ///< <out>/<case label>/seed-<seed>
   std::filesystem::path base_deck;
   std::string case_label;
   std::uint64_t seed = 0;
-  Overrides overrides;              ///< sweep-wide [set], then the case, then run.seed and output.name
-  io::Deck deck;                    ///< the resolved deck these overrides give (checked at plan time)
+  Overrides overrides;  ///< sweep-wide [set], then the case, then run.seed and output.name
+  io::Deck deck;        ///< the resolved deck these overrides give (checked at plan time)
   std::filesystem::path output_file() const { return dir / (std::string(output_name) + ".h5"); }
   std::filesystem::path checkpoint() const { return dir / (std::string(output_name) + ".ckpt.h5"); }
   std::filesystem::path done_marker() const { return dir / done_name; }
@@ -60,7 +60,7 @@ struct SweepPlan {
   std::vector<std::string> fixed_keys;  ///< keys set for every run ([set] and --set), in order
   std::vector<SweepCase> cases;
   std::vector<std::uint64_t> seeds;
-  std::vector<SweepRun> runs;           ///< cases x seeds, case-major
+  std::vector<SweepRun> runs;  ///< cases x seeds, case-major
   SlurmOptions slurm;
 };
 

@@ -8,8 +8,7 @@
 
 namespace stz {
 
-std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params,
-                                      const BackendOptions& options) {
+std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params, const BackendOptions& options) {
   if (kind == "cpu") return std::make_unique<CpuBackend>(params, options);
   if (kind == "cuda") return make_cuda_backend(params, options);
   if (kind == "reference") return std::make_unique<ReferenceBackend>(params, options);

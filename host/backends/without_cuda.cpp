@@ -9,8 +9,9 @@
 namespace stz {
 
 std::unique_ptr<Backend> make_cuda_backend(const Params&, const BackendOptions&) {
-  throw std::runtime_error("the CUDA backend is not available: stzkmc was built without CUDA "
-                           "(configure with -DSTZ_CUDA=ON on a machine with nvcc)");
+  throw std::runtime_error(
+      "the CUDA backend is not available: stzkmc was built without CUDA "
+      "(configure with -DSTZ_CUDA=ON on a machine with nvcc)");
 }
 
 int cuda_device_count() { return 0; }

@@ -1,11 +1,11 @@
 // `stzkmc bench`: the same deck on the chosen backends for a fixed number of thermal events
 // after a warm-up, over a list of grid sizes; events/s, us/event, achieved bandwidth and the
 // GPU/CPU ratio measured side by side in one run. Optionally appends to a benchmark record.
+#include <time.h>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <time.h>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -13,12 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "io/atomic_file.hpp"
+#include "backends/factory.hpp"
 #include "cli/commands.hpp"
 #include "core/driver.hpp"
-#include "stz/backend.hpp"
-#include "backends/factory.hpp"
 #include "cuda/entry.hpp"
+#include "io/atomic_file.hpp"
+#include "stz/backend.hpp"
 
 namespace stz::cli {
 
@@ -116,7 +116,8 @@ std::string now_utc() {
 
 std::string format_table(const std::vector<BenchRow>& rows, int modes) {
   std::ostringstream os;
-  os << "| N | M | backend | events | passes | s | events/s | us/event | CPU us/event | GB/s (model) | copy GB/s | of copy | GPU/CPU |\n"
+  os << "| N | M | backend | events | passes | s | events/s | us/event | CPU us/event | GB/s (model) | copy GB/s | of "
+        "copy | GPU/CPU |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::map<int, double> cpu_us;
   for (const BenchRow& r : rows)
@@ -130,12 +131,12 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
       ratio = b;
     }
     const double bw = r.bandwidth();
-    std::snprintf(line, sizeof line, "| %d | %d | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %.3g | %.3g | %.0f%% | %s |\n", r.n,
+    std::snprintf(line, sizeof line,
+                  "| %d | %d | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %.3g | %.3g | %.0f%% | %s |\n", r.n,
                   modes, r.backend.c_str(), static_cast<unsigned long long>(r.events),
                   static_cast<unsigned long long>(r.passes), r.seconds, r.events > 0 ? r.events_per_s() : 0.0,
-                  r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0,
-                  bw / 1e9, r.copy_bandwidth / 1e9,
-                  r.copy_bandwidth > 0 ? 100.0 * bw / r.copy_bandwidth : 0.0, ratio.c_str());
+                  r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0, bw / 1e9,
+                  r.copy_bandwidth / 1e9, r.copy_bandwidth > 0 ? 100.0 * bw / r.copy_bandwidth : 0.0, ratio.c_str());
     os << line;
   }
   return os.str();
@@ -179,26 +180,27 @@ void run_bench(BenchOptions o) {
 #else
   const std::string commit = "unknown";
 #endif
-  std::printf("stzkmc bench, %s, commit %s\ndevices: %s\nwarm-up %llu thermal events, then %llu events "
-              "(or %.0f s) per case, reference parameters, seed %llu\n\n%s",
-              now_utc().c_str(), commit.c_str(), devices.c_str(), static_cast<unsigned long long>(o.warmup),
-              static_cast<unsigned long long>(o.events), o.max_seconds, static_cast<unsigned long long>(o.seed),
-              table.c_str());
+  std::printf(
+      "stzkmc bench, %s, commit %s\ndevices: %s\nwarm-up %llu thermal events, then %llu events "
+      "(or %.0f s) per case, reference parameters, seed %llu\n\n%s",
+      now_utc().c_str(), commit.c_str(), devices.c_str(), static_cast<unsigned long long>(o.warmup),
+      static_cast<unsigned long long>(o.events), o.max_seconds, static_cast<unsigned long long>(o.seed), table.c_str());
   // Both files are replaced atomically and only by complete, checked writes (atomic_file.hpp).
   if (!o.csv.empty()) {
     std::ostringstream f;
-    f << "n,modes,backend,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,copy_bandwidth\n";
+    f << "n,modes,backend,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,copy_"
+         "bandwidth\n";
     for (const BenchRow& r : rows)
       f << r.n << ',' << o.modes << ',' << r.backend << ",\"" << r.device << "\"," << r.events << ',' << r.passes << ','
-        << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ',' << r.us_per_event() << ',' << r.bytes_per_pass << ','
-        << r.copy_bandwidth << '\n';
+        << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ',' << r.us_per_event() << ','
+        << r.bytes_per_pass << ',' << r.copy_bandwidth << '\n';
     io::write_text_atomically(o.csv, f.str());
   }
   if (!o.record.empty()) {
     std::ostringstream f;
     if (std::ifstream old{o.record}) f << old.rdbuf();  // the record so far, then this run
-    f << "\n## " << now_utc() << " - commit " << commit << "\n\nDevices: " << devices << "  \nWarm-up "
-      << o.warmup << " thermal events, then " << o.events << " events (or " << o.max_seconds
+    f << "\n## " << now_utc() << " - commit " << commit << "\n\nDevices: " << devices << "  \nWarm-up " << o.warmup
+      << " thermal events, then " << o.events << " events (or " << o.max_seconds
       << " s) per case; reference parameters; seed " << o.seed << ".\n\n"
       << table;
     io::write_text_atomically(o.record, f.str());

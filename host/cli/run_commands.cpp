@@ -20,13 +20,13 @@
 #endif
 
 #include "app/analyze.hpp"
-#include "io/build_info.hpp"
-#include "cli/commands.hpp"
-#include "io/config.hpp"
 #include "app/session.hpp"
-#include "stz/backend.hpp"
 #include "backends/factory.hpp"
+#include "cli/commands.hpp"
 #include "cuda/entry.hpp"
+#include "io/build_info.hpp"
+#include "io/config.hpp"
+#include "stz/backend.hpp"
 
 extern char** environ;
 
@@ -76,8 +76,9 @@ std::string find_plot_script() {
   candidates.push_back(fs::path(__FILE__).parent_path() / ".." / ".." / "tools" / "plot_run.py");
   for (const fs::path& p : candidates)
     if (fs::exists(p)) return fs::weakly_canonical(p).string();
-  throw std::runtime_error("cannot find plot_run.py (looked beside the executable, in ../share/stzkmc and in the "
-                           "source tree's tools/); set STZ_PLOT_SCRIPT=/path/to/plot_run.py");
+  throw std::runtime_error(
+      "cannot find plot_run.py (looked beside the executable, in ../share/stzkmc and in the "
+      "source tree's tools/); set STZ_PLOT_SCRIPT=/path/to/plot_run.py");
 }
 
 /// Runs a program with arguments (no shell) and returns its exit status.
@@ -101,7 +102,9 @@ std::string info_text() {
   std::string s;
   s += "stzkmc " + b.version + " (commit " + b.commit + ")\n";
   s += "build:    " + (b.build_type.empty() ? std::string("(no build type)") : b.build_type) + ", " + b.compiler + "\n";
-  s += "CUDA:     " + std::string(b.cuda ? "compiled in, architectures " + b.cuda_archs : "not compiled in (CPU only)") + "\n";
+  s +=
+      "CUDA:     " + std::string(b.cuda ? "compiled in, architectures " + b.cuda_archs : "not compiled in (CPU only)") +
+      "\n";
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
   s += "HDF5:     " + std::to_string(maj) + "." + std::to_string(min) + "." + std::to_string(rel) + "\n";
@@ -192,7 +195,8 @@ void register_run_commands(CLI::App& app) {
       bool recompute = false;
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("analyze", "print the analysis of an output file (yield, localization, avalanches)");
+    CLI::App* cmd =
+        app.add_subcommand("analyze", "print the analysis of an output file (yield, localization, avalanches)");
     cmd->add_option("output", a->file, "output file OUT/NAME.h5")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--recompute", a->recompute, "also derive it again from /curve, the fields and /avalanches");
     cmd->callback([a] { std::fputs(io::analysis_report(a->file, a->recompute).c_str(), stdout); });
@@ -213,7 +217,8 @@ void register_run_commands(CLI::App& app) {
     cmd->add_option("--out", a->out, "directory of the PNGs (default: beside the output)");
     cmd->callback([a] {
       const char* env_python = std::getenv("STZ_PYTHON");
-      const std::string python = env_python ? env_python : (fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+      const std::string python =
+          env_python ? env_python : (fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
       std::vector<std::string> argv{python, find_plot_script(), a->file};
       if (!a->out.empty()) argv.insert(argv.end(), {"--out", a->out});
       const int rc = spawn_and_wait(argv);

@@ -99,9 +99,8 @@ bool parse_range(const std::string& s, double& lo, double& hi, const char* what)
 
 void print_run_summary(const RunResult& r) {
   const double total = static_cast<double>(r.n_traj) * static_cast<double>(r.n_steps);
-  std::printf("  backend %s: %lld trajectories x %lld steps in %.3f s = %.3g trajectory-steps/s\n",
-              r.backend.c_str(), static_cast<long long>(r.n_traj), static_cast<long long>(r.n_steps),
-              r.seconds, r.steps_per_second());
+  std::printf("  backend %s: %lld trajectories x %lld steps in %.3f s = %.3g trajectory-steps/s\n", r.backend.c_str(),
+              static_cast<long long>(r.n_traj), static_cast<long long>(r.n_steps), r.seconds, r.steps_per_second());
   std::printf("  plastic events %lld (%.3g per trajectory)\n", static_cast<long long>(r.events),
               static_cast<double>(r.events) / static_cast<double>(r.n_traj));
   std::printf(
@@ -123,34 +122,29 @@ void add_harvest(CLI::App& seem) {
     X1Options x1;
   };
   auto o = std::make_shared<Opts>();
-  CLI::App* c =
-      seem.add_subcommand("harvest", "Build a SEEM database from AQS traces (HDF5 dataset or LAMMPS logs)");
+  CLI::App* c = seem.add_subcommand("harvest", "Build a SEEM database from AQS traces (HDF5 dataset or LAMMPS logs)");
   c->add_option("--data", o->data, "AQS dataset (HDF5, tools/seem/lammps_to_h5.py)");
   c->add_option("--log", o->logs, "LAMMPS log file(s) with AQS thermo output (one trace each)");
   c->add_option("--col-strain", o->col_strain, "thermo column of the shear strain")->capture_default_str();
   c->add_option("--col-stress", o->col_stress, "thermo column of the shear stress")->capture_default_str();
-  c->add_option("--col-energy", o->col_energy, "thermo column of the potential energy")
-      ->capture_default_str();
+  c->add_option("--col-energy", o->col_energy, "thermo column of the potential energy")->capture_default_str();
   c->add_option("--stress-scale", o->stress_scale, "stress column -> GPa (e.g. -1e-4 for Pxy in bar)")
       ->capture_default_str()
       ->check(finite_in(-big, big));
   c->add_option("--energy-scale", o->energy_scale, "energy column -> eV/atom (e.g. 1/N for PotEng)")
       ->capture_default_str()
       ->check(finite_in(-big, big));
-  c->add_option("--rows", o->rows, "log rows: last (relaxed state of each minimize) | all")
-      ->capture_default_str();
+  c->add_option("--rows", o->rows, "log rows: last (relaxed state of each minimize) | all")->capture_default_str();
   c->add_option("--n-x1", o->n_x1, "bins along X1")->capture_default_str()->check(CLI::Range(1, 10000));
   c->add_option("--n-tau", o->n_tau, "bins along tau")->capture_default_str()->check(CLI::Range(1, 10000));
   c->add_option("--x1-range", o->x1_range, "X1 range 'lo,hi' (eV/atom); default: data span");
   c->add_option("--tau-range", o->tau_range, "tau range 'lo,hi' (GPa); default: data span");
-  c->add_option("--criterion", o->criterion, "event criterion: drop (stress drop) | elastic")
-      ->capture_default_str();
+  c->add_option("--criterion", o->criterion, "event criterion: drop (stress drop) | elastic")->capture_default_str();
   c->add_option("--threshold", o->threshold, "event threshold (GPa)")->capture_default_str()->check(finite_in(0, big));
   c->add_option("--min-visits", o->min_visits, "steps for a bin to be trusted (else nearest trusted bin)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000000));
-  c->add_option("--lambda-policy", o->policy,
-                "raw | monotone (lambda non-decreasing with stress per X1 column)")
+  c->add_option("--lambda-policy", o->policy, "raw | monotone (lambda non-decreasing with stress per X1 column)")
       ->capture_default_str();
   c->add_option("--hist-bins", o->hist_bins, "per-bin (dtau, dX1) histogram resolution")
       ->capture_default_str()
@@ -200,13 +194,11 @@ void add_harvest(CLI::App& seem) {
     write_database(o->out, db);
     std::int64_t steps = 0;
     for (auto v : db.visits) steps += v;
-    std::printf(
-        "harvested %zu traces: %lld binned steps, %lld events (criterion %s, threshold %g GPa), dgamma %g\n",
-        traces.size(), static_cast<long long>(steps), static_cast<long long>(db.total_events()),
-        criterion_name(db.criterion), db.drop_threshold, db.dgamma);
+    std::printf("harvested %zu traces: %lld binned steps, %lld events (criterion %s, threshold %g GPa), dgamma %g\n",
+                traces.size(), static_cast<long long>(steps), static_cast<long long>(db.total_events()),
+                criterion_name(db.criterion), db.drop_threshold, db.dgamma);
     int redirected = 0;
-    for (int b = 0; b < db.grid.n_bins(); ++b)
-      redirected += db.visits[b] >= db.min_visits && db.source[b] != b;
+    for (int b = 0; b < db.grid.n_bins(); ++b) redirected += db.visits[b] >= db.min_visits && db.source[b] != b;
     std::printf(
         "grid %dx%d: X1 [%.5g, %.5g] eV/atom, tau [%.4g, %.4g] GPa; %lld trusted bins (>= %d visits), "
         "lambda policy %s (%d trusted bins redirected)\n",
@@ -229,12 +221,22 @@ Database load_database(const std::string& path, const std::string& policy) {
 
 void add_run_options(CLI::App* c, RunOptions& r) {
   c->add_option("--gamma-max", r.gamma_max, "final shear strain")->capture_default_str()->check(finite_in(1e-300, 1e6));
-  c->add_option("--dgamma", r.dgamma, "strain step (0: the training step)")->capture_default_str()->check(finite_in(0, 1));
-  c->add_option("--traj", r.n_traj, "trajectories in the ensemble")->capture_default_str()->check(CLI::Range(1LL, 4294967295LL));
+  c->add_option("--dgamma", r.dgamma, "strain step (0: the training step)")
+      ->capture_default_str()
+      ->check(finite_in(0, 1));
+  c->add_option("--traj", r.n_traj, "trajectories in the ensemble")
+      ->capture_default_str()
+      ->check(CLI::Range(1LL, 4294967295LL));
   c->add_option("--seed", r.seed, "Philox seed")->capture_default_str();
-  c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")->capture_default_str()->check(CLI::Range(0, 4096));
-  c->add_option("--device", r.device, "auto | cpu | cuda")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  c->add_option("--record-every", r.record_every, "record every N steps")->capture_default_str()->check(CLI::Range(1, 1000000000));
+  c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  c->add_option("--device", r.device, "auto | cpu | cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  c->add_option("--record-every", r.record_every, "record every N steps")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000000));
   c->add_option("--percentiles", r.percentiles, "percentiles to report")
       ->delimiter(',')
       ->capture_default_str()
@@ -247,8 +249,10 @@ void check_start(const Database& db, double x1, double tau, bool strict) {
   const std::string outside = start_outside_data(db, x1, tau);
   if (outside.empty()) return;
   if (strict) throw std::runtime_error("SEEM: " + outside + " (--strict refuses a start outside the data)");
-  std::fprintf(stderr, "warning: %s; SEEM only extrapolates there (lookups clamp to the edge bins); --strict "
-                       "refuses such a start\n", outside.c_str());
+  std::fprintf(stderr,
+               "warning: %s; SEEM only extrapolates there (lookups clamp to the edge bins); --strict "
+               "refuses such a start\n",
+               outside.c_str());
 }
 
 void add_run(CLI::App& seem) {
@@ -263,7 +267,9 @@ void add_run(CLI::App& seem) {
       ->check(CLI::IsMember({"raw", "monotone"}));
   c->add_option("--db", o->db, "SEEM database (from seem harvest)")->required();
   c->add_option("--x1", o->r.x1_start, "start X1 (eV/atom)")->required()->check(finite_in(-big, big));
-  c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")->capture_default_str()->check(finite_in(-big, big));
+  c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")
+      ->capture_default_str()
+      ->check(finite_in(-big, big));
   c->add_flag("--strict", o->strict, "refuse a start state outside the database's (X1, tau) range");
   add_run_options(c, o->r);
   c->add_option("-o,--out", o->out, "output file (HDF5): mean, sd and percentile curves");
@@ -301,8 +307,12 @@ void add_bench(CLI::App& seem) {
   c->add_option("--x1", o->x1, "start X1 (default: centre of the grid's X1 range)")->check(finite_in(-big, big));
   c->add_option("--traj", o->r.n_traj, "trajectories")->capture_default_str()->check(CLI::Range(1LL, 4294967295LL));
   c->add_option("--gamma-max", o->r.gamma_max, "final strain")->capture_default_str()->check(finite_in(1e-300, 1e6));
-  c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")->delimiter(',')->check(CLI::Range(0, 4096));
-  c->add_option("--device", o->r.device, "cpu | cuda | auto")->capture_default_str()->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")
+      ->delimiter(',')
+      ->check(CLI::Range(0, 4096));
+  c->add_option("--device", o->r.device, "cpu | cuda | auto")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   c->callback([o]() {
     const Database db = read_database(o->db);
     RunOptions r = o->r;
@@ -351,18 +361,16 @@ void add_validate(CLI::App& seem) {
     std::vector<AqsTrace> train, held;
     split_holdout(d.traces, o->holdout, train, held);
     const ValidationResult v = validate(db, train, held, o->r);
-    std::printf(
-        "SEEM vs held-out AQS (%d held out per cooling rate, lambda policy %s), RMS over the strain range:\n",
-        o->holdout, policy_name(db.policy));
-    std::printf("  %9s %5s %4s %8s %9s %9s %9s %9s %11s %11s %7s %7s\n", "rate K/ps", "train", "held",
-                "rms_tau", "floor_tau", "rms_X1", "floor_X1", "redirect%", "yield_S", "yield_A", "flow_S",
-                "flow_A");
+    std::printf("SEEM vs held-out AQS (%d held out per cooling rate, lambda policy %s), RMS over the strain range:\n",
+                o->holdout, policy_name(db.policy));
+    std::printf("  %9s %5s %4s %8s %9s %9s %9s %9s %11s %11s %7s %7s\n", "rate K/ps", "train", "held", "rms_tau",
+                "floor_tau", "rms_X1", "floor_X1", "redirect%", "yield_S", "yield_A", "flow_S", "flow_A");
     for (const auto& rv : v.rates) {
       const double steps = static_cast<double>(rv.seem.n_traj) * static_cast<double>(rv.seem.n_steps);
-      std::printf("  %9g %5d %4d %8.3f %9.3f %9.2e %9.2e %9.3g %5.2f+-%4.2f %5.2f+-%4.2f %7.3f %7.3f\n",
-                  rv.rate, rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
-                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.yield_seem,
-                  rv.yield_seem_sd, rv.yield_aqs, rv.yield_aqs_sd, rv.flow_tau_seem, rv.flow_tau_aqs);
+      std::printf("  %9g %5d %4d %8.3f %9.3f %9.2e %9.2e %9.3g %5.2f+-%4.2f %5.2f+-%4.2f %7.3f %7.3f\n", rv.rate,
+                  rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
+                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.yield_seem, rv.yield_seem_sd,
+                  rv.yield_aqs, rv.yield_aqs_sd, rv.flow_tau_seem, rv.flow_tau_aqs);
     }
     std::printf(
         "  (tau GPa, X1 eV/atom; floor = RMS between the training and held-out AQS means; yield = mean +- sd "
@@ -400,16 +408,15 @@ void add_x1(CLI::App& seem) {
   c->callback([o]() {
     const X1Params p = o->x1.resolve();
     const double x = x1_from_energy(o->pe, o->tau, p);
-    std::printf("X1 = %.8g eV/atom, G(X1) = %.6g GPa  (G0 %g, uA %g, tauA %g, tauB %g, u0 %.8g, omega %g)\n",
-                x, shear_modulus(x, p), p.G0, p.uA, p.tauA, p.tauB, p.u0, p.omega);
+    std::printf("X1 = %.8g eV/atom, G(X1) = %.6g GPa  (G0 %g, uA %g, tauA %g, tauB %g, u0 %.8g, omega %g)\n", x,
+                shear_modulus(x, p), p.G0, p.uA, p.tauA, p.tauB, p.u0, p.omega);
   });
 }
 
 }  // namespace
 
 void register_seem_commands(CLI::App& app) {
-  CLI::App* seem =
-      app.add_subcommand("seem", "SEEM: data-driven stochastic elasto-plastic model (docs/seem.md)");
+  CLI::App* seem = app.add_subcommand("seem", "SEEM: data-driven stochastic elasto-plastic model (docs/seem.md)");
   seem->require_subcommand(1);
   add_harvest(*seem);
   add_run(*seem);

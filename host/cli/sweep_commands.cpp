@@ -3,10 +3,10 @@
 // resuming partial runs from their checkpoints) or as a Slurm job array (one run per task,
 // checkpoint on the pre-timeout signal, requeue, resume). `stzkmc collect` turns a finished
 // sweep into one summary table and the figures (tools/sweep_collect.py).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "io/atomic_file.hpp"
-#include "cli/commands.hpp"
 #include "app/sweep_plan.hpp"
+#include "cli/commands.hpp"
+#include "io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,7 +55,8 @@ std::vector<std::string> run_command(const SweepRun& r, const std::string& exe, 
 }
 
 std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/=:+") == std::string::npos)
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/=:+") ==
+                        std::string::npos)
     return s;
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -154,7 +155,9 @@ void run_local(const SweepPlan& plan, const SweepCli& o) {
     }
     std::fflush(stdout);
   }
-  if (failed) throw std::runtime_error("sweep: " + std::to_string(failed) + " run(s) failed; rerun the same command to retry them");
+  if (failed)
+    throw std::runtime_error("sweep: " + std::to_string(failed) +
+                             " run(s) failed; rerun the same command to retry them");
   std::printf("sweep %s: all %zu runs finished; next: stzkmc collect %s\n", plan.name.c_str(), plan.runs.size(),
               o.file.c_str());
 }
@@ -189,7 +192,8 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
     std::ostringstream f;
     f << "#!/bin/bash\n"
       << "#SBATCH --job-name=stz-" << plan.name << "\n"
-      << "#SBATCH --array=0-" << plan.runs.size() - 1 << (s.max_parallel > 0 ? "%" + std::to_string(s.max_parallel) : "") << "\n"
+      << "#SBATCH --array=0-" << plan.runs.size() - 1
+      << (s.max_parallel > 0 ? "%" + std::to_string(s.max_parallel) : "") << "\n"
       << "#SBATCH --output=" << (dir / "%A_%a.log").string() << "\n"
       << "#SBATCH --open-mode=append\n"
       << "#SBATCH --time=" << s.time << "\n"
@@ -222,7 +226,8 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
       << "trap 'kill -USR1 $pid' USR1\n"
       << "while true; do wait $pid; rc=$?; kill -0 $pid 2>/dev/null || break; done\n"
       << "if [ $rc -eq 0 ]; then echo finished > \"$dir/" << SweepRun::done_name << ".tmp\" && mv \"$dir/"
-      << SweepRun::done_name << ".tmp\" \"$dir/" << SweepRun::done_name << "\"; exit 0; fi\n"
+      << SweepRun::done_name << ".tmp\" \"$dir/" << SweepRun::done_name
+      << "\"; exit 0; fi\n"
       // Only a run stopped by SIGTERM (exit 143: the time limit) requeues, and only so often:
       // an error would fail again on every restart.
       << "if [ $rc -eq 143 ] && [ -f \"$ckpt\" ] && [ -n \"${SLURM_ARRAY_JOB_ID:-}\" ]; then\n"
@@ -249,7 +254,8 @@ void write_slurm(const SweepPlan& plan, const SweepCli& o) {
   const bool got = std::fgets(buf, sizeof buf, p) != nullptr;
   const int rc = pclose(p);
   if (rc != 0 || !got)
-    throw std::runtime_error("sweep: `" + cmd + "` failed (is Slurm available here? use --no-submit to only write the script)");
+    throw std::runtime_error("sweep: `" + cmd +
+                             "` failed (is Slurm available here? use --no-submit to only write the script)");
   std::string job(buf);
   job.erase(job.find_last_not_of(" \n\r") + 1);
   io::write_text_atomically((dir / "job_id").string(), job + "\n");
@@ -265,16 +271,19 @@ void print_plan(const SweepPlan& plan) {
     const SweepRun& r = plan.runs[i];
     const bool stored = r.finished() || fs::exists(r.checkpoint()) || fs::exists(r.output_file());
     const bool differs = stored && !stored_deck_differences(r).empty();
-    const char* status = differs ? "DIFFERS" : r.finished() ? "finished" : (fs::exists(r.checkpoint()) ? "resume" : "new");
-    std::printf("[%3zu] %-8s %s\n      %s\n", i, status, r.dir.string().c_str(), join_command(run_command(r, exe, 0)).c_str());
+    const char* status = differs        ? "DIFFERS"
+                         : r.finished() ? "finished"
+                                        : (fs::exists(r.checkpoint()) ? "resume" : "new");
+    std::printf("[%3zu] %-8s %s\n      %s\n", i, status, r.dir.string().c_str(),
+                join_command(run_command(r, exe, 0)).c_str());
   }
 }
 
 void run_collect(const std::string& target, const std::string* out, const std::vector<std::string>& sets) {
   const SweepPlan plan = load_sweep_plan(target, *out, sets);
   // Never summarise runs of another deck under this plan's name.
-  refuse_stale_runs(plan,
-                    "collect checks the runs against the plan: pass it the --out and --set options the sweep ran with.");
+  refuse_stale_runs(
+      plan, "collect checks the runs against the plan: pass it the --out and --set options the sweep ran with.");
   write_plan_table(plan);
   const fs::path script = find_tool_script("sweep_collect.py");
   const std::string cmd = "/usr/bin/python3 " + shell_quote(script.string()) + " " +
@@ -298,7 +307,8 @@ void register_sweep_commands(CLI::App& app) {
   sweep->add_flag("--slurm", o->slurm, "Write a Slurm job array (one run per task) and submit it with sbatch");
   sweep->add_flag("--no-submit", o->no_submit, "With --slurm: write the array script but do not submit it");
   sweep->add_option("-j,--jobs", o->jobs, "Runs at a time with --local")->check(CLI::PositiveNumber);
-  sweep->add_option("--threads", o->threads, "CPU threads per run (default: cores / jobs)")->check(CLI::NonNegativeNumber);
+  sweep->add_option("--threads", o->threads, "CPU threads per run (default: cores / jobs)")
+      ->check(CLI::NonNegativeNumber);
   sweep->add_option("--out", o->out, "Output directory (default: the sweep's `out`, else next to the sweep file)");
   sweep->add_option("--set", o->set, "key=value applied to every run (after the sweep's own [set]), e.g. grid.n=128");
   sweep->callback([o]() {

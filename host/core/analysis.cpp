@@ -30,8 +30,7 @@ FieldSet make_fields(const State& s, const Params& params, double time, const Sy
   return f;
 }
 
-LocalizationStats localization_stats(const std::vector<double>& p1, const std::vector<double>& p3,
-                                     double threshold) {
+LocalizationStats localization_stats(const std::vector<double>& p1, const std::vector<double>& p3, double threshold) {
   LocalizationStats r;
   const std::size_t v = p1.size();
   if (v == 0) return r;

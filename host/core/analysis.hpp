@@ -23,9 +23,9 @@ struct FieldSet {
 FieldSet make_fields(const State& state, const Params& params, double time, const Sym2& mean_stress);
 
 struct LocalizationStats {
-  double sli = 0.0;                ///< standard deviation of EqStrain over all voxels
+  double sli = 0.0;  ///< standard deviation of EqStrain over all voxels
   double mean_eq_strain = 0.0;
-  std::uint64_t extreme_sites = 0; ///< voxels with EqStrain > threshold
+  std::uint64_t extreme_sites = 0;  ///< voxels with EqStrain > threshold
   double extreme_fraction = 0.0;
 };
 
@@ -34,10 +34,10 @@ LocalizationStats localization_stats(const std::vector<double>& p1, const std::v
                                      double threshold = 0.7);
 
 struct YieldStress {
-  double peak_stress = 0.0;       ///< maximum loaded stress, GPa
-  double peak_strain = 0.0;       ///< loaded strain at the peak
+  double peak_stress = 0.0;  ///< maximum loaded stress, GPa
+  double peak_strain = 0.0;  ///< loaded strain at the peak
   bool offset_reached = false;
-  double offset_stress = 0.0;     ///< loaded stress where the plastic strain first reaches the offset
+  double offset_stress = 0.0;  ///< loaded stress where the plastic strain first reaches the offset
   double offset_strain = 0.0;
 };
 

@@ -56,10 +56,8 @@ bool Driver::step() {
 
 void Driver::athermal_branch() {
   std::vector<Event> flipped;
-  const PlasticIncrement inc =
-      backend_.athermal_pass(st_.time, params_.record_events ? &flipped : nullptr);
-  for (const Event& e : flipped)
-    res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::athermal});
+  const PlasticIncrement inc = backend_.athermal_pass(st_.time, params_.record_events ? &flipped : nullptr);
+  for (const Event& e : flipped) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::athermal});
   apply_plastic(inc);
   backend_.full_solve();
   ++st_.counters.full_solves;
@@ -81,8 +79,8 @@ void Driver::thermal_branch(const RateSummary& rates) {
   const double step_dt = protocol_->step_time();
   const std::uint64_t draw = st_.counters.passes;
   // R = nu0 V' exp(-Q_min/kT) S, with S the shifted sum; t_res = 1/R.
-  const double log_rate = std::log(pc_.rate_prefactor) - rates.min_barrier * pc_.inv_kT +
-                          std::log(rates.shifted_rate_sum);
+  const double log_rate =
+      std::log(pc_.rate_prefactor) - rates.min_barrier * pc_.inv_kT + std::log(rates.shifted_rate_sum);
   const double t_res = std::exp(-log_rate);
   bool event = false;
   double dt = 0.0;
@@ -178,7 +176,8 @@ bool Driver::check_progress(std::uint64_t transformations) {
   if (st_.stall_events < limit) return false;
   st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) +
                     " transformations without the applied strain advancing by one loading.strain_step (limit "
-                    "run.max_stall_events = " + std::to_string(limit) + ")";
+                    "run.max_stall_events = " +
+                    std::to_string(limit) + ")";
   return true;
 }
 

@@ -23,7 +23,7 @@
 namespace stz {
 
 struct Counters {
-  std::uint64_t passes = 0;           ///< barrier passes (each draws at most one u per stream)
+  std::uint64_t passes = 0;  ///< barrier passes (each draws at most one u per stream)
   std::uint64_t thermal_events = 0;
   std::uint64_t athermal_passes = 0;
   std::uint64_t athermal_flips = 0;
@@ -38,7 +38,7 @@ struct CurvePoint {
   Sym2 strain;                  ///< mean strain eps_bar
   Sym2 stress;                  ///< mean stress sigma_bar, GPa
   double p1_mean = 0.0, p3_mean = 0.0;
-  double time = 0.0;            ///< s
+  double time = 0.0;  ///< s
   Counters counters;
 };
 
@@ -56,20 +56,20 @@ struct DriverState {
   double time = 0.0;
   double applied_strain = 0.0;
   Sym2 mean_strain;
-  double p1_sum = 0.0, p3_sum = 0.0;   ///< sums of p over voxels
-  double step_time_used = 0.0;         ///< residence-time rule: waiting time spent in this step
+  double p1_sum = 0.0, p3_sum = 0.0;  ///< sums of p over voxels
+  double step_time_used = 0.0;        ///< residence-time rule: waiting time spent in this step
   std::uint64_t events_since_full_solve = 0;
-  std::uint64_t open_avalanche = 0;    ///< flips of the avalanche in progress (0: none)
-  std::uint64_t records = 0;           ///< curve points written
+  std::uint64_t open_avalanche = 0;  ///< flips of the avalanche in progress (0: none)
+  std::uint64_t records = 0;         ///< curve points written
   Counters counters;
-  bool finished = false;               ///< the loop has ended (end reached, collapse or stall)
-  bool stalled = false;                ///< ended because it made no progress (stall_event_limit)
+  bool finished = false;  ///< the loop has ended (end reached, collapse or stall)
+  bool stalled = false;   ///< ended because it made no progress (stall_event_limit)
   std::string stop_reason;
   /// Stall watchdog: transformations since the protocol's schedule coordinate (the applied
   /// strain) last crossed a multiple of its progress unit, and the coordinate of the next one.
   std::uint64_t stall_events = 0;
   double next_progress_strain = 0.0;
-  Milestones milestones;               ///< yield and localization reached so far
+  Milestones milestones;  ///< yield and localization reached so far
 };
 
 struct DriverResults {

@@ -18,10 +18,10 @@ constexpr double localization_level = 0.02;
 
 /// What a run has reached so far (a part of the driver's checkpointed state).
 struct Milestones {
-  YieldStress yield;                   ///< peak tracked at every pass; the offset when crossed
+  YieldStress yield;  ///< peak tracked at every pass; the offset when crossed
   bool localization_reached = false;
   double localization_applied_strain = 0.0;
-  LocalizationStats localization;      ///< at plastic strain localization_level
+  LocalizationStats localization;  ///< at plastic strain localization_level
 };
 
 /**

@@ -93,9 +93,9 @@ void validate(const Params& p) {
   if (p.loading.end_strain / p.loading.record_interval > max_curve_points) {
     std::ostringstream os;
     os << "loading.record_interval = " << p.loading.record_interval << " records "
-       << p.loading.end_strain / p.loading.record_interval << " curve points up to loading.end_strain = "
-       << p.loading.end_strain << ": allowed at most " << max_curve_points << " (record_interval >= "
-       << p.loading.end_strain / max_curve_points << ")";
+       << p.loading.end_strain / p.loading.record_interval
+       << " curve points up to loading.end_strain = " << p.loading.end_strain << ": allowed at most "
+       << max_curve_points << " (record_interval >= " << p.loading.end_strain / max_curve_points << ")";
     throw std::invalid_argument(os.str());
   }
   if (!std::isfinite(p.loading.stop_stress)) reject("loading.stop_stress", p.loading.stop_stress, "a finite value");

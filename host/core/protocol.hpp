@@ -34,8 +34,7 @@ class LoadingProtocol {
   /// Time advances by dt with <p> fixed: the applied (controlled) strain and the mean strain.
   virtual void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const = 0;
   /// The mean strain after <p> changed (plastic events) at fixed time.
-  virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean,
-                                    double p3_mean) const = 0;
+  virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const = 0;
 
   // ---- The scalars a user reads (signed so that they grow during loading) ----------------------
   virtual double loaded_stress(const Sym2& mean_stress) const = 0;

@@ -168,19 +168,21 @@ OutputBookkeeping read_bookkeeping(hid_t g) {
 // ---- Digest: every value that a resumed run depends on, in a fixed order ----------------------
 
 void add_counters(Digest& d, const Counters& c) {
-  for (std::uint64_t v : {c.passes, c.thermal_events, c.athermal_passes, c.athermal_flips, c.elastic_steps,
-                          c.avalanches, c.full_solves})
+  for (std::uint64_t v :
+       {c.passes, c.thermal_events, c.athermal_passes, c.athermal_flips, c.elastic_steps, c.avalanches, c.full_solves})
     d.add(v);
 }
 
 void add_driver(Digest& d, const DriverState& s) {
-  for (double v : {s.time, s.applied_strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.p1_sum, s.p3_sum,
-                   s.step_time_used, s.milestones.yield.peak_stress, s.milestones.yield.peak_strain, s.milestones.yield.offset_stress,
-                   s.milestones.yield.offset_strain, s.milestones.localization_applied_strain, s.milestones.localization.sli,
-                   s.milestones.localization.mean_eq_strain, s.milestones.localization.extreme_fraction, s.next_progress_strain})
+  for (double v :
+       {s.time, s.applied_strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.p1_sum, s.p3_sum,
+        s.step_time_used, s.milestones.yield.peak_stress, s.milestones.yield.peak_strain,
+        s.milestones.yield.offset_stress, s.milestones.yield.offset_strain, s.milestones.localization_applied_strain,
+        s.milestones.localization.sli, s.milestones.localization.mean_eq_strain,
+        s.milestones.localization.extreme_fraction, s.next_progress_strain})
     d.add(v);
-  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records, s.milestones.localization.extreme_sites,
-                          s.stall_events})
+  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records,
+                          s.milestones.localization.extreme_sites, s.stall_events})
     d.add(v);
   add_counters(d, s.counters);
   for (bool v : {s.finished, s.stalled, s.milestones.yield.offset_reached, s.milestones.localization_reached}) d.add(v);
@@ -280,12 +282,13 @@ class RangeCheck {
     all_finite(what, v);
     for (std::size_t i = 0; i < v.size(); ++i)
       if (v[i] < lo || v[i] > hi)
-        fail(std::string(what) + "[" + std::to_string(i) + "] = " + number(v[i]) + " is outside [" + number(lo) +
-             ", " + number(hi) + "]");
+        fail(std::string(what) + "[" + std::to_string(i) + "] = " + number(v[i]) + " is outside [" + number(lo) + ", " +
+             number(hi) + "]");
   }
   [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(path_ + ": " + what + ": the checkpoint is damaged or was written by a run that had "
-                                            "already gone wrong");
+    throw std::runtime_error(path_ + ": " + what +
+                             ": the checkpoint is damaged or was written by a run that had "
+                             "already gone wrong");
   }
 
  private:
@@ -301,20 +304,24 @@ void check_restored(const Checkpoint& c, const std::string& path) {
   RangeCheck r(path);
   const DriverState& d = c.driver;
   r.at_least("/driver time", d.time, 0.0);
-  for (double v : {d.applied_strain, d.mean_strain.xx, d.mean_strain.yy, d.mean_strain.xy, d.p1_sum, d.p3_sum,
-                   d.milestones.yield.peak_stress, d.milestones.yield.peak_strain, d.milestones.yield.offset_stress, d.milestones.yield.offset_strain,
-                   d.milestones.localization_applied_strain, d.milestones.localization.sli, d.milestones.localization.mean_eq_strain,
-                   d.milestones.localization.extreme_fraction, d.next_progress_strain})
+  for (double v :
+       {d.applied_strain, d.mean_strain.xx, d.mean_strain.yy, d.mean_strain.xy, d.p1_sum, d.p3_sum,
+        d.milestones.yield.peak_stress, d.milestones.yield.peak_strain, d.milestones.yield.offset_stress,
+        d.milestones.yield.offset_strain, d.milestones.localization_applied_strain, d.milestones.localization.sli,
+        d.milestones.localization.mean_eq_strain, d.milestones.localization.extreme_fraction, d.next_progress_strain})
     r.finite("a /driver value", v);
   r.at_least("/driver step_time_used", d.step_time_used, 0.0);
   const Counters& k = d.counters;
   if (k.passes != k.thermal_events + k.elastic_steps + k.athermal_passes)
-    r.fail("/driver counters disagree (passes " + std::to_string(k.passes) + " != thermal events + elastic steps + "
-           "athermal passes " + std::to_string(k.thermal_events + k.elastic_steps + k.athermal_passes) + ")");
+    r.fail("/driver counters disagree (passes " + std::to_string(k.passes) +
+           " != thermal events + elastic steps + "
+           "athermal passes " +
+           std::to_string(k.thermal_events + k.elastic_steps + k.athermal_passes) + ")");
   const State& s = c.state;
   for_each_state_field([&](const auto& field) {
     using T = typename std::decay_t<decltype(field)>::value_type;
-    if constexpr (std::is_floating_point_v<T>) r.all_finite(("/state/" + std::string(field.name)).c_str(), s.*field.member);
+    if constexpr (std::is_floating_point_v<T>)
+      r.all_finite(("/state/" + std::string(field.name)).c_str(), s.*field.member);
   });
   // eta_p is capped at eta_max (a relative ulp of slack for the cap's own rounding).
   r.all_within("/state/eta_p", s.eta_p, 0.0, c.deck.params.softening.eta_max * (1.0 + 1e-12));
@@ -401,8 +408,9 @@ Opened open_checkpoint(const std::string& path) {
   Opened o;
   o.file = h5::open_file(path);
   if (!h5::exists(o.file, "meta") || !h5::exists(o.file, "state"))
-    throw std::runtime_error(path + " is not an stzkmc checkpoint (no /meta or /state; an output file is NAME.h5, "
-                                    "its checkpoint NAME.ckpt.h5)");
+    throw std::runtime_error(path +
+                             " is not an stzkmc checkpoint (no /meta or /state; an output file is NAME.h5, "
+                             "its checkpoint NAME.ckpt.h5)");
   h5::Handle g = h5::open_group(o.file, "meta");
   const std::string format = h5::attr_string(g, "format");
   const std::int64_t version = h5::attr_int(g, "format_version");

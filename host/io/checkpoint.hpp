@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "io/config.hpp"
 #include "core/driver.hpp"
+#include "io/config.hpp"
 #include "io/records.hpp"
 #include "stz/state.hpp"
 
@@ -32,7 +32,7 @@ struct OutputBookkeeping {
   double wall_time_s = 0.0;             ///< summed over the segments before this one
   int segments = 1;
   std::string deck_source;
-  std::string backend;                  ///< backend that wrote the checkpoint
+  std::string backend;  ///< backend that wrote the checkpoint
 };
 
 struct Checkpoint {

@@ -1,11 +1,12 @@
 // Deck schema, TOML parsing and checking, overrides, resolved deck, README key table.
 #include "io/config.hpp"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -13,7 +14,6 @@
 #include <limits>
 #include <map>
 #include <sstream>
-#include <sys/stat.h>
 #include <type_traits>
 #include <utility>
 
@@ -25,13 +25,26 @@ namespace stz::io {
 
 namespace {
 
-Range above(double lo) { Range r; r.lo = lo; r.lo_unbounded = false; r.lo_open = true; return r; }
-Range at_least(double lo) { Range r; r.lo = lo; r.lo_unbounded = false; return r; }
+Range above(double lo) {
+  Range r;
+  r.lo = lo;
+  r.lo_unbounded = false;
+  r.lo_open = true;
+  return r;
+}
+Range at_least(double lo) {
+  Range r;
+  r.lo = lo;
+  r.lo_unbounded = false;
+  return r;
+}
 Range between(double lo, double hi, bool lo_open = false, bool hi_open = false) {
   Range r;
-  r.lo = lo; r.hi = hi;
+  r.lo = lo;
+  r.hi = hi;
   r.lo_unbounded = r.hi_unbounded = false;
-  r.lo_open = lo_open; r.hi_open = hi_open;
+  r.lo_open = lo_open;
+  r.hi_open = hi_open;
   return r;
 }
 Range finite() { return Range{}; }
@@ -118,18 +131,27 @@ KeyInfo make_key(const char* key, KeyType type, const char* unit, Range range, c
   }
   k.get = [ref](const Deck& d) -> Value {
     using T = std::decay_t<decltype(ref(d))>;
-    if constexpr (std::is_same_v<T, bool>) return ref(d);
-    else if constexpr (std::is_integral_v<T>) return static_cast<std::int64_t>(ref(d));
-    else if constexpr (std::is_floating_point_v<T>) return static_cast<double>(ref(d));
-    else return ref(d);  // std::string, std::vector<double>
+    if constexpr (std::is_same_v<T, bool>)
+      return ref(d);
+    else if constexpr (std::is_integral_v<T>)
+      return static_cast<std::int64_t>(ref(d));
+    else if constexpr (std::is_floating_point_v<T>)
+      return static_cast<double>(ref(d));
+    else
+      return ref(d);  // std::string, std::vector<double>
   };
   k.set = [ref](Deck& d, const Value& v) {
     using T = std::decay_t<decltype(ref(d))>;
-    if constexpr (std::is_same_v<T, bool>) ref(d) = std::get<bool>(v);
-    else if constexpr (std::is_integral_v<T>) ref(d) = static_cast<T>(std::get<std::int64_t>(v));
-    else if constexpr (std::is_floating_point_v<T>) ref(d) = std::get<double>(v);
-    else if constexpr (std::is_same_v<T, std::string>) ref(d) = std::get<std::string>(v);
-    else ref(d) = std::get<std::vector<double>>(v);
+    if constexpr (std::is_same_v<T, bool>)
+      ref(d) = std::get<bool>(v);
+    else if constexpr (std::is_integral_v<T>)
+      ref(d) = static_cast<T>(std::get<std::int64_t>(v));
+    else if constexpr (std::is_floating_point_v<T>)
+      ref(d) = std::get<double>(v);
+    else if constexpr (std::is_same_v<T, std::string>)
+      ref(d) = std::get<std::string>(v);
+    else
+      ref(d) = std::get<std::vector<double>>(v);
   };
   return k;
 }
@@ -160,82 +182,141 @@ bool is_safe_name(const Value& v) {
   });
 }
 
-#define STZ_REF(member) [](auto& d) -> auto& { return d.member; }
+#define STZ_REF(member) \
+  [](auto& d) -> auto& { return d.member; }
 
 std::vector<KeyInfo> build_schema() {
   using K = KeyType;
   std::vector<KeyInfo> s;
   // [grid]
-  s.push_back(make_key("grid.n", K::integer, "", between(4, 65536), "voxels per side N of the periodic N x N grid", STZ_REF(params.grid.n)));
+  s.push_back(make_key("grid.n", K::integer, "", between(4, 65536), "voxels per side N of the periodic N x N grid",
+                       STZ_REF(params.grid.n)));
   s.back().range.multiple_of = 2;
-  s.push_back(make_key("grid.modes", K::integer, "", between(1, 1024), "shear modes (SFTS) per voxel M", STZ_REF(params.grid.modes)));
+  s.push_back(make_key("grid.modes", K::integer, "", between(1, 1024), "shear modes (SFTS) per voxel M",
+                       STZ_REF(params.grid.modes)));
   s.push_back(make_key("grid.voxel_size", K::real, "nm", above(0), "voxel edge l0", STZ_REF(params.grid.voxel_size)));
-  s.push_back(make_key("grid.thickness", K::real, "nm", above(0), "out-of-plane thickness; STZ volume V = l0^2 * thickness", STZ_REF(params.grid.thickness)));
+  s.push_back(make_key("grid.thickness", K::real, "nm", above(0),
+                       "out-of-plane thickness; STZ volume V = l0^2 * thickness", STZ_REF(params.grid.thickness)));
   // [elastic]
-  s.push_back(make_key("elastic.youngs_modulus", K::real, "GPa", above(0), "Young's modulus E", STZ_REF(params.elastic.youngs_modulus)));
-  s.push_back(make_key("elastic.poisson_ratio", K::real, "", between(-1, 0.5, true, true), "Poisson ratio nu (3D)", STZ_REF(params.elastic.poisson_ratio)));
+  s.push_back(make_key("elastic.youngs_modulus", K::real, "GPa", above(0), "Young's modulus E",
+                       STZ_REF(params.elastic.youngs_modulus)));
+  s.push_back(make_key("elastic.poisson_ratio", K::real, "", between(-1, 0.5, true, true), "Poisson ratio nu (3D)",
+                       STZ_REF(params.elastic.poisson_ratio)));
   s.back().note = "(-0.5, 0.5) with elastic.medium = \"reference\"";
-  s.push_back(enum_key("elastic.medium", std::vector<Medium>{Medium::reference, Medium::plane_strain},
-                       "2D medium: \"reference\" (nu2 = 2 nu, E* = E; the published code) or \"plane-strain\" (E* = E/(1 - nu^2))",
-                       STZ_REF(params.elastic.medium)));
+  s.push_back(enum_key(
+      "elastic.medium", std::vector<Medium>{Medium::reference, Medium::plane_strain},
+      "2D medium: \"reference\" (nu2 = 2 nu, E* = E; the published code) or \"plane-strain\" (E* = E/(1 - nu^2))",
+      STZ_REF(params.elastic.medium)));
   // [catalog]
-  s.push_back(make_key("catalog.barrier_mean", K::real, "eV", finite(), "mean stress-free barrier dF of the catalog", STZ_REF(params.catalog.barrier_mean)));
-  s.push_back(make_key("catalog.barrier_std", K::real, "eV", at_least(0), "standard deviation of dF (normal, not truncated)", STZ_REF(params.catalog.barrier_std)));
-  s.push_back(make_key("catalog.gamma_star", K::real, "", at_least(0), "SFTS scale gamma*: e1, e3 ~ N(0, (gamma*/2)^2)", STZ_REF(params.catalog.gamma_star)));
+  s.push_back(make_key("catalog.barrier_mean", K::real, "eV", finite(), "mean stress-free barrier dF of the catalog",
+                       STZ_REF(params.catalog.barrier_mean)));
+  s.push_back(make_key("catalog.barrier_std", K::real, "eV", at_least(0),
+                       "standard deviation of dF (normal, not truncated)", STZ_REF(params.catalog.barrier_std)));
+  s.push_back(make_key("catalog.gamma_star", K::real, "", at_least(0), "SFTS scale gamma*: e1, e3 ~ N(0, (gamma*/2)^2)",
+                       STZ_REF(params.catalog.gamma_star)));
   // [kinetics]
-  s.push_back(make_key("kinetics.temperature", K::real, "K", between(1, 10000), "temperature T", STZ_REF(params.kinetics.temperature)));
-  s.push_back(make_key("kinetics.attempt_frequency", K::real, "1/s", above(0), "attempt frequency nu0 (rate prefactor nu0 * V, V in nm^3)", STZ_REF(params.kinetics.attempt_frequency)));
-  s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0), "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening", STZ_REF(params.kinetics.activation_energy)));
-  s.push_back(enum_key("kinetics.rule", std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time},
-                       "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - exp(-dt/t_res)), \"residence-time\" (BKL waiting times)",
-                       STZ_REF(params.kinetics.rule)));
+  s.push_back(make_key("kinetics.temperature", K::real, "K", between(1, 10000), "temperature T",
+                       STZ_REF(params.kinetics.temperature)));
+  s.push_back(make_key("kinetics.attempt_frequency", K::real, "1/s", above(0),
+                       "attempt frequency nu0 (rate prefactor nu0 * V, V in nm^3)",
+                       STZ_REF(params.kinetics.attempt_frequency)));
+  s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0),
+                       "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening",
+                       STZ_REF(params.kinetics.activation_energy)));
+  s.push_back(enum_key(
+      "kinetics.rule",
+      std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time},
+      "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
+      "exp(-dt/t_res)), \"residence-time\" (BKL waiting times)",
+      STZ_REF(params.kinetics.rule)));
   // [softening]
-  s.push_back(make_key("softening.kappa_p", K::real, "", at_least(0), "permanent softening per unit e:e of a transformation", STZ_REF(params.softening.kappa_p)));
-  s.push_back(make_key("softening.kappa_t", K::real, "", at_least(0), "temporary softening per unit e:e (overwritten, decays with tau)", STZ_REF(params.softening.kappa_t)));
-  s.push_back(make_key("softening.eta_max", K::real, "", at_least(0), "cap of the permanent softening (-ln 0.6)", STZ_REF(params.softening.eta_max)));
-  s.push_back(enum_key("softening.direction", std::vector<DirectionFactor>{DirectionFactor::square_forward, DirectionFactor::none},
-                       "direction factor D: \"square-forward\" (((1 + cos phi)/2)^2) or \"none\" (D = 1, the papers' prose)",
-                       STZ_REF(params.softening.direction)));
+  s.push_back(make_key("softening.kappa_p", K::real, "", at_least(0),
+                       "permanent softening per unit e:e of a transformation", STZ_REF(params.softening.kappa_p)));
+  s.push_back(make_key("softening.kappa_t", K::real, "", at_least(0),
+                       "temporary softening per unit e:e (overwritten, decays with tau)",
+                       STZ_REF(params.softening.kappa_t)));
+  s.push_back(make_key("softening.eta_max", K::real, "", at_least(0), "cap of the permanent softening (-ln 0.6)",
+                       STZ_REF(params.softening.eta_max)));
+  s.push_back(enum_key(
+      "softening.direction", std::vector<DirectionFactor>{DirectionFactor::square_forward, DirectionFactor::none},
+      "direction factor D: \"square-forward\" (((1 + cos phi)/2)^2) or \"none\" (D = 1, the papers' prose)",
+      STZ_REF(params.softening.direction)));
   // [athermal]
-  s.push_back(make_key("athermal.threshold", K::real, "eV", at_least(0), "Q_ath: in an athermal pass every voxel whose smallest barrier is below it flips", STZ_REF(params.athermal.threshold)));
-  s.push_back(enum_key("athermal.variant", std::vector<AthermalVariant>{AthermalVariant::simultaneous, AthermalVariant::single},
-                       "\"simultaneous\" (all unstable voxels flip at once) or \"single\" (the most negative barrier first)",
-                       STZ_REF(params.athermal.variant)));
+  s.push_back(make_key("athermal.threshold", K::real, "eV", at_least(0),
+                       "Q_ath: in an athermal pass every voxel whose smallest barrier is below it flips",
+                       STZ_REF(params.athermal.threshold)));
+  s.push_back(
+      enum_key("athermal.variant", std::vector<AthermalVariant>{AthermalVariant::simultaneous, AthermalVariant::single},
+               "\"simultaneous\" (all unstable voxels flip at once) or \"single\" (the most negative barrier first)",
+               STZ_REF(params.athermal.variant)));
   // [loading]
-  s.push_back(enum_key("loading.mode", std::vector<LoadingMode>{LoadingMode::tension, LoadingMode::compression, LoadingMode::shear},
+  s.push_back(enum_key("loading.mode",
+                       std::vector<LoadingMode>{LoadingMode::tension, LoadingMode::compression, LoadingMode::shear},
                        "uniaxial tension or compression along x, or simple shear; lateral mean stresses held at zero",
                        STZ_REF(params.loading.mode)));
-  s.push_back(enum_key("loading.condition", std::vector<LoadingCondition>{LoadingCondition::reference, LoadingCondition::exact},
-                       "\"reference\" (soft machine of the published code) or \"exact\" (the loaded mean strain follows the applied strain)",
+  s.push_back(enum_key("loading.condition",
+                       std::vector<LoadingCondition>{LoadingCondition::reference, LoadingCondition::exact},
+                       "\"reference\" (soft machine of the published code) or \"exact\" (the loaded mean strain "
+                       "follows the applied strain)",
                        STZ_REF(params.loading.condition)));
-  s.push_back(make_key("loading.strain_rate", K::real, "1/s", above(0), "applied strain rate", STZ_REF(params.loading.strain_rate)));
-  s.push_back(make_key("loading.strain_step", K::real, "", above(0), "applied strain per elastic step (dt = strain_step / strain_rate)", STZ_REF(params.loading.strain_step)));
-  s.push_back(make_key("loading.end_strain", K::real, "", above(0), "stop when the mean strain in the loading direction reaches it", STZ_REF(params.loading.end_strain)));
-  s.push_back(make_key("loading.record_interval", K::real, "", above(0), "a curve point every this much applied strain", STZ_REF(params.loading.record_interval)));
-  s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(), "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
+  s.push_back(make_key("loading.strain_rate", K::real, "1/s", above(0), "applied strain rate",
+                       STZ_REF(params.loading.strain_rate)));
+  s.push_back(make_key("loading.strain_step", K::real, "", above(0),
+                       "applied strain per elastic step (dt = strain_step / strain_rate)",
+                       STZ_REF(params.loading.strain_step)));
+  s.push_back(make_key("loading.end_strain", K::real, "", above(0),
+                       "stop when the mean strain in the loading direction reaches it",
+                       STZ_REF(params.loading.end_strain)));
+  s.push_back(make_key("loading.record_interval", K::real, "", above(0), "a curve point every this much applied strain",
+                       STZ_REF(params.loading.record_interval)));
+  s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(),
+                       "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
   // [solver]
-  s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1), "thermal events between full FFT re-solves of the stress field", STZ_REF(params.solver.full_solve_interval)));
-  s.push_back(make_key("solver.cache_softened_barriers", K::boolean, "", finite(), "reuse dF exp(-D eta) while eta is unchanged (same results, faster)", STZ_REF(params.solver.cache_softened_barriers)));
+  s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1),
+                       "thermal events between full FFT re-solves of the stress field",
+                       STZ_REF(params.solver.full_solve_interval)));
+  s.push_back(make_key("solver.cache_softened_barriers", K::boolean, "", finite(),
+                       "reuse dF exp(-D eta) while eta is unchanged (same results, faster)",
+                       STZ_REF(params.solver.cache_softened_barriers)));
   // [run]
-  s.push_back(make_key("run.seed", K::integer, "", at_least(0), "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));
-  s.push_back(make_key("run.record_events", K::boolean, "", finite(), "write the per-event catalogue /events (time, voxel, mode, barrier, branch)", STZ_REF(params.record_events)));
-  s.push_back(make_key("run.max_stall_events", K::integer, "", at_least(0), "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + athermal flips) without the applied strain advancing by one loading.strain_step; 0: 10 N^2", STZ_REF(params.max_stall_events)));
+  s.push_back(make_key("run.seed", K::integer, "", at_least(0),
+                       "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));
+  s.push_back(make_key("run.record_events", K::boolean, "", finite(),
+                       "write the per-event catalogue /events (time, voxel, mode, barrier, branch)",
+                       STZ_REF(params.record_events)));
+  s.push_back(make_key("run.max_stall_events", K::integer, "", at_least(0),
+                       "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + "
+                       "athermal flips) without the applied strain advancing by one loading.strain_step; 0: 10 N^2",
+                       STZ_REF(params.max_stall_events)));
   {
-    KeyInfo k = make_key("run.backend", K::choice, "", finite(), "\"auto\" uses CUDA when a device is usable, else the CPU; \"reference\" is the plain, slow test oracle (small grids); --backend overrides it", STZ_REF(run.backend));
+    KeyInfo k = make_key("run.backend", K::choice, "", finite(),
+                         "\"auto\" uses CUDA when a device is usable, else the CPU; \"reference\" is the plain, slow "
+                         "test oracle (small grids); --backend overrides it",
+                         STZ_REF(run.backend));
     k.choices = {"auto", "cpu", "cuda", "reference"};
     k.affects_results = false;
     s.push_back(k);
   }
-  s.push_back(make_key("run.threads", K::integer, "", between(0, 4096), "CPU threads, 0: the OpenMP default (all cores); --threads overrides it", STZ_REF(run.threads)));
+  s.push_back(make_key("run.threads", K::integer, "", between(0, 4096),
+                       "CPU threads, 0: the OpenMP default (all cores); --threads overrides it", STZ_REF(run.threads)));
   s.back().affects_results = false;
   // [output]
-  s.push_back(make_key("output.field_strains", K::real_list, "", at_least(0), "write a field snapshot when the mean strain first reaches each of these (the <p1> = 0.02 localization point always gets one)", STZ_REF(output.field_strains)));
-  s.push_back(make_key("output.final_fields", K::boolean, "", finite(), "also write a field snapshot when the run ends", STZ_REF(output.final_fields)));
-  s.push_back(make_key("output.checkpoint_strain_interval", K::real, "", at_least(0), "write a checkpoint every this much mean strain; 0: never", STZ_REF(output.checkpoint_strain_interval)));
+  s.push_back(make_key("output.field_strains", K::real_list, "", at_least(0),
+                       "write a field snapshot when the mean strain first reaches each of these (the <p1> = 0.02 "
+                       "localization point always gets one)",
+                       STZ_REF(output.field_strains)));
+  s.push_back(make_key("output.final_fields", K::boolean, "", finite(), "also write a field snapshot when the run ends",
+                       STZ_REF(output.final_fields)));
+  s.push_back(make_key("output.checkpoint_strain_interval", K::real, "", at_least(0),
+                       "write a checkpoint every this much mean strain; 0: never",
+                       STZ_REF(output.checkpoint_strain_interval)));
   s.back().affects_results = false;
-  s.push_back(make_key("output.checkpoint_minutes", K::real, "min", at_least(0), "write a checkpoint every this many wall-clock minutes; 0: never", STZ_REF(output.checkpoint_minutes)));
+  s.push_back(make_key("output.checkpoint_minutes", K::real, "min", at_least(0),
+                       "write a checkpoint every this many wall-clock minutes; 0: never",
+                       STZ_REF(output.checkpoint_minutes)));
   s.back().affects_results = false;
-  s.push_back(make_key("output.name", K::string, "", finite(), "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
+  s.push_back(make_key("output.name", K::string, "", finite(),
+                       "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
   s.back().check = is_safe_name;
   s.back().note = "at most 100 letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
   return s;
@@ -258,7 +339,8 @@ const KeyInfo* find_key(const std::string& key) {
 
 DeckError::DeckError(std::vector<std::string> problems)
     : std::runtime_error([&] {
-        std::string s = problems.size() == 1 ? "invalid deck:" : "invalid deck (" + std::to_string(problems.size()) + " problems):";
+        std::string s =
+            problems.size() == 1 ? "invalid deck:" : "invalid deck (" + std::to_string(problems.size()) + " problems):";
         for (const std::string& p : problems) s += "\n  " + p;
         return s;
       }()),
@@ -355,11 +437,16 @@ std::string short_text(const std::string& s) {
   std::string t;
   for (std::size_t i = 0; i < s.size() && i < max_value_text; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '\n') t += "\\n";
-    else if (c == '\r') t += "\\r";
-    else if (c == '\t') t += "\\t";
-    else if (c < 0x20 || c == 0x7f) t += '?';
-    else t += static_cast<char>(c);
+    if (c == '\n')
+      t += "\\n";
+    else if (c == '\r')
+      t += "\\r";
+    else if (c == '\t')
+      t += "\\t";
+    else if (c < 0x20 || c == 0x7f)
+      t += '?';
+    else
+      t += static_cast<char>(c);
   }
   if (s.size() > max_value_text) t += "... (" + std::to_string(s.size()) + " characters)";
   return t;
@@ -470,23 +557,34 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-std::string allowed_with_unit(const KeyInfo& k) { return k.allowed() + (k.unit.empty() ? "" : " (unit: " + k.unit + ")"); }
+std::string allowed_with_unit(const KeyInfo& k) {
+  return k.allowed() + (k.unit.empty() ? "" : " (unit: " + k.unit + ")");
+}
 
 /// Converts a TOML node to the key's type; on failure returns false and the reason.
 bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& why) {
   auto numeric = [&](const toml::node& n, double& d) {
-    if (auto f = n.as_floating_point()) d = f->get();
-    else if (auto i = n.as_integer()) d = static_cast<double>(i->get());
-    else return false;
+    if (auto f = n.as_floating_point())
+      d = f->get();
+    else if (auto i = n.as_integer())
+      d = static_cast<double>(i->get());
+    else
+      return false;
     return true;
   };
   switch (k.type) {
     case KeyType::boolean:
-      if (auto b = node.as_boolean()) { out = b->get(); return true; }
+      if (auto b = node.as_boolean()) {
+        out = b->get();
+        return true;
+      }
       break;
     case KeyType::integer:
       if (auto i = node.as_integer()) {
-        if (!k.range.contains(static_cast<double>(i->get()))) { why = "out of range"; return false; }
+        if (!k.range.contains(static_cast<double>(i->get()))) {
+          why = "out of range";
+          return false;
+        }
         out = i->get();
         return true;
       }
@@ -494,7 +592,10 @@ bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& 
     case KeyType::real: {
       double d;
       if (numeric(node, d)) {
-        if (!k.range.contains(d)) { why = "out of range"; return false; }
+        if (!k.range.contains(d)) {
+          why = "out of range";
+          return false;
+        }
         out = d;
         return true;
       }
@@ -505,8 +606,14 @@ bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& 
         std::vector<double> list;
         for (std::size_t i = 0; i < a->size(); ++i) {
           double d;
-          if (!numeric(*a->get(i), d)) { why = "element " + std::to_string(i + 1) + " has the wrong type (" + type_name(*a->get(i)) + ")"; return false; }
-          if (!k.range.contains(d)) { why = "element " + std::to_string(i + 1) + " is out of range"; return false; }
+          if (!numeric(*a->get(i), d)) {
+            why = "element " + std::to_string(i + 1) + " has the wrong type (" + type_name(*a->get(i)) + ")";
+            return false;
+          }
+          if (!k.range.contains(d)) {
+            why = "element " + std::to_string(i + 1) + " is out of range";
+            return false;
+          }
           list.push_back(d);
         }
         out = list;
@@ -517,12 +624,14 @@ bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& 
     case KeyType::choice:
       if (auto s = node.as_string()) {
         out = s->get();
-        if (k.type == KeyType::choice &&
-            std::find(k.choices.begin(), k.choices.end(), s->get()) == k.choices.end()) {
+        if (k.type == KeyType::choice && std::find(k.choices.begin(), k.choices.end(), s->get()) == k.choices.end()) {
           why = "not one of the choices";
           return false;
         }
-        if (k.check && !k.check(out)) { why = "not allowed"; return false; }
+        if (k.check && !k.check(out)) {
+          why = "not allowed";
+          return false;
+        }
         return true;
       }
       break;
@@ -572,7 +681,8 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
     Value v;
     std::string why;
     if (!convert(*k, node, v, why)) {
-      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": " + why + "; allowed: " + allowed_with_unit(*k));
+      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": " + why +
+                         "; allowed: " + allowed_with_unit(*k));
       return;
     }
     k->set(deck, v);

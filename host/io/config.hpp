@@ -29,18 +29,18 @@ struct RunOptions {
 /// of the stress-strain curve and the quantity loading.end_strain refers to).
 struct OutputOptions {
   std::vector<double> field_strains{0.02, 0.04, 0.06};  ///< field snapshots at these strains
-  bool final_fields = true;                 ///< also a snapshot when the run ends
-  double checkpoint_strain_interval = 0.01; ///< 0: never by strain
-  double checkpoint_minutes = 30.0;         ///< wall-clock minutes between checkpoints; 0: never
-  std::string name;                         ///< file stem of the outputs; empty: the deck's stem
+  bool final_fields = true;                             ///< also a snapshot when the run ends
+  double checkpoint_strain_interval = 0.01;             ///< 0: never by strain
+  double checkpoint_minutes = 30.0;                     ///< wall-clock minutes between checkpoints; 0: never
+  std::string name;                                     ///< file stem of the outputs; empty: the deck's stem
 };
 
 /// Limits on what a deck or a --set may hold (config.cpp explains each where it is checked).
 constexpr std::size_t max_deck_bytes = std::size_t{1} << 20;  ///< a deck or sweep file: 1 MiB
-constexpr std::size_t max_key_depth = 8;       ///< dotted parts of one key
-constexpr std::size_t max_key_length = 200;    ///< characters of one key
-constexpr std::size_t max_set_length = 4096;   ///< characters of one --set key=value
-constexpr std::size_t max_value_text = 80;     ///< characters of a value quoted in a message
+constexpr std::size_t max_key_depth = 8;                      ///< dotted parts of one key
+constexpr std::size_t max_key_length = 200;                   ///< characters of one key
+constexpr std::size_t max_set_length = 4096;                  ///< characters of one --set key=value
+constexpr std::size_t max_value_text = 80;                    ///< characters of a value quoted in a message
 constexpr std::size_t max_output_name_length = 100;
 
 /// A complete, checked input deck.
@@ -67,13 +67,13 @@ struct Range {
 
 /// One deck key: the single source of its parsing, checking, documentation and output.
 struct KeyInfo {
-  std::string key;          ///< "section.name"
+  std::string key;  ///< "section.name"
   KeyType type;
-  std::string unit;         ///< "" when dimensionless
+  std::string unit;  ///< "" when dimensionless
   std::string description;
   Range range;
   std::vector<std::string> choices;  ///< KeyType::choice
-  std::string note;         ///< extra rule appended to allowed() (checked by stz::validate or check)
+  std::string note;                  ///< extra rule appended to allowed() (checked by stz::validate or check)
   std::function<Value(const Deck&)> get;
   std::function<void(Deck&, const Value&)> set;
   /// Extra check of a well-typed, in-range value (e.g. a file name); empty when none.
@@ -117,8 +117,7 @@ std::string read_text_file(const std::string& path, const std::string& what);
 /// max_key_length, before it is parsed (decks and sweep files).
 void check_toml_shape(const std::string& text, const std::string& origin);
 /// As load_deck, from text; `origin` names the source in messages (and its stem the output).
-Deck parse_deck(const std::string& text, const std::string& origin,
-                const std::vector<std::string>& overrides = {});
+Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides = {});
 
 /// The value of a key as TOML text (floats shortest round-trip, so text -> value is exact).
 std::string value_text(const Value& v);

@@ -72,7 +72,6 @@ std::string where(hid_t loc, const std::string& name) {
   return "'" + full + "' in " + (file[0] ? std::string(file) : std::string("<unknown file>"));
 }
 
-
 Handle dataspace(const std::vector<hsize_t>& shape) {
   if (shape.empty()) return {check(H5Screate(H5S_SCALAR), "create a scalar dataspace"), H5Sclose};
   return {check(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), "create a dataspace"),
@@ -165,7 +164,8 @@ Handle dataset_creation(Storage storage, const std::vector<hsize_t>& shape, std:
   // along the first (slowest) axis.
   if (storage == Storage::compressed && count >= 512 && !shape.empty()) {
     std::vector<hsize_t> chunk = shape;
-    while (chunk[0] > 1 && count / shape[0] * chunk[0] * element_size > (hsize_t{1} << 20)) chunk[0] = (chunk[0] + 1) / 2;
+    while (chunk[0] > 1 && count / shape[0] * chunk[0] * element_size > (hsize_t{1} << 20))
+      chunk[0] = (chunk[0] + 1) / 2;
     check_status(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "set the chunk size");
     check_status(H5Pset_shuffle(dcpl), "enable the shuffle filter");
     check_status(H5Pset_deflate(dcpl, 6), "enable gzip compression");
@@ -218,13 +218,34 @@ StackSummary take_error_stack() {
 
 void fail(const std::string& what) { fail_with(what, take_error_stack()); }
 
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
-template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
 
 namespace {
 constexpr std::size_t user_block = 512;
@@ -271,8 +292,8 @@ bool digest_after_user_block(const std::string& path, std::uint64_t& length, std
 
 std::string seal_text(std::uint64_t length, std::uint64_t digest) {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%slength %llu\ndigest %016llx\n", seal_magic,
-                static_cast<unsigned long long>(length), static_cast<unsigned long long>(digest));
+  std::snprintf(buf, sizeof buf, "%slength %llu\ndigest %016llx\n", seal_magic, static_cast<unsigned long long>(length),
+                static_cast<unsigned long long>(digest));
   return buf;
 }
 
@@ -317,10 +338,12 @@ SealCheck check_seal(const std::string& path, std::string* why) {
     if (why) *why = "cannot read it: " + os_error_text(err);
     return SealCheck::damaged;
   }
-  if (actual_length != length || actual_digest != digest || seal_text(length, digest) != text.substr(0, seal_text(length, digest).size())) {
+  if (actual_length != length || actual_digest != digest ||
+      seal_text(length, digest) != text.substr(0, seal_text(length, digest).size())) {
     if (why) {
       char buf[200];
-      std::snprintf(buf, sizeof buf, "its content does not match its seal (%llu bytes, digest %016llx; sealed as %llu bytes, %016llx)",
+      std::snprintf(buf, sizeof buf,
+                    "its content does not match its seal (%llu bytes, digest %016llx; sealed as %llu bytes, %016llx)",
                     static_cast<unsigned long long>(actual_length), static_cast<unsigned long long>(actual_digest),
                     length, digest);
       *why = buf;
@@ -347,15 +370,14 @@ Handle open_file(const std::string& path, bool writable) {
   silence_hdf5();
   if (::access(path.c_str(), F_OK) != 0) throw_os_error("open", path, errno);
   Handle fapl = file_access();
-  return {check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl), "open " + path),
-          H5Fclose};
+  return {check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl), "open " + path), H5Fclose};
 }
 
 Handle create_group(hid_t loc, const std::string& name) {
   silence_hdf5();
-  return {check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "create group " + where(loc, name)),
-          H5Gclose};
+  return {
+      check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group " + where(loc, name)),
+      H5Gclose};
 }
 
 Handle open_group(hid_t loc, const std::string& name) {
@@ -396,7 +418,6 @@ std::vector<std::string> list_group(hid_t loc, const std::string& name) {
   return names;
 }
 
-
 template <class T>
 void write_array(hid_t loc, const std::string& name, const T* data, const std::vector<hsize_t>& shape,
                  Storage storage) {
@@ -409,7 +430,8 @@ void write_array(hid_t loc, const std::string& name, const T* data, const std::v
                  "create dataset " + where(loc, name)),
            H5Dclose);
   if (count > 0)
-    check_status(H5Dwrite(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "write dataset " + where(loc, name));
+    check_status(H5Dwrite(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+                 "write dataset " + where(loc, name));
 }
 
 std::vector<hsize_t> shape_of(hid_t loc, const std::string& name) {
@@ -430,11 +452,12 @@ std::vector<T> read_vector(hid_t loc, const std::string& name) {
   std::vector<T> v(count);
   Handle d(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open dataset " + where(loc, name)), H5Dclose);
   if (count > 0)
-    check_status(H5Dread(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read dataset " + where(loc, name));
+    check_status(H5Dread(d, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+                 "read dataset " + where(loc, name));
   return v;
 }
 
-#define STZ_H5_INSTANTIATE(T)                                                                       \
+#define STZ_H5_INSTANTIATE(T)                                                                              \
   template void write_array<T>(hid_t, const std::string&, const T*, const std::vector<hsize_t>&, Storage); \
   template std::vector<T> read_vector<T>(hid_t, const std::string&);
 STZ_H5_INSTANTIATE(double)
@@ -551,7 +574,8 @@ std::vector<double> attr_doubles(hid_t obj, const std::string& name) {
 namespace {
 Handle compound_type(std::size_t row_size, const std::vector<Column>& columns) {
   Handle t(check(H5Tcreate(H5T_COMPOUND, row_size), "create a compound type"), H5Tclose);
-  for (const Column& c : columns) check_status(H5Tinsert(t, c.name, c.offset, c.type), std::string("add column ") + c.name);
+  for (const Column& c : columns)
+    check_status(H5Tinsert(t, c.name, c.offset, c.type), std::string("add column ") + c.name);
   return t;
 }
 }  // namespace
@@ -569,7 +593,8 @@ void write_table(hid_t loc, const std::string& name, const void* rows, std::size
   Handle d(check(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                  "create table " + where(loc, name)),
            H5Dclose);
-  if (count > 0) check_status(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), "write table " + where(loc, name));
+  if (count > 0)
+    check_status(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), "write table " + where(loc, name));
 }
 
 std::size_t table_rows(hid_t loc, const std::string& name) {
@@ -578,7 +603,8 @@ std::size_t table_rows(hid_t loc, const std::string& name) {
   return static_cast<std::size_t>(shape[0]);
 }
 
-void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_size, const std::vector<Column>& columns) {
+void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_size,
+                const std::vector<Column>& columns) {
   silence_hdf5();
   Handle type = compound_type(row_size, columns);
   Handle d(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open table " + where(loc, name)), H5Dclose);

@@ -54,9 +54,9 @@ class Handle {
 
 /// How a new file is laid out.
 enum class Format {
-  compatible,  ///< HDF5's default (oldest) format: readable by every HDF5 1.8+ tool
-  checksummed, ///< the newest format, whose metadata (superblock, object headers, B-trees)
-               ///< carries checksums: a flipped bit in the structure fails to open
+  compatible,   ///< HDF5's default (oldest) format: readable by every HDF5 1.8+ tool
+  checksummed,  ///< the newest format, whose metadata (superblock, object headers, B-trees)
+                ///< carries checksums: a flipped bit in the structure fails to open
 };
 
 /// Creates (truncates) a file; file locking is off because files are replaced by rename. The
@@ -89,13 +89,20 @@ std::vector<std::string> list_group(hid_t loc, const std::string& name);
 /// The HDF5 native type of T (double, float, integers, uint8 for bool).
 template <class T>
 hid_t native_type();
-template <> hid_t native_type<double>();
-template <> hid_t native_type<float>();
-template <> hid_t native_type<std::int32_t>();
-template <> hid_t native_type<std::int64_t>();
-template <> hid_t native_type<std::uint32_t>();
-template <> hid_t native_type<std::uint64_t>();
-template <> hid_t native_type<std::uint8_t>();
+template <>
+hid_t native_type<double>();
+template <>
+hid_t native_type<float>();
+template <>
+hid_t native_type<std::int32_t>();
+template <>
+hid_t native_type<std::int64_t>();
+template <>
+hid_t native_type<std::uint32_t>();
+template <>
+hid_t native_type<std::uint64_t>();
+template <>
+hid_t native_type<std::uint8_t>();
 
 /// How datasets are stored.
 enum class Storage {
@@ -162,8 +169,8 @@ struct Column {
 };
 
 /// Writes rows of a plain struct as a 1D compound dataset (h5py: a structured array).
-void write_table(hid_t loc, const std::string& name, const void* rows, std::size_t count,
-                 std::size_t row_size, const std::vector<Column>& columns, Storage storage = Storage::plain);
+void write_table(hid_t loc, const std::string& name, const void* rows, std::size_t count, std::size_t row_size,
+                 const std::vector<Column>& columns, Storage storage = Storage::plain);
 /// Number of rows of a 1D dataset.
 std::size_t table_rows(hid_t loc, const std::string& name);
 /// Reads a compound table into rows (members matched by name); `rows` holds table_rows() rows.
@@ -171,8 +178,8 @@ void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_
                 const std::vector<Column>& columns);
 
 template <class Row>
-void write_rows(hid_t loc, const std::string& name, const std::vector<Row>& rows,
-                const std::vector<Column>& columns, Storage storage = Storage::plain) {
+void write_rows(hid_t loc, const std::string& name, const std::vector<Row>& rows, const std::vector<Column>& columns,
+                Storage storage = Storage::plain) {
   write_table(loc, name, rows.data(), rows.size(), sizeof(Row), columns, storage);
 }
 template <class Row>

@@ -13,8 +13,8 @@ namespace stz::io {
 
 namespace fs = std::filesystem;
 
-OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size,
-                           double thickness, std::vector<SnapshotInfo> committed)
+OutputWriter::OutputWriter(const std::string& dir, const std::string& name, int n, double voxel_size, double thickness,
+                           std::vector<SnapshotInfo> committed)
     : h5_path_((fs::path(dir) / (name + ".h5")).string()),
       xdmf_path_((fs::path(dir) / (name + ".xdmf")).string()),
       n_(n),
@@ -167,7 +167,8 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
   on_disk_ = snapshots_.size();
   pending_.clear();
   if (!snapshots_.empty())
-    write_text_atomically(xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, thickness_, snapshots_));
+    write_text_atomically(
+        xdmf_path_, xdmf_document(fs::path(h5_path_).filename().string(), n_, voxel_size_, thickness_, snapshots_));
   last_flush_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -181,31 +182,36 @@ std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, 
   std::string s =
       "<?xml version=\"1.0\" ?>\n"
       "<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
-      "<!-- stzkmc field snapshots of " + h5_file + ": open this file in ParaView. Time = strain; lengths in nm. -->\n"
+      "<!-- stzkmc field snapshots of " +
+      h5_file +
+      ": open this file in ParaView. Time = strain; lengths in nm. -->\n"
       "<Xdmf Version=\"2.0\">\n"
       "  <Domain>\n"
       "    <Grid Name=\"fields\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
   for (const SnapshotInfo& snap : snapshots) {
     const std::string path = snapshot_path(snap.index);
-    std::snprintf(buf, sizeof buf,
-                  "      <Grid Name=\"%s\" GridType=\"Uniform\">\n"
-                  "        <Time Value=\"%s\"/>\n"
-                  "        <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 %d %d\"/>\n"
-                  "        <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
-                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">0 0 0</DataItem>\n"
-                  "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">%s %s %s</DataItem>\n"
-                  "        </Geometry>\n",
-                  path.c_str(), value_text(Value{snap.strain}).c_str(), n + 1, n + 1, dz.c_str(), h.c_str(), h.c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "      <Grid Name=\"%s\" GridType=\"Uniform\">\n"
+        "        <Time Value=\"%s\"/>\n"
+        "        <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"2 %d %d\"/>\n"
+        "        <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+        "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">0 0 0</DataItem>\n"
+        "          <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">%s %s %s</DataItem>\n"
+        "        </Geometry>\n",
+        path.c_str(), value_text(Value{snap.strain}).c_str(), n + 1, n + 1, dz.c_str(), h.c_str(), h.c_str());
     s += buf;
     for (const FieldInfo& f : field_infos()) {
       const bool integer = std::string(f.name) == "generation";
       std::snprintf(buf, sizeof buf,
                     "        <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
                     "          <DataItem ItemType=\"Function\" Function=\"$0\" Dimensions=\"1 %d %d\">\n"
-                    "            <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d %d\">%s:/%s/%s</DataItem>\n"
+                    "            <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d "
+                    "%d\">%s:/%s/%s</DataItem>\n"
                     "          </DataItem>\n"
                     "        </Attribute>\n",
-                    f.name, n, n, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(), f.name);
+                    f.name, n, n, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(),
+                    f.name);
       s += buf;
     }
     s += "      </Grid>\n";

@@ -22,22 +22,22 @@
 #include <vector>
 
 #include "core/analysis.hpp"
-#include "io/config.hpp"
 #include "core/driver.hpp"
+#include "io/config.hpp"
 #include "io/records.hpp"
 
 namespace stz::io {
 
 /// The /meta attributes.
 struct RunMeta {
-  std::string backend;      ///< resolved: "cpu" or "cuda"
-  std::string device;       ///< the backend's device description
-  int threads = 0;          ///< CPU threads used (0 for CUDA)
+  std::string backend;  ///< resolved: "cpu" or "cuda"
+  std::string device;   ///< the backend's device description
+  int threads = 0;      ///< CPU threads used (0 for CUDA)
   std::uint64_t seed = 0;
-  std::string start_time;   ///< ISO 8601, of the first segment
-  std::string end_time;     ///< empty until the run stops
-  double wall_time_s = 0.0; ///< summed over all segments (run + resumes)
-  int segments = 1;         ///< 1 + number of resumes
+  std::string start_time;          ///< ISO 8601, of the first segment
+  std::string end_time;            ///< empty until the run stops
+  double wall_time_s = 0.0;        ///< summed over all segments (run + resumes)
+  int segments = 1;                ///< 1 + number of resumes
   std::string status = "running";  ///< running | finished | interrupted | failed
   std::string stop_reason;
   std::string deck_source;  ///< deck file given to `run`

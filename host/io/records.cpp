@@ -13,16 +13,20 @@ struct CurveRow {
   std::uint64_t passes, thermal_events, athermal_passes, athermal_flips, elastic_steps, avalanches, full_solves;
 };
 
-#define STZ_COL(Row, member, type) h5::Column{#member, offsetof(Row, member), type}
+#define STZ_COL(Row, member, type) \
+  h5::Column { #member, offsetof(Row, member), type }
 
 std::vector<h5::Column> curve_columns() {
   const hid_t d = H5T_NATIVE_DOUBLE, u = H5T_NATIVE_UINT64;
-  return {STZ_COL(CurveRow, applied_strain, d), STZ_COL(CurveRow, strain_11, d), STZ_COL(CurveRow, strain_22, d),
-          STZ_COL(CurveRow, strain_12, d),      STZ_COL(CurveRow, stress_11, d), STZ_COL(CurveRow, stress_22, d),
-          STZ_COL(CurveRow, stress_12, d),      STZ_COL(CurveRow, p1_mean, d),   STZ_COL(CurveRow, p3_mean, d),
-          STZ_COL(CurveRow, time, d),           STZ_COL(CurveRow, passes, u),    STZ_COL(CurveRow, thermal_events, u),
+  return {STZ_COL(CurveRow, applied_strain, d),  STZ_COL(CurveRow, strain_11, d),
+          STZ_COL(CurveRow, strain_22, d),       STZ_COL(CurveRow, strain_12, d),
+          STZ_COL(CurveRow, stress_11, d),       STZ_COL(CurveRow, stress_22, d),
+          STZ_COL(CurveRow, stress_12, d),       STZ_COL(CurveRow, p1_mean, d),
+          STZ_COL(CurveRow, p3_mean, d),         STZ_COL(CurveRow, time, d),
+          STZ_COL(CurveRow, passes, u),          STZ_COL(CurveRow, thermal_events, u),
           STZ_COL(CurveRow, athermal_passes, u), STZ_COL(CurveRow, athermal_flips, u),
-          STZ_COL(CurveRow, elastic_steps, u),  STZ_COL(CurveRow, avalanches, u), STZ_COL(CurveRow, full_solves, u)};
+          STZ_COL(CurveRow, elastic_steps, u),   STZ_COL(CurveRow, avalanches, u),
+          STZ_COL(CurveRow, full_solves, u)};
 }
 
 struct EventRow {
@@ -280,28 +284,33 @@ RunAnalysis read_analysis(hid_t file) {
 std::string format_analysis(const RunAnalysis& a, const std::string& loaded) {
   char buf[512];
   std::string s;
-  std::snprintf(buf, sizeof buf, "  status              %s\n", a.finished ? ("finished: " + a.stop_reason).c_str() : a.stop_reason.c_str());
+  std::snprintf(buf, sizeof buf, "  status              %s\n",
+                a.finished ? ("finished: " + a.stop_reason).c_str() : a.stop_reason.c_str());
   s += buf;
-  std::snprintf(buf, sizeof buf, "  peak stress         %.4f GPa (%s) at strain %.5f\n", a.yield.peak_stress, loaded.c_str(), a.yield.peak_strain);
+  std::snprintf(buf, sizeof buf, "  peak stress         %.4f GPa (%s) at strain %.5f\n", a.yield.peak_stress,
+                loaded.c_str(), a.yield.peak_strain);
   s += buf;
   if (a.yield.offset_reached)
-    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   %.4f GPa at strain %.5f\n", a.yield.offset_stress, a.yield.offset_strain);
+    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   %.4f GPa at strain %.5f\n", a.yield.offset_stress,
+                  a.yield.offset_strain);
   else
     std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain < %g)\n", yield_offset);
   s += buf;
   if (a.localization_reached) {
-    std::snprintf(buf, sizeof buf,
-                  "  at <p> = %g        (applied strain %.5f)\n    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
-                  "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
-                  localization_level, a.localization_applied_strain,
-                  static_cast<unsigned long long>(a.localization.extreme_sites), 100.0 * a.localization.extreme_fraction,
-                  a.localization.sli, a.localization.mean_eq_strain);
+    std::snprintf(
+        buf, sizeof buf,
+        "  at <p> = %g        (applied strain %.5f)\n    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
+        "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
+        localization_level, a.localization_applied_strain,
+        static_cast<unsigned long long>(a.localization.extreme_sites), 100.0 * a.localization.extreme_fraction,
+        a.localization.sli, a.localization.mean_eq_strain);
   } else {
     std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain < %g)\n", localization_level);
   }
   s += buf;
   std::snprintf(buf, sizeof buf, "  avalanches          %llu (flips %llu, max %llu, mean %.3f",
-                static_cast<unsigned long long>(a.avalanches.count), static_cast<unsigned long long>(a.avalanches.total_flips),
+                static_cast<unsigned long long>(a.avalanches.count),
+                static_cast<unsigned long long>(a.avalanches.total_flips),
                 static_cast<unsigned long long>(a.avalanches.max_size), a.avalanches.mean_size);
   s += buf;
   if (a.avalanches.alpha > 0) {

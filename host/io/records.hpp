@@ -38,10 +38,10 @@ const std::vector<FieldInfo>& field_infos();
 /// Where and why a field snapshot was taken (attributes of /fields/NNNN).
 struct SnapshotInfo {
   int index = 0;
-  std::string reason;            ///< e.g. "strain 0.02, localization"
-  std::uint64_t pass = 0;        ///< driver pass after which it was taken
+  std::string reason;      ///< e.g. "strain 0.02, localization"
+  std::uint64_t pass = 0;  ///< driver pass after which it was taken
   double applied_strain = 0.0;
-  double strain = 0.0;           ///< mean strain in the loading direction
+  double strain = 0.0;  ///< mean strain in the loading direction
   Sym2 mean_strain, mean_stress;
   double loaded_stress = 0.0;
   double p1_mean = 0.0, p3_mean = 0.0;

@@ -33,15 +33,15 @@ bool parse_double(const std::string& s, double& v) {
 void validate_trace(const AqsTrace& t) {
   const std::string who = "trace '" + t.name + "'";
   if (t.gamma.size() != t.tau.size() || t.gamma.size() != t.pe.size())
-    fail(who + ": strain, stress and energy have different lengths (" + std::to_string(t.gamma.size()) +
-         ", " + std::to_string(t.tau.size()) + ", " + std::to_string(t.pe.size()) + ")");
+    fail(who + ": strain, stress and energy have different lengths (" + std::to_string(t.gamma.size()) + ", " +
+         std::to_string(t.tau.size()) + ", " + std::to_string(t.pe.size()) + ")");
   if (t.gamma.size() < 2) fail(who + ": needs at least 2 AQS states, has " + std::to_string(t.gamma.size()));
   for (std::size_t k = 0; k < t.gamma.size(); ++k) {
     if (!std::isfinite(t.gamma[k]) || !std::isfinite(t.tau[k]) || !std::isfinite(t.pe[k]))
       fail(who + ": non-finite value at state " + std::to_string(k));
     if (k > 0 && !(t.gamma[k] > t.gamma[k - 1]))
-      fail(who + ": strain does not increase between states " + std::to_string(k - 1) + " and " +
-           std::to_string(k) + " (" + std::to_string(t.gamma[k - 1]) + " -> " + std::to_string(t.gamma[k]) +
+      fail(who + ": strain does not increase between states " + std::to_string(k - 1) + " and " + std::to_string(k) +
+           " (" + std::to_string(t.gamma[k - 1]) + " -> " + std::to_string(t.gamma[k]) +
            "); AQS traces must be monotonic loading");
   }
 }
@@ -70,11 +70,9 @@ AqsDataset read_aqs_h5(const std::string& path) {
     t.gamma = h5::read_vector<double>(g.get(), "gamma");
     t.tau = h5::read_vector<double>(g.get(), "tau");
     t.pe = h5::read_vector<double>(g.get(), "pe");
-    if (h5::has_attr(g.get(), "cooling_rate"))
-      t.cooling_rate = h5::attr_double(g.get(), "cooling_rate");
+    if (h5::has_attr(g.get(), "cooling_rate")) t.cooling_rate = h5::attr_double(g.get(), "cooling_rate");
     if (h5::has_attr(g.get(), "sample")) t.sample = static_cast<int>(h5::attr_int(g.get(), "sample"));
-    if (h5::has_attr(g.get(), "seed"))
-      t.seed = static_cast<std::uint64_t>(h5::attr_int(g.get(), "seed"));
+    if (h5::has_attr(g.get(), "seed")) t.seed = static_cast<std::uint64_t>(h5::attr_int(g.get(), "seed"));
     if (h5::has_attr(g.get(), "natoms")) t.natoms = static_cast<int>(h5::attr_int(g.get(), "natoms"));
     if (h5::has_attr(g.get(), "omega")) t.omega = h5::attr_double(g.get(), "omega");
     validate_trace(t);
@@ -87,19 +85,19 @@ AqsDataset read_aqs_h5(const std::string& path) {
 void write_aqs_h5(const std::string& path, const AqsDataset& data) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
   h5::write_file(path, [&](hid_t root_id) {
-  for (auto& [k, v] : data.provenance) h5::set_attr(root_id, k, v);
-  h5::Handle samples = h5::create_group(root_id, "samples");
-  for (const AqsTrace& t : data.traces) {
-    h5::Handle g = h5::create_group(samples.get(), t.name);
-    h5::write_dataset(g.get(), "gamma", t.gamma, {}, h5::Storage::compressed);
-    h5::write_dataset(g.get(), "tau", t.tau, {}, h5::Storage::compressed);
-    h5::write_dataset(g.get(), "pe", t.pe, {}, h5::Storage::compressed);
-    h5::set_attr(g.get(), "cooling_rate", t.cooling_rate);
-    h5::set_attr(g.get(), "sample", static_cast<std::int64_t>(t.sample));
-    h5::set_attr(g.get(), "seed", static_cast<std::int64_t>(t.seed));
-    h5::set_attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
-    h5::set_attr(g.get(), "omega", t.omega);
-  }
+    for (auto& [k, v] : data.provenance) h5::set_attr(root_id, k, v);
+    h5::Handle samples = h5::create_group(root_id, "samples");
+    for (const AqsTrace& t : data.traces) {
+      h5::Handle g = h5::create_group(samples.get(), t.name);
+      h5::write_dataset(g.get(), "gamma", t.gamma, {}, h5::Storage::compressed);
+      h5::write_dataset(g.get(), "tau", t.tau, {}, h5::Storage::compressed);
+      h5::write_dataset(g.get(), "pe", t.pe, {}, h5::Storage::compressed);
+      h5::set_attr(g.get(), "cooling_rate", t.cooling_rate);
+      h5::set_attr(g.get(), "sample", static_cast<std::int64_t>(t.sample));
+      h5::set_attr(g.get(), "seed", static_cast<std::int64_t>(t.seed));
+      h5::set_attr(g.get(), "natoms", static_cast<std::int64_t>(t.natoms));
+      h5::set_attr(g.get(), "omega", t.omega);
+    }
   });
 }
 
@@ -193,8 +191,8 @@ AqsTrace read_lammps_log(const std::string& path, const LogColumns& cols) {
       for (auto& s : tok) found = found || s == w;
       if (!found) missing += (missing.empty() ? "'" : ", '") + w + "'";
     }
-    fail("LAMMPS log '" + path + "': thermo column " + missing + " not found (columns found: " +
-         last_header_seen + "); choose columns with --col-strain/--col-stress/--col-energy");
+    fail("LAMMPS log '" + path + "': thermo column " + missing + " not found (columns found: " + last_header_seen +
+         "); choose columns with --col-strain/--col-stress/--col-energy");
   }
   validate_trace(t);
   return t;

@@ -66,8 +66,7 @@ void assign_sources(Database& db) {
     if (db.visits[b] >= db.min_visits) trusted.push_back(b);
   if (trusted.empty())
     fail("no bin of the " + std::to_string(db.grid.n_x1) + "x" + std::to_string(nt) + " grid has at least " +
-         std::to_string(db.min_visits) +
-         " visits (min_visits); use fewer bins, a smaller --min-visits or more data");
+         std::to_string(db.min_visits) + " visits (min_visits); use fewer bins, a smaller --min-visits or more data");
   for (int b : trusted) db.source[b] = b;
   if (db.policy == LambdaPolicy::monotone && !db.lambda.empty()) {
     // Walk each X1 column upward in stress; a trusted bin below the running maximum of lambda
@@ -261,62 +260,61 @@ Database harvest(const std::vector<AqsTrace>& traces, const HarvestOptions& opt)
 void write_database(const std::string& path, const Database& db) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
   h5::write_file(path, [&](hid_t root_id) {
-  const hid_t root = root_id;
-  h5::set_attr(root, "format", std::string(database_format));
-  h5::set_attr(root, "criterion", std::string(criterion_name(db.criterion)));
-  h5::set_attr(root, "drop_threshold", db.drop_threshold);
-  h5::set_attr(root, "min_visits", static_cast<std::int64_t>(db.min_visits));
-  h5::set_attr(root, "lambda_policy", std::string(policy_name(db.policy)));
-  h5::set_attr(root, "dgamma", db.dgamma);
-  h5::set_attr(root, "n_x1", static_cast<std::int64_t>(db.grid.n_x1));
-  h5::set_attr(root, "n_tau", static_cast<std::int64_t>(db.grid.n_tau));
-  h5::set_attr(root, "x1_min", db.grid.x1_min);
-  h5::set_attr(root, "x1_max", db.grid.x1_max);
-  h5::set_attr(root, "tau_min", db.grid.tau_min);
-  h5::set_attr(root, "tau_max", db.grid.tau_max);
-  h5::set_attr(root, "G0", db.x1.G0);
-  h5::set_attr(root, "uA", db.x1.uA);
-  h5::set_attr(root, "tauA", db.x1.tauA);
-  h5::set_attr(root, "tauB", db.x1.tauB);
-  h5::set_attr(root, "u0", db.x1.u0);
-  h5::set_attr(root, "omega", db.x1.omega);
-  h5::set_attr(root, "n_events", db.total_events());
-  h5::set_attr(root, "trusted_bins", db.trusted_bins());
-  std::string src;
-  for (const auto& s : db.sources) src += (src.empty() ? "" : ",") + s;
-  h5::set_attr(root, "sources", src);
-  h5::set_attr(root, "units", std::string("X1 eV/atom, tau GPa, lambda events per unit shear strain"));
+    const hid_t root = root_id;
+    h5::set_attr(root, "format", std::string(database_format));
+    h5::set_attr(root, "criterion", std::string(criterion_name(db.criterion)));
+    h5::set_attr(root, "drop_threshold", db.drop_threshold);
+    h5::set_attr(root, "min_visits", static_cast<std::int64_t>(db.min_visits));
+    h5::set_attr(root, "lambda_policy", std::string(policy_name(db.policy)));
+    h5::set_attr(root, "dgamma", db.dgamma);
+    h5::set_attr(root, "n_x1", static_cast<std::int64_t>(db.grid.n_x1));
+    h5::set_attr(root, "n_tau", static_cast<std::int64_t>(db.grid.n_tau));
+    h5::set_attr(root, "x1_min", db.grid.x1_min);
+    h5::set_attr(root, "x1_max", db.grid.x1_max);
+    h5::set_attr(root, "tau_min", db.grid.tau_min);
+    h5::set_attr(root, "tau_max", db.grid.tau_max);
+    h5::set_attr(root, "G0", db.x1.G0);
+    h5::set_attr(root, "uA", db.x1.uA);
+    h5::set_attr(root, "tauA", db.x1.tauA);
+    h5::set_attr(root, "tauB", db.x1.tauB);
+    h5::set_attr(root, "u0", db.x1.u0);
+    h5::set_attr(root, "omega", db.x1.omega);
+    h5::set_attr(root, "n_events", db.total_events());
+    h5::set_attr(root, "trusted_bins", db.trusted_bins());
+    std::string src;
+    for (const auto& s : db.sources) src += (src.empty() ? "" : ",") + s;
+    h5::set_attr(root, "sources", src);
+    h5::set_attr(root, "units", std::string("X1 eV/atom, tau GPa, lambda events per unit shear strain"));
 
-  const std::vector<hsize_t> map_dims{static_cast<hsize_t>(db.grid.n_x1),
-                                      static_cast<hsize_t>(db.grid.n_tau)};
-  h5::Handle maps = h5::create_group(root, "maps");
-  h5::write_dataset(maps.get(), "strain", db.strain, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "visits", db.visits, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "events", db.events, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "lambda", db.lambda, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "mean_dx1", db.mean_dx1, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "mean_dtau", db.mean_dtau, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "flow_dx1", db.flow_dx1, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "flow_dtau", db.flow_dtau, map_dims, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "source", db.source, map_dims, h5::Storage::compressed);
-  std::vector<double> xe(db.grid.n_x1 + 1), te(db.grid.n_tau + 1);
-  for (int i = 0; i <= db.grid.n_x1; ++i)
-    xe[i] = db.grid.x1_min + (db.grid.x1_max - db.grid.x1_min) * i / db.grid.n_x1;
-  for (int i = 0; i <= db.grid.n_tau; ++i)
-    te[i] = db.grid.tau_min + (db.grid.tau_max - db.grid.tau_min) * i / db.grid.n_tau;
-  h5::write_dataset(maps.get(), "x1_edges", xe, {}, h5::Storage::compressed);
-  h5::write_dataset(maps.get(), "tau_edges", te, {}, h5::Storage::compressed);
+    const std::vector<hsize_t> map_dims{static_cast<hsize_t>(db.grid.n_x1), static_cast<hsize_t>(db.grid.n_tau)};
+    h5::Handle maps = h5::create_group(root, "maps");
+    h5::write_dataset(maps.get(), "strain", db.strain, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "visits", db.visits, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "events", db.events, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "lambda", db.lambda, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "mean_dx1", db.mean_dx1, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "mean_dtau", db.mean_dtau, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "flow_dx1", db.flow_dx1, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "flow_dtau", db.flow_dtau, map_dims, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "source", db.source, map_dims, h5::Storage::compressed);
+    std::vector<double> xe(db.grid.n_x1 + 1), te(db.grid.n_tau + 1);
+    for (int i = 0; i <= db.grid.n_x1; ++i)
+      xe[i] = db.grid.x1_min + (db.grid.x1_max - db.grid.x1_min) * i / db.grid.n_x1;
+    for (int i = 0; i <= db.grid.n_tau; ++i)
+      te[i] = db.grid.tau_min + (db.grid.tau_max - db.grid.tau_min) * i / db.grid.n_tau;
+    h5::write_dataset(maps.get(), "x1_edges", xe, {}, h5::Storage::compressed);
+    h5::write_dataset(maps.get(), "tau_edges", te, {}, h5::Storage::compressed);
 
-  h5::Handle ev = h5::create_group(root, "events");
-  h5::write_dataset(ev.get(), "offset", db.ev_offset, {}, h5::Storage::compressed);
-  h5::write_dataset(ev.get(), "dtau", db.ev_dtau, {}, h5::Storage::compressed);
-  h5::write_dataset(ev.get(), "dx1", db.ev_dx1, {}, h5::Storage::compressed);
+    h5::Handle ev = h5::create_group(root, "events");
+    h5::write_dataset(ev.get(), "offset", db.ev_offset, {}, h5::Storage::compressed);
+    h5::write_dataset(ev.get(), "dtau", db.ev_dtau, {}, h5::Storage::compressed);
+    h5::write_dataset(ev.get(), "dx1", db.ev_dx1, {}, h5::Storage::compressed);
 
-  h5::Handle hist = h5::create_group(root, "histograms");
-  const auto hb = static_cast<hsize_t>(db.hist_bins);
-  h5::write_dataset(hist.get(), "counts", db.hist, {map_dims[0], map_dims[1], hb, hb}, h5::Storage::compressed);
-  h5::write_dataset(hist.get(), "dtau_edges", db.hist_dtau_edges, {}, h5::Storage::compressed);
-  h5::write_dataset(hist.get(), "dx1_edges", db.hist_dx1_edges, {}, h5::Storage::compressed);
+    h5::Handle hist = h5::create_group(root, "histograms");
+    const auto hb = static_cast<hsize_t>(db.hist_bins);
+    h5::write_dataset(hist.get(), "counts", db.hist, {map_dims[0], map_dims[1], hb, hb}, h5::Storage::compressed);
+    h5::write_dataset(hist.get(), "dtau_edges", db.hist_dtau_edges, {}, h5::Storage::compressed);
+    h5::write_dataset(hist.get(), "dx1_edges", db.hist_dx1_edges, {}, h5::Storage::compressed);
   });
 }
 
@@ -373,11 +371,10 @@ Database read_database(const std::string& path) {
   db.hist_bins = static_cast<int>(db.hist_dtau_edges.size()) - 1;
 
   const auto nb = static_cast<std::size_t>(db.grid.n_bins());
-  if (db.lambda.size() != nb || db.visits.size() != nb || db.source.size() != nb ||
-      db.ev_offset.size() != nb + 1 || db.ev_dtau.size() != db.ev_offset.back() ||
-      db.ev_dx1.size() != db.ev_dtau.size())
-    fail(where + ": inconsistent sizes (maps, offsets and events do not match the " +
-         std::to_string(db.grid.n_x1) + "x" + std::to_string(db.grid.n_tau) + " grid)");
+  if (db.lambda.size() != nb || db.visits.size() != nb || db.source.size() != nb || db.ev_offset.size() != nb + 1 ||
+      db.ev_dtau.size() != db.ev_offset.back() || db.ev_dx1.size() != db.ev_dtau.size())
+    fail(where + ": inconsistent sizes (maps, offsets and events do not match the " + std::to_string(db.grid.n_x1) +
+         "x" + std::to_string(db.grid.n_tau) + " grid)");
   return db;
 }
 

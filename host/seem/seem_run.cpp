@@ -8,10 +8,10 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "stz/seem/device.hpp"
-#include "io/h5.hpp"
 #include "backends/factory.hpp"
 #include "cuda/entry.hpp"
+#include "io/h5.hpp"
+#include "stz/seem/device.hpp"
 
 namespace stz::seem {
 
@@ -87,8 +87,8 @@ std::string start_outside_data(const Database& db, double x1, double tau) {
     s += "X1 = " + std::to_string(x1) + " eV/atom lies outside the harvested range [" + std::to_string(g.x1_min) +
          ", " + std::to_string(g.x1_max) + "]";
   if (!(tau >= g.tau_min && tau <= g.tau_max))
-    s += std::string(s.empty() ? "" : "; ") + "tau = " + std::to_string(tau) + " GPa lies outside the harvested range [" +
-         std::to_string(g.tau_min) + ", " + std::to_string(g.tau_max) + "]";
+    s += std::string(s.empty() ? "" : "; ") + "tau = " + std::to_string(tau) +
+         " GPa lies outside the harvested range [" + std::to_string(g.tau_min) + ", " + std::to_string(g.tau_max) + "]";
   return s;
 }
 
@@ -103,8 +103,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   if (!std::isfinite(opt.x1_start) || !std::isfinite(opt.tau_start))
     fail("SEEM run: the start state must be finite, got X1 = " + std::to_string(opt.x1_start) +
          " eV/atom, tau = " + std::to_string(opt.tau_start) + " GPa");
-  if (opt.record_every < 1)
-    fail("SEEM run: record_every must be >= 1, got " + std::to_string(opt.record_every));
+  if (opt.record_every < 1) fail("SEEM run: record_every must be >= 1, got " + std::to_string(opt.record_every));
   for (double p : opt.percentiles)
     if (!(p >= 0 && p <= 100)) fail("SEEM run: percentile " + std::to_string(p) + " outside [0, 100]");
   if (opt.device != "auto" && opt.device != "cpu" && opt.device != "cuda")
@@ -159,8 +158,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
       std::size_t next = 1;
       std::int64_t ev = 0, fb = 0, os = 0;
       for (std::int64_t s = 0; s < r.n_steps; ++s) {
-        const unsigned f =
-            step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+        const unsigned f = step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
         ev += f & step_event;
         fb += (f & step_fallback) ? 1 : 0;
         os += (f & step_outside) ? 1 : 0;
@@ -221,9 +219,8 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   return r;
 }
 
-void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
-                      std::vector<std::vector<double>>& x1, std::vector<std::vector<double>>& tau,
-                      std::vector<std::int64_t>& events_per_traj) {
+void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n, std::vector<std::vector<double>>& x1,
+                      std::vector<std::vector<double>>& tau, std::vector<std::int64_t>& events_per_traj) {
   const double dgamma = opt.dgamma > 0 ? opt.dgamma : db.dgamma;
   const StepTables tables = make_step_tables(db, dgamma);
   const StepView v = tables.view();
@@ -236,8 +233,7 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
     x1[j].push_back(a);
     tau[j].push_back(b);
     for (std::int64_t s = 0; s < n_steps; ++s) {
-      const unsigned f =
-          step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+      const unsigned f = step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
       events_per_traj[j] += f & step_event;
       x1[j].push_back(a);
       tau[j].push_back(b);
@@ -245,45 +241,43 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
   }
 }
 
-void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
-               const std::string& database_path) {
+void write_run(const std::string& path, const RunResult& r, const RunOptions& opt, const std::string& database_path) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
   h5::write_file(path, [&](hid_t root_id) {
-  const hid_t root = root_id;
-  h5::set_attr(root, "database", database_path);
-  h5::set_attr(root, "backend", r.backend);
-  h5::set_attr(root, "seed", static_cast<std::int64_t>(opt.seed));
-  h5::set_attr(root, "n_traj", r.n_traj);
-  h5::set_attr(root, "n_steps", r.n_steps);
-  h5::set_attr(root, "x1_start", opt.x1_start);
-  h5::set_attr(root, "tau_start", opt.tau_start);
-  h5::set_attr(root, "events", r.events);
-  h5::set_attr(root, "fallback_lookups", r.fallback_lookups);
-  h5::set_attr(root, "outside_lookups", r.outside_lookups);
-  h5::set_attr(root, "peak_tau_mean", r.peak_tau_mean);
-  h5::set_attr(root, "peak_tau_sd", r.peak_tau_sd);
-  h5::set_attr(root, "seconds", r.seconds);
-  h5::set_attr(root, "steps_per_second", r.steps_per_second());
-  h5::set_attr(
-      root, "unvisited_bin_policy",
-      std::string("bins with fewer than min_visits training steps use the nearest trusted bin (lambda policy "
-                  "monotone: also trusted bins below the running maximum of lambda in their X1 column); "
-                  "states outside the grid are clamped to the edge bin first"));
-  h5::write_dataset(root, "gamma", r.gamma, {}, h5::Storage::compressed);
-  h5::write_dataset(root, "mean_tau", r.mean_tau, {}, h5::Storage::compressed);
-  h5::write_dataset(root, "mean_x1", r.mean_x1, {}, h5::Storage::compressed);
-  h5::write_dataset(root, "sd_tau", r.sd_tau, {}, h5::Storage::compressed);
-  h5::write_dataset(root, "sd_x1", r.sd_x1, {}, h5::Storage::compressed);
-  h5::write_dataset(root, "percentiles", r.percentiles, {}, h5::Storage::compressed);
-  std::vector<double> pt, px;
-  for (std::size_t p = 0; p < r.percentiles.size(); ++p) {
-    pt.insert(pt.end(), r.pct_tau[p].begin(), r.pct_tau[p].end());
-    px.insert(px.end(), r.pct_x1[p].begin(), r.pct_x1[p].end());
-  }
-  const std::vector<hsize_t> dims{static_cast<hsize_t>(r.percentiles.size()),
-                                  static_cast<hsize_t>(r.gamma.size())};
-  h5::write_dataset(root, "pct_tau", pt, dims, h5::Storage::compressed);
-  h5::write_dataset(root, "pct_x1", px, dims, h5::Storage::compressed);
+    const hid_t root = root_id;
+    h5::set_attr(root, "database", database_path);
+    h5::set_attr(root, "backend", r.backend);
+    h5::set_attr(root, "seed", static_cast<std::int64_t>(opt.seed));
+    h5::set_attr(root, "n_traj", r.n_traj);
+    h5::set_attr(root, "n_steps", r.n_steps);
+    h5::set_attr(root, "x1_start", opt.x1_start);
+    h5::set_attr(root, "tau_start", opt.tau_start);
+    h5::set_attr(root, "events", r.events);
+    h5::set_attr(root, "fallback_lookups", r.fallback_lookups);
+    h5::set_attr(root, "outside_lookups", r.outside_lookups);
+    h5::set_attr(root, "peak_tau_mean", r.peak_tau_mean);
+    h5::set_attr(root, "peak_tau_sd", r.peak_tau_sd);
+    h5::set_attr(root, "seconds", r.seconds);
+    h5::set_attr(root, "steps_per_second", r.steps_per_second());
+    h5::set_attr(
+        root, "unvisited_bin_policy",
+        std::string("bins with fewer than min_visits training steps use the nearest trusted bin (lambda policy "
+                    "monotone: also trusted bins below the running maximum of lambda in their X1 column); "
+                    "states outside the grid are clamped to the edge bin first"));
+    h5::write_dataset(root, "gamma", r.gamma, {}, h5::Storage::compressed);
+    h5::write_dataset(root, "mean_tau", r.mean_tau, {}, h5::Storage::compressed);
+    h5::write_dataset(root, "mean_x1", r.mean_x1, {}, h5::Storage::compressed);
+    h5::write_dataset(root, "sd_tau", r.sd_tau, {}, h5::Storage::compressed);
+    h5::write_dataset(root, "sd_x1", r.sd_x1, {}, h5::Storage::compressed);
+    h5::write_dataset(root, "percentiles", r.percentiles, {}, h5::Storage::compressed);
+    std::vector<double> pt, px;
+    for (std::size_t p = 0; p < r.percentiles.size(); ++p) {
+      pt.insert(pt.end(), r.pct_tau[p].begin(), r.pct_tau[p].end());
+      px.insert(px.end(), r.pct_x1[p].begin(), r.pct_x1[p].end());
+    }
+    const std::vector<hsize_t> dims{static_cast<hsize_t>(r.percentiles.size()), static_cast<hsize_t>(r.gamma.size())};
+    h5::write_dataset(root, "pct_tau", pt, dims, h5::Storage::compressed);
+    h5::write_dataset(root, "pct_x1", px, dims, h5::Storage::compressed);
   });
 }
 

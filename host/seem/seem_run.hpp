@@ -33,10 +33,10 @@ struct RunResult {
   std::vector<double> percentiles;           ///< which percentiles (%)
   std::vector<std::vector<double>> pct_tau;  ///< [percentile][record]
   std::vector<std::vector<double>> pct_x1;
-  std::int64_t n_traj = 0, n_steps = 0;  ///< per trajectory
-  std::int64_t events = 0;               ///< all plastic events of the ensemble
-  std::int64_t fallback_lookups = 0;     ///< steps whose bin was redirected (untrusted bin or lambda policy)
-  std::int64_t outside_lookups = 0;      ///< steps outside the grid (clamped to the edge)
+  std::int64_t n_traj = 0, n_steps = 0;       ///< per trajectory
+  std::int64_t events = 0;                    ///< all plastic events of the ensemble
+  std::int64_t fallback_lookups = 0;          ///< steps whose bin was redirected (untrusted bin or lambda policy)
+  std::int64_t outside_lookups = 0;           ///< steps outside the grid (clamped to the edge)
   double peak_tau_mean = 0, peak_tau_sd = 0;  ///< per-trajectory maximum stress (yield), GPa
   double seconds = 0.0;                       ///< wall time of the integration only
   std::string backend;                        ///< "cpu (N threads)" or "cuda (...)"
@@ -66,12 +66,10 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt);
 
 /// Raw trajectories of a few members (for tests and plots): states after every step,
 /// [traj][step + 1] with index 0 the start state. CPU only.
-void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
-                      std::vector<std::vector<double>>& x1, std::vector<std::vector<double>>& tau,
-                      std::vector<std::int64_t>& events_per_traj);
+void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n, std::vector<std::vector<double>>& x1,
+                      std::vector<std::vector<double>>& tau, std::vector<std::int64_t>& events_per_traj);
 
 /// Writes a run (curves, options, counters) to HDF5.
-void write_run(const std::string& path, const RunResult& r, const RunOptions& opt,
-               const std::string& database_path);
+void write_run(const std::string& path, const RunResult& r, const RunOptions& opt, const std::string& database_path);
 
 }  // namespace stz::seem

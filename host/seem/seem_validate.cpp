@@ -53,8 +53,7 @@ void split_holdout(const std::vector<AqsTrace>& all, int n_holdout, std::vector<
   }
 }
 
-MeanCurves aqs_mean(const std::vector<AqsTrace>& traces, const X1Params& p,
-                    const std::vector<double>& gamma) {
+MeanCurves aqs_mean(const std::vector<AqsTrace>& traces, const X1Params& p, const std::vector<double>& gamma) {
   if (traces.empty()) fail("aqs_mean: no traces");
   MeanCurves m;
   m.gamma = gamma;
@@ -130,15 +129,14 @@ double rms_difference(const std::vector<double>& a, const std::vector<double>& b
   return std::sqrt(s / static_cast<double>(a.size()));
 }
 
-ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train,
-                          const std::vector<AqsTrace>& held, const RunOptions& opt) {
+ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train, const std::vector<AqsTrace>& held,
+                          const RunOptions& opt) {
   if (held.empty()) fail("validation needs held-out samples (use --holdout >= 1)");
   // Guard against leakage: a held-out trace must not have been used to build the database.
   for (const auto& t : held)
     for (const auto& s : db.sources)
       if (s == t.name)
-        fail("held-out sample '" + t.name +
-             "' was used to harvest the database: harvest with the same --holdout");
+        fail("held-out sample '" + t.name + "' was used to harvest the database: harvest with the same --holdout");
   std::map<double, std::vector<AqsTrace>> h, tr;
   for (const auto& t : held) h[t.cooling_rate].push_back(t);
   for (const auto& t : train) tr[t.cooling_rate].push_back(t);
@@ -191,8 +189,7 @@ ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train
     }
     for (double x : peaks) rv.yield_aqs += x / static_cast<double>(peaks.size());
     for (double x : peaks) rv.yield_aqs_sd += (x - rv.yield_aqs) * (x - rv.yield_aqs);
-    rv.yield_aqs_sd =
-        peaks.size() > 1 ? std::sqrt(rv.yield_aqs_sd / static_cast<double>(peaks.size() - 1)) : 0.0;
+    rv.yield_aqs_sd = peaks.size() > 1 ? std::sqrt(rv.yield_aqs_sd / static_cast<double>(peaks.size() - 1)) : 0.0;
     const std::size_t from = 2 * rv.seem.mean_tau.size() / 3;
     rv.flow_tau_seem = mean_of(rv.seem.mean_tau, from);
     rv.flow_tau_aqs = mean_of(rv.held.mean_tau, from);
@@ -216,73 +213,73 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
                       const std::string& database_path) {
   // Written under a temporary name, closed (checked) and renamed into place (atomic).
   h5::write_file(path, [&](hid_t root_id) {
-  const hid_t root = root_id;
-  h5::set_attr(root, "database", database_path);
-  h5::set_attr(root, "dgamma", db.dgamma);
-  h5::set_attr(root, "n_crossings_aqs", static_cast<std::int64_t>(v.crossings_aqs.size()));
-  h5::set_attr(root, "n_crossings_seem", static_cast<std::int64_t>(v.crossings_seem.size()));
-  auto write_crossings = [&](const std::string& name, const std::vector<Crossing>& cs) {
-    std::vector<double> rows;
-    for (const auto& c : cs) {
-      rows.insert(rows.end(), {v.rates[c.a].rate, v.rates[c.b].rate, c.gamma_a, c.gamma_b, c.x1, c.tau});
+    const hid_t root = root_id;
+    h5::set_attr(root, "database", database_path);
+    h5::set_attr(root, "dgamma", db.dgamma);
+    h5::set_attr(root, "n_crossings_aqs", static_cast<std::int64_t>(v.crossings_aqs.size()));
+    h5::set_attr(root, "n_crossings_seem", static_cast<std::int64_t>(v.crossings_seem.size()));
+    auto write_crossings = [&](const std::string& name, const std::vector<Crossing>& cs) {
+      std::vector<double> rows;
+      for (const auto& c : cs) {
+        rows.insert(rows.end(), {v.rates[c.a].rate, v.rates[c.b].rate, c.gamma_a, c.gamma_b, c.x1, c.tau});
+      }
+      h5::write_dataset(root, name, rows, {static_cast<hsize_t>(cs.size()), 6}, h5::Storage::compressed);
+    };
+    write_crossings("crossings_aqs", v.crossings_aqs);
+    write_crossings("crossings_seem", v.crossings_seem);
+    h5::set_attr(root, "crossings_columns", std::string("rate_a rate_b gamma_a gamma_b x1 tau"));
+    h5::Handle rates = h5::create_group(root, "rates");
+    for (const auto& rv : v.rates) {
+      char name[64];
+      std::snprintf(name, sizeof name, "r%g", rv.rate);
+      h5::Handle g = h5::create_group(rates.get(), name);
+      const hid_t id = g.get();
+      h5::set_attr(id, "cooling_rate", rv.rate);
+      h5::set_attr(id, "n_train", static_cast<std::int64_t>(rv.n_train));
+      h5::set_attr(id, "n_held", static_cast<std::int64_t>(rv.n_held));
+      h5::set_attr(id, "x1_start", rv.x1_start);
+      h5::set_attr(id, "tau_start", rv.tau_start);
+      h5::set_attr(id, "rms_tau", rv.rms_tau);
+      h5::set_attr(id, "rms_x1", rv.rms_x1);
+      h5::set_attr(id, "rms_tau_train", rv.rms_tau_train);
+      h5::set_attr(id, "rms_x1_train", rv.rms_x1_train);
+      h5::set_attr(id, "peak_tau_seem", rv.peak_tau_seem);
+      h5::set_attr(id, "peak_tau_aqs", rv.peak_tau_aqs);
+      h5::set_attr(id, "yield_seem", rv.yield_seem);
+      h5::set_attr(id, "yield_seem_sd", rv.yield_seem_sd);
+      h5::set_attr(id, "yield_aqs", rv.yield_aqs);
+      h5::set_attr(id, "yield_aqs_sd", rv.yield_aqs_sd);
+      h5::set_attr(id, "flow_tau_seem", rv.flow_tau_seem);
+      h5::set_attr(id, "flow_tau_aqs", rv.flow_tau_aqs);
+      h5::set_attr(id, "n_traj", rv.seem.n_traj);
+      h5::set_attr(id, "events", rv.seem.events);
+      h5::set_attr(id, "fallback_lookups", rv.seem.fallback_lookups);
+      h5::set_attr(id, "outside_lookups", rv.seem.outside_lookups);
+      h5::set_attr(id, "backend", rv.seem.backend);
+      h5::write_dataset(id, "gamma", rv.seem.gamma, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "seem_mean_tau", rv.seem.mean_tau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "seem_mean_x1", rv.seem.mean_x1, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "seem_percentiles", rv.seem.percentiles, {}, h5::Storage::compressed);
+      std::vector<double> pt, px;
+      for (std::size_t p = 0; p < rv.seem.percentiles.size(); ++p) {
+        pt.insert(pt.end(), rv.seem.pct_tau[p].begin(), rv.seem.pct_tau[p].end());
+        px.insert(px.end(), rv.seem.pct_x1[p].begin(), rv.seem.pct_x1[p].end());
+      }
+      const std::vector<hsize_t> dims{static_cast<hsize_t>(rv.seem.percentiles.size()),
+                                      static_cast<hsize_t>(rv.seem.gamma.size())};
+      h5::write_dataset(id, "seem_pct_tau", pt, dims, h5::Storage::compressed);
+      h5::write_dataset(id, "seem_pct_x1", px, dims, h5::Storage::compressed);
+      h5::write_dataset(id, "held_mean_tau", rv.held.mean_tau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "held_sd_tau", rv.held.sd_tau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "held_mean_x1", rv.held.mean_x1, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "held_sd_x1", rv.held.sd_x1, {}, h5::Storage::compressed);
+      if (!rv.train.mean_tau.empty()) {
+        h5::write_dataset(id, "train_mean_tau", rv.train.mean_tau, {}, h5::Storage::compressed);
+        h5::write_dataset(id, "train_mean_x1", rv.train.mean_x1, {}, h5::Storage::compressed);
+      }
+      h5::write_dataset(id, "all_mean_tau", rv.all.mean_tau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "all_mean_x1", rv.all.mean_x1, {}, h5::Storage::compressed);
     }
-    h5::write_dataset(root, name, rows, {static_cast<hsize_t>(cs.size()), 6}, h5::Storage::compressed);
-  };
-  write_crossings("crossings_aqs", v.crossings_aqs);
-  write_crossings("crossings_seem", v.crossings_seem);
-  h5::set_attr(root, "crossings_columns", std::string("rate_a rate_b gamma_a gamma_b x1 tau"));
-  h5::Handle rates = h5::create_group(root, "rates");
-  for (const auto& rv : v.rates) {
-    char name[64];
-    std::snprintf(name, sizeof name, "r%g", rv.rate);
-    h5::Handle g = h5::create_group(rates.get(), name);
-    const hid_t id = g.get();
-    h5::set_attr(id, "cooling_rate", rv.rate);
-    h5::set_attr(id, "n_train", static_cast<std::int64_t>(rv.n_train));
-    h5::set_attr(id, "n_held", static_cast<std::int64_t>(rv.n_held));
-    h5::set_attr(id, "x1_start", rv.x1_start);
-    h5::set_attr(id, "tau_start", rv.tau_start);
-    h5::set_attr(id, "rms_tau", rv.rms_tau);
-    h5::set_attr(id, "rms_x1", rv.rms_x1);
-    h5::set_attr(id, "rms_tau_train", rv.rms_tau_train);
-    h5::set_attr(id, "rms_x1_train", rv.rms_x1_train);
-    h5::set_attr(id, "peak_tau_seem", rv.peak_tau_seem);
-    h5::set_attr(id, "peak_tau_aqs", rv.peak_tau_aqs);
-    h5::set_attr(id, "yield_seem", rv.yield_seem);
-    h5::set_attr(id, "yield_seem_sd", rv.yield_seem_sd);
-    h5::set_attr(id, "yield_aqs", rv.yield_aqs);
-    h5::set_attr(id, "yield_aqs_sd", rv.yield_aqs_sd);
-    h5::set_attr(id, "flow_tau_seem", rv.flow_tau_seem);
-    h5::set_attr(id, "flow_tau_aqs", rv.flow_tau_aqs);
-    h5::set_attr(id, "n_traj", rv.seem.n_traj);
-    h5::set_attr(id, "events", rv.seem.events);
-    h5::set_attr(id, "fallback_lookups", rv.seem.fallback_lookups);
-    h5::set_attr(id, "outside_lookups", rv.seem.outside_lookups);
-    h5::set_attr(id, "backend", rv.seem.backend);
-    h5::write_dataset(id, "gamma", rv.seem.gamma, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "seem_mean_tau", rv.seem.mean_tau, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "seem_mean_x1", rv.seem.mean_x1, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "seem_percentiles", rv.seem.percentiles, {}, h5::Storage::compressed);
-    std::vector<double> pt, px;
-    for (std::size_t p = 0; p < rv.seem.percentiles.size(); ++p) {
-      pt.insert(pt.end(), rv.seem.pct_tau[p].begin(), rv.seem.pct_tau[p].end());
-      px.insert(px.end(), rv.seem.pct_x1[p].begin(), rv.seem.pct_x1[p].end());
-    }
-    const std::vector<hsize_t> dims{static_cast<hsize_t>(rv.seem.percentiles.size()),
-                                    static_cast<hsize_t>(rv.seem.gamma.size())};
-    h5::write_dataset(id, "seem_pct_tau", pt, dims, h5::Storage::compressed);
-    h5::write_dataset(id, "seem_pct_x1", px, dims, h5::Storage::compressed);
-    h5::write_dataset(id, "held_mean_tau", rv.held.mean_tau, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "held_sd_tau", rv.held.sd_tau, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "held_mean_x1", rv.held.mean_x1, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "held_sd_x1", rv.held.sd_x1, {}, h5::Storage::compressed);
-    if (!rv.train.mean_tau.empty()) {
-      h5::write_dataset(id, "train_mean_tau", rv.train.mean_tau, {}, h5::Storage::compressed);
-      h5::write_dataset(id, "train_mean_x1", rv.train.mean_x1, {}, h5::Storage::compressed);
-    }
-    h5::write_dataset(id, "all_mean_tau", rv.all.mean_tau, {}, h5::Storage::compressed);
-    h5::write_dataset(id, "all_mean_x1", rv.all.mean_x1, {}, h5::Storage::compressed);
-  }
   });
 }
 

@@ -65,8 +65,8 @@ struct ValidationResult {
 
 /// Runs the validation. `opt` supplies the ensemble settings; its start state is replaced per
 /// rate; gamma_max is limited to the shortest held-out trace.
-ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train,
-                          const std::vector<AqsTrace>& held, const RunOptions& opt);
+ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train, const std::vector<AqsTrace>& held,
+                          const RunOptions& opt);
 
 void write_validation(const std::string& path, const ValidationResult& v, const Database& db,
                       const std::string& database_path);

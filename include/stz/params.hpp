@@ -26,10 +26,10 @@ enum class LoadingMode { tension, compression, shear };
 enum class DirectionFactor { square_forward, none };
 
 struct GridParams {
-  int n = 64;                 ///< voxels per side (N), periodic
-  int modes = 20;             ///< shear modes per voxel (M)
-  double voxel_size = 0.7;    ///< l0, nm
-  double thickness = 1.0;     ///< out-of-plane thickness, nm (V = l0^2 * thickness)
+  int n = 64;               ///< voxels per side (N), periodic
+  int modes = 20;           ///< shear modes per voxel (M)
+  double voxel_size = 0.7;  ///< l0, nm
+  double thickness = 1.0;   ///< out-of-plane thickness, nm (V = l0^2 * thickness)
 };
 
 struct ElasticParams {
@@ -39,22 +39,22 @@ struct ElasticParams {
 };
 
 struct CatalogParams {
-  double barrier_mean = 2.0;   ///< mean stress-free barrier, eV
-  double barrier_std = 0.25;   ///< its standard deviation, eV
-  double gamma_star = 0.14;    ///< SFTS scale: e1, e3 ~ N(0, (gamma*/2)^2)
+  double barrier_mean = 2.0;  ///< mean stress-free barrier, eV
+  double barrier_std = 0.25;  ///< its standard deviation, eV
+  double gamma_star = 0.14;   ///< SFTS scale: e1, e3 ~ N(0, (gamma*/2)^2)
 };
 
 struct KineticsParams {
-  double temperature = 300.0;        ///< K
-  double attempt_frequency = 1e13;   ///< nu0, 1/s
-  double activation_energy = 0.37;   ///< Q_act of the softening relaxation time, eV
+  double temperature = 300.0;       ///< K
+  double attempt_frequency = 1e13;  ///< nu0, 1/s
+  double activation_energy = 0.37;  ///< Q_act of the softening relaxation time, eV
   ThermalRule rule = ThermalRule::reference;
 };
 
 struct SofteningParams {
-  double kappa_p = 13.0;                    ///< permanent softening per unit e:e
-  double kappa_t = 39.0;                    ///< temporary softening per unit e:e
-  double eta_max = 0.51082562376599068;     ///< cap of permanent softening (-ln 0.6)
+  double kappa_p = 13.0;                 ///< permanent softening per unit e:e
+  double kappa_t = 39.0;                 ///< temporary softening per unit e:e
+  double eta_max = 0.51082562376599068;  ///< cap of permanent softening (-ln 0.6)
   DirectionFactor direction = DirectionFactor::square_forward;
 };
 
@@ -66,16 +66,16 @@ struct AthermalParams {
 struct LoadingParams {
   LoadingMode mode = LoadingMode::tension;
   LoadingCondition condition = LoadingCondition::reference;
-  double strain_rate = 1e-4;       ///< 1/s
-  double strain_step = 1e-4;       ///< applied strain per elastic step
-  double end_strain = 0.06;        ///< stop when the mean strain in the loading direction reaches it
-  double record_interval = 5e-4;   ///< curve point every this much applied strain
-  double stop_stress = -0.5;       ///< stop if the loaded stress falls below this, GPa
+  double strain_rate = 1e-4;      ///< 1/s
+  double strain_step = 1e-4;      ///< applied strain per elastic step
+  double end_strain = 0.06;       ///< stop when the mean strain in the loading direction reaches it
+  double record_interval = 5e-4;  ///< curve point every this much applied strain
+  double stop_stress = -0.5;      ///< stop if the loaded stress falls below this, GPa
 };
 
 struct SolverParams {
-  int full_solve_interval = 2000;      ///< thermal events between full FFT solves
-  bool cache_softened_barriers = true; ///< reuse dF*exp(-D eta) while eta is unchanged
+  int full_solve_interval = 2000;       ///< thermal events between full FFT solves
+  bool cache_softened_barriers = true;  ///< reuse dF*exp(-D eta) while eta is unchanged
 };
 
 /** @brief Every parameter of a run. */
@@ -102,14 +102,14 @@ struct Params {
 struct PhysicsConstants {
   int n;
   int modes;
-  double volume_nm3;        ///< V = l0^2 * thickness
-  double half_volume_ev;    ///< V/2 in eV/GPa: Q = A - half_volume_ev * W
-  double kT;                ///< eV
-  double inv_kT;            ///< 1/eV
-  double rate_prefactor;    ///< nu0 * V' (1/s); the published code uses nu0 times V in nm^3
-  double tau;               ///< relaxation time of temporary softening, s
+  double volume_nm3;      ///< V = l0^2 * thickness
+  double half_volume_ev;  ///< V/2 in eV/GPa: Q = A - half_volume_ev * W
+  double kT;              ///< eV
+  double inv_kT;          ///< 1/eV
+  double rate_prefactor;  ///< nu0 * V' (1/s); the published code uses nu0 times V in nm^3
+  double tau;             ///< relaxation time of temporary softening, s
   double kappa_p, kappa_t, eta_max;
-  bool direction_factor;    ///< false: D = 1 (softening.direction = "none")
+  bool direction_factor;  ///< false: D = 1 (softening.direction = "none")
   double barrier_mean, barrier_std, gamma_star;
 };
 

@@ -22,11 +22,11 @@ namespace stz::rng {
 
 /// Stream ids: the high 16 bits of counter word 2.
 enum Stream : std::uint32_t {
-  barrier_catalog = 1,     ///< stress-free barriers dF (drawn once per voxel-mode)
-  sfts_catalog = 2,        ///< SFTS (e1, e3), redrawn per generation
-  event_selection = 3,     ///< u that picks the thermal event
-  event_acceptance = 4,    ///< u of the "probabilistic" rule
-  waiting_time = 5,        ///< u' of the "residence-time" rule
+  barrier_catalog = 1,   ///< stress-free barriers dF (drawn once per voxel-mode)
+  sfts_catalog = 2,      ///< SFTS (e1, e3), redrawn per generation
+  event_selection = 3,   ///< u that picks the thermal event
+  event_acceptance = 4,  ///< u of the "probabilistic" rule
+  waiting_time = 5,      ///< u' of the "residence-time" rule
 };
 
 struct Words {
@@ -34,8 +34,8 @@ struct Words {
 };
 
 /// Raw Philox4x32-10 of counter (c0..c3) under key (k0, k1).
-STZ_HD_INLINE Words philox(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
-                           std::uint32_t k0, std::uint32_t k1) {
+STZ_HD_INLINE Words philox(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3, std::uint32_t k0,
+                           std::uint32_t k1) {
   r123::Philox4x32 gen;
   r123::Philox4x32::ctr_type ctr = {{c0, c1, c2, c3}};
   r123::Philox4x32::key_type key = {{k0, k1}};
@@ -44,8 +44,7 @@ STZ_HD_INLINE Words philox(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
 }
 
 /// Philox under the layout above.
-STZ_HD_INLINE Words draw(std::uint64_t seed, Stream stream, std::uint32_t c0, std::uint32_t c1,
-                         std::uint32_t c2_low) {
+STZ_HD_INLINE Words draw(std::uint64_t seed, Stream stream, std::uint32_t c0, std::uint32_t c1, std::uint32_t c2_low) {
   return philox(c0, c1, (static_cast<std::uint32_t>(stream) << 16) | (c2_low & 0xffffu), 0u,
                 static_cast<std::uint32_t>(seed & 0xffffffffu), static_cast<std::uint32_t>(seed >> 32));
 }
@@ -76,8 +75,8 @@ STZ_HD_INLINE NormalPair normal_pair(const Words& r) {
 }
 
 /// Stress-free barrier of (voxel, mode): dF = mean + std * n, stored in single precision.
-STZ_HD_INLINE float initial_barrier(std::uint64_t seed, std::uint32_t voxel, std::uint32_t mode,
-                                    double mean, double std_dev) {
+STZ_HD_INLINE float initial_barrier(std::uint64_t seed, std::uint32_t voxel, std::uint32_t mode, double mean,
+                                    double std_dev) {
   const NormalPair z = normal_pair(draw(seed, barrier_catalog, voxel, 0u, mode));
   return static_cast<float>(mean + std_dev * z.a);
 }
@@ -87,8 +86,8 @@ struct SftsDraw {
 };
 
 /// SFTS of (voxel, generation, mode): e1, e3 = (gamma*/2) n each, stored in single precision.
-STZ_HD_INLINE SftsDraw sfts(std::uint64_t seed, std::uint32_t voxel, std::uint32_t generation,
-                            std::uint32_t mode, double gamma_star) {
+STZ_HD_INLINE SftsDraw sfts(std::uint64_t seed, std::uint32_t voxel, std::uint32_t generation, std::uint32_t mode,
+                            double gamma_star) {
   const NormalPair z = normal_pair(draw(seed, sfts_catalog, voxel, generation, mode));
   const double s = 0.5 * gamma_star;
   return {static_cast<float>(s * z.a), static_cast<float>(s * z.b)};
@@ -96,15 +95,15 @@ STZ_HD_INLINE SftsDraw sfts(std::uint64_t seed, std::uint32_t voxel, std::uint32
 
 /// The index-th uniform in [0, 1) of a kMC stream.
 STZ_HD_INLINE double kmc_uniform(std::uint64_t seed, Stream stream, std::uint64_t index) {
-  const Words r = draw(seed, stream, static_cast<std::uint32_t>(index & 0xffffffffu),
-                       static_cast<std::uint32_t>(index >> 32), 0u);
+  const Words r =
+      draw(seed, stream, static_cast<std::uint32_t>(index & 0xffffffffu), static_cast<std::uint32_t>(index >> 32), 0u);
   return uniform_closed0(r.w[0], r.w[1]);
 }
 
 /// The index-th uniform in (0, 1] of a kMC stream (for -log u).
 STZ_HD_INLINE double kmc_uniform_open0(std::uint64_t seed, Stream stream, std::uint64_t index) {
-  const Words r = draw(seed, stream, static_cast<std::uint32_t>(index & 0xffffffffu),
-                       static_cast<std::uint32_t>(index >> 32), 0u);
+  const Words r =
+      draw(seed, stream, static_cast<std::uint32_t>(index & 0xffffffffu), static_cast<std::uint32_t>(index >> 32), 0u);
   return uniform_open0(r.w[0], r.w[1]);
 }
 

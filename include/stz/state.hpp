@@ -30,12 +30,12 @@ struct State {
   std::vector<float> sfts_e1;  ///< e1 of the current generation
   std::vector<float> sfts_e3;  ///< e3 of the current generation
   // Per voxel.
-  std::vector<double> p1, p3;          ///< accumulated eigenstrain
-  std::vector<float> d1, d3;           ///< SFTS of the last transformation (0 before the first)
-  std::vector<double> eta_p, eta_t;    ///< permanent and temporary softening
-  std::vector<double> t_last;          ///< time of the last transformation, s
+  std::vector<double> p1, p3;        ///< accumulated eigenstrain
+  std::vector<float> d1, d3;         ///< SFTS of the last transformation (0 before the first)
+  std::vector<double> eta_p, eta_t;  ///< permanent and temporary softening
+  std::vector<double> t_last;        ///< time of the last transformation, s
   std::vector<std::uint32_t> generation;
-  std::vector<double> s11, s22, s12;   ///< stress fluctuation, GPa
+  std::vector<double> s11, s22, s12;  ///< stress fluctuation, GPa
 
   std::size_t voxels() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(n); }
   Extent<2> extent() const { return square_extent(n); }
@@ -69,16 +69,20 @@ struct StateField {
 inline const auto& state_fields() {
   static const auto fields = std::make_tuple(
       StateField<float>{"barrier", FieldExtent::voxel_mode, "barrier", &State::barrier, "eV", "stress-free barrier dF"},
-      StateField<float>{"sfts_e1", FieldExtent::voxel_mode, "sfts_e1", &State::sfts_e1, "1", "SFTS e1 of the current generation"},
-      StateField<float>{"sfts_e3", FieldExtent::voxel_mode, "sfts_e3", &State::sfts_e3, "1", "SFTS e3 of the current generation"},
+      StateField<float>{"sfts_e1", FieldExtent::voxel_mode, "sfts_e1", &State::sfts_e1, "1",
+                        "SFTS e1 of the current generation"},
+      StateField<float>{"sfts_e3", FieldExtent::voxel_mode, "sfts_e3", &State::sfts_e3, "1",
+                        "SFTS e3 of the current generation"},
       StateField<double>{"p1", FieldExtent::voxel, "eigenstrain", &State::p1, "1", "accumulated eigenstrain p1"},
       StateField<double>{"p3", FieldExtent::voxel, "eigenstrain", &State::p3, "1", "accumulated eigenstrain p3"},
       StateField<float>{"d1", FieldExtent::voxel, "d1", &State::d1, "1", "SFTS e1 of the last transformation"},
       StateField<float>{"d3", FieldExtent::voxel, "d3", &State::d3, "1", "SFTS e3 of the last transformation"},
       StateField<double>{"eta_p", FieldExtent::voxel, "eta_p", &State::eta_p, "1", "permanent softening"},
       StateField<double>{"eta_t", FieldExtent::voxel, "eta_t", &State::eta_t, "1", "temporary softening"},
-      StateField<double>{"t_last", FieldExtent::voxel, "t_last", &State::t_last, "s", "time of the last transformation"},
-      StateField<std::uint32_t>{"generation", FieldExtent::voxel, "generation", &State::generation, "1", "transformations so far"},
+      StateField<double>{"t_last", FieldExtent::voxel, "t_last", &State::t_last, "s",
+                         "time of the last transformation"},
+      StateField<std::uint32_t>{"generation", FieldExtent::voxel, "generation", &State::generation, "1",
+                                "transformations so far"},
       StateField<double>{"s11", FieldExtent::voxel, "stress", &State::s11, "GPa", "stress fluctuation sigma11"},
       StateField<double>{"s22", FieldExtent::voxel, "stress", &State::s22, "GPa", "stress fluctuation sigma22"},
       StateField<double>{"s12", FieldExtent::voxel, "stress", &State::s12, "GPa", "stress fluctuation sigma12"});

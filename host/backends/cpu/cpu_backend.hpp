@@ -56,17 +56,17 @@ class CpuBackend final : public Backend {
   FftElasticSolver solver_;
   UnitKernels kernels_;
   // Caches and scratch of the last barrier pass.
-  std::vector<double> softened_;      ///< A = dF exp(-D eta) per voxel-mode
-  std::vector<double> cached_eta_;    ///< eta that softened_ was computed with (NaN: stale)
-  std::vector<double> barrier_;       ///< Q per voxel-mode
-  std::vector<double> voxel_min_;     ///< min_m Q per voxel
+  std::vector<double> softened_;    ///< A = dF exp(-D eta) per voxel-mode
+  std::vector<double> cached_eta_;  ///< eta that softened_ was computed with (NaN: stale)
+  std::vector<double> barrier_;     ///< Q per voxel-mode
+  std::vector<double> voxel_min_;   ///< min_m Q per voxel
   void mark_active(std::size_t voxel);
   std::vector<std::uint32_t> active_;  ///< voxels whose temporary softening has not underflowed
   std::vector<std::uint8_t> is_active_;
-  bool refresh_all_ = true;            ///< recompute every A on the next pass
-  double last_time_ = 0.0;             ///< time of the last barrier pass
-  std::vector<double> voxel_rate_;    ///< sum_m exp(-(Q - Q_min)/kT) per voxel
-  std::vector<double> block_rate_;    ///< sums over blocks of block_voxels voxels
+  bool refresh_all_ = true;         ///< recompute every A on the next pass
+  double last_time_ = 0.0;          ///< time of the last barrier pass
+  std::vector<double> voxel_rate_;  ///< sum_m exp(-(Q - Q_min)/kT) per voxel
+  std::vector<double> block_rate_;  ///< sums over blocks of block_voxels voxels
   RateSummary last_{};
   bool rates_valid_ = false;
 };

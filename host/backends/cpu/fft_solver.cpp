@@ -28,8 +28,8 @@ FftElasticSolver::FftElasticSolver(int n, double e_star)
   std::lock_guard<std::mutex> lock(planner_mutex());
   // Row-major (y, x): x is the halved (last) dimension.
   forward_ = fftw_plan_dft_r2c_2d(n, n, real_, static_cast<fftw_complex*>(spec1_), FFTW_ESTIMATE);
-  backward_ = fftw_plan_dft_c2r_2d(n, n, static_cast<fftw_complex*>(spec_out_), real_,
-                                   FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  backward_ =
+      fftw_plan_dft_c2r_2d(n, n, static_cast<fftw_complex*>(spec_out_), real_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
   if (!forward_ || !backward_) throw std::runtime_error("FFTW could not create plans");
 }
 
@@ -43,8 +43,7 @@ FftElasticSolver::~FftElasticSolver() {
   fftw_free(spec_out_);
 }
 
-void FftElasticSolver::solve(const double* p1, const double* p3, double* s11, double* s22,
-                             double* s12) {
+void FftElasticSolver::solve(const double* p1, const double* p3, double* s11, double* s22, double* s12) {
   const std::size_t v = static_cast<std::size_t>(n_) * n_;
   auto fp = static_cast<fftw_plan>(forward_);
   std::copy(p1, p1 + v, real_);

@@ -39,8 +39,8 @@ class FftElasticSolver {
   void* spec1_ = nullptr;  // fftw_complex*
   void* spec3_ = nullptr;
   void* spec_out_ = nullptr;
-  void* forward_ = nullptr;  // fftw_plan (r2c)
-  void* backward_ = nullptr; // fftw_plan (c2r)
+  void* forward_ = nullptr;   // fftw_plan (r2c)
+  void* backward_ = nullptr;  // fftw_plan (c2r)
 };
 
 }  // namespace stz

@@ -29,7 +29,8 @@ ReferenceBackend::ReferenceBackend(const Params& params, const BackendOptions&)
       double sum1[3] = {0, 0, 0}, sum3[3] = {0, 0, 0};
       for (int iy = 0; iy < n; ++iy)
         for (int ix = 0; ix < n; ++ix) {
-          const FourierResponse f = fourier_response(signed_frequency(ix, n), signed_frequency(iy, n), n, medium_.e_star);
+          const FourierResponse f =
+              fourier_response(signed_frequency(ix, n), signed_frequency(iy, n), n, medium_.e_star);
           const double phase = std::cos(two_pi_over_n * (static_cast<double>(ix) * x + static_cast<double>(iy) * y));
           sum1[0] += f.s11_e1 * phase;
           sum1[1] += f.s22_e1 * phase;
@@ -120,9 +121,9 @@ Event ReferenceBackend::select_thermal_event(double u) {
 void ReferenceBackend::apply_transformation(std::size_t v, int mode, double time) {
   const int modes = pc_.modes;
   const std::size_t k = voxel_mode_index(v, mode, modes);
-  const std::uint32_t g = transform_voxel_state(s_.sfts_e1[k], s_.sfts_e3[k], time, pc_.kappa_p, pc_.kappa_t,
-                                                pc_.eta_max, s_.p1[v], s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v],
-                                                s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
+  const std::uint32_t g =
+      transform_voxel_state(s_.sfts_e1[k], s_.sfts_e3[k], time, pc_.kappa_p, pc_.kappa_t, pc_.eta_max, s_.p1[v],
+                            s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v], s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
   for (int m = 0; m < modes; ++m) {
     const rng::SftsDraw e = rng::sfts(params_.seed, static_cast<std::uint32_t>(v), g, m, pc_.gamma_star);
     s_.sfts_e1[voxel_mode_index(v, m, modes)] = e.e1;

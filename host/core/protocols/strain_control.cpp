@@ -42,8 +42,8 @@ Sym2 StrainControl::exact_mean_strain(double applied, double p1, double p3) cons
   }
 }
 
-Sym2 StrainControl::after_strain_increment(const Sym2& e, double d_applied, double applied_after,
-                                     double p1, double p3) const {
+Sym2 StrainControl::after_strain_increment(const Sym2& e, double d_applied, double applied_after, double p1,
+                                           double p3) const {
   if (condition_ == LoadingCondition::exact) return exact_mean_strain(applied_after, p1, p3);
   // Reference: eps_bar += d (1, -nu_eff, 0) (tension), which adds E* d to sigma11.
   switch (mode_) {

@@ -26,8 +26,7 @@ STZ_HD_INLINE double direction_factor(bool enabled, double d1, double d3, double
   if (!enabled) return 1.0;
   const double dd = traceless_contract(d1, d3, d1, d3);
   const double ee = traceless_contract(e1, e3, e1, e3);
-  const double cos_phi =
-      (dd > 0.0 && ee > 0.0) ? traceless_contract(d1, d3, e1, e3) / std::sqrt(dd * ee) : 0.0;
+  const double cos_phi = (dd > 0.0 && ee > 0.0) ? traceless_contract(d1, d3, e1, e3) / std::sqrt(dd * ee) : 0.0;
   const double half = 0.5 * (1.0 + cos_phi);
   return half * half;
 }
@@ -47,17 +46,13 @@ STZ_HD_INLINE double softening(double eta_p, double eta_t, double t_last, double
 }
 
 /// A = dF exp(-D eta): the softened stress-free barrier (eV).
-STZ_HD_INLINE double softened_barrier(double dF, double D, double eta) {
-  return dF * std::exp(-D * eta);
-}
+STZ_HD_INLINE double softened_barrier(double dF, double D, double eta) { return dF * std::exp(-D * eta); }
 
 /**
  * @brief Resolved work density W = sigma : e = (sigma11 - sigma22) e1 + 2 sigma12 e3 (GPa),
  * written with the per-voxel combinations s1 = sigma11 - sigma22 and s3 = 2 sigma12.
  */
-STZ_HD_INLINE double resolved_work(double s1, double s3, double e1, double e3) {
-  return s1 * e1 + s3 * e3;
-}
+STZ_HD_INLINE double resolved_work(double s1, double s3, double e1, double e3) { return s1 * e1 + s3 * e3; }
 
 /// Q = A - V W / 2 (eV), with half_volume_ev = V/2 * (eV per GPa nm^3).
 STZ_HD_INLINE double activation_barrier(double softened, double work, double half_volume_ev) {
@@ -78,8 +73,8 @@ struct SofteningAfterTransformation {
  * @brief delta = e:e; eta_p = min(eta_p + kappa_p delta, eta_max); eta_t = kappa_t delta
  * (overwritten, not accumulated).
  */
-STZ_HD_INLINE SofteningAfterTransformation soften_after_transformation(
-    double eta_p, double e1, double e3, double kappa_p, double kappa_t, double eta_max) {
+STZ_HD_INLINE SofteningAfterTransformation soften_after_transformation(double eta_p, double e1, double e3,
+                                                                       double kappa_p, double kappa_t, double eta_max) {
   const double delta = traceless_contract(e1, e3, e1, e3);
   const double permanent = eta_p + kappa_p * delta;
   return {permanent < eta_max ? permanent : eta_max, kappa_t * delta};
@@ -90,10 +85,9 @@ STZ_HD_INLINE SofteningAfterTransformation soften_after_transformation(
  * (MODEL.md 1.6): p += e, d = e, t_last = time, the softening update, one more generation.
  * Returns the new generation, with which the caller redraws the voxel's SFTS catalog.
  */
-STZ_HD_INLINE std::uint32_t transform_voxel_state(float e1, float e3, double time, double kappa_p,
-                                                  double kappa_t, double eta_max, double& p1,
-                                                  double& p3, float& d1, float& d3, double& t_last,
-                                                  double& eta_p, double& eta_t,
+STZ_HD_INLINE std::uint32_t transform_voxel_state(float e1, float e3, double time, double kappa_p, double kappa_t,
+                                                  double eta_max, double& p1, double& p3, float& d1, float& d3,
+                                                  double& t_last, double& eta_p, double& eta_t,
                                                   std::uint32_t& generation) {
   p1 += e1;
   p3 += e3;

@@ -51,16 +51,14 @@ STZ_HD_INLINE Sym2 stiffness_times(const ElasticMedium& m, Sym2 e) {
 /// eps = C^-1 : sigma.
 STZ_HD_INLINE Sym2 compliance_times(const ElasticMedium& m, Sym2 s) {
   const double det = m.c11 * m.c11 - m.c12 * m.c12;
-  return {(m.c11 * s.xx - m.c12 * s.yy) / det, (m.c11 * s.yy - m.c12 * s.xx) / det,
-          s.xy / (2.0 * m.mu)};
+  return {(m.c11 * s.xx - m.c12 * s.yy) / det, (m.c11 * s.yy - m.c12 * s.xx) / det, s.xy / (2.0 * m.mu)};
 }
 
 /// The traceless eigenstrain (p1, p3) as a tensor [[p1, p3], [p3, -p1]].
 STZ_HD_INLINE Sym2 traceless(double p1, double p3) { return {p1, -p1, p3}; }
 
 /// Mean stress (k = 0 term): sigma_bar = C : (eps_bar - <p>).
-STZ_HD_INLINE Sym2 mean_stress(const ElasticMedium& m, Sym2 mean_strain, double p1_mean,
-                               double p3_mean) {
+STZ_HD_INLINE Sym2 mean_stress(const ElasticMedium& m, Sym2 mean_strain, double p1_mean, double p3_mean) {
   return stiffness_times(m, mean_strain - traceless(p1_mean, p3_mean));
 }
 
@@ -91,7 +89,7 @@ STZ_HD_INLINE FourierResponse fourier_response(int qx, int qy, int n, double e_s
   const bool nyquist = (n % 2 == 0) && (qx == -n / 2 || qx == n / 2 || qy == -n / 2 || qy == n / 2);
   const double n1n2 = static_cast<double>(qx) * qy / k2;
   const double n1n2_odd = nyquist ? 0.0 : n1n2;  // alias mean of terms odd in n1 n2
-  const double g1 = e_star * (n1n1 - n2n2);     // E* dG/dP1
+  const double g1 = e_star * (n1n1 - n2n2);      // E* dG/dP1
   f.s11_e1 = g1 * n2n2;
   f.s11_e3 = 2.0 * e_star * n1n2_odd * n2n2;
   f.s22_e1 = g1 * n1n1;

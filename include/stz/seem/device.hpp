@@ -27,9 +27,9 @@ struct DeviceRunOutput {
  * @param rec_x1, rec_tau outputs, resized to [record_steps.size()][n_traj], row-major.
  * @param peak_tau output, resized to n_traj: each trajectory's maximum stress.
  */
-void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events,
-                       std::uint64_t seed, std::int64_t n_traj, const std::vector<std::int64_t>& record_steps,
-                       double x1_0, double tau_0, std::vector<float>& rec_x1, std::vector<float>& rec_tau,
-                       std::vector<float>& peak_tau, DeviceRunOutput& out);
+void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_t n_events, std::uint64_t seed,
+                       std::int64_t n_traj, const std::vector<std::int64_t>& record_steps, double x1_0, double tau_0,
+                       std::vector<float>& rec_x1, std::vector<float>& rec_tau, std::vector<float>& peak_tau,
+                       DeviceRunOutput& out);
 
 }  // namespace stz::seem

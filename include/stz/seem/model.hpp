@@ -111,8 +111,8 @@ STZ_HD_INLINE int clamped_bin(const StepView& v, double x1, double tau, unsigned
  * select the event, independent of thread layout, so CPU and GPU give identical trajectories.
  * @return StepFlags of this step.
  */
-STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uint64_t seed,
-                            std::uint32_t trajectory, std::uint64_t step_index) {
+STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uint64_t seed, std::uint32_t trajectory,
+                            std::uint64_t step_index) {
   unsigned flags = 0;
   const int b0 = clamped_bin(v, x1, tau, flags);
   const int b = v.source[b0];
@@ -120,8 +120,8 @@ STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uin
   const double g = v.G0 * (1.0 - x1 / v.uA);
   const rng::Words r =
       rng::philox(trajectory, static_cast<std::uint32_t>(step_index & 0xffffffffu), seem_step_stream << 16,
-                  static_cast<std::uint32_t>(step_index >> 32),
-                  static_cast<std::uint32_t>(seed & 0xffffffffu), static_cast<std::uint32_t>(seed >> 32));
+                  static_cast<std::uint32_t>(step_index >> 32), static_cast<std::uint32_t>(seed & 0xffffffffu),
+                  static_cast<std::uint32_t>(seed >> 32));
   tau += g * v.dgamma;
   if (r.w[0] < v.threshold[b]) {
     const std::uint32_t lo = v.ev_offset[b];
