@@ -451,6 +451,8 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
   return inc;
 }
 
+ElasticMedium CudaBackend::medium() const { return impl_->medium; }
+
 void CudaBackend::full_solve() {
   Impl& m = *impl_;
   m.activate();

@@ -37,6 +37,7 @@ class CudaBackend final : public Backend {
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
   void download(State& state, bool with_catalog) override;
+  ElasticMedium medium() const override;
   void upload(const State& state) override;
 
  private:

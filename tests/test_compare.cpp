@@ -283,7 +283,7 @@ TEST_CASE("Unit kernels and the single-voxel update equal the CPU's FFTW kernels
   State after2;
   b->download(after2, false);
 
-  FftElasticSolver solver(n, make_medium(p.elastic).e_star);
+  FftElasticSolver solver(n, make_medium(p.elastic));
   const UnitKernels k = solver.unit_kernels();
   const int jx = static_cast<int>(j % n), jy = static_cast<int>(j / n);
   double worst1 = 0.0, worst2 = 0.0;

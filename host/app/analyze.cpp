@@ -5,6 +5,7 @@
 #include "app/session.hpp"
 #include "core/protocol.hpp"
 #include "io/config.hpp"
+#include "stz/physics/medium.hpp"
 
 namespace stz::io {
 
@@ -27,7 +28,7 @@ RunAnalysis stored_analysis(const std::string& path) {
 RunAnalysis recomputed_analysis(const std::string& path) {
   h5::Handle f = open_output(path);
   const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
-  const std::unique_ptr<LoadingProtocol> protocol = make_protocol(deck.params);
+  const std::unique_ptr<LoadingProtocol> protocol = make_protocol(deck.params, make_medium(deck.params.elastic));
   const LoadingProtocol& loading = *protocol;
   RunAnalysis a = read_analysis(f);  // status fields are not derived quantities
 

@@ -11,7 +11,7 @@ Driver::Driver(const Params& params, Backend& backend)
     : params_(params),
       pc_(derive_constants(params)),
       backend_(backend),
-      protocol_(make_protocol(params)),
+      protocol_(make_protocol(params, backend.medium())),
       voxel_count_(static_cast<double>(params.grid.n) * params.grid.n) {
   validate(params_);
 }

@@ -56,7 +56,8 @@ class LoadingProtocol {
   ElasticMedium medium_;
 };
 
-/// The protocol a deck asks for (today: strain control in loading.mode / loading.condition).
-std::unique_ptr<LoadingProtocol> make_protocol(const Params& params);
+/// The protocol a deck asks for (today: strain control in loading.mode / loading.condition),
+/// on the medium the backend solves (Backend::medium).
+std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium);
 
 }  // namespace stz

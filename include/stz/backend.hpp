@@ -81,6 +81,9 @@ class Backend {
   /// Recomputes the stress fluctuation from the eigenstrain field by FFT.
   virtual void full_solve() = 0;
 
+  /// The elastic medium its solver solves: the loading takes the mean-stress law from here.
+  virtual ElasticMedium medium() const = 0;
+
   /**
    * @brief Bytes this backend reads and writes in one barrier/rate pass (its memory-traffic
    * model), so `stzkmc bench` can report achieved bandwidth. 0 if unknown.

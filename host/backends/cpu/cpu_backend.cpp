@@ -114,9 +114,8 @@ constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
     : params_(params),
       pc_(derive_constants(params)),
-      medium_(make_medium(params.elastic)),
       threads_(options.threads),
-      solver_(params.grid.n, make_medium(params.elastic).e_star) {
+      solver_(params.grid.n, make_medium(params.elastic)) {
   validate(params_);
 #ifdef _OPENMP
   if (threads_ <= 0) threads_ = omp_get_max_threads();

@@ -28,6 +28,7 @@ class CpuBackend final : public Backend {
   void full_solve() override;
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
+  ElasticMedium medium() const override { return solver_.medium(); }
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
 
@@ -50,7 +51,6 @@ class CpuBackend final : public Backend {
 
   Params params_;
   PhysicsConstants pc_;
-  ElasticMedium medium_;
   int threads_;
   State s_;
   FftElasticSolver solver_;

@@ -17,8 +17,8 @@ std::mutex& planner_mutex() {
 }
 }  // namespace
 
-FftElasticSolver::FftElasticSolver(int n, double e_star)
-    : n_(n), e_star_(e_star), half_(static_cast<std::size_t>(n) * (n / 2 + 1)) {
+FftElasticSolver::FftElasticSolver(int n, const ElasticMedium& medium)
+    : ElasticSolver(n, medium), n_(n), e_star_(medium.e_star), half_(static_cast<std::size_t>(n) * (n / 2 + 1)) {
   const std::size_t v = static_cast<std::size_t>(n) * n;
   real_ = fftw_alloc_real(v);
   spec1_ = fftw_alloc_complex(half_);
@@ -72,18 +72,6 @@ void FftElasticSolver::solve(const double* p1, const double* p3, double* s11, do
     fftw_execute_dft_c2r(bp, out, real_);
     std::copy(real_, real_ + v, dest[c]);
   }
-}
-
-UnitKernels FftElasticSolver::unit_kernels() {
-  // A unit eigenstrain at the origin has the flat spectrum 1, so K = IFFT(operator) / N^2.
-  const std::size_t v = static_cast<std::size_t>(n_) * n_;
-  std::vector<double> p(v, 0.0), zero(v, 0.0);
-  p[0] = 1.0;
-  UnitKernels k;
-  for (auto* a : {&k.k1_11, &k.k1_22, &k.k1_12, &k.k3_11, &k.k3_22, &k.k3_12}) a->assign(v, 0.0);
-  solve(p.data(), zero.data(), k.k1_11.data(), k.k1_22.data(), k.k1_12.data());
-  solve(zero.data(), p.data(), k.k3_11.data(), k.k3_22.data(), k.k3_12.data());
-  return k;
 }
 
 }  // namespace stz

@@ -9,27 +9,17 @@
 #include <cstddef>
 #include <vector>
 
-#include "stz/physics/elastic.hpp"
+#include "core/elastic_solver.hpp"
 
 namespace stz {
 
-/// Real-space responses of a unit e1 and a unit e3 at the origin (MODEL.md 1.4).
-struct UnitKernels {
-  std::vector<double> k1_11, k1_22, k1_12, k3_11, k3_22, k3_12;
-};
-
-class FftElasticSolver {
+class FftElasticSolver final : public ElasticSolver {
  public:
-  FftElasticSolver(int n, double e_star);
-  ~FftElasticSolver();
-  FftElasticSolver(const FftElasticSolver&) = delete;
-  FftElasticSolver& operator=(const FftElasticSolver&) = delete;
+  FftElasticSolver(int n, const ElasticMedium& medium);
+  ~FftElasticSolver() override;
 
   /// Stress fluctuation (k != 0) of the traceless eigenstrain field (p1, p3).
-  void solve(const double* p1, const double* p3, double* s11, double* s22, double* s12);
-
-  /// The six kernels K1_c, K3_c.
-  UnitKernels unit_kernels();
+  void solve(const double* p1, const double* p3, double* s11, double* s22, double* s12) override;
 
  private:
   int n_;

@@ -13,38 +13,9 @@
 namespace stz {
 
 ReferenceBackend::ReferenceBackend(const Params& params, const BackendOptions&)
-    : params_(params), pc_(derive_constants(params)), medium_(make_medium(params.elastic)) {
+    : params_(params), pc_(derive_constants(params)), solver_(params.grid.n, make_medium(params.elastic)) {
   validate(params_);
-  // K_c(r) = (1/N^2) sum_q f_c(q) exp(2 pi i q.r / N): the operator is real and symmetric
-  // under q -> -q (docs/model.md §3.4), so the sum is real and only the cosine remains.
-  const int n = pc_.n;
-  const std::size_t v = static_cast<std::size_t>(n) * n;
-  for (int c = 0; c < 3; ++c) {
-    k1_[c].assign(v, 0.0);
-    k3_[c].assign(v, 0.0);
-  }
-  const double two_pi_over_n = 2.0 * 3.14159265358979323846 / n;
-  for (int y = 0; y < n; ++y)
-    for (int x = 0; x < n; ++x) {
-      double sum1[3] = {0, 0, 0}, sum3[3] = {0, 0, 0};
-      for (int iy = 0; iy < n; ++iy)
-        for (int ix = 0; ix < n; ++ix) {
-          const FourierResponse f =
-              fourier_response(signed_frequency(ix, n), signed_frequency(iy, n), n, medium_.e_star);
-          const double phase = std::cos(two_pi_over_n * (static_cast<double>(ix) * x + static_cast<double>(iy) * y));
-          sum1[0] += f.s11_e1 * phase;
-          sum1[1] += f.s22_e1 * phase;
-          sum1[2] += f.s12_e1 * phase;
-          sum3[0] += f.s11_e3 * phase;
-          sum3[1] += f.s22_e3 * phase;
-          sum3[2] += f.s12_e3 * phase;
-        }
-      const std::size_t r = voxel_index(x, y, n);
-      for (int c = 0; c < 3; ++c) {
-        k1_[c][r] = sum1[c] / static_cast<double>(v);
-        k3_[c][r] = sum3[c] / static_cast<double>(v);
-      }
-    }
+  kernels_ = solver_.unit_kernels();
 }
 
 void ReferenceBackend::initialize() {
@@ -131,23 +102,11 @@ void ReferenceBackend::apply_transformation(std::size_t v, int mode, double time
   }
 }
 
-void ReferenceBackend::add_point_source(std::size_t voxel, double a, double b) {
-  const int n = pc_.n;
-  const int jx = static_cast<int>(voxel % n), jy = static_cast<int>(voxel / n);
-  double* out[3] = {s_.s11.data(), s_.s22.data(), s_.s12.data()};
-  for (int y = 0; y < n; ++y)
-    for (int x = 0; x < n; ++x) {
-      const std::size_t r = voxel_index(x, y, n);
-      const std::size_t shifted = voxel_index(wrap_difference(x, jx, n), wrap_difference(y, jy, n), n);
-      for (int c = 0; c < 3; ++c) out[c][r] += a * k1_[c][shifted] + b * k3_[c][shifted];
-    }
-}
-
 PlasticIncrement ReferenceBackend::transform(const Event& event, double time) {
   const std::size_t k = voxel_mode_index(event.voxel, static_cast<int>(event.mode), pc_.modes);
   const double a = s_.sfts_e1[k], b = s_.sfts_e3[k];
   apply_transformation(event.voxel, static_cast<int>(event.mode), time);
-  add_point_source(event.voxel, a, b);
+  ElasticSolver::add_point_source(kernels_, pc_.n, event.voxel, a, b, s_.s11.data(), s_.s22.data(), s_.s12.data());
   rates_valid_ = false;
   return {a, b, 1};
 }
@@ -183,10 +142,7 @@ PlasticIncrement ReferenceBackend::athermal_pass(double time, std::vector<Event>
 }
 
 void ReferenceBackend::full_solve() {
-  // sigma(r) = sum_j K(r - j) p_j: the periodic convolution, written out.
-  for (auto* s : {&s_.s11, &s_.s22, &s_.s12}) std::fill(s->begin(), s->end(), 0.0);
-  for (std::size_t j = 0; j < s_.voxels(); ++j)
-    if (s_.p1[j] != 0.0 || s_.p3[j] != 0.0) add_point_source(j, s_.p1[j], s_.p3[j]);
+  solver_.solve(s_.p1.data(), s_.p3.data(), s_.s11.data(), s_.s22.data(), s_.s12.data());
   rates_valid_ = false;
 }
 

@@ -5,10 +5,10 @@
  * tested against, event for event on small grids (tests/test_reference.cpp).
  *
  * Every pass recomputes every softened barrier, barrier and rate from the state; the stress
- * field is a direct periodic convolution of the eigenstrain with the single-voxel kernels, and
- * the kernels are the inverse discrete Fourier transform of the Green operator written as a
- * plain double sum. Only the formulas are shared (include/stz/physics, include/stz/rng.hpp):
- * whatever differs between this file and an optimized backend is the optimization.
+ * field comes from DirectElasticSolver (direct_solver.hpp): a direct periodic convolution of the
+ * eigenstrain with kernels that are the Green operator's inverse DFT written as a double sum. Only the formulas are
+ * shared (include/stz/physics, include/stz/rng.hpp): whatever differs between this file and an optimized backend is the
+ * optimization.
  *
  * Cost: O(N^2 M) per pass like the others, O(N^4) per full solve and O(N^4) to build the
  * kernels: meant for grids up to about 64^2.
@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "backends/reference/direct_solver.hpp"
 #include "stz/backend.hpp"
-#include "stz/physics/elastic.hpp"
 
 namespace stz {
 
@@ -34,19 +34,16 @@ class ReferenceBackend final : public Backend {
   void full_solve() override;
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
+  ElasticMedium medium() const override { return solver_.medium(); }
 
  private:
   /// p += e, softening, generation + 1, and the catalog redraw of that generation.
   void apply_transformation(std::size_t voxel, int mode, double time);
-  /// Adds the stress of a unit-weighted eigenstrain (a, b) at `voxel` to the stress field.
-  void add_point_source(std::size_t voxel, double a, double b);
-
   Params params_;
   PhysicsConstants pc_;
-  ElasticMedium medium_;
+  DirectElasticSolver solver_;
+  UnitKernels kernels_;
   State s_;
-  /// Single-voxel kernels K1_c, K3_c (c = 11, 22, 12) as [c][y * N + x].
-  std::vector<double> k1_[3], k3_[3];
   std::vector<double> barrier_;  ///< Q of every voxel-mode from the last pass
   RateSummary last_{};
   bool rates_valid_ = false;
