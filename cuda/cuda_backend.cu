@@ -511,13 +511,7 @@ void CudaBackend::download(State& state, bool with_catalog) {
 
 void CudaBackend::upload(const State& state) {
   Impl& m = *impl_;
-  const int n = m.params.grid.n, modes = m.params.grid.modes;
-  if (state.n != n || state.modes != modes)
-    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) + "x" +
-                                std::to_string(state.modes) + " does not match the backend's " + std::to_string(n) +
-                                "x" + std::to_string(n) + "x" + std::to_string(modes));
-  if (const char* field = misfit_field(state, n, modes))
-    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
+  check_uploadable(state, m.params.grid.n, m.params.grid.modes);
   m.activate();
   m.state.upload(state, m.stream);
   cuda::launch_invalidate_cache(m.view, m.stream);

@@ -93,6 +93,17 @@ STZ_HD_INLINE SftsDraw sfts(std::uint64_t seed, std::uint32_t voxel, std::uint32
   return {static_cast<float>(s * z.a), static_cast<float>(s * z.b)};
 }
 
+/// The SFTS catalog of one voxel for `generation`: all `modes` modes into e1[0, modes) and
+/// e3[0, modes) (the voxel's slice of the voxel-mode arrays).
+STZ_HD_INLINE void draw_sfts_catalog(std::uint64_t seed, std::uint32_t voxel, std::uint32_t generation, int modes,
+                                     double gamma_star, float* e1, float* e3) {
+  for (int m = 0; m < modes; ++m) {
+    const SftsDraw d = sfts(seed, voxel, generation, static_cast<std::uint32_t>(m), gamma_star);
+    e1[m] = d.e1;
+    e3[m] = d.e3;
+  }
+}
+
 /// The index-th uniform in [0, 1) of a kMC stream.
 STZ_HD_INLINE double kmc_uniform(std::uint64_t seed, Stream stream, std::uint64_t index) {
   const Words r =

@@ -14,6 +14,8 @@
  */
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -117,6 +119,17 @@ inline const char* misfit_field(const State& s, int n, int modes) {
     if (!misfit && (s.*field.member).size() != field.count(voxels, modes)) misfit = field.name;
   });
   return misfit;
+}
+
+/// What a backend's upload checks: `s` is an n x n x modes state with every field complete.
+/// Throws std::invalid_argument naming the mismatch.
+inline void check_uploadable(const State& s, int n, int modes) {
+  if (s.n != n || s.modes != modes)
+    throw std::invalid_argument("upload: the state's grid (" + std::to_string(s.n) + "^2 x " + std::to_string(s.modes) +
+                                " modes) does not match the backend's (" + std::to_string(n) + "^2 x " +
+                                std::to_string(modes) + ")");
+  if (const char* field = misfit_field(s, n, modes))
+    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
 }
 
 /// Bytes of the state per voxel and per voxel-mode (for memory plans).

@@ -295,11 +295,8 @@ void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
   const std::uint32_t g =
       transform_voxel_state(s_.sfts_e1[k], s_.sfts_e3[k], time, pc_.kappa_p, pc_.kappa_t, pc_.eta_max, s_.p1[v],
                             s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v], s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
-  for (int m = 0; m < modes; ++m) {
-    const rng::SftsDraw e = rng::sfts(params_.seed, static_cast<std::uint32_t>(v), g, m, pc_.gamma_star);
-    s_.sfts_e1[voxel_mode_index(v, m, modes)] = e.e1;
-    s_.sfts_e3[voxel_mode_index(v, m, modes)] = e.e3;
-  }
+  rng::draw_sfts_catalog(params_.seed, static_cast<std::uint32_t>(v), g, modes, pc_.gamma_star,
+                         &s_.sfts_e1[voxel_mode_index(v, 0, modes)], &s_.sfts_e3[voxel_mode_index(v, 0, modes)]);
   cached_eta_[v] = nan_value;
 }
 
@@ -378,12 +375,7 @@ void CpuBackend::full_solve() {
 void CpuBackend::download(State& state, bool with_catalog) { copy_state(s_, state, with_catalog); }
 
 void CpuBackend::upload(const State& state) {
-  if (state.n != pc_.n || state.modes != pc_.modes)
-    throw std::invalid_argument("upload: state grid " + std::to_string(state.n) + "x" + std::to_string(state.n) + "x" +
-                                std::to_string(state.modes) + " does not match the backend's " + std::to_string(pc_.n) +
-                                "x" + std::to_string(pc_.n) + "x" + std::to_string(pc_.modes));
-  if (const char* field = misfit_field(state, pc_.n, pc_.modes))
-    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
+  check_uploadable(state, pc_.n, pc_.modes);
   s_ = state;
   invalidate_caches();
 }

@@ -95,11 +95,8 @@ void ReferenceBackend::apply_transformation(std::size_t v, int mode, double time
   const std::uint32_t g =
       transform_voxel_state(s_.sfts_e1[k], s_.sfts_e3[k], time, pc_.kappa_p, pc_.kappa_t, pc_.eta_max, s_.p1[v],
                             s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v], s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
-  for (int m = 0; m < modes; ++m) {
-    const rng::SftsDraw e = rng::sfts(params_.seed, static_cast<std::uint32_t>(v), g, m, pc_.gamma_star);
-    s_.sfts_e1[voxel_mode_index(v, m, modes)] = e.e1;
-    s_.sfts_e3[voxel_mode_index(v, m, modes)] = e.e3;
-  }
+  rng::draw_sfts_catalog(params_.seed, static_cast<std::uint32_t>(v), g, modes, pc_.gamma_star,
+                         &s_.sfts_e1[voxel_mode_index(v, 0, modes)], &s_.sfts_e3[voxel_mode_index(v, 0, modes)]);
 }
 
 PlasticIncrement ReferenceBackend::transform(const Event& event, double time) {
@@ -149,11 +146,7 @@ void ReferenceBackend::full_solve() {
 void ReferenceBackend::download(State& state, bool with_catalog) { copy_state(s_, state, with_catalog); }
 
 void ReferenceBackend::upload(const State& state) {
-  if (state.n != pc_.n || state.modes != pc_.modes)
-    throw std::invalid_argument("upload: the state's grid (" + std::to_string(state.n) + "^2 x " +
-                                std::to_string(state.modes) + ") does not match the backend's");
-  if (const char* field = misfit_field(state, pc_.n, pc_.modes))
-    throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
+  check_uploadable(state, pc_.n, pc_.modes);
   s_ = state;
   rates_valid_ = false;
 }
