@@ -45,7 +45,7 @@ struct MemoryPlan {
 
   /// The State's fields (registry) and the pass scratch.
   std::size_t state_and_scratch_bytes() const {
-    return state_bytes(voxels, static_cast<int>(modes)) + voxel_modes * scratch_voxel_mode_bytes() +
+    return state_bytes(voxels, static_cast<int>(modes), false) + voxel_modes * scratch_voxel_mode_bytes() +
            voxels * scratch_voxel_bytes();
   }
   std::size_t spectra_bytes() const { return spectra_per_solve * spectrum * 2 * sizeof(double); }

@@ -3,7 +3,9 @@
  * @brief The State's fields on the device, allocated, copied and zeroed from the field registry
  * (stz/state.hpp): one device buffer per group, the fields of a group one after another
  * (so p1 | p3 and s11 | s22 | s12 are single arrays for the batched cuFFT calls). A new field
- * in the registry is allocated and transferred here without a line of CUDA code.
+ * in the registry is allocated and transferred here without a line of CUDA code. The fields of
+ * the bounded kinetics rule (FieldNeed::bounded_rule) are not: that rule runs on the CPU
+ * backends only, and the device state leaves them empty.
  */
 #include <cuda_runtime.h>
 
@@ -29,7 +31,7 @@ class StateBuffers {
     places_.clear();
     for_each_state_field([&](const auto& field) {
       using T = typename std::decay_t<decltype(field)>::value_type;
-      const std::size_t bytes = field.count(voxels, modes) * sizeof(T);
+      const std::size_t bytes = field.count(voxels, modes, false) * sizeof(T);
       Group* g = find_group(field.group);
       if (!g) {
         groups_.push_back(Group{field.group, {}, 0, sizeof(T)});
@@ -68,7 +70,7 @@ class StateBuffers {
       if (field.extent == FieldExtent::voxel_mode && !with_catalog) {
         v.clear();
       } else {
-        v.resize(field.count(voxels_, modes_));
+        v.resize(field.count(voxels_, modes_, false));
         if (!v.empty())
           STZ_CUDA_TRY(
               cudaMemcpyAsync(v.data(), pointer<T>(index), v.size() * sizeof(T), cudaMemcpyDeviceToHost, stream));
@@ -83,7 +85,7 @@ class StateBuffers {
     for_each_state_field([&](const auto& field) {
       using T = typename std::decay_t<decltype(field)>::value_type;
       const auto& v = s.*field.member;
-      if (!v.empty())
+      if (!v.empty() && field.need == FieldNeed::always)
         STZ_CUDA_TRY(
             cudaMemcpyAsync(pointer<T>(index), v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
       ++index;

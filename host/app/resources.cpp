@@ -73,9 +73,10 @@ std::size_t run_host_memory_bytes(const std::string& kind, const Params& params)
   const auto n = static_cast<std::size_t>(params.grid.n);
   const std::size_t v = n * n;
   // A downloaded State (field registry), with its catalog for a checkpoint.
-  const std::size_t state = state_bytes(v, params.grid.modes);
+  const bool bounded = params.kinetics.rule == ThermalRule::bounded;
+  const std::size_t state = state_bytes(v, params.grid.modes, bounded);
   // A field snapshot: 7 double fields + generation, plus the State it is made from (no catalog).
-  const std::size_t snapshot = v * (7 * sizeof(double) + 4) + state_bytes(v, 0);
+  const std::size_t snapshot = v * (7 * sizeof(double) + 4) + state_bytes(v, 0, bounded);
   return backend_host_memory_bytes(kind, params) + 2 * state + snapshot;
 }
 

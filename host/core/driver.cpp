@@ -1,8 +1,12 @@
 #include "core/driver.hpp"
 
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <stdexcept>
+#include <string>
 
+#include "stz/physics/bounds.hpp"
 #include "stz/rng.hpp"
 
 namespace stz {
@@ -13,6 +17,10 @@ Driver::Driver(const Params& params, Backend& backend)
       backend_(backend),
       protocol_(make_protocol(params, backend.medium())),
       voxel_count_(static_cast<double>(params.grid.n) * params.grid.n) {
+  // A debugging mode for tests: every voxel's bound checked against its exact rate at every
+  // candidate of the "bounded" rule (O(N^2 M) per candidate).
+  const char* check = std::getenv("STZ_CHECK_BOUNDS");
+  check_bounds_ = check && std::string(check) == "1";
   validate(params_);
 }
 
@@ -34,6 +42,8 @@ void Driver::start() {
 void Driver::restore(const DriverState& state, const DriverResults& results) {
   st_ = state;
   res_ = results;
+  // The bounds themselves came with the backend's state; their sum is derived.
+  if (params_.kinetics.rule == ThermalRule::bounded && st_.bounds_valid) bound_sum_ = backend_.bound_sum();
 }
 
 void Driver::run() {
@@ -44,14 +54,106 @@ void Driver::run() {
 bool Driver::step() {
   if (st_.finished) return false;
   const std::uint64_t before = st_.counters.thermal_events + st_.counters.athermal_flips;
+  if (params_.kinetics.rule == ThermalRule::bounded)
+    bounded_pass();
+  else
+    exhaustive_pass();
+  ++st_.counters.passes;
+  after_pass(st_.counters.thermal_events + st_.counters.athermal_flips - before);
+  return !st_.finished;
+}
+
+void Driver::exhaustive_pass() {
   const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
   if (rates.any_unstable)
     athermal_branch();
   else
     thermal_branch(rates);
-  ++st_.counters.passes;
-  after_pass(st_.counters.thermal_events + st_.counters.athermal_flips - before);
-  return !st_.finished;
+}
+
+void Driver::update_bounds(bool all) {
+  // The segment: from now to the end of the current loading step, the mean stress moving
+  // linearly (strain control is linear in time between events).
+  const double remaining = protocol_->step_time() - st_.step_time_used;
+  double applied = st_.applied_strain;
+  Sym2 strain_end = st_.mean_strain;
+  protocol_->advance(remaining, p1_mean(), p3_mean(), applied, strain_end);
+  const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
+  const BoundSummary b = backend_.update_bounds(st_.time, mean_stress(), mean_end, all);
+  bound_sum_ = b.bound_sum;
+  st_.bounds_valid = true;
+  st_.bounds_unstable = b.any_unstable;
+  // No watched barrier can reach zero before the end of the step: no horizon inside it.
+  st_.bound_horizon =
+      b.unstable_fraction < 1.0 ? st_.time + b.unstable_fraction * remaining : std::numeric_limits<double>::infinity();
+}
+
+void Driver::bounded_pass() {
+  if (!st_.bounds_valid) update_bounds(true);
+  if (st_.bounds_unstable) {
+    // An athermal pass exactly as under the exhaustive rules: a full barrier pass, the flips,
+    // a full solve; then every bound again.
+    const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
+    if (rates.any_unstable) athermal_branch();
+    st_.bounds_valid = false;
+    return;
+  }
+  close_avalanche();
+  const std::uint64_t draw = st_.counters.passes;
+  const double step_time = protocol_->step_time();
+  const double remaining = step_time - st_.step_time_used;
+  // The next stop: the end of the step, or the time a watched barrier could reach zero (then a
+  // hair beyond it, so that the stop sees it below zero, or sees that softening decay kept it up).
+  const bool step_end = !(st_.bound_horizon - st_.time < remaining);
+  const double horizon = step_end ? remaining : std::max(st_.bound_horizon - st_.time, 0.0) + 1e-12 * step_time;
+  // Candidates arrive at the total bound rate R = prefactor exp(-shift/kT) sum (thinning).
+  double wait = std::numeric_limits<double>::infinity();
+  if (bound_sum_ > 0.0) {
+    const double log_rate = std::log(pc_.rate_prefactor) - bound_shift(pc_.kT) * pc_.inv_kT + std::log(bound_sum_);
+    wait = -std::log(rng::kmc_uniform_open0(params_.seed, rng::bounded_wait, draw)) * std::exp(-log_rate);
+  }
+  if (!(wait < horizon)) {
+    // No candidate before the end of the step (or before a watched barrier could reach zero):
+    // the loading moves on, and the bounds are checked for the next segment.
+    advance(horizon);
+    st_.wait_start = st_.time;
+    ++st_.counters.elastic_steps;
+    st_.step_time_used = step_end || st_.step_time_used + horizon >= step_time ? 0.0 : st_.step_time_used + horizon;
+    update_bounds(false);
+    return;
+  }
+  advance(wait);
+  st_.step_time_used += wait;
+  const Sym2 mean_now = mean_stress();
+  double applied = st_.applied_strain;
+  Sym2 strain_end = st_.mean_strain;
+  protocol_->advance(protocol_->step_time() - st_.step_time_used, p1_mean(), p3_mean(), applied, strain_end);
+  const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
+  if (check_bounds_) backend_.check_bounds(st_.time, mean_now);
+  const std::uint32_t voxel = backend_.select_bounded_voxel(rng::kmc_uniform(params_.seed, rng::bounded_voxel, draw));
+  const BoundedCandidate c =
+      backend_.bounded_candidate(voxel, rng::kmc_uniform(params_.seed, rng::bounded_accept, draw),
+                                 rng::kmc_uniform(params_.seed, rng::bounded_mode, draw), st_.time, mean_now, mean_end);
+  bound_sum_ = c.bound_sum;
+  if (!c.accepted) {
+    ++st_.candidates_rejected;
+    return;
+  }
+  // Dated at the start of its waiting interval (the published convention) or now.
+  thermal_event(c.event, params_.kinetics.softening_clock == SofteningClock::pass ? st_.wait_start : st_.time);
+  st_.wait_start = st_.time;
+  update_bounds(false);
+}
+
+void Driver::thermal_event(const Event& e, double dated) {
+  if (params_.record_events) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::thermal});
+  apply_plastic(backend_.transform(e, dated));
+  ++st_.counters.thermal_events;
+  if (++st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
+    backend_.full_solve();
+    ++st_.counters.full_solves;
+    st_.events_since_full_solve = 0;
+  }
 }
 
 void Driver::athermal_branch() {
@@ -95,6 +197,7 @@ void Driver::thermal_branch(const RateSummary& rates) {
       dt = event ? t_res : step_dt;
       break;
     }
+    case ThermalRule::bounded: throw std::logic_error("thermal_branch: the bounded rule has its own pass");
     case ThermalRule::residence_time: {
       const double wait = -std::log(rng::kmc_uniform_open0(params_.seed, rng::waiting_time, draw)) * t_res;
       const double remaining = step_dt - st_.step_time_used;
@@ -111,14 +214,15 @@ void Driver::thermal_branch(const RateSummary& rates) {
   }
   const double u = rng::kmc_uniform(params_.seed, rng::event_selection, draw);
   const Event e = backend_.select_thermal_event(u);
-  if (params_.record_events) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::thermal});
-  apply_plastic(backend_.transform(e, st_.time));
-  ++st_.counters.thermal_events;
-  if (++st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
-    backend_.full_solve();
-    ++st_.counters.full_solves;
-    st_.events_since_full_solve = 0;
+  if (params_.kinetics.softening_clock == SofteningClock::event) {
+    // The event happens at the end of its waiting time, and its temporary softening starts then.
+    advance(dt);
+    thermal_event(e, st_.time);
+    return;
   }
+  // The published convention: the transformation is dated at the start of the pass (t_last = t),
+  // then the clock moves on (docs/model.md §5.3).
+  thermal_event(e, st_.time);
   advance(dt);
 }
 

@@ -69,6 +69,14 @@ struct DriverState {
   /// strain) last crossed a multiple of its progress unit, and the coordinate of the next one.
   std::uint64_t stall_events = 0;
   double next_progress_strain = 0.0;
+  /// Rule "bounded" (docs/model.md §5.6): the backend's rate bounds are valid (false: refresh
+  /// all at the next pass), a barrier is below zero (an athermal pass is next), the time before
+  /// which no watched barrier can reach zero, and the candidates rejected so far.
+  double wait_start = 0.0;  ///< when the current waiting interval began (last event or stop)
+  bool bounds_valid = false;
+  bool bounds_unstable = false;
+  double bound_horizon = 0.0;
+  std::uint64_t candidates_rejected = 0;
   Milestones milestones;  ///< yield and localization reached so far
 };
 
@@ -109,8 +117,16 @@ class Driver {
   FieldSet fields();
 
  private:
+  /// One pass of the exhaustive rules (reference, probabilistic, residence-time).
+  void exhaustive_pass();
+  /// One pass of the "bounded" rule: a candidate (accepted or rejected) or a loading stop.
+  void bounded_pass();
+  /// The backend's bounds for the rest of the current loading step (all: every voxel).
+  void update_bounds(bool all);
   void athermal_branch();
   void thermal_branch(const RateSummary& rates);
+  /// The transformation of a selected thermal event, dated `dated` (its t_last; every rule).
+  void thermal_event(const Event& e, double dated);
   void apply_plastic(const PlasticIncrement& inc);
   void advance(double dt);
   void close_avalanche();
@@ -127,6 +143,8 @@ class Driver {
   double voxel_count_;
   DriverState st_;
   DriverResults res_;
+  double bound_sum_ = 0.0;     ///< rule "bounded": sum of the backend's bounds (derived state)
+  bool check_bounds_ = false;  ///< STZ_CHECK_BOUNDS=1: every bound checked at every pass (tests)
 };
 
 }  // namespace stz

@@ -74,6 +74,13 @@ void validate(const Params& p) {
     reject("kinetics.temperature", p.kinetics.temperature, "[1, 10000] K");
   require_positive("kinetics.attempt_frequency", p.kinetics.attempt_frequency);
   require_nonnegative("kinetics.activation_energy", p.kinetics.activation_energy);
+  if (!(p.kinetics.bound_slack > 0.0 && p.kinetics.bound_slack <= 50.0))
+    reject("kinetics.bound_slack", p.kinetics.bound_slack, "(0, 50] kT");
+  if (p.kinetics.softening_clock == SofteningClock::event && p.kinetics.rule != ThermalRule::residence_time &&
+      p.kinetics.rule != ThermalRule::bounded)
+    reject("kinetics.softening_clock", "\"event\"",
+           "\"pass\" with kinetics.rule = \"reference\" or \"probabilistic\" (they jump the clock by t_res "
+           "after the transformation; \"event\" needs rule \"residence-time\" or \"bounded\")");
   require_nonnegative("softening.kappa_p", p.softening.kappa_p);
   require_nonnegative("softening.kappa_t", p.softening.kappa_t);
   require_nonnegative("softening.eta_max", p.softening.eta_max);
@@ -126,9 +133,11 @@ std::string to_string(ThermalRule v) {
   switch (v) {
     case ThermalRule::reference: return "reference";
     case ThermalRule::probabilistic: return "probabilistic";
-    default: return "residence-time";
+    case ThermalRule::residence_time: return "residence-time";
+    default: return "bounded";
   }
 }
+std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
 std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }
 std::string to_string(LoadingMode v) {

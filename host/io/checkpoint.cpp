@@ -19,10 +19,10 @@ namespace {
 // A field added to DriverState or State that is not saved here would make resumed runs
 // diverge silently. These sizes make such a change fail to compile until the checkpoint
 // (and this assertion) is updated.
-static_assert(sizeof(DriverState) == 288, "DriverState changed: update write_driver/read_driver/add_driver");
-static_assert(sizeof(State) == 2 * sizeof(int) + 14 * sizeof(std::vector<double>),
+static_assert(sizeof(DriverState) == 320, "DriverState changed: update write_driver/read_driver/add_driver");
+static_assert(sizeof(State) == 2 * sizeof(int) + 19 * sizeof(std::vector<double>),
               "State changed: list the new field in state_fields (stz/state.hpp)");
-static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 14,
+static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 19,
               "state_fields lists every vector of State");
 static_assert(sizeof(Counters) == 7 * sizeof(std::uint64_t), "Counters changed: update records.cpp");
 
@@ -51,6 +51,11 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "stalled", s.stalled);
   h5::set_attr(g, "stop_reason", s.stop_reason);
   h5::set_attr(g, "stall_events", s.stall_events);
+  h5::set_attr(g, "bounds_valid", s.bounds_valid);
+  h5::set_attr(g, "bounds_unstable", s.bounds_unstable);
+  h5::set_attr(g, "bound_horizon", s.bound_horizon);
+  h5::set_attr(g, "candidates_rejected", s.candidates_rejected);
+  h5::set_attr(g, "wait_start", s.wait_start);
   h5::set_attr(g, "next_progress_strain", s.next_progress_strain);
   h5::set_attr(g, "yield.peak_stress", s.milestones.yield.peak_stress);
   h5::set_attr(g, "yield.peak_strain", s.milestones.yield.peak_strain);
@@ -83,7 +88,14 @@ DriverState read_driver(hid_t g, int version) {
   if (version >= 2) {
     s.stalled = h5::attr_bool(g, "stalled");
     s.stall_events = h5::attr_uint(g, "stall_events");
+    s.bounds_valid = h5::attr_bool(g, "bounds_valid");
+    s.bounds_unstable = h5::attr_bool(g, "bounds_unstable");
+    s.bound_horizon = h5::attr_double(g, "bound_horizon");
+    s.candidates_rejected = h5::attr_uint(g, "candidates_rejected");
+    s.wait_start = h5::attr_double(g, "wait_start");
     s.next_progress_strain = h5::attr_double(g, "next_progress_strain");
+  } else {
+    s.wait_start = s.time;  // format 1 predates the bounded rule; its waits start at the saved time
   }
   s.milestones.yield.peak_stress = h5::attr_double(g, "yield.peak_stress");
   s.milestones.yield.peak_strain = h5::attr_double(g, "yield.peak_strain");
@@ -117,7 +129,7 @@ State read_state(hid_t g, const std::string& path) {
     using T = typename std::decay_t<decltype(field)>::value_type;
     auto& v = s.*field.member;
     v = h5::read_vector<T>(g, field.name);
-    if (v.size() != field.count(s.voxels(), s.modes))
+    if (!field.fits(v.size(), s.voxels(), s.modes))
       throw std::runtime_error(path + ": /state/" + field.name + " has " + std::to_string(v.size()) +
                                " values, not one per " + (field.extent == FieldExtent::voxel ? "voxel" : "voxel-mode") +
                                " of its grid (" + std::to_string(s.n) + "^2 x " + std::to_string(s.modes) +
@@ -179,13 +191,15 @@ void add_driver(Digest& d, const DriverState& s) {
         s.step_time_used, s.milestones.yield.peak_stress, s.milestones.yield.peak_strain,
         s.milestones.yield.offset_stress, s.milestones.yield.offset_strain, s.milestones.localization_applied_strain,
         s.milestones.localization.sli, s.milestones.localization.mean_eq_strain,
-        s.milestones.localization.extreme_fraction, s.next_progress_strain})
+        s.milestones.localization.extreme_fraction, s.next_progress_strain, s.bound_horizon, s.wait_start})
     d.add(v);
   for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records,
-                          s.milestones.localization.extreme_sites, s.stall_events})
+                          s.milestones.localization.extreme_sites, s.stall_events, s.candidates_rejected})
     d.add(v);
   add_counters(d, s.counters);
-  for (bool v : {s.finished, s.stalled, s.milestones.yield.offset_reached, s.milestones.localization_reached}) d.add(v);
+  for (bool v : {s.finished, s.stalled, s.milestones.yield.offset_reached, s.milestones.localization_reached,
+                 s.bounds_valid, s.bounds_unstable})
+    d.add(v);
   d.add(s.stop_reason);
 }
 
@@ -312,12 +326,18 @@ void check_restored(const Checkpoint& c, const std::string& path) {
     r.finite("a /driver value", v);
   r.at_least("/driver step_time_used", d.step_time_used, 0.0);
   const Counters& k = d.counters;
-  if (k.passes != k.thermal_events + k.elastic_steps + k.athermal_passes)
+  // Every pass is a thermal event, an elastic step, an athermal pass or a rejected candidate
+  // (rule "bounded"); a bounded pass that only finds no barrier below zero counts as none.
+  const std::uint64_t accounted = k.thermal_events + k.elastic_steps + k.athermal_passes + d.candidates_rejected;
+  const bool bounded = c.deck.params.kinetics.rule == ThermalRule::bounded;
+  if (k.passes < accounted || (!bounded && k.passes != accounted))
     r.fail("/driver counters disagree (passes " + std::to_string(k.passes) +
-           " != thermal events + elastic steps + "
-           "athermal passes " +
-           std::to_string(k.thermal_events + k.elastic_steps + k.athermal_passes) + ")");
+           " vs thermal events + elastic steps + athermal passes + rejected candidates " + std::to_string(accounted) +
+           ")");
   const State& s = c.state;
+  // A bounded run resumes with the very bounds it was sampling with (bitwise resume).
+  if (bounded && d.bounds_valid && s.bound_rate.size() != s.voxels())
+    r.fail("/state holds no rate bounds although its kinetics.rule is \"bounded\"");
   for_each_state_field([&](const auto& field) {
     using T = typename std::decay_t<decltype(field)>::value_type;
     if constexpr (std::is_floating_point_v<T>)

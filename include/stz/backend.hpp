@@ -10,6 +10,7 @@
  */
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,22 @@ struct PlasticIncrement {
   double dp1_sum = 0.0;
   double dp3_sum = 0.0;
   std::uint64_t flips = 0;
+};
+
+/// The rate bounds of the "bounded" rule after an update (docs/model.md §5.6).
+struct BoundSummary {
+  double bound_sum = 0.0;          ///< sum of every voxel's bound, relative to bound_shift(kT)
+  bool any_unstable = false;       ///< a barrier is below zero now: an athermal pass must follow
+  double unstable_fraction = 2.0;  ///< fraction of the segment after which a watched barrier could
+                                   ///< reach zero under the mean-stress drift (>= 1: none)
+  std::uint64_t refreshed = 0;     ///< voxels whose bound was recomputed
+};
+
+/// A candidate of the "bounded" rule, accepted or not.
+struct BoundedCandidate {
+  bool accepted = false;
+  Event event;             ///< the voxel-mode when accepted
+  double bound_sum = 0.0;  ///< the sum of bounds afterwards (a rejected voxel's bound is refreshed)
 };
 
 struct BackendOptions {
@@ -84,6 +101,31 @@ class Backend {
   /// The elastic medium its solver solves: the loading takes the mean-stress law from here.
   virtual ElasticMedium medium() const = 0;
 
+  // ---- The "bounded" kinetics rule (docs/model.md §5.6, stz/physics/bounds.hpp) ------------------
+  // A backend that does not implement it throws std::logic_error from these.
+
+  /**
+   * @brief Makes every voxel's rate bound valid while the mean stress moves linearly from
+   * `mean_now` to `mean_end` (the rest of the current loading step) and the stress fluctuation
+   * stays as it is: recomputes the bounds of voxels whose stress left their margin, of voxels
+   * transformed since the last update, and of all voxels when `all`. Checks exactly every voxel
+   * whose bound allows a barrier below zero.
+   */
+  virtual BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all);
+  /// The voxel whose cumulative bound first exceeds u * bound_sum (u in [0, 1)).
+  virtual std::uint32_t select_bounded_voxel(double u);
+  /**
+   * @brief The exact rates of `voxel` at `time` under `mean_now`: accepted with probability
+   * rate / bound (u_accept), then the mode with probability proportional to its rate (u_mode).
+   * A rejected voxel's bound is recomputed (valid until the segment's end, `mean_end`).
+   */
+  virtual BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                             const Sym2& mean_now, const Sym2& mean_end);
+  /// The sum of the bounds held in the state (after upload).
+  virtual double bound_sum();
+  /// Debugging: throws std::logic_error if any voxel's exact rate at `time` exceeds its bound.
+  virtual void check_bounds(double time, const Sym2& mean_now);
+
   /**
    * @brief Bytes this backend reads and writes in one barrier/rate pass (its memory-traffic
    * model), so `stzkmc bench` can report achieved bandwidth. 0 if unknown.
@@ -97,5 +139,20 @@ class Backend {
   /// Replaces the whole state (catalog included).
   virtual void upload(const State& state) = 0;
 };
+
+namespace detail {
+[[noreturn]] inline void no_bounded_rule(const std::string& backend) {
+  throw std::logic_error("kinetics.rule = \"bounded\" is not implemented by the " + backend +
+                         " backend (use the cpu or reference backend)");
+}
+}  // namespace detail
+
+inline BoundSummary Backend::update_bounds(double, const Sym2&, const Sym2&, bool) { detail::no_bounded_rule(name()); }
+inline std::uint32_t Backend::select_bounded_voxel(double) { detail::no_bounded_rule(name()); }
+inline BoundedCandidate Backend::bounded_candidate(std::uint32_t, double, double, double, const Sym2&, const Sym2&) {
+  detail::no_bounded_rule(name());
+}
+inline double Backend::bound_sum() { detail::no_bounded_rule(name()); }
+inline void Backend::check_bounds(double, const Sym2&) { detail::no_bounded_rule(name()); }
 
 }  // namespace stz

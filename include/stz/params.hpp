@@ -15,7 +15,11 @@ namespace stz {
 /// 2D elastic medium (MODEL.md 1.4).
 enum class Medium { reference, plane_strain };
 /// Thermal event rule (MODEL.md 1.6 step 3).
-enum class ThermalRule { reference, probabilistic, residence_time };
+enum class ThermalRule { reference, probabilistic, residence_time, bounded };
+/// When a thermal transformation is dated (t_last, from which its temporary softening decays):
+/// at the start of the pass that chose it, as the published code does ("pass"), or at the time
+/// it happens ("event"; rules residence-time and bounded). docs/model.md §5.3.
+enum class SofteningClock { pass, event };
 /// Athermal avalanche variant (MODEL.md 1.6 step 2).
 enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (MODEL.md 1.7).
@@ -49,6 +53,9 @@ struct KineticsParams {
   double attempt_frequency = 1e13;  ///< nu0, 1/s
   double activation_energy = 0.37;  ///< Q_act of the softening relaxation time, eV
   ThermalRule rule = ThermalRule::reference;
+  /// Rule "bounded": how far (in kT) a voxel's rate bound may lie above its rate when refreshed.
+  double bound_slack = 1.0;
+  SofteningClock softening_clock = SofteningClock::pass;
 };
 
 struct SofteningParams {
@@ -130,6 +137,7 @@ void validate(const Params& p);
 
 std::string to_string(Medium v);
 std::string to_string(ThermalRule v);
+std::string to_string(SofteningClock v);
 std::string to_string(AthermalVariant v);
 std::string to_string(LoadingCondition v);
 std::string to_string(LoadingMode v);

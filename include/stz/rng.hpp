@@ -27,6 +27,10 @@ enum Stream : std::uint32_t {
   event_selection = 3,   ///< u that picks the thermal event
   event_acceptance = 4,  ///< u of the "probabilistic" rule
   waiting_time = 5,      ///< u' of the "residence-time" rule
+  bounded_wait = 6,      ///< rule "bounded": the candidate's waiting time
+  bounded_voxel = 7,     ///< rule "bounded": which voxel is the candidate
+  bounded_accept = 8,    ///< rule "bounded": accept the candidate (rate / bound)
+  bounded_mode = 9,      ///< rule "bounded": the mode of an accepted candidate
 };
 
 struct Words {

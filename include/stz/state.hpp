@@ -38,15 +38,24 @@ struct State {
   std::vector<double> t_last;        ///< time of the last transformation, s
   std::vector<std::uint32_t> generation;
   std::vector<double> s11, s22, s12;  ///< stress fluctuation, GPa
+  // Per voxel, the rate bounds of the "bounded" kinetics rule (physics/bounds.hpp): the resolved
+  // stress (s1, s3) a bound was computed at, the margin around it, the bound (relative rate) and
+  // the lowest barrier it allows. Empty under the other rules (FieldNeed::bounded_rule).
+  std::vector<double> bound_s1, bound_s3, bound_margin, bound_rate, bound_low;
 
   std::size_t voxels() const { return static_cast<std::size_t>(n) * static_cast<std::size_t>(n); }
   Extent<2> extent() const { return square_extent(n); }
-  /// Sizes every field for an n x n grid with `modes` modes, zero filled.
-  void resize(int n_, int modes_);
+  /// Sizes every field for an n x n grid with `modes` modes, zero filled; the bounded rule's
+  /// fields only with `bounded_rule` (empty otherwise).
+  void resize(int n_, int modes_, bool bounded_rule);
 };
 
 /// Whether a field has one value per voxel or one per voxel-mode (the catalog).
 enum class FieldExtent { voxel, voxel_mode };
+
+/// Which runs carry a field: every run, or only runs of the "bounded" kinetics rule (its rate
+/// bounds; empty, size 0, under the other rules so they cost neither memory nor checkpoint bytes).
+enum class FieldNeed { always, bounded_rule };
 
 /// One field of the State: its name (in checkpoints), extent, and where it lives.
 template <class T>
@@ -61,9 +70,19 @@ struct StateField {
   Member member;
   const char* unit;
   const char* description;
+  FieldNeed need = FieldNeed::always;
 
+  /// Values the field holds in a run that carries it.
   std::size_t count(std::size_t voxels, int modes) const {
     return extent == FieldExtent::voxel ? voxels : voxels * static_cast<std::size_t>(modes);
+  }
+  /// Values it holds in a run with (`bounded_rule`) or without the bounded rule's fields.
+  std::size_t count(std::size_t voxels, int modes, bool bounded_rule) const {
+    return need == FieldNeed::always || bounded_rule ? count(voxels, modes) : 0;
+  }
+  /// Whether `size` values fit: the full count, or none for a field not every run carries.
+  bool fits(std::size_t size, std::size_t voxels, int modes) const {
+    return size == count(voxels, modes) || (need != FieldNeed::always && size == 0);
   }
 };
 
@@ -87,7 +106,17 @@ inline const auto& state_fields() {
                                 "transformations so far"},
       StateField<double>{"s11", FieldExtent::voxel, "stress", &State::s11, "GPa", "stress fluctuation sigma11"},
       StateField<double>{"s22", FieldExtent::voxel, "stress", &State::s22, "GPa", "stress fluctuation sigma22"},
-      StateField<double>{"s12", FieldExtent::voxel, "stress", &State::s12, "GPa", "stress fluctuation sigma12"});
+      StateField<double>{"s12", FieldExtent::voxel, "stress", &State::s12, "GPa", "stress fluctuation sigma12"},
+      StateField<double>{"bound_s1", FieldExtent::voxel, "bound_s1", &State::bound_s1, "GPa",
+                         "rule bounded: sigma11 - sigma22 the rate bound was computed at", FieldNeed::bounded_rule},
+      StateField<double>{"bound_s3", FieldExtent::voxel, "bound_s3", &State::bound_s3, "GPa",
+                         "rule bounded: 2 sigma12 the rate bound was computed at", FieldNeed::bounded_rule},
+      StateField<double>{"bound_margin", FieldExtent::voxel, "bound_margin", &State::bound_margin, "GPa",
+                         "rule bounded: stress change within which the bound holds", FieldNeed::bounded_rule},
+      StateField<double>{"bound_rate", FieldExtent::voxel, "bound_rate", &State::bound_rate, "1",
+                         "rule bounded: the bound on the voxel's total rate (relative)", FieldNeed::bounded_rule},
+      StateField<double>{"bound_low", FieldExtent::voxel, "bound_low", &State::bound_low, "eV",
+                         "rule bounded: the lowest barrier the bound allows", FieldNeed::bounded_rule});
   return fields;
 }
 
@@ -116,7 +145,7 @@ inline const char* misfit_field(const State& s, int n, int modes) {
   const char* misfit = nullptr;
   const std::size_t voxels = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
   for_each_state_field([&](const auto& field) {
-    if (!misfit && (s.*field.member).size() != field.count(voxels, modes)) misfit = field.name;
+    if (!misfit && !field.fits((s.*field.member).size(), voxels, modes)) misfit = field.name;
   });
   return misfit;
 }
@@ -132,12 +161,26 @@ inline void check_uploadable(const State& s, int n, int modes) {
     throw std::invalid_argument(std::string("upload: the state's field ") + field + " does not fit its grid");
 }
 
-/// Bytes of the state per voxel and per voxel-mode (for memory plans).
-inline std::size_t state_bytes(std::size_t voxels, int modes) {
+/// Gives the bounded rule's fields the size a run with (`bounded_rule`) or without that rule
+/// carries: kept when they already fit, zero filled when missing, dropped when not needed
+/// (what a backend's upload does with a state from another rule's run).
+inline void fit_bounded_rule_fields(State& s, bool bounded_rule) {
+  for_each_state_field([&](const auto& field) {
+    using T = typename std::decay_t<decltype(field)>::value_type;
+    if (field.need == FieldNeed::always) return;
+    auto& v = s.*field.member;
+    const std::size_t count = field.count(s.voxels(), s.modes, bounded_rule);
+    if (v.size() != count) v.assign(count, T{});
+  });
+}
+
+/// Bytes of the state of `voxels` voxels x `modes` modes (for memory plans), with or without
+/// the bounded rule's fields.
+inline std::size_t state_bytes(std::size_t voxels, int modes, bool bounded_rule) {
   std::size_t bytes = 0;
   for_each_state_field([&](const auto& field) {
     using T = typename std::decay_t<decltype(field)>::value_type;
-    bytes += field.count(voxels, modes) * sizeof(T);
+    bytes += field.count(voxels, modes, bounded_rule) * sizeof(T);
   });
   return bytes;
 }

@@ -132,6 +132,8 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   voxel_min_.assign(v, 0.0);
   voxel_rate_.assign(v, 0.0);
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
+  bound_block_.assign(block_rate_.size(), 0.0);
+  bound_stale_.assign(v, 1);
 }
 
 std::size_t CpuBackend::host_memory_bytes(const Params& params) {
@@ -144,7 +146,10 @@ std::size_t CpuBackend::host_memory_bytes(const Params& params) {
   const std::size_t per_voxel_mode = 2 * sizeof(double);
   const std::size_t per_voxel =
       3 * sizeof(double) + sizeof(std::uint8_t) + sizeof(std::uint32_t) + 6 * sizeof(double) + 4 * sizeof(double);
-  return state_bytes(v, params.grid.modes) + vm * per_voxel_mode + v * per_voxel;
+  // The bounded rule adds its block sums (one double per block) to its state fields.
+  const bool bounded = params.kinetics.rule == ThermalRule::bounded;
+  return state_bytes(v, params.grid.modes, bounded) + (bounded ? (v / block_voxels + 1) * sizeof(double) : 0) +
+         vm * per_voxel_mode + v * per_voxel;
 }
 
 std::string CpuBackend::device_description() const {
@@ -155,7 +160,7 @@ std::string CpuBackend::device_description() const {
 }
 
 void CpuBackend::initialize() {
-  s_.resize(pc_.n, pc_.modes);
+  s_.resize(pc_.n, pc_.modes, params_.kinetics.rule == ThermalRule::bounded);
   const std::size_t v = s_.voxels();
   const int modes = pc_.modes;
   const std::uint64_t seed = params_.seed;
@@ -298,6 +303,7 @@ void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
   rng::draw_sfts_catalog(params_.seed, static_cast<std::uint32_t>(v), g, modes, pc_.gamma_star,
                          &s_.sfts_e1[voxel_mode_index(v, 0, modes)], &s_.sfts_e3[voxel_mode_index(v, 0, modes)]);
   cached_eta_[v] = nan_value;
+  bound_stale_[v] = 1;
 }
 
 void CpuBackend::mark_active(std::size_t v) {
@@ -377,7 +383,11 @@ void CpuBackend::download(State& state, bool with_catalog) { copy_state(s_, stat
 void CpuBackend::upload(const State& state) {
   check_uploadable(state, pc_.n, pc_.modes);
   s_ = state;
+  fit_bounded_rule_fields(s_, params_.kinetics.rule == ThermalRule::bounded);
   invalidate_caches();
+  // The bounds of the "bounded" rule come with the state (checkpointed): valid as they are.
+  std::fill(bound_stale_.begin(), bound_stale_.end(), 0);
+  sum_bound_blocks();
 }
 
 double CpuBackend::bytes_per_pass() const {

@@ -29,6 +29,14 @@ class CpuBackend final : public Backend {
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
   ElasticMedium medium() const override { return solver_.medium(); }
+
+  // The "bounded" rule (cpu_bounded.cpp).
+  BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
+  std::uint32_t select_bounded_voxel(double u) override;
+  BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                     const Sym2& mean_now, const Sym2& mean_end) override;
+  double bound_sum() override;
+  void check_bounds(double time, const Sym2& mean_now) override;
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
 
@@ -69,6 +77,16 @@ class CpuBackend final : public Backend {
   std::vector<double> block_rate_;  ///< sums over blocks of block_voxels voxels
   RateSummary last_{};
   bool rates_valid_ = false;
+  // The "bounded" rule: the per-voxel bounds live in s_ (bound_*); these are their block sums
+  // (fixed blocks of block_voxels, so the sums do not depend on threads) and the voxels
+  // transformed since the last bound update.
+  /// Recomputes the bound of voxel v at `time` around resolved stress (s1, s3); `drift` is how far
+  /// the mean stress still moves in the current segment (the margin covers it).
+  void refresh_bound(std::size_t v, double time, double s1, double s3, double drift);
+  void sum_bound_blocks();
+  std::vector<double> bound_block_;
+  double bound_total_ = 0.0;
+  std::vector<std::uint8_t> bound_stale_;
 };
 
 }  // namespace stz

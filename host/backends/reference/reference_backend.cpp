@@ -1,5 +1,6 @@
 #include "backends/reference/reference_backend.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -7,6 +8,7 @@
 
 #include "stz/grid.hpp"
 #include "stz/physics/barrier.hpp"
+#include "stz/physics/bounds.hpp"
 #include "stz/physics/medium.hpp"
 #include "stz/rng.hpp"
 
@@ -19,7 +21,7 @@ ReferenceBackend::ReferenceBackend(const Params& params, const BackendOptions&)
 }
 
 void ReferenceBackend::initialize() {
-  s_.resize(pc_.n, pc_.modes);
+  s_.resize(pc_.n, pc_.modes, params_.kinetics.rule == ThermalRule::bounded);
   for (std::size_t v = 0; v < s_.voxels(); ++v) {
     for (int m = 0; m < pc_.modes; ++m) {
       const std::size_t k = voxel_mode_index(v, m, pc_.modes);
@@ -31,6 +33,7 @@ void ReferenceBackend::initialize() {
     }
     s_.t_last[v] = -100.0 * pc_.tau;  // never transformed: temporary softening fully decayed
   }
+  bound_stale_.assign(s_.voxels(), 1);
   rates_valid_ = false;
 }
 
@@ -97,6 +100,7 @@ void ReferenceBackend::apply_transformation(std::size_t v, int mode, double time
                             s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v], s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
   rng::draw_sfts_catalog(params_.seed, static_cast<std::uint32_t>(v), g, modes, pc_.gamma_star,
                          &s_.sfts_e1[voxel_mode_index(v, 0, modes)], &s_.sfts_e3[voxel_mode_index(v, 0, modes)]);
+  bound_stale_[v] = 1;
 }
 
 PlasticIncrement ReferenceBackend::transform(const Event& event, double time) {
@@ -148,7 +152,126 @@ void ReferenceBackend::download(State& state, bool with_catalog) { copy_state(s_
 void ReferenceBackend::upload(const State& state) {
   check_uploadable(state, pc_.n, pc_.modes);
   s_ = state;
+  fit_bounded_rule_fields(s_, params_.kinetics.rule == ThermalRule::bounded);
+  bound_stale_.assign(s_.voxels(), 0);
   rates_valid_ = false;
+}
+
+// ---- The "bounded" rule (docs/model.md §5.6) -------------------------------------------------
+
+double ReferenceBackend::voxel_rates_now(std::size_t v, double time, const Sym2& mean, std::vector<double>& q,
+                                         std::vector<double>& rate) const {
+  const int modes = pc_.modes;
+  const std::size_t base = v * modes;
+  q.resize(modes);
+  rate.resize(modes);
+  const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
+  const double s1 = (s_.s11[v] - s_.s22[v]) + (mean.xx - mean.yy), s3 = 2.0 * s_.s12[v] + 2.0 * mean.xy;
+  return voxel_rates(modes, s_.barrier.data() + base, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
+                     pc_.direction_factor, s_.d1[v], s_.d3[v], eta, s1, s3, pc_.half_volume_ev, bound_shift(pc_.kT),
+                     pc_.inv_kT, q.data(), rate.data());
+}
+
+void ReferenceBackend::refresh_bound(std::size_t v, double time, double s1, double s3, double drift) {
+  const int modes = pc_.modes;
+  const std::size_t base = v * modes;
+  const double margin = std::max(slack_margin(modes, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
+                                              params_.kinetics.bound_slack * pc_.kT, pc_.half_volume_ev),
+                                 drift);
+  const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
+  const VoxelBound b = voxel_bound(modes, s_.barrier.data() + base, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
+                                   pc_.direction_factor, s_.d1[v], s_.d3[v], eta, s1, s3, margin, pc_.half_volume_ev,
+                                   bound_shift(pc_.kT), pc_.inv_kT);
+  s_.bound_s1[v] = s1;
+  s_.bound_s3[v] = s3;
+  s_.bound_margin[v] = margin;
+  s_.bound_rate[v] = b.rate;
+  s_.bound_low[v] = b.low;
+  bound_stale_[v] = 0;
+}
+
+BoundSummary ReferenceBackend::update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) {
+  const double m1 = mean_now.xx - mean_now.yy, m3 = 2.0 * mean_now.xy;
+  const double e1 = mean_end.xx - mean_end.yy, e3 = 2.0 * mean_end.xy;
+  const double drift = std::hypot(e1 - m1, e3 - m3);
+  BoundSummary r;
+  for (std::size_t v = 0; v < s_.voxels(); ++v) {
+    const double f1 = s_.s11[v] - s_.s22[v], f3 = 2.0 * s_.s12[v];
+    // Valid on the whole segment if valid at both ends (the deviation is convex along it).
+    const double a1 = f1 + m1 - s_.bound_s1[v], a3 = f3 + m3 - s_.bound_s3[v];
+    const double b1 = f1 + e1 - s_.bound_s1[v], b3 = f3 + e3 - s_.bound_s3[v];
+    const double m2 = s_.bound_margin[v] * s_.bound_margin[v];
+    if (all || bound_stale_[v] || !(a1 * a1 + a3 * a3 <= m2 && b1 * b1 + b3 * b3 <= m2)) {
+      refresh_bound(v, time, f1 + m1, f3 + m3, drift);
+      ++r.refreshed;
+    }
+  }
+  r.bound_sum = bound_sum();
+  std::vector<double> q, rate;
+  for (std::size_t v = 0; v < s_.voxels(); ++v) {
+    if (!(s_.bound_low[v] < 0.0)) continue;
+    voxel_rates_now(v, time, mean_now, q, rate);
+    for (int mode = 0; mode < pc_.modes; ++mode) {
+      if (q[mode] < 0.0) r.any_unstable = true;
+      const std::size_t k = voxel_mode_index(v, mode, pc_.modes);
+      const double fall = pc_.half_volume_ev * resolved_work(e1 - m1, e3 - m3, s_.sfts_e1[k], s_.sfts_e3[k]);
+      if (fall > 0.0 && q[mode] >= 0.0) r.unstable_fraction = std::min(r.unstable_fraction, q[mode] / fall);
+    }
+  }
+  return r;
+}
+
+double ReferenceBackend::bound_sum() {
+  double total = 0.0;
+  for (double b : s_.bound_rate) total += b;
+  return total;
+}
+
+std::uint32_t ReferenceBackend::select_bounded_voxel(double u) {
+  if (!(u >= 0.0 && u < 1.0)) throw std::invalid_argument("select_bounded_voxel: u must lie in [0, 1)");
+  const double target = u * bound_sum();
+  double cum = 0.0;
+  std::size_t v = 0;
+  while (v + 1 < s_.voxels() && (cum + s_.bound_rate[v] <= target || s_.bound_rate[v] == 0.0))
+    cum += s_.bound_rate[v++];
+  return static_cast<std::uint32_t>(v);
+}
+
+BoundedCandidate ReferenceBackend::bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                                     const Sym2& mean_now, const Sym2& mean_end) {
+  std::vector<double> q, rate;
+  const double total = voxel_rates_now(voxel, time, mean_now, q, rate);
+  const double bound = s_.bound_rate[voxel];
+  if (total > bound * (1.0 + 1e-12))
+    throw std::logic_error("rule bounded: voxel " + std::to_string(voxel) + " has rate " + std::to_string(total) +
+                           " above its bound " + std::to_string(bound));
+  BoundedCandidate c;
+  c.accepted = u_accept * bound < total;
+  if (c.accepted) {
+    // The mode: the first whose cumulative rate exceeds u_mode * total.
+    const double target = u_mode * total;
+    double cum = 0.0;
+    int chosen = -1;
+    for (int m = 0; m < pc_.modes; ++m) {
+      if (rate[m] > 0.0) chosen = m;
+      cum += rate[m];
+      if (cum > target && rate[m] > 0.0) break;
+    }
+    c.event = {voxel, static_cast<std::uint32_t>(chosen), q[chosen]};
+  } else {
+    const double m1 = mean_now.xx - mean_now.yy, m3 = 2.0 * mean_now.xy;
+    const double drift = std::hypot(mean_end.xx - mean_end.yy - m1, 2.0 * mean_end.xy - m3);
+    refresh_bound(voxel, time, s_.s11[voxel] - s_.s22[voxel] + m1, 2.0 * s_.s12[voxel] + m3, drift);
+  }
+  c.bound_sum = bound_sum();
+  return c;
+}
+
+void ReferenceBackend::check_bounds(double time, const Sym2& mean_now) {
+  std::vector<double> q, rate;
+  for (std::size_t v = 0; v < s_.voxels(); ++v)
+    if (voxel_rates_now(v, time, mean_now, q, rate) > s_.bound_rate[v] * (1.0 + 1e-12))
+      throw std::logic_error("rule bounded: voxel " + std::to_string(v) + " exceeds its rate bound");
 }
 
 }  // namespace stz

@@ -36,9 +36,21 @@ class ReferenceBackend final : public Backend {
   void upload(const State& state) override;
   ElasticMedium medium() const override { return solver_.medium(); }
 
+  // The "bounded" rule, written out: every voxel checked, every sum recomputed.
+  BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
+  std::uint32_t select_bounded_voxel(double u) override;
+  BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                     const Sym2& mean_now, const Sym2& mean_end) override;
+  double bound_sum() override;
+  void check_bounds(double time, const Sym2& mean_now) override;
+
  private:
   /// p += e, softening, generation + 1, and the catalog redraw of that generation.
   void apply_transformation(std::size_t voxel, int mode, double time);
+  /// Exact barriers and relative rates of voxel v at `time` under the mean stress; returns the sum.
+  double voxel_rates_now(std::size_t v, double time, const Sym2& mean, std::vector<double>& q,
+                         std::vector<double>& rate) const;
+  void refresh_bound(std::size_t v, double time, double s1, double s3, double drift);
   Params params_;
   PhysicsConstants pc_;
   DirectElasticSolver solver_;
@@ -47,6 +59,7 @@ class ReferenceBackend final : public Backend {
   std::vector<double> barrier_;  ///< Q of every voxel-mode from the last pass
   RateSummary last_{};
   bool rates_valid_ = false;
+  std::vector<std::uint8_t> bound_stale_;  ///< transformed since the last bound update
 };
 
 }  // namespace stz
