@@ -10,6 +10,7 @@
 #include "stz/grid.hpp"
 #include "stz/physics/elastic.hpp"
 #include "stz/rng.hpp"
+#include "test_oracle.hpp"
 #include "test_support.hpp"
 
 using namespace stz;
@@ -21,29 +22,6 @@ double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) 
   double m = 0;
   for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
   return m;
-}
-
-/// Q of every voxel-mode from a state, written out directly from MODEL.md 1.5 (independent of
-/// include/stz/physics).
-std::vector<double> reference_barriers(const State& s, const Params& p, double t, const Sym2& mean) {
-  const double kT = 1.380658e-23 * p.kinetics.temperature / 1.60217733e-19;
-  const double tau = 1.0 / (p.kinetics.attempt_frequency * std::exp(-p.kinetics.activation_energy / kT));
-  const double V = p.grid.voxel_size * p.grid.voxel_size * p.grid.thickness;
-  std::vector<double> q(s.voxels() * s.modes);
-  for (std::size_t v = 0; v < s.voxels(); ++v) {
-    const double eta = s.eta_p[v] + s.eta_t[v] * std::exp(-(t - s.t_last[v]) / tau);
-    const double sxx = s.s11[v] + mean.xx, syy = s.s22[v] + mean.yy, sxy = s.s12[v] + mean.xy;
-    for (int m = 0; m < s.modes; ++m) {
-      const std::size_t k = v * s.modes + m;
-      const double e1 = s.sfts_e1[k], e3 = s.sfts_e3[k], d1 = s.d1[v], d3 = s.d3[v];
-      const double dd = 2 * (d1 * d1 + d3 * d3), ee = 2 * (e1 * e1 + e3 * e3);
-      const double cosphi = dd > 0 ? 2 * (d1 * e1 + d3 * e3) / std::sqrt(dd * ee) : 0.0;
-      const double D = std::pow((1 + cosphi) / 2, 2);
-      const double W = (sxx - syy) * e1 + 2 * sxy * e3;
-      q[k] = s.barrier[k] * std::exp(-D * eta) - 0.5 * V * W * 6.241506;
-    }
-  }
-  return q;
 }
 
 }  // namespace
@@ -75,7 +53,7 @@ TEST_CASE("Barriers match MODEL.md 1.5 evaluated independently", "[backend]") {
   b->compute_barriers_and_rates(t, mean);
   State s;
   b->download(s, true);
-  const std::vector<double> q = reference_barriers(s, p, t, mean);
+  const std::vector<double> q = test::independent_barriers(s, p, t, mean);
   double qmin = 1e300;
   for (double x : q) qmin = std::min(qmin, x);
   const RateSummary r = b->compute_barriers_and_rates(t, mean);
@@ -119,7 +97,7 @@ TEST_CASE("kMC selection frequencies match k/R (chi-square)", "[backend]") {
   REQUIRE_FALSE(r.any_unstable);
   State s;
   b->download(s, true);
-  const std::vector<double> q = reference_barriers(s, p, 0.0, mean);
+  const std::vector<double> q = test::independent_barriers(s, p, 0.0, mean);
   const double kT = derive_constants(p).kT;
   std::vector<double> prob(q.size());
   double total = 0;
@@ -153,7 +131,7 @@ TEST_CASE("Athermal pass flips every voxel with min Q below Q_ath in its argmin 
   REQUIRE(r.any_unstable);
   State before;
   b->download(before, true);
-  const std::vector<double> q = reference_barriers(before, p, 0.0, mean);
+  const std::vector<double> q = test::independent_barriers(before, p, 0.0, mean);
   std::vector<Event> flipped;
   const PlasticIncrement inc = b->athermal_pass(0.0, &flipped);
   std::vector<Event> expected;

@@ -52,6 +52,7 @@ void compare_with_reference(Params p, std::size_t max_passes = 1000000) {
     REQUIRE(x.counters.thermal_events == y.counters.thermal_events);
     REQUIRE(x.counters.athermal_flips == y.counters.athermal_flips);
     REQUIRE(x.counters.elastic_steps == y.counters.elastic_steps);
+    REQUIRE(x.candidates_rejected == y.candidates_rejected);
     REQUIRE(std::abs(x.time - y.time) <= 1e-9 * std::max(1e-30, std::abs(y.time)));
     more = a;
   }
@@ -114,5 +115,35 @@ TEST_CASE("the backend transforms the reference backend's events in its order", 
     p.solver.cache_softened_barriers = false;
     p.solver.full_solve_interval = 50;
     compare_with_reference(p, 4000);
+  }
+}
+
+TEST_CASE("the bounded rule makes the reference backend's choices: candidates, rejections, events", "[reference]") {
+  // The reference backend checks every voxel's margin and sums every bound afresh; its athermal
+  // pass looks at every voxel's exact barriers, not only the watched ones.
+  if (test::backend_name != "cpu") return;  // the other backends have no bounded rule
+  SECTION("tension, a whole run at 16^2") {
+    Params p = test::small_params(16, 3);
+    p.kinetics.rule = ThermalRule::bounded;
+    p.catalog.barrier_mean = 1.9;
+    compare_with_reference(p);
+  }
+  SECTION("24^2, shear, exact loading, avalanches of single flips, softening dated at the event") {
+    Params p = test::small_params(24, 5);
+    p.kinetics.rule = ThermalRule::bounded;
+    p.kinetics.softening_clock = SofteningClock::event;
+    p.catalog.barrier_mean = 1.6;
+    p.loading.mode = LoadingMode::shear;
+    p.loading.condition = LoadingCondition::exact;
+    p.athermal.variant = AthermalVariant::single;
+    compare_with_reference(p, 6000);
+  }
+  SECTION("32^2 at a high rate, simultaneous avalanches, frequent full solves") {
+    Params p = test::small_params(32, 2);
+    p.kinetics.rule = ThermalRule::bounded;
+    p.catalog.barrier_mean = 1.7;
+    p.loading.strain_rate = 100.0;
+    p.solver.full_solve_interval = 50;
+    compare_with_reference(p, 6000);
   }
 }

@@ -66,7 +66,7 @@ bool Driver::step() {
 void Driver::exhaustive_pass() {
   const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
   if (rates.any_unstable)
-    athermal_branch();
+    athermal_branch(false);
   else
     thermal_branch(rates);
 }
@@ -81,6 +81,8 @@ void Driver::update_bounds(bool all) {
   const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
   const BoundSummary b = backend_.update_bounds(st_.time, mean_stress(), mean_end, all);
   bound_sum_ = b.bound_sum;
+  st_.bound_refreshes += b.refreshed;
+  if (all) ++st_.full_bound_refreshes;
   st_.bounds_valid = true;
   st_.bounds_unstable = b.any_unstable;
   // No watched barrier can reach zero before the end of the step: no horizon inside it.
@@ -91,11 +93,10 @@ void Driver::update_bounds(bool all) {
 void Driver::bounded_pass() {
   if (!st_.bounds_valid) update_bounds(true);
   if (st_.bounds_unstable) {
-    // An athermal pass exactly as under the exhaustive rules: a full barrier pass, the flips,
-    // a full solve; then every bound again.
-    const RateSummary rates = backend_.compute_barriers_and_rates(st_.time, mean_stress());
-    if (rates.any_unstable) athermal_branch();
-    st_.bounds_valid = false;
+    // An athermal pass as under the exhaustive rules (the same flips, then a full solve), its
+    // unstable voxels found through the bounds; then the bounds of what changed.
+    athermal_branch(true);
+    update_bounds(false);
     return;
   }
   close_avalanche();
@@ -137,6 +138,7 @@ void Driver::bounded_pass() {
   bound_sum_ = c.bound_sum;
   if (!c.accepted) {
     ++st_.candidates_rejected;
+    ++st_.bound_refreshes;  // the rejected voxel's bound, computed again
     return;
   }
   // Dated at the start of its waiting interval (the published convention) or now.
@@ -156,9 +158,11 @@ void Driver::thermal_event(const Event& e, double dated) {
   }
 }
 
-void Driver::athermal_branch() {
+void Driver::athermal_branch(bool through_bounds) {
   std::vector<Event> flipped;
-  const PlasticIncrement inc = backend_.athermal_pass(st_.time, params_.record_events ? &flipped : nullptr);
+  std::vector<Event>* record = params_.record_events ? &flipped : nullptr;
+  const PlasticIncrement inc = through_bounds ? backend_.bounded_athermal_pass(st_.time, mean_stress(), record)
+                                              : backend_.athermal_pass(st_.time, record);
   for (const Event& e : flipped) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::athermal});
   apply_plastic(inc);
   backend_.full_solve();

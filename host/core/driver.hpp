@@ -71,12 +71,15 @@ struct DriverState {
   double next_progress_strain = 0.0;
   /// Rule "bounded" (docs/model.md §5.6): the backend's rate bounds are valid (false: refresh
   /// all at the next pass), a barrier is below zero (an athermal pass is next), the time before
-  /// which no watched barrier can reach zero, and the candidates rejected so far.
+  /// which no watched barrier can reach zero, the candidates rejected so far, the voxel bounds
+  /// refreshed so far and how many of those refreshes were of every voxel at once.
   double wait_start = 0.0;  ///< when the current waiting interval began (last event or stop)
   bool bounds_valid = false;
   bool bounds_unstable = false;
   double bound_horizon = 0.0;
   std::uint64_t candidates_rejected = 0;
+  std::uint64_t bound_refreshes = 0;
+  std::uint64_t full_bound_refreshes = 0;
   Milestones milestones;  ///< yield and localization reached so far
 };
 
@@ -123,7 +126,9 @@ class Driver {
   void bounded_pass();
   /// The backend's bounds for the rest of the current loading step (all: every voxel).
   void update_bounds(bool all);
-  void athermal_branch();
+  /// Flips the unstable voxels (found through the bounded rule's bounds or a full barrier pass)
+  /// and solves the stress afresh.
+  void athermal_branch(bool through_bounds);
   void thermal_branch(const RateSummary& rates);
   /// The transformation of a selected thermal event, dated `dated` (its t_last; every rule).
   void thermal_event(const Event& e, double dated);

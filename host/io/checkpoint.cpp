@@ -19,7 +19,7 @@ namespace {
 // A field added to DriverState or State that is not saved here would make resumed runs
 // diverge silently. These sizes make such a change fail to compile until the checkpoint
 // (and this assertion) is updated.
-static_assert(sizeof(DriverState) == 320, "DriverState changed: update write_driver/read_driver/add_driver");
+static_assert(sizeof(DriverState) == 336, "DriverState changed: update write_driver/read_driver/add_driver");
 static_assert(sizeof(State) == 2 * sizeof(int) + 19 * sizeof(std::vector<double>),
               "State changed: list the new field in state_fields (stz/state.hpp)");
 static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 19,
@@ -56,6 +56,8 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "bound_horizon", s.bound_horizon);
   h5::set_attr(g, "candidates_rejected", s.candidates_rejected);
   h5::set_attr(g, "wait_start", s.wait_start);
+  h5::set_attr(g, "bound_refreshes", s.bound_refreshes);
+  h5::set_attr(g, "full_bound_refreshes", s.full_bound_refreshes);
   h5::set_attr(g, "next_progress_strain", s.next_progress_strain);
   h5::set_attr(g, "yield.peak_stress", s.milestones.yield.peak_stress);
   h5::set_attr(g, "yield.peak_strain", s.milestones.yield.peak_strain);
@@ -93,6 +95,8 @@ DriverState read_driver(hid_t g, int version) {
     s.bound_horizon = h5::attr_double(g, "bound_horizon");
     s.candidates_rejected = h5::attr_uint(g, "candidates_rejected");
     s.wait_start = h5::attr_double(g, "wait_start");
+    s.bound_refreshes = h5::attr_uint(g, "bound_refreshes");
+    s.full_bound_refreshes = h5::attr_uint(g, "full_bound_refreshes");
     s.next_progress_strain = h5::attr_double(g, "next_progress_strain");
   } else {
     s.wait_start = s.time;  // format 1 predates the bounded rule; its waits start at the saved time
@@ -193,8 +197,9 @@ void add_driver(Digest& d, const DriverState& s) {
         s.milestones.localization.sli, s.milestones.localization.mean_eq_strain,
         s.milestones.localization.extreme_fraction, s.next_progress_strain, s.bound_horizon, s.wait_start})
     d.add(v);
-  for (std::uint64_t v : {s.events_since_full_solve, s.open_avalanche, s.records,
-                          s.milestones.localization.extreme_sites, s.stall_events, s.candidates_rejected})
+  for (std::uint64_t v :
+       {s.events_since_full_solve, s.open_avalanche, s.records, s.milestones.localization.extreme_sites, s.stall_events,
+        s.candidates_rejected, s.bound_refreshes, s.full_bound_refreshes})
     d.add(v);
   add_counters(d, s.counters);
   for (bool v : {s.finished, s.stalled, s.milestones.yield.offset_reached, s.milestones.localization_reached,

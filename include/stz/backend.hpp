@@ -112,6 +112,12 @@ class Backend {
    * whose bound allows a barrier below zero.
    */
   virtual BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all);
+  /**
+   * @brief The athermal pass of the bounded rule, right after update_bounds() reported a barrier
+   * below zero: flips exactly what athermal_pass() flips after a full barrier pass (the same
+   * variant and threshold), found among the voxels whose bound allows such a barrier.
+   */
+  virtual PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped);
   /// The voxel whose cumulative bound first exceeds u * bound_sum (u in [0, 1)).
   virtual std::uint32_t select_bounded_voxel(double u);
   /**
@@ -148,6 +154,9 @@ namespace detail {
 }  // namespace detail
 
 inline BoundSummary Backend::update_bounds(double, const Sym2&, const Sym2&, bool) { detail::no_bounded_rule(name()); }
+inline PlasticIncrement Backend::bounded_athermal_pass(double, const Sym2&, std::vector<Event>*) {
+  detail::no_bounded_rule(name());
+}
 inline std::uint32_t Backend::select_bounded_voxel(double) { detail::no_bounded_rule(name()); }
 inline BoundedCandidate Backend::bounded_candidate(std::uint32_t, double, double, double, const Sym2&, const Sym2&) {
   detail::no_bounded_rule(name());

@@ -54,7 +54,7 @@ struct KineticsParams {
   double activation_energy = 0.37;  ///< Q_act of the softening relaxation time, eV
   ThermalRule rule = ThermalRule::reference;
   /// Rule "bounded": how far (in kT) a voxel's rate bound may lie above its rate when refreshed.
-  double bound_slack = 1.0;
+  double bound_slack = 2.0;
   SofteningClock softening_clock = SofteningClock::pass;
 };
 

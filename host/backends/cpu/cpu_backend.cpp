@@ -133,6 +133,7 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   voxel_rate_.assign(v, 0.0);
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
   bound_block_.assign(block_rate_.size(), 0.0);
+  bound_watch_.assign(block_rate_.size(), 0);
   bound_stale_.assign(v, 1);
 }
 

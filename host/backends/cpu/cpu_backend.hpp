@@ -32,6 +32,7 @@ class CpuBackend final : public Backend {
 
   // The "bounded" rule (cpu_bounded.cpp).
   BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
+  PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped) override;
   std::uint32_t select_bounded_voxel(double u) override;
   BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
                                      const Sym2& mean_now, const Sym2& mean_end) override;
@@ -78,13 +79,11 @@ class CpuBackend final : public Backend {
   RateSummary last_{};
   bool rates_valid_ = false;
   // The "bounded" rule: the per-voxel bounds live in s_ (bound_*); these are their block sums
-  // (fixed blocks of block_voxels, so the sums do not depend on threads) and the voxels
-  // transformed since the last bound update.
-  /// Recomputes the bound of voxel v at `time` around resolved stress (s1, s3); `drift` is how far
-  /// the mean stress still moves in the current segment (the margin covers it).
-  void refresh_bound(std::size_t v, double time, double s1, double s3, double drift);
+  // and the count of watched voxels (bound_low < 0) per block (fixed blocks of block_voxels, so
+  // the sums do not depend on threads), and the voxels transformed since the last bound update.
   void sum_bound_blocks();
   std::vector<double> bound_block_;
+  std::vector<std::uint32_t> bound_watch_;
   double bound_total_ = 0.0;
   std::vector<std::uint8_t> bound_stale_;
 };

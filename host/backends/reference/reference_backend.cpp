@@ -175,16 +175,15 @@ double ReferenceBackend::voxel_rates_now(std::size_t v, double time, const Sym2&
 void ReferenceBackend::refresh_bound(std::size_t v, double time, double s1, double s3, double drift) {
   const int modes = pc_.modes;
   const std::size_t base = v * modes;
-  const double margin = std::max(slack_margin(modes, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
-                                              params_.kinetics.bound_slack * pc_.kT, pc_.half_volume_ev),
-                                 drift);
   const double eta = softening(s_.eta_p[v], s_.eta_t[v], s_.t_last[v], time, pc_.tau);
-  const VoxelBound b = voxel_bound(modes, s_.barrier.data() + base, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
-                                   pc_.direction_factor, s_.d1[v], s_.d3[v], eta, s1, s3, margin, pc_.half_volume_ev,
-                                   bound_shift(pc_.kT), pc_.inv_kT);
+  std::vector<double> terms(modes);
+  const VoxelBound b =
+      voxel_bound(modes, s_.barrier.data() + base, s_.sfts_e1.data() + base, s_.sfts_e3.data() + base,
+                  pc_.direction_factor, s_.d1[v], s_.d3[v], eta, s1, s3, params_.kinetics.bound_slack * pc_.kT, drift,
+                  pc_.half_volume_ev, bound_shift(pc_.kT), pc_.inv_kT, terms.data());
   s_.bound_s1[v] = s1;
   s_.bound_s3[v] = s3;
-  s_.bound_margin[v] = margin;
+  s_.bound_margin[v] = b.margin;
   s_.bound_rate[v] = b.rate;
   s_.bound_low[v] = b.low;
   bound_stale_[v] = 0;
@@ -219,6 +218,36 @@ BoundSummary ReferenceBackend::update_bounds(double time, const Sym2& mean_now, 
     }
   }
   return r;
+}
+
+PlasticIncrement ReferenceBackend::bounded_athermal_pass(double time, const Sym2& mean_now,
+                                                         std::vector<Event>* flipped) {
+  // Without the bounds: every voxel's exact barriers, then the same choice as athermal_pass().
+  const int modes = pc_.modes;
+  std::vector<double> q, rate;
+  std::vector<Event> flips;
+  Event most_negative{0, 0, std::numeric_limits<double>::infinity()};
+  for (std::size_t v = 0; v < s_.voxels(); ++v) {
+    voxel_rates_now(v, time, mean_now, q, rate);
+    Event e{static_cast<std::uint32_t>(v), 0, q[0]};
+    for (int m = 1; m < modes; ++m)
+      if (q[m] < e.barrier) e = {static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(m), q[m]};
+    if (params_.athermal.variant == AthermalVariant::simultaneous && e.barrier < params_.athermal.threshold)
+      flips.push_back(e);
+    if (e.barrier < most_negative.barrier) most_negative = e;
+  }
+  if (params_.athermal.variant == AthermalVariant::single && most_negative.barrier < 0.0) flips = {most_negative};
+  PlasticIncrement inc;
+  for (const Event& e : flips) {
+    const std::size_t k = voxel_mode_index(e.voxel, static_cast<int>(e.mode), modes);
+    inc.dp1_sum += s_.sfts_e1[k];
+    inc.dp3_sum += s_.sfts_e3[k];
+    apply_transformation(e.voxel, static_cast<int>(e.mode), time);
+    if (flipped) flipped->push_back(e);
+  }
+  inc.flips = flips.size();
+  rates_valid_ = false;
+  return inc;
 }
 
 double ReferenceBackend::bound_sum() {

@@ -38,6 +38,7 @@ class ReferenceBackend final : public Backend {
 
   // The "bounded" rule, written out: every voxel checked, every sum recomputed.
   BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
+  PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped) override;
   std::uint32_t select_bounded_voxel(double u) override;
   BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
                                      const Sym2& mean_now, const Sym2& mean_end) override;

@@ -32,57 +32,99 @@ STZ_HD_INLINE double relative_rate(double q, double shift, double inv_kT) {
   return exp_nonpositive(-(q - shift) * inv_kT);
 }
 
+/**
+ * @brief A = dF exp(-D eta) with the vectorizable exponential (fast_exp.hpp; within an ulp of
+ * std::exp). The exhaustive rules cache A per voxel-mode and call softened_barrier(); this rule
+ * computes A afresh in every refresh and candidate, M values at a time, so the exponential must
+ * vectorize. Bounds and exact rates both use it (a bound is checked against this very A).
+ */
+STZ_HD_INLINE double bound_softened_barrier(double dF, double D, double eta) {
+  return dF * exp_nonpositive(-(D * eta));
+}
+
+/// |e|^2 of an SFTS in the (e1, e3) norm of the bound (resolved work s1 e1 + s3 e3).
+STZ_HD_INLINE double sfts_norm2(float e1, float e3) {
+  return static_cast<double>(e1) * e1 + static_cast<double>(e3) * e3;
+}
+
+/**
+ * @brief The stress margin (GPa) of a voxel whose largest |e_vm|^2 is `e_max2`: its barriers
+ * may fall by at most `slack` (eV) within it, slack / ((V/2) max_m |e_vm|), and it covers at
+ * least `drift` (how far the mean stress still moves in the current segment).
+ */
+STZ_HD_INLINE double bound_margin(double e_max2, double slack, double drift, double half_volume_ev) {
+  const double by_slack = e_max2 > 0.0 ? slack / (half_volume_ev * std::sqrt(e_max2)) : 1e300;
+  return by_slack > drift ? by_slack : drift;
+}
+
+/**
+ * @brief The lowest barrier mode (e1, e3) can reach while the resolved stress stays within
+ * `margin` of (s1, s3), from its softened barrier `a` at the refresh:
+ * Q - (V/2) |e| margin with Q = a - (V/2) (s1 e1 + s3 e3).
+ */
+STZ_HD_INLINE double lowest_barrier(double a, double s1, double s3, float e1, float e3, double margin,
+                                    double half_volume_ev) {
+  const double q = activation_barrier(a, resolved_work(s1, s3, e1, e3), half_volume_ev);
+  return q - half_volume_ev * std::sqrt(sfts_norm2(e1, e3)) * margin;
+}
+
+/// The relative rate of barrier q, at most 1 (q below the shift only in an unstable voxel).
+STZ_HD_INLINE double capped_relative_rate(double q, double shift, double inv_kT) {
+  return q < shift ? 1.0 : relative_rate(q, shift, inv_kT);
+}
+
 /// What a refresh computes for one voxel.
 struct VoxelBound {
-  double rate;  ///< sum_m exp(-(low_vm - shift)/kT)
-  double low;   ///< min_m low_vm: no barrier of the voxel can be lower while the bound holds
+  double rate;    ///< sum_m exp(-(low_vm - shift)/kT), each term at most 1
+  double low;     ///< min_m low_vm: no barrier of the voxel can be lower while the bound holds
+  double margin;  ///< GPa: the bound holds while the resolved stress stays this close to (s1, s3)
 };
 
 /**
- * @brief The bound of one voxel with M modes: softened barriers from dF and the direction factor
- * at softening `eta` (the value at the refresh time), resolved stress (s1, s3) as reference,
- * margin `margin` (GPa, in the (s1, s3) norm).
+ * @brief The bound of one voxel with M modes at softening `eta` (its value at the refresh time)
+ * and resolved stress (s1, s3), with the margin of bound_margin(). `terms` is scratch for M
+ * values; the sum runs in mode order (the same bits on every instruction set). The CPU backend
+ * computes the same expressions for many voxels at once (cpu_bounded.cpp).
  */
-STZ_HD_INLINE VoxelBound voxel_bound(int modes, const float* dF, const float* e1, const float* e3, bool direction,
-                                     double d1, double d3, double eta, double s1, double s3, double margin,
-                                     double half_volume_ev, double shift, double inv_kT) {
-  VoxelBound b{0.0, 1e300};
+STZ_HD_FORCEINLINE VoxelBound voxel_bound(int modes, const float* dF, const float* e1, const float* e3, bool direction,
+                                          double d1, double d3, double eta, double s1, double s3, double slack,
+                                          double drift, double half_volume_ev, double shift, double inv_kT,
+                                          double* terms) {
+  double e_max2 = 0.0;
   for (int m = 0; m < modes; ++m) {
-    const double a = softened_barrier(dF[m], direction_factor(direction, d1, d3, e1[m], e3[m]), eta);
-    const double q = activation_barrier(a, resolved_work(s1, s3, e1[m], e3[m]), half_volume_ev);
-    const double e_norm = std::sqrt(static_cast<double>(e1[m]) * e1[m] + static_cast<double>(e3[m]) * e3[m]);
-    const double low = q - half_volume_ev * e_norm * margin;
-    b.rate += relative_rate(low, shift, inv_kT);
-    b.low = low < b.low ? low : b.low;
+    const double e2 = sfts_norm2(e1[m], e3[m]);
+    e_max2 = e2 > e_max2 ? e2 : e_max2;
   }
-  return b;
-}
-
-/// The stress margin (GPa) within which a voxel's barriers fall by at most `slack` eV: slack /
-/// ((V/2) max_m |e_vm|).
-STZ_HD_INLINE double slack_margin(int modes, const float* e1, const float* e3, double slack, double half_volume_ev) {
-  double e_max = 0.0;
+  const double margin = bound_margin(e_max2, slack, drift, half_volume_ev);
+  double lowest = 1e300;
   for (int m = 0; m < modes; ++m) {
-    const double e_norm = std::sqrt(static_cast<double>(e1[m]) * e1[m] + static_cast<double>(e3[m]) * e3[m]);
-    e_max = e_norm > e_max ? e_norm : e_max;
+    const double a = bound_softened_barrier(dF[m], direction_factor(direction, d1, d3, e1[m], e3[m]), eta);
+    const double low = lowest_barrier(a, s1, s3, e1[m], e3[m], margin, half_volume_ev);
+    terms[m] = capped_relative_rate(low, shift, inv_kT);
+    lowest = low < lowest ? low : lowest;
   }
-  return e_max > 0.0 ? slack / (half_volume_ev * e_max) : 1e300;
+  double rate = 0.0;
+  for (int m = 0; m < modes; ++m) rate += terms[m];
+  return {rate, lowest, margin};
 }
 
 /**
  * @brief The exact barriers of one voxel at softening `eta` and resolved stress (s1, s3) into
  * q[0, modes), and its relative rates into rate[0, modes); returns their sum.
  */
-STZ_HD_INLINE double voxel_rates(int modes, const float* dF, const float* e1, const float* e3, bool direction,
-                                 double d1, double d3, double eta, double s1, double s3, double half_volume_ev,
-                                 double shift, double inv_kT, double* q, double* rate) {
-  double sum = 0.0;
+STZ_HD_FORCEINLINE double voxel_rates(int modes, const float* dF, const float* e1, const float* e3, bool direction,
+                                      double d1, double d3, double eta, double s1, double s3, double half_volume_ev,
+                                      double shift, double inv_kT, double* q, double* rate) {
+#if !defined(__CUDA_ARCH__)
+#pragma omp simd
+#endif
   for (int m = 0; m < modes; ++m) {
-    const double a = softened_barrier(dF[m], direction_factor(direction, d1, d3, e1[m], e3[m]), eta);
+    const double a = bound_softened_barrier(dF[m], direction_factor(direction, d1, d3, e1[m], e3[m]), eta);
     q[m] = activation_barrier(a, resolved_work(s1, s3, e1[m], e3[m]), half_volume_ev);
-    rate[m] = q[m] < shift ? 1.0 : relative_rate(q[m], shift, inv_kT);
-    sum += rate[m];
+    rate[m] = capped_relative_rate(q[m], shift, inv_kT);
   }
+  double sum = 0.0;  // in mode order: the same bits on every instruction set
+  for (int m = 0; m < modes; ++m) sum += rate[m];
   return sum;
 }
 
