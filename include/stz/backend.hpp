@@ -39,6 +39,7 @@ struct PlasticIncrement {
   double dp1_sum = 0.0;
   double dp3_sum = 0.0;
   std::uint64_t flips = 0;
+  bool full_solve = false;  ///< bounded_athermal_pass: the stress was solved afresh (else by kernels)
 };
 
 /// The rate bounds of the "bounded" rule after an update (docs/model.md §5.6).
@@ -102,7 +103,9 @@ class Backend {
   virtual ElasticMedium medium() const = 0;
 
   // ---- The "bounded" kinetics rule (docs/model.md §5.6, stz/physics/bounds.hpp) ------------------
-  // A backend that does not implement it throws std::logic_error from these.
+  // A backend that does not implement it says so here and throws std::logic_error from these.
+
+  virtual bool has_bounded_rule() const { return false; }
 
   /**
    * @brief Makes every voxel's rate bound valid while the mean stress moves linearly from
@@ -115,7 +118,9 @@ class Backend {
   /**
    * @brief The athermal pass of the bounded rule, right after update_bounds() reported a barrier
    * below zero: flips exactly what athermal_pass() flips after a full barrier pass (the same
-   * variant and threshold), found among the voxels whose bound allows such a barrier.
+   * variant and threshold), found among the voxels whose bound allows such a barrier. Leaves
+   * the stress updated: by single-voxel kernels for up to bounded_kernel_flips flips, by a full
+   * solve beyond (full_solve in the result).
    */
   virtual PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped);
   /// The voxel whose cumulative bound first exceeds u * bound_sum (u in [0, 1)).

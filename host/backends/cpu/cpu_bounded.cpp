@@ -289,14 +289,18 @@ PlasticIncrement CpuBackend::bounded_athermal_pass(double time, const Sym2& mean
   }
   if (flipped) flipped->insert(flipped->end(), flips.begin(), flips.end());
   PlasticIncrement inc;
+  inc.flips = flips.size();
+  inc.full_solve = inc.flips > bounded_kernel_flips;
   for (const Event& e : flips) {
     const std::size_t k = voxel_mode_index(e.voxel, static_cast<int>(e.mode), modes);
-    inc.dp1_sum += s_.sfts_e1[k];
-    inc.dp3_sum += s_.sfts_e3[k];
+    const double a = s_.sfts_e1[k], b = s_.sfts_e3[k];
+    inc.dp1_sum += a;
+    inc.dp3_sum += b;
     apply_transformation(e.voxel, static_cast<int>(e.mode), time);
     mark_active(e.voxel);
+    if (!inc.full_solve) add_kernel_response(e.voxel, a, b);
   }
-  inc.flips = flips.size();
+  if (inc.full_solve) full_solve();
   rates_valid_ = false;
   return inc;
 }

@@ -238,14 +238,19 @@ PlasticIncrement ReferenceBackend::bounded_athermal_pass(double time, const Sym2
   }
   if (params_.athermal.variant == AthermalVariant::single && most_negative.barrier < 0.0) flips = {most_negative};
   PlasticIncrement inc;
+  inc.flips = flips.size();
+  inc.full_solve = inc.flips > bounded_kernel_flips;
   for (const Event& e : flips) {
     const std::size_t k = voxel_mode_index(e.voxel, static_cast<int>(e.mode), modes);
-    inc.dp1_sum += s_.sfts_e1[k];
-    inc.dp3_sum += s_.sfts_e3[k];
+    const double a = s_.sfts_e1[k], b = s_.sfts_e3[k];
+    inc.dp1_sum += a;
+    inc.dp3_sum += b;
     apply_transformation(e.voxel, static_cast<int>(e.mode), time);
+    if (!inc.full_solve)
+      ElasticSolver::add_point_source(kernels_, pc_.n, e.voxel, a, b, s_.s11.data(), s_.s22.data(), s_.s12.data());
     if (flipped) flipped->push_back(e);
   }
-  inc.flips = flips.size();
+  if (inc.full_solve) full_solve();
   rates_valid_ = false;
   return inc;
 }

@@ -37,6 +37,7 @@ class ReferenceBackend final : public Backend {
   ElasticMedium medium() const override { return solver_.medium(); }
 
   // The "bounded" rule, written out: every voxel checked, every sum recomputed.
+  bool has_bounded_rule() const override { return true; }
   BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
   PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped) override;
   std::uint32_t select_bounded_voxel(double u) override;

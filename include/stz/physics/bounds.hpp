@@ -73,6 +73,11 @@ STZ_HD_INLINE double capped_relative_rate(double q, double shift, double inv_kT)
   return q < shift ? 1.0 : relative_rate(q, shift, inv_kT);
 }
 
+/// Athermal flips of the bounded rule update the stress by single-voxel kernels (O(N^2) each)
+/// up to this many flips, and by a full FFT solve (O(N^2 log N), several times the cost of one
+/// kernel update) beyond. Both give the same stress up to round-off (docs/model.md §3.4).
+constexpr std::uint64_t bounded_kernel_flips = 8;
+
 /// What a refresh computes for one voxel.
 struct VoxelBound {
   double rate;    ///< sum_m exp(-(low_vm - shift)/kT), each term at most 1
