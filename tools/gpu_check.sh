@@ -144,9 +144,9 @@ fi
 # ---- Benchmark (issue 5): CPU (all cores) and GPU side by side, appended to the record ---------
 bench_log="$build/gpu-check-bench.log"
 if want bench && (( status == 0 )); then
-  say "stzkmc bench ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20}"
+  say "stzkmc bench ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20 --rules reference}"
   # shellcheck disable=SC2086
-  "$build/host/stzkmc" bench --backends cpu,cuda ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20} \
+  "$build/host/stzkmc" bench --backends cpu,cuda ${STZ_BENCH_ARGS:---sizes 64,128,256,512,1024,2048,4096 --events 2000 --max-seconds 20 --rules reference} \
       --record benchmarks/RECORD.md > "$bench_log" 2>&1 || { status=1; notes+=("stzkmc bench failed, see $bench_log"); }
 fi
 
