@@ -59,13 +59,19 @@ check "loading.strain_step=1e-14"              2  "$stzkmc" run base.toml --out 
 check "loading.end_strain=1e9"                 2  "$stzkmc" run base.toml --out out/es --set loading.end_strain=1e9
 check "an unknown key 10 kB long"              2  "$stzkmc" run base.toml --out out/uk --set "grid.$(printf 'k%.0s' $(seq 10000))=1"
 check "--out is a file"                        2  "$stzkmc" run base.toml --out base.toml
+check "kinetics.rule=bounded on cuda"           2  "$stzkmc" run base.toml --out out/bc --set kinetics.rule=bounded --set run.backend=cuda
+check "kinetics.bound_slack=0"                  2  "$stzkmc" run base.toml --out out/bs0 --set kinetics.rule=bounded --set kinetics.bound_slack=0
+check "kinetics.bound_slack=1e6"                2  "$stzkmc" run base.toml --out out/bs6 --set kinetics.rule=bounded --set kinetics.bound_slack=1e6
+check "softening_clock=event, rule reference"   2  "$stzkmc" run base.toml --out out/sce --set kinetics.softening_clock=event
 
 # ---- decks that can never progress: rejected (2) or stopped by the watchdog (3) ----------------
 for s in "catalog.barrier_mean=0" "catalog.barrier_mean=0.34" "athermal.threshold=5" "kinetics.temperature=500" \
          "kinetics.temperature=1000" "kinetics.temperature=10000" "kinetics.attempt_frequency=1e30" \
          "elastic.youngs_modulus=1e6" "grid.voxel_size=100" "catalog.gamma_star=5" "softening.kappa_t=1e6" \
          "catalog.barrier_std=5" "loading.strain_rate=1e-300" "kinetics.rule=residence-time kinetics.temperature=800" \
-         "kinetics.rule=probabilistic kinetics.temperature=800" "loading.stop_stress=1e10"; do
+         "kinetics.rule=probabilistic kinetics.temperature=800" "loading.stop_stress=1e10" \
+         "kinetics.rule=bounded kinetics.temperature=800" "kinetics.rule=bounded catalog.barrier_mean=0.34" \
+         "kinetics.rule=bounded kinetics.bound_slack=8" "kinetics.rule=bounded kinetics.bound_slack=1e-9"; do
   sets=(); for kv in $s; do sets+=(--set "$kv"); done
   check "cannot progress: $s" "0|2|3" "$stzkmc" run base.toml --out "out/np_${s//[^a-z0-9]/_}" --quiet "${sets[@]}"
 done

@@ -131,8 +131,9 @@ class Session {
 
   int start_fresh(const std::string& deck_source) {
     // Everything that can be checked is checked before anything is created or touched.
-    const std::string kind = resolve_backend_name(deck_.run.backend);
+    std::string kind;
     try {
+      kind = resolve_backend_name(deck_.run.backend, deck_.params);
       check_output_location(dir_, deck_.output.name);
       check_run_memory(kind, deck_.params);
     } catch (const std::invalid_argument& e) {
@@ -175,7 +176,7 @@ class Session {
     lock_ = std::move(lock);
     remove_stale_temporaries_of_run();
     bk_ = std::move(c.output);
-    make_backend_and_driver(resolve_backend_name(deck_.run.backend));
+    make_backend_and_driver(resolve_backend_name(deck_.run.backend, deck_.params));
     if (!bk_.backend.empty() && bk_.backend != backend_->name())
       spdlog::warn(
           "the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "
@@ -533,8 +534,9 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
     }
   }
   try {
-    check_run_memory(resolve_backend_name(options.backend.empty() ? c.deck.run.backend : options.backend),
-                     c.deck.params);
+    check_run_memory(
+        resolve_backend_name(options.backend.empty() ? c.deck.run.backend : options.backend, c.deck.params),
+        c.deck.params);
   } catch (const std::invalid_argument& e) {
     spdlog::error("{}", e.what());
     return exit_bad_input;

@@ -32,4 +32,15 @@ std::string resolve_backend_name(const std::string& requested) {
                               "\" is unknown: allowed \"auto\", \"cpu\", \"cuda\" or \"reference\"");
 }
 
+std::string resolve_backend_name(const std::string& requested, const Params& params) {
+  if (params.kinetics.rule != ThermalRule::bounded) return resolve_backend_name(requested);
+  if (requested == "auto") return "cpu";
+  const std::string kind = resolve_backend_name(requested);
+  if (kind == "cuda")
+    throw std::invalid_argument(
+        "run.backend = \"cuda\" with kinetics.rule = \"bounded\": the CUDA backend does not implement the bounded "
+        "rule; allowed with it: run.backend = \"cpu\", \"reference\" or \"auto\" (which then runs on the cpu)");
+  return kind;
+}
+
 }  // namespace stz

@@ -23,6 +23,13 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
 std::string resolve_backend_name(const std::string& requested);
 
 /**
+ * @brief The backend a run of `params` uses for `requested`: as above, except that "auto" is
+ * "cpu" for kinetics.rule = "bounded" (the CUDA backend does not implement that rule), and a
+ * backend without the run's rule is refused with std::invalid_argument naming both keys.
+ */
+std::string resolve_backend_name(const std::string& requested, const Params& params);
+
+/**
  * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
  * arrays, not the caller's copies of the state. The CUDA backend checks its device memory
  * itself before allocating (cuda/memory_plan.cuh).

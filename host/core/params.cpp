@@ -74,8 +74,9 @@ void validate(const Params& p) {
     reject("kinetics.temperature", p.kinetics.temperature, "[1, 10000] K");
   require_positive("kinetics.attempt_frequency", p.kinetics.attempt_frequency);
   require_nonnegative("kinetics.activation_energy", p.kinetics.activation_energy);
-  if (!(p.kinetics.bound_slack > 0.0 && p.kinetics.bound_slack <= 50.0))
-    reject("kinetics.bound_slack", p.kinetics.bound_slack, "(0, 50] kT");
+  if (!(p.kinetics.bound_slack > 0.0 && p.kinetics.bound_slack <= 8.0))
+    reject("kinetics.bound_slack", p.kinetics.bound_slack,
+           "(0, 8] kT (rejected candidates per event grow about like e^slack)");
   if (p.kinetics.softening_clock == SofteningClock::event && p.kinetics.rule != ThermalRule::residence_time &&
       p.kinetics.rule != ThermalRule::bounded)
     reject("kinetics.softening_clock", "\"event\"",

@@ -223,21 +223,21 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0),
                        "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening",
                        STZ_REF(params.kinetics.activation_energy)));
-  s.push_back(
-      enum_key("kinetics.rule",
-               std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time,
-                                        ThermalRule::bounded},
-               "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
-               "exp(-dt/t_res)), \"residence-time\" (BKL waiting times), \"bounded\" (exact kMC with rate bounds and "
-               "thinning under continuous loading; cost per event independent of M, docs/model.md 5.6)",
-               STZ_REF(params.kinetics.rule)));
+  s.push_back(enum_key(
+      "kinetics.rule",
+      std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time,
+                               ThermalRule::bounded},
+      "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
+      "exp(-dt/t_res)), \"residence-time\" (BKL waiting times), \"bounded\" (exact kMC with rate bounds and "
+      "thinning under continuous loading, O(N^2) instead of O(N^2 M) per event; cpu backend; docs/model.md 5.6)",
+      STZ_REF(params.kinetics.rule)));
   s.push_back(enum_key("kinetics.softening_clock",
                        std::vector<SofteningClock>{SofteningClock::pass, SofteningClock::event},
                        "when a thermal transformation starts its temporary softening: \"pass\" (at the start of "
                        "the pass that chose it, the published convention) or \"event\" (when it happens; rules "
                        "residence-time and bounded)",
                        STZ_REF(params.kinetics.softening_clock)));
-  s.push_back(make_key("kinetics.bound_slack", K::real, "kT", between(0, 50, true, false),
+  s.push_back(make_key("kinetics.bound_slack", K::real, "kT", between(0, 8, true, false),
                        "rule \"bounded\": how far a voxel's rate bound may lie above its rate when refreshed (larger: "
                        "fewer refreshes, more rejected candidates; results do not depend on it statistically)",
                        STZ_REF(params.kinetics.bound_slack)));
