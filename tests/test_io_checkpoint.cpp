@@ -32,6 +32,10 @@ bool same_driver_state(const DriverState& a, const DriverState& b) {
          a.open_avalanche == b.open_avalanche && a.records == b.records && same_bytes(a.counters, b.counters) &&
          a.finished == b.finished && a.stalled == b.stalled && a.stop_reason == b.stop_reason &&
          a.stall_events == b.stall_events && same_bytes(a.next_progress_strain, b.next_progress_strain) &&
+         same_bytes(a.wait_start, b.wait_start) && a.bounds_valid == b.bounds_valid &&
+         a.bounds_unstable == b.bounds_unstable && same_bytes(a.bound_horizon, b.bound_horizon) &&
+         a.candidates_rejected == b.candidates_rejected && a.bound_refreshes == b.bound_refreshes &&
+         a.full_bound_refreshes == b.full_bound_refreshes &&
          same_bytes(a.milestones.yield.peak_stress, b.milestones.yield.peak_stress) &&
          same_bytes(a.milestones.yield.peak_strain, b.milestones.yield.peak_strain) &&
          a.milestones.yield.offset_reached == b.milestones.yield.offset_reached &&
@@ -47,7 +51,8 @@ bool same_state(const State& a, const State& b) {
   return a.n == b.n && a.modes == b.modes && a.barrier == b.barrier && a.sfts_e1 == b.sfts_e1 &&
          a.sfts_e3 == b.sfts_e3 && a.p1 == b.p1 && a.p3 == b.p3 && a.d1 == b.d1 && a.d3 == b.d3 && a.eta_p == b.eta_p &&
          a.eta_t == b.eta_t && a.t_last == b.t_last && a.generation == b.generation && a.s11 == b.s11 &&
-         a.s22 == b.s22 && a.s12 == b.s12;
+         a.s22 == b.s22 && a.s12 == b.s12 && a.bound_s1 == b.bound_s1 && a.bound_s3 == b.bound_s3 &&
+         a.bound_margin == b.bound_margin && a.bound_rate == b.bound_rate && a.bound_low == b.bound_low;
 }
 
 const char* resume_deck =
@@ -60,7 +65,9 @@ TEST_CASE("a checkpoint reads back exactly what was written", "[io]") {
   setup_logging(true);
   ScratchDir dir;
   Checkpoint c;
-  c.deck = parse_deck("[grid]\nn = 16\n[run]\nthreads = 1\nrecord_events = true\n", "c.toml");
+  // The bounded rule: its state fields and driver state are the most a checkpoint carries.
+  c.deck = parse_deck("[grid]\nn = 16\n[run]\nthreads = 1\nrecord_events = true\n[kinetics]\nrule = \"bounded\"\n",
+                      "c.toml");
   auto backend = make_backend("cpu", c.deck.params, BackendOptions{1, 0});
   Driver driver(c.deck.params, *backend);
   driver.start();
@@ -69,6 +76,8 @@ TEST_CASE("a checkpoint reads back exactly what was written", "[io]") {
   c.driver = driver.state();
   c.results = driver.results();
   backend->download(c.state, true);
+  REQUIRE(c.state.bound_rate.size() == c.state.voxels());
+  REQUIRE(c.driver.candidates_rejected > 0);
   c.output.snapshots.resize(2);
   c.output.snapshots[1].index = 1;
   c.output.snapshots[1].reason = "strain 0.02, localization";
@@ -108,7 +117,11 @@ TEST_CASE("a checkpoint reads back exactly what was written", "[io]") {
 TEST_CASE("interrupted runs resume to bitwise the same output", "[io]") {
   setup_logging(true);
   ScratchDir dir;
-  const Deck deck = parse_deck(resume_deck, "r.toml");
+  // Every kinetics rule family: an exhaustive one, and the bounded rule, whose rate bounds and
+  // waiting-interval start travel in the checkpoint.
+  const std::string rule = GENERATE(as<std::string>{}, "reference", "bounded");
+  INFO("kinetics.rule = " << rule);
+  const Deck deck = parse_deck(std::string(resume_deck) + "[kinetics]\nrule = \"" + rule + "\"\n", "r.toml");
   REQUIRE(run_deck(deck, "r.toml", stz::test::io::session_options(dir.path() / "ref")) == exit_finished);
   const std::string reference = (dir.path() / "ref" / "r.h5").string();
   std::uint64_t total_passes = 0;
