@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "cuda/cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
@@ -67,6 +69,92 @@ struct PlanHandle {
   }
 };
 
+/// Device time per operation (BackendOptions::profile_device, `stzkmc bench --profile`): a pair
+/// of CUDA events around each timed launch, resolved in batches (waiting on the oldest events
+/// only once many are pending), so profiling adds no stream synchronisation of its own.
+class DeviceTimer {
+ public:
+  bool enabled = false;
+  DeviceTimer() = default;
+  DeviceTimer(const DeviceTimer&) = delete;
+  DeviceTimer& operator=(const DeviceTimer&) = delete;
+  ~DeviceTimer() {
+    for (const Pending& p : pending_) cudaEventDestroy(p.start), cudaEventDestroy(p.stop);
+    for (cudaEvent_t e : spare_) cudaEventDestroy(e);
+  }
+
+  /// Runs `launch` (which enqueues work on `stream`) between two events when enabled.
+  template <class F>
+  void time(const char* name, cudaStream_t stream, F&& launch) {
+    if (!enabled) {
+      launch();
+      return;
+    }
+    if (pending_.size() >= max_pending) resolve();
+    Pending p{slot(name), event(), event()};
+    STZ_CUDA_TRY(cudaEventRecord(p.start, stream));
+    launch();
+    STZ_CUDA_TRY(cudaEventRecord(p.stop, stream));
+    pending_.push_back(p);
+  }
+
+  /// Device time per operation since the last report, then reset.
+  std::vector<DeviceOpTime> report() {
+    std::vector<DeviceOpTime> out;
+    if (!enabled) return out;
+    resolve();
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (calls_[i] > 0) out.push_back({names_[i], calls_[i], 1e-3 * total_ms_[i]});
+      calls_[i] = 0;
+      total_ms_[i] = 0.0;
+    }
+    return out;
+  }
+
+ private:
+  struct Pending {
+    std::size_t slot;
+    cudaEvent_t start, stop;
+  };
+  static constexpr std::size_t max_pending = 4096;
+  std::vector<std::string> names_;
+  std::vector<unsigned long long> calls_;
+  std::vector<double> total_ms_;
+  std::vector<Pending> pending_;
+  std::vector<cudaEvent_t> spare_;
+
+  std::size_t slot(const char* name) {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == name) return i;
+    names_.emplace_back(name);
+    calls_.push_back(0);
+    total_ms_.push_back(0.0);
+    return names_.size() - 1;
+  }
+  cudaEvent_t event() {
+    if (!spare_.empty()) {
+      cudaEvent_t e = spare_.back();
+      spare_.pop_back();
+      return e;
+    }
+    cudaEvent_t e = nullptr;
+    STZ_CUDA_TRY(cudaEventCreate(&e));
+    return e;
+  }
+  void resolve() {
+    for (const Pending& p : pending_) {
+      STZ_CUDA_TRY(cudaEventSynchronize(p.stop));
+      float ms = 0.0f;
+      STZ_CUDA_TRY(cudaEventElapsedTime(&ms, p.start, p.stop));
+      ++calls_[p.slot];
+      total_ms_[p.slot] += ms;
+      spare_.push_back(p.start);
+      spare_.push_back(p.stop);
+    }
+    pending_.clear();
+  }
+};
+
 template <class T>
 void copy_to_host(std::vector<T>& dst, const T* src, std::size_t count, cudaStream_t stream) {
   dst.resize(count);
@@ -98,6 +186,7 @@ struct CudaBackend::Impl {
   PlanHandle backward_handle;     // batched Z2D into [s11 | s22 | s12]
   cufftHandle forward = 0;
   cufftHandle backward = 0;
+  DeviceTimer timer;  // BackendOptions::profile_device
 
   // The State's fields (catalog, eigenstrain [p1 | p3], stress [s11 | s22 | s12], ...), allocated
   // from the field registry, and the device pointers of the two arrays the FFTs work on.
@@ -154,6 +243,7 @@ CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
     throw std::invalid_argument("CUDA device " + std::to_string(options.device) + " does not exist: " +
                                 std::to_string(count) + " device(s), ordinals 0.." + std::to_string(count - 1));
   device = options.device;
+  timer.enabled = options.profile_device;
   activate();
   STZ_CUDA_TRY(cudaGetDeviceProperties(&props, device));
   if (const cudaError_t err = cuda::probe_kernel_image(); err != cudaSuccess) {
@@ -355,8 +445,10 @@ RateSummary CudaBackend::compute_barriers_and_rates(double time, const Sym2& mea
   // The mean-stress combinations exactly as CpuBackend forms them.
   const double mean_s1 = mean_stress.xx - mean_stress.yy;
   const double mean_s3 = 2.0 * mean_stress.xy;
-  cuda::launch_barrier_pass(m.view, m.pc, time, mean_s1, mean_s3, m.params.solver.cache_softened_barriers,
-                            m.d_pass.data(), m.stream);
+  m.timer.time("barrier pass (barriers, rates, block sums, scan)", m.stream, [&] {
+    cuda::launch_barrier_pass(m.view, m.pc, time, mean_s1, mean_s3, m.params.solver.cache_softened_barriers,
+                              m.d_pass.data(), m.stream);
+  });
   STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
                                m.stream));
   m.synchronize();
@@ -377,7 +469,8 @@ Event CudaBackend::select_thermal_event(double u) {
     throw std::logic_error("select_thermal_event needs a stable barrier pass first");
   if (!(u >= 0.0 && u < 1.0)) throw std::invalid_argument("select_thermal_event: u must lie in [0, 1)");
   m.activate();
-  cuda::launch_select(m.view, m.pc, u, m.d_pass.data(), m.d_selection.data(), m.stream);
+  m.timer.time("selection", m.stream,
+               [&] { cuda::launch_select(m.view, m.pc, u, m.d_pass.data(), m.d_selection.data(), m.stream); });
   STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->selection, m.d_selection.data(), sizeof(cuda::Selection),
                                cudaMemcpyDeviceToHost, m.stream));
   m.synchronize();
@@ -394,9 +487,12 @@ PlasticIncrement CudaBackend::transform(const Event& event, double time) {
                             " outside the grid of " + std::to_string(m.voxels()) + " voxels x " +
                             std::to_string(m.params.grid.modes) + " modes");
   m.activate();
-  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, nullptr, 1u, event.voxel, event.mode, m.da.data(),
-                               m.db.data(), nullptr, m.stream);
-  cuda::launch_stress_update(m.view, m.kview, event.voxel, m.da.data(), m.db.data(), m.stream);
+  m.timer.time("transformation (one voxel)", m.stream, [&] {
+    cuda::launch_transformations(m.view, m.pc, m.params.seed, time, nullptr, 1u, event.voxel, event.mode, m.da.data(),
+                                 m.db.data(), nullptr, m.stream);
+  });
+  m.timer.time("stress update (single-voxel kernel)", m.stream,
+               [&] { cuda::launch_stress_update(m.view, m.kview, event.voxel, m.da.data(), m.db.data(), m.stream); });
   double a, b;
   const cuda::Selection& sel = m.mail.data()->selection;
   if (m.selection_valid && sel.voxel == event.voxel && sel.mode == event.mode) {
@@ -420,23 +516,28 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
   m.activate();
   std::uint32_t count = 0;
   if (m.params.athermal.variant == AthermalVariant::simultaneous) {
-    cuda::launch_athermal_select(m.cub_temp.data(), m.cub_temp_bytes, m.view, m.params.athermal.threshold,
-                                 m.flip_list.data(), m.d_count.data(), m.stream);
+    m.timer.time("athermal compaction (CUB select)", m.stream, [&] {
+      cuda::launch_athermal_select(m.cub_temp.data(), m.cub_temp_bytes, m.view, m.params.athermal.threshold,
+                                   m.flip_list.data(), m.d_count.data(), m.stream);
+    });
     STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->count, m.d_count.data(), sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
                                  m.stream));
     m.synchronize();
     count = m.mail.data()->count;
   } else if (m.last.min_barrier < 0.0) {
     // Only the most negative voxel, first index on ties; its index stays on the device.
-    cuda::launch_first_minimum(m.view, m.d_pass.data(), m.flip_list.data(), m.stream);
+    m.timer.time("athermal first minimum", m.stream,
+                 [&] { cuda::launch_first_minimum(m.view, m.d_pass.data(), m.flip_list.data(), m.stream); });
     count = 1;
   }
   m.rates_valid = false;
   m.selection_valid = false;
   if (count == 0) return {};
-  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, m.flip_list.data(), count, 0u, 0u, m.da.data(),
-                               m.db.data(), flipped ? m.records.data() : nullptr, m.stream);
-  cuda::launch_sum_increments(m.da.data(), m.db.data(), count, m.d_sums.data(), m.stream);
+  m.timer.time("athermal flips and sums", m.stream, [&] {
+    cuda::launch_transformations(m.view, m.pc, m.params.seed, time, m.flip_list.data(), count, 0u, 0u, m.da.data(),
+                                 m.db.data(), flipped ? m.records.data() : nullptr, m.stream);
+    cuda::launch_sum_increments(m.da.data(), m.db.data(), count, m.d_sums.data(), m.stream);
+  });
   STZ_CUDA_TRY(
       cudaMemcpyAsync(m.mail.data()->sums, m.d_sums.data(), 2 * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
   std::vector<cuda::FlipRecord> recs;
@@ -456,7 +557,7 @@ ElasticMedium CudaBackend::medium() const { return impl_->medium; }
 void CudaBackend::full_solve() {
   Impl& m = *impl_;
   m.activate();
-  m.solve(m.eigenstrain, m.stress);
+  m.timer.time("full solve (cuFFT D2Z, spectral, Z2D)", m.stream, [&] { m.solve(m.eigenstrain, m.stress); });
   m.rates_valid = false;
   m.selection_valid = false;
 }
@@ -498,6 +599,11 @@ double CudaBackend::copy_bandwidth() {
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
   return best_ms > 0.0f ? 2.0 * static_cast<double>(bytes) / (best_ms * 1e-3) : 0.0;
+}
+
+std::vector<DeviceOpTime> CudaBackend::device_profile() {
+  impl_->activate();
+  return impl_->timer.report();
 }
 
 void CudaBackend::download(State& state, bool with_catalog) {

@@ -36,6 +36,7 @@ class CudaBackend final : public Backend {
   void full_solve() override;
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
+  std::vector<DeviceOpTime> device_profile() override;
   void download(State& state, bool with_catalog) override;
   ElasticMedium medium() const override;
   void upload(const State& state) override;

@@ -39,6 +39,7 @@ struct BenchOptions {
   std::uint64_t seed = 1;
   std::string record;
   std::string csv;
+  bool profile = false;  ///< device time per operation (CUDA events) and the host gap per event
 };
 
 /// Where the time of a run goes, by backend call (seconds).
@@ -106,6 +107,7 @@ class TimedBackend final : public Backend {
   void check_bounds(double time, const Sym2& now) override { b_.check_bounds(time, now); }
   double bytes_per_pass() const override { return b_.bytes_per_pass(); }
   double copy_bandwidth() override { return b_.copy_bandwidth(); }
+  std::vector<DeviceOpTime> device_profile() override { return b_.device_profile(); }
   void download(State& state, bool with_catalog) override { b_.download(state, with_catalog); }
   void upload(const State& state) override { b_.upload(state); }
 
@@ -119,6 +121,7 @@ struct BenchRow {
   std::uint64_t events = 0, passes = 0;
   std::uint64_t rejected = 0, refreshes = 0, full_refreshes = 0;
   CallTimes times;
+  std::vector<DeviceOpTime> device_ops;  ///< --profile: device time per operation in the timed phase
   double seconds = 0.0, cpu_seconds = 0.0, bytes_per_pass = 0.0, copy_bandwidth = 0.0;
   double events_per_s() const { return events / seconds; }
   double us_per_event() const { return 1e6 * seconds / events; }
@@ -198,6 +201,7 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, int
   const Params p = bench_params(n, rule, o);
   BackendOptions bo;
   bo.threads = o.threads;
+  bo.profile_device = o.profile;
   auto inner = make_backend(backend_name, p, bo);
   TimedBackend backend_timed(*inner);
   Backend* backend = &backend_timed;
@@ -221,6 +225,7 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, int
   const Counters c0 = driver.state().counters;
   const DriverState d0 = driver.state();
   backend_timed.times = CallTimes{};
+  backend->device_profile();  // drops the warm-up's device times
   const double cpu0 = process_cpu_seconds();
   const auto t0 = std::chrono::steady_clock::now();
   while (driver.state().counters.thermal_events - c0.thermal_events < o.events && driver.step() &&
@@ -232,6 +237,7 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, int
   r.n = n;
   r.rule = rule;
   r.times = backend_timed.times;
+  r.device_ops = backend->device_profile();
   r.rejected = driver.state().candidates_rejected - d0.candidates_rejected;
   r.refreshes = driver.state().bound_refreshes - d0.bound_refreshes;
   r.full_refreshes = driver.state().full_bound_refreshes - d0.full_bound_refreshes;
@@ -324,6 +330,31 @@ std::string format_breakdown(const std::vector<BenchRow>& rows) {
   return os.str();
 }
 
+/// --profile: device time per operation and thermal event, and the host gap (wall time the
+/// device spends idle: launches, copies back, synchronisations, host work).
+std::string format_device_profile(const std::vector<BenchRow>& rows) {
+  std::ostringstream os;
+  char line[512];
+  for (const BenchRow& r : rows) {
+    if (r.device_ops.empty() || r.events == 0) continue;
+    const double us = 1e6 / static_cast<double>(r.events);
+    std::snprintf(line, sizeof line, "\nN=%d, %s, %s rule, %llu thermal events, %.2f us wall per event:\n\n", r.n,
+                  r.backend.c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events), r.seconds * us);
+    os << line << "| device operation | calls per event | us per call | us per event |\n|---|---|---|---|\n";
+    double device = 0.0;
+    for (const DeviceOpTime& d : r.device_ops) {
+      device += d.seconds;
+      std::snprintf(line, sizeof line, "| %s | %.3g | %.2f | %.2f |\n", d.name.c_str(), d.calls / (r.events * 1.0),
+                    1e6 * d.seconds / d.calls, d.seconds * us);
+      os << line;
+    }
+    std::snprintf(line, sizeof line, "| all device operations | | | %.2f |\n| host gap (wall - device) | | | %.2f |\n",
+                  device * us, (r.seconds - device) * us);
+    os << line;
+  }
+  return os.str();
+}
+
 void run_bench(BenchOptions o) {
   std::vector<std::string> backends;
   for (const std::string& b : o.backends) {
@@ -361,8 +392,13 @@ void run_bench(BenchOptions o) {
       }
     }
   }
-  const std::string table =
+  std::string table =
       format_table(rows, o.modes) + "\nPer thermal event (us), by backend call:\n\n" + format_breakdown(rows);
+  if (o.profile) {
+    const std::string profile = format_device_profile(rows);
+    table += "\nDevice time per operation (CUDA events, --profile):\n" +
+             (profile.empty() ? std::string("\n(no backend in this run times a device)\n") : profile);
+  }
   std::string devices;
   for (const BenchRow& r : rows)
     if (devices.find(r.device) == std::string::npos) devices += (devices.empty() ? "" : "; ") + r.device;
@@ -428,6 +464,9 @@ void register_bench_command(CLI::App& app) {
   cmd->add_option("--seed", opts->seed, "Random seed");
   cmd->add_option("--record", opts->record, "Append the table to this Markdown benchmark record");
   cmd->add_option("--csv", opts->csv, "Also write the rows as CSV");
+  cmd->add_flag("--profile", opts->profile,
+                "Also time every device operation with CUDA events (cuda backend): device us per thermal event "
+                "by operation and the host gap (wall minus device time)");
   cmd->callback([opts]() { run_bench(*opts); });
 }
 

@@ -58,9 +58,18 @@ struct BoundedCandidate {
   double bound_sum = 0.0;  ///< the sum of bounds afterwards (a rejected voxel's bound is refreshed)
 };
 
+/// Device time of one kind of operation (Backend::device_profile).
+struct DeviceOpTime {
+  std::string name;
+  std::uint64_t calls = 0;
+  double seconds = 0.0;
+};
+
 struct BackendOptions {
   int threads = 0;  ///< CPU threads (0: OpenMP default)
   int device = 0;   ///< CUDA device ordinal
+  /// Time every device operation with CUDA events (`stzkmc bench --profile`); costs a little.
+  bool profile_device = false;
 };
 
 class Backend {
@@ -144,6 +153,12 @@ class Backend {
   virtual double bytes_per_pass() const { return 0.0; }
   /// Measured copy bandwidth of the memory the backend works in, bytes/s (0 if unknown).
   virtual double copy_bandwidth() { return 0.0; }
+  /**
+   * @brief Device time per operation since the last call, then reset (CUDA events around each
+   * launch). Empty unless the backend was made with BackendOptions::profile_device and times a
+   * device.
+   */
+  virtual std::vector<DeviceOpTime> device_profile() { return {}; }
 
   /// Copies the state to the host (catalog included only if with_catalog).
   virtual void download(State& state, bool with_catalog) = 0;
