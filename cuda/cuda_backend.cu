@@ -210,6 +210,7 @@ struct CudaBackend::Impl {
   cuda::DeviceBuffer<double> d_sums;
   cuda::DeviceBuffer<std::uint32_t> d_count;
   cuda::PinnedBuffer<Mailbox> mail;
+  cuda::StagedCopier copier;  // download/upload through page-locked chunks
 
   cuda::DeviceView view{};
   cuda::KernelView kview{};
@@ -611,7 +612,7 @@ void CudaBackend::download(State& state, bool with_catalog) {
   m.activate();
   state.n = m.params.grid.n;
   state.modes = m.params.grid.modes;
-  m.state.download(state, with_catalog, m.stream);
+  m.state.download(state, with_catalog, m.copier, m.stream);
   m.synchronize();
 }
 
@@ -619,7 +620,7 @@ void CudaBackend::upload(const State& state) {
   Impl& m = *impl_;
   check_uploadable(state, m.params.grid.n, m.params.grid.modes);
   m.activate();
-  m.state.upload(state, m.stream);
+  m.state.upload(state, m.copier, m.stream);
   cuda::launch_invalidate_cache(m.view, m.stream);
   m.synchronize();
   m.rates_valid = false;

@@ -1,6 +1,7 @@
 // Backend tests: one body for every backend (run with --backend cpu|cuda).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -119,6 +120,39 @@ TEST_CASE("kMC selection frequencies match k/R (chi-square)", "[backend]") {
   REQUIRE(min_expected > 20);
   // 47 degrees of freedom: P(chi2 > 90) ~ 1e-4.
   CHECK(chi2 < 90.0);
+}
+
+TEST_CASE("Selection walks the cumulative rates in voxel-mode order across rate blocks", "[backend][racecheck]") {
+  // 48^2 voxels: three blocks of 1024 voxel rates on the GPU, so the block search, the in-block
+  // scan and the mode walk all take part. Small enough for compute-sanitizer racecheck
+  // (tools/gpu_check.sh, step sanitize). Each draw u must land in the selected voxel-mode's
+  // interval of the cumulative rates summed here in voxel-major order (up to round-off).
+  Params p = test::small_params(48, 5);
+  p.catalog.barrier_std = 0.05;
+  auto b = test::make_test_backend(p);
+  b->initialize();
+  const Sym2 mean{0.3, 0.0, 0.05};
+  const RateSummary r = b->compute_barriers_and_rates(0.0, mean);
+  REQUIRE_FALSE(r.any_unstable);
+  State s;
+  b->download(s, true);
+  const std::vector<double> q = test::independent_barriers(s, p, 0.0, mean);
+  const double kT = derive_constants(p).kT;
+  const double q_min = *std::min_element(q.begin(), q.end());
+  std::vector<double> cumulative(q.size());
+  double total = 0;
+  for (std::size_t i = 0; i < q.size(); ++i) cumulative[i] = total += std::exp(-(q[i] - q_min) / kT);
+  const double slack = 1e-9 * total;
+  for (int i = 0; i < 200; ++i) {
+    const double u = rng::kmc_uniform(4242, rng::event_selection, i);
+    const Event e = b->select_thermal_event(u);
+    const std::size_t k = voxel_mode_index(e.voxel, e.mode, p.grid.modes);
+    const double target = u * total;
+    const double below = k == 0 ? 0.0 : cumulative[k - 1];
+    INFO("draw " << i << ": u = " << u << ", voxel " << e.voxel << ", mode " << e.mode);
+    CHECK(below <= target + slack);
+    CHECK(cumulative[k] >= target - slack);
+  }
 }
 
 TEST_CASE("Athermal pass flips every voxel with min Q below Q_ath in its argmin mode", "[backend]") {

@@ -238,9 +238,14 @@ class Session {
   void make_backend_and_driver(const std::string& kind) {
     BackendOptions bo;
     bo.threads = deck_.run.threads;
-    backend_ = make_backend(kind, deck_.params, bo);
+    std::string fallback;
+    backend_ = make_resolved_backend(deck_.run.backend, kind, deck_.params, bo, &fallback);
+    if (!fallback.empty()) {
+      spdlog::warn("backend auto: the GPU cannot be used ({}); running on the cpu backend", fallback);
+      check_run_memory("cpu", deck_.params);  // the memory check before assumed the GPU
+    }
     driver_ = std::make_unique<Driver>(deck_.params, *backend_);
-    if (deck_.run.backend == "auto") spdlog::info("backend auto: using {}", kind);
+    if (deck_.run.backend == "auto") spdlog::info("backend auto: using {}", backend_->name());
     spdlog::info("backend {}: {}", backend_->name(), backend_->device_description());
     threads_ = 0;
     if (backend_->name() == "cpu") {

@@ -30,6 +30,16 @@ std::string resolve_backend_name(const std::string& requested);
 std::string resolve_backend_name(const std::string& requested, const Params& params);
 
 /**
+ * @brief Makes backend `kind`, resolved from `requested`. When "auto" resolved to "cuda" but the
+ * CUDA backend cannot be constructed (driver older than the runtime, no kernel image for this
+ * GPU, device busy, too little device memory), falls back to the CPU backend and puts the
+ * reason into `*fallback` (empty when there was no fallback), for the caller to warn.
+ */
+std::unique_ptr<Backend> make_resolved_backend(const std::string& requested, const std::string& kind,
+                                               const Params& params, const BackendOptions& options,
+                                               std::string* fallback);
+
+/**
  * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
  * arrays, not the caller's copies of the state. The CUDA backend checks its device memory
  * itself before allocating (cuda/memory_plan.cuh).
