@@ -20,9 +20,11 @@ report=$work/ok/gpu-report.md
 for f in gpu-report.md RECORD.md ctest.log ctest-junit.xml bench.csv logs.tar.gz; do
   [[ -s $work/ok/$f ]] || fail "missing output $f"
 done
-for s in preflight deps test bench profile; do
+for s in preflight test bench profile; do
   grep -q "^- \*\*$s\*\*: ok" "$report" || fail "step $s not reported ok"
 done
+# deps: unpacked where .device-pkgs was fetched (tools/gpu_fetch_pkgs.sh), else said to be absent.
+grep -q -E "^- \*\*deps\*\*: (ok|no .device-pkgs)" "$report" || fail "step deps not reported"
 grep -q "^result: PASS" "$report" || fail "no PASS"
 grep -q "backend_cuda" "$report" || fail "the GPU tests are not listed"
 grep -q "| 32 | 20 | cpu | reference |" "$work/ok/RECORD.md" || fail "the bench table is not in the returned RECORD.md"
