@@ -575,16 +575,26 @@ TEST_CASE("run.backend = auto falls back to the CPU when the CUDA backend cannot
   BackendOptions missing_device;
   missing_device.device = 99;
   std::string why;
-  auto b = make_resolved_backend("auto", "cuda", p, missing_device, &why);
+  int fallbacks = 0;
+  const auto note = [&](const std::string& reason) {
+    why = reason;
+    ++fallbacks;
+  };
+  auto b = make_resolved_backend("auto", "cuda", p, missing_device, note);
   INFO(why);
   CHECK(b->name() == "cpu");
+  CHECK(fallbacks == 1);
   CHECK_FALSE(why.empty());
   if (cuda_device_count() > 0) CHECK(why.find("does not exist") != std::string::npos);
+  // The caller can stop the fallback (the session does when the host lacks the memory).
+  CHECK_THROWS_WITH(make_resolved_backend("auto", "cuda", p, missing_device,
+                                          [](const std::string&) { throw std::invalid_argument("no memory"); }),
+                    "no memory");
   // An explicit request never falls back.
-  CHECK_THROWS(make_resolved_backend("cuda", "cuda", p, missing_device, &why));
-  auto c = make_resolved_backend("cpu", "cpu", p, {}, &why);
+  CHECK_THROWS(make_resolved_backend("cuda", "cuda", p, missing_device, note));
+  auto c = make_resolved_backend("cpu", "cpu", p, {}, note);
   CHECK(c->name() == "cpu");
-  CHECK(why.empty());
+  CHECK(fallbacks == 1);  // only the first call fell back through `note`
 }
 
 TEST_CASE("Device ordinals: a missing one is refused by name, another GPU runs the same events", "[compare]") {

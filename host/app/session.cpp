@@ -238,12 +238,10 @@ class Session {
   void make_backend_and_driver(const std::string& kind) {
     BackendOptions bo;
     bo.threads = deck_.run.threads;
-    std::string fallback;
-    backend_ = make_resolved_backend(deck_.run.backend, kind, deck_.params, bo, &fallback);
-    if (!fallback.empty()) {
-      spdlog::warn("backend auto: the GPU cannot be used ({}); running on the cpu backend", fallback);
-      check_run_memory("cpu", deck_.params);  // the memory check before assumed the GPU
-    }
+    backend_ = make_resolved_backend(deck_.run.backend, kind, deck_.params, bo, [this](const std::string& why) {
+      spdlog::warn("backend auto: the GPU cannot be used ({}); running on the cpu backend", why);
+      check_run_memory("cpu", deck_.params);  // the check before assumed the GPU; before allocating
+    });
     driver_ = std::make_unique<Driver>(deck_.params, *backend_);
     if (deck_.run.backend == "auto") spdlog::info("backend auto: using {}", backend_->name());
     spdlog::info("backend {}: {}", backend_->name(), backend_->device_description());

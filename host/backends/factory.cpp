@@ -17,17 +17,18 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
 
 std::unique_ptr<Backend> make_resolved_backend(const std::string& requested, const std::string& kind,
                                                const Params& params, const BackendOptions& options,
-                                               std::string* fallback) {
-  if (fallback) fallback->clear();
+                                               const std::function<void(const std::string&)>& before_fallback) {
   if (requested != "auto" || kind != "cuda") return make_backend(kind, params, options);
+  std::string reason;
   try {
     return make_cuda_backend(params, options);
   } catch (const std::exception& e) {
     // A GPU is present but unusable here: a driver older than the runtime, no kernel image for
     // this GPU, a device busy in exclusive mode, or too little free device memory.
-    if (fallback) *fallback = e.what();
-    return make_backend("cpu", params, options);
+    reason = e.what();
   }
+  if (before_fallback) before_fallback(reason);
+  return make_backend("cpu", params, options);
 }
 
 std::size_t backend_host_memory_bytes(const std::string& kind, const Params& params) {

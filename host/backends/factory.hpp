@@ -5,6 +5,7 @@
  * backends and the core; the driver only ever sees the Backend interface (stz/backend.hpp).
  */
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,12 +33,13 @@ std::string resolve_backend_name(const std::string& requested, const Params& par
 /**
  * @brief Makes backend `kind`, resolved from `requested`. When "auto" resolved to "cuda" but the
  * CUDA backend cannot be constructed (driver older than the runtime, no kernel image for this
- * GPU, device busy, too little device memory), falls back to the CPU backend and puts the
- * reason into `*fallback` (empty when there was no fallback), for the caller to warn.
+ * GPU, device busy, too little device memory), calls `before_fallback(reason)` — where the
+ * caller warns and checks the host memory the CPU backend needs (it may throw to stop) — and
+ * then makes the CPU backend. Any other request is made as is, errors passed on.
  */
 std::unique_ptr<Backend> make_resolved_backend(const std::string& requested, const std::string& kind,
                                                const Params& params, const BackendOptions& options,
-                                               std::string* fallback);
+                                               const std::function<void(const std::string&)>& before_fallback);
 
 /**
  * @brief Host memory (bytes) that backend `kind` allocates for these parameters: its own
