@@ -32,9 +32,9 @@ TEST_CASE("a failed write stops the run with the OS error and leaves a checkpoin
   ScratchDir dir;
   write_file(dir / "r.toml", deck_text);
   REQUIRE(run({stzkmc(), "run", dir / "r.toml", "--out", dir / "ref", "--quiet"}, dir / "ref.log") == 0);
-  // Files may not grow beyond 700 KiB (SIGXFSZ ignored, so writes fail with EFBIG): the first
-  // checkpoints fit, a later one does not.
-  const std::string cmd = "trap '' XFSZ; ulimit -f 700; exec " + quoted(stzkmc()) + " run " + quoted(dir / "r.toml") +
+  // Files may not grow beyond 720 blocks of 512 bytes (dash's unit: 369 kB; SIGXFSZ ignored, so
+  // writes fail with EFBIG): the first checkpoints (about 360 kB) fit, a later file does not.
+  const std::string cmd = "trap '' XFSZ; ulimit -f 720; exec " + quoted(stzkmc()) + " run " + quoted(dir / "r.toml") +
                           " --out " + quoted(dir / "run") + " --quiet";
   const int rc = run({"/bin/sh", "-c", cmd}, dir / "run.log");
   const std::string log = read_file(dir / "run.log");

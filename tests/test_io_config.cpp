@@ -82,6 +82,8 @@ stop_stress = -1.0
 [solver]
 full_solve_interval = 500
 cache_softened_barriers = false
+gpu_loop = "device"
+gpu_loop_chunk = 16
 [run]
 seed = 42
 record_events = true
@@ -109,6 +111,8 @@ name = "full-deck_1"
   CHECK(d.params.loading.strain_rate == 1e-2);
   CHECK(d.params.solver.full_solve_interval == 500);
   CHECK_FALSE(d.params.solver.cache_softened_barriers);
+  CHECK(d.params.solver.gpu_loop == GpuLoop::device);
+  CHECK(d.params.solver.gpu_loop_chunk == 16);
   CHECK(d.params.seed == 42u);
   CHECK(d.params.max_stall_events == 123456u);
   CHECK(d.params.record_events);
@@ -255,7 +259,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 41);
+  CHECK(keys.size() == 43);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

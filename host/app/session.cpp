@@ -281,6 +281,13 @@ class Session {
   }
 
   /// Field snapshots due after this pass (deterministic: depends on the driver state only).
+  /// Tells the driver when the next field snapshot is due, so that a device loop hands that pass back.
+  void fields_due() {
+    const std::vector<double>& targets = deck_.output.field_strains;
+    driver_->set_fields_due_at(bk_.next_field_strain < targets.size() ? targets[bk_.next_field_strain] - strain_tol_
+                                                                      : HUGE_VAL);
+  }
+
   void snapshots_after_pass(bool more) {
     const DriverState& st = driver_->state();
     const double strain = loaded_strain();
@@ -291,6 +298,7 @@ class Session {
       add("strain " + value_text(Value{targets[bk_.next_field_strain]}));
       ++bk_.next_field_strain;
     }
+    fields_due();
     if (st.milestones.localization_reached && !bk_.localization_snapshot) {
       add("localization");
       bk_.localization_snapshot = true;
@@ -391,6 +399,7 @@ class Session {
         1, std::min<std::uint64_t>(static_cast<std::uint64_t>(deck_.params.grid.n) * deck_.params.grid.n,
                                    stall_limit / 10));
     bool stall_warned = false;
+    fields_due();
     while (true) {
       const bool more = driver_->step();
       snapshots_after_pass(more);

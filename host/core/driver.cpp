@@ -25,6 +25,9 @@ Driver::Driver(const Params& params, Backend& backend)
   if (params_.kinetics.rule == ThermalRule::bounded && !backend_.has_bounded_rule())
     throw std::invalid_argument("kinetics.rule = \"bounded\" is not implemented by the " + backend_.name() +
                                 " backend: run it with run.backend = \"cpu\" (or choose another kinetics.rule)");
+  // The bounded rule has its own pass, and a protocol without a device law runs on the host.
+  pass_loop_ = params_.solver.gpu_loop == GpuLoop::device && params_.kinetics.rule != ThermalRule::bounded &&
+               protocol_->device_law() != nullptr;
 }
 
 double Driver::p1_mean() const { return st_.p1_sum / voxel_count_; }
@@ -56,14 +59,107 @@ void Driver::run() {
 
 bool Driver::step() {
   if (st_.finished) return false;
+  // An avalanche in progress is closed by the next thermal pass on the host (its size is a result).
+  if (pass_loop_ && st_.open_avalanche == 0)
+    loop_step();
+  else
+    host_step();
+  return !st_.finished;
+}
+
+void Driver::host_step() {
   const std::uint64_t before = st_.counters.thermal_events + st_.counters.athermal_flips;
   if (params_.kinetics.rule == ThermalRule::bounded)
     bounded_pass();
   else
     exhaustive_pass();
   ++st_.counters.passes;
+  ++loop_stats_.host_passes;
   after_pass(st_.counters.thermal_events + st_.counters.athermal_flips - before);
-  return !st_.finished;
+}
+
+PassScalars Driver::loop_scalars() const {
+  PassScalars s;
+  s.time = st_.time;
+  s.applied_strain = st_.applied_strain;
+  s.mean_strain = st_.mean_strain;
+  s.p1_sum = st_.p1_sum;
+  s.p3_sum = st_.p3_sum;
+  s.step_time_used = st_.step_time_used;
+  s.passes = st_.counters.passes;
+  s.thermal_events = st_.counters.thermal_events;
+  s.elastic_steps = st_.counters.elastic_steps;
+  s.events_since_full_solve = st_.events_since_full_solve;
+  s.stall_events = st_.stall_events;
+  s.next_progress_strain = st_.next_progress_strain;
+  s.peak_stress = st_.milestones.yield.peak_stress;
+  s.peak_strain = st_.milestones.yield.peak_strain;
+  return s;
+}
+
+void Driver::take_loop_scalars(const PassScalars& s) {
+  st_.time = s.time;
+  st_.applied_strain = s.applied_strain;
+  st_.mean_strain = s.mean_strain;
+  st_.p1_sum = s.p1_sum;
+  st_.p3_sum = s.p3_sum;
+  st_.step_time_used = s.step_time_used;
+  st_.counters.passes = s.passes;
+  st_.counters.thermal_events = s.thermal_events;
+  st_.counters.elastic_steps = s.elastic_steps;
+  st_.events_since_full_solve = s.events_since_full_solve;
+  st_.stall_events = s.stall_events;
+  st_.next_progress_strain = s.next_progress_strain;
+  st_.milestones.yield.peak_stress = s.peak_stress;
+  st_.milestones.yield.peak_strain = s.peak_strain;
+}
+
+LoopConfig Driver::loop_config() const {
+  LoopConfig c;
+  c.law = *protocol_->device_law();
+  c.rule = params_.kinetics.rule;
+  c.clock = params_.kinetics.softening_clock;
+  c.seed = params_.seed;
+  c.log_prefactor = std::log(pc_.rate_prefactor);
+  c.inv_kT = pc_.inv_kT;
+  c.voxel_count = voxel_count_;
+  c.full_solve_interval = static_cast<std::uint64_t>(params_.solver.full_solve_interval);
+  c.stall_limit = stall_event_limit(params_);
+  // after_pass's test for a curve point, as a threshold on the schedule coordinate.
+  const double interval = protocol_->record_interval();
+  c.record_at = static_cast<double>(st_.records) * interval - 1e-9 * interval;
+  c.fields_at = fields_at_;
+  c.offset_reached = st_.milestones.yield.offset_reached;
+  c.localization_reached = st_.milestones.localization_reached;
+  c.max_passes = static_cast<std::uint32_t>(params_.solver.gpu_loop_chunk);
+  return c;
+}
+
+void Driver::loop_step() {
+  PassScalars s = loop_scalars();
+  std::vector<LoopEvent> events;
+  const LoopOutcome out = backend_.run_passes(s, loop_config(), params_.record_events ? &events : nullptr);
+  take_loop_scalars(s);
+  for (const LoopEvent& e : events) res_.events.push_back({e.time, e.voxel, e.mode, e.barrier, Branch::thermal});
+  ++loop_stats_.stretches;
+  loop_stats_.loop_passes += out.passes;
+  ++loop_stats_.stops[static_cast<std::uint32_t>(out.stop) & 3u];
+  switch (out.stop) {
+    case LoopStop::chunk: return;
+    case LoopStop::unstable: host_step(); return;  // the athermal pass, as the driver's loop runs it
+    case LoopStop::host:
+      // What the driver's loop does after such a pass that close_loop_pass left to the host.
+      if (st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
+        backend_.full_solve();
+        ++st_.counters.full_solves;
+        st_.events_since_full_solve = 0;
+      }
+      after_pass(out.last_transformations);
+      return;
+    case LoopStop::error: break;
+  }
+  throw std::logic_error("the " + backend_.name() + " backend's device loop could not select a thermal event at pass " +
+                         std::to_string(st_.counters.passes) + " (a bug: run with solver.gpu_loop = \"host\")");
 }
 
 void Driver::exhaustive_pass() {
@@ -189,52 +285,28 @@ void Driver::close_avalanche() {
 
 void Driver::thermal_branch(const RateSummary& rates) {
   close_avalanche();
-  const double step_dt = protocol_->step_time();
-  const std::uint64_t draw = st_.counters.passes;
-  // R = nu0 V' exp(-Q_min/kT) S, with S the shifted sum; t_res = 1/R.
-  const double log_rate =
-      std::log(pc_.rate_prefactor) - rates.min_barrier * pc_.inv_kT + std::log(rates.shifted_rate_sum);
-  const double t_res = std::exp(-log_rate);
-  bool event = false;
-  double dt = 0.0;
-  switch (params_.kinetics.rule) {
-    case ThermalRule::reference:
-      event = t_res < step_dt;
-      dt = event ? t_res : step_dt;
-      break;
-    case ThermalRule::probabilistic: {
-      const double u = rng::kmc_uniform(params_.seed, rng::event_acceptance, draw);
-      event = u < -std::expm1(-step_dt / t_res);
-      dt = event ? t_res : step_dt;
-      break;
-    }
-    case ThermalRule::bounded: throw std::logic_error("thermal_branch: the bounded rule has its own pass");
-    case ThermalRule::residence_time: {
-      const double wait = -std::log(rng::kmc_uniform_open0(params_.seed, rng::waiting_time, draw)) * t_res;
-      const double remaining = step_dt - st_.step_time_used;
-      event = wait < remaining;
-      dt = event ? wait : remaining;
-      st_.step_time_used = event ? st_.step_time_used + wait : 0.0;
-      break;
-    }
-  }
-  if (!event) {
+  // The decision of every exhaustive rule (stz/kmc_loop.hpp, shared with the device loop).
+  const ThermalPlan plan = plan_thermal_pass(params_.kinetics.rule, params_.seed, st_.counters.passes,
+                                             std::log(pc_.rate_prefactor), pc_.inv_kT, rates.min_barrier,
+                                             rates.shifted_rate_sum, protocol_->step_time(), st_.step_time_used);
+  st_.step_time_used = plan.step_time_used;
+  if (!plan.event) {
     ++st_.counters.elastic_steps;
-    advance(dt);
+    advance(plan.dt);
     return;
   }
-  const double u = rng::kmc_uniform(params_.seed, rng::event_selection, draw);
-  const Event e = backend_.select_thermal_event(u);
+  const Event e = backend_.select_thermal_event(plan.u_select);
+  // commit_loop_pass (stz/kmc_loop.hpp) repeats this order for the device loop.
   if (params_.kinetics.softening_clock == SofteningClock::event) {
     // The event happens at the end of its waiting time, and its temporary softening starts then.
-    advance(dt);
+    advance(plan.dt);
     thermal_event(e, st_.time);
     return;
   }
   // The published convention: the transformation is dated at the start of the pass (t_last = t),
   // then the clock moves on (docs/model.md §5.3).
   thermal_event(e, st_.time);
-  advance(dt);
+  advance(plan.dt);
 }
 
 void Driver::apply_plastic(const PlasticIncrement& inc) {
@@ -281,9 +353,9 @@ void Driver::after_pass(std::uint64_t transformations) {
 bool Driver::check_progress(std::uint64_t transformations) {
   const double unit = protocol_->progress_unit();
   const double coordinate = protocol_->schedule_coordinate(st_.time, st_.applied_strain);
-  if (coordinate >= st_.next_progress_strain - 1e-9 * unit) {
+  if (progress_mark_reached(coordinate, st_.next_progress_strain, unit)) {
     st_.stall_events = 0;
-    st_.next_progress_strain = (std::floor(coordinate / unit + 1e-9) + 1.0) * unit;
+    st_.next_progress_strain = next_progress_mark(coordinate, unit);
     return false;
   }
   st_.stall_events += transformations;

@@ -9,6 +9,7 @@
  * Everything it owns is in DriverState + DriverResults, which together with the backend State
  * is a complete checkpoint.
  */
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -89,6 +90,14 @@ struct DriverResults {
   std::vector<EventRecord> events;
 };
 
+/// How the passes of a run were run (solver.gpu_loop = "device"; not checkpointed).
+struct LoopStats {
+  std::uint64_t stretches = 0;    ///< calls of Backend::run_passes
+  std::uint64_t loop_passes = 0;  ///< passes counted inside them
+  std::uint64_t host_passes = 0;  ///< passes the driver ran itself
+  std::uint64_t stops[4] = {};    ///< stretches ended, by LoopStop (chunk, unstable, host, error)
+};
+
 class Driver {
  public:
   Driver(const Params& params, Backend& backend);
@@ -102,6 +111,13 @@ class Driver {
   bool step();
   /// Steps until finished.
   void run();
+
+  /// The caller takes field snapshots once the loaded strain reaches `loaded_strain` (HUGE_VAL:
+  /// none is due): the device loop then hands the pass back (Driver::step returns after it).
+  void set_fields_due_at(double loaded_strain) { fields_at_ = loaded_strain; }
+  /// True when step() runs stretches of passes through Backend::run_passes (solver.gpu_loop).
+  bool uses_pass_loop() const { return pass_loop_; }
+  const LoopStats& loop_stats() const { return loop_stats_; }
 
   const DriverState& state() const { return st_; }
   const DriverResults& results() const { return res_; }
@@ -122,6 +138,13 @@ class Driver {
  private:
   /// One pass of the exhaustive rules (reference, probabilistic, residence-time).
   void exhaustive_pass();
+  /// One pass run by the driver itself (every rule).
+  void host_step();
+  /// A stretch of passes through Backend::run_passes (solver.gpu_loop = "device").
+  void loop_step();
+  PassScalars loop_scalars() const;
+  void take_loop_scalars(const PassScalars& s);
+  LoopConfig loop_config() const;
   /// One pass of the "bounded" rule: a candidate (accepted or rejected) or a loading stop.
   void bounded_pass();
   /// The backend's bounds for the rest of the current loading step (all: every voxel).
@@ -150,6 +173,9 @@ class Driver {
   DriverResults res_;
   double bound_sum_ = 0.0;     ///< rule "bounded": sum of the backend's bounds (derived state)
   bool check_bounds_ = false;  ///< STZ_CHECK_BOUNDS=1: every bound checked at every pass (tests)
+  bool pass_loop_ = false;     ///< solver.gpu_loop = "device" and an exhaustive rule on a device law
+  double fields_at_ = HUGE_VAL;
+  LoopStats loop_stats_;
 };
 
 }  // namespace stz

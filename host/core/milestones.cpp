@@ -4,10 +4,7 @@ namespace stz {
 
 void track_milestones(Milestones& m, double stress, double strain, double plastic, double applied_strain,
                       const std::function<void(std::vector<double>& p1, std::vector<double>& p3)>& eigenstrain) {
-  if (stress > m.yield.peak_stress) {
-    m.yield.peak_stress = stress;
-    m.yield.peak_strain = strain;
-  }
+  update_peak(m.yield.peak_stress, m.yield.peak_strain, stress, strain);
   if (!m.yield.offset_reached && plastic >= yield_offset) {
     m.yield.offset_reached = true;
     m.yield.offset_stress = stress;

@@ -8,13 +8,11 @@
 #include <functional>
 
 #include "core/analysis.hpp"
+#include "stz/kmc_loop.hpp"
 
 namespace stz {
 
-/// Plastic strain at which the offset yield stress is taken.
-constexpr double yield_offset = 0.002;
-/// Plastic strain at which extreme sites and the SLI are evaluated.
-constexpr double localization_level = 0.02;
+// yield_offset and localization_level are in stz/kmc_loop.hpp (the device loop stops at them).
 
 /// What a run has reached so far (a part of the driver's checkpointed state).
 struct Milestones {

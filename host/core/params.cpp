@@ -109,6 +109,8 @@ void validate(const Params& p) {
   if (!std::isfinite(p.loading.stop_stress)) reject("loading.stop_stress", p.loading.stop_stress, "a finite value");
   if (p.solver.full_solve_interval < 1)
     reject("solver.full_solve_interval", p.solver.full_solve_interval, "an integer >= 1");
+  if (p.solver.gpu_loop_chunk < 1 || p.solver.gpu_loop_chunk > max_gpu_loop_chunk)
+    reject("solver.gpu_loop_chunk", p.solver.gpu_loop_chunk, "an integer in [1, 4096]");
   const double tau = derive_constants(p).tau;
   if (!(tau > 0.0) || !std::isfinite(tau)) {
     std::ostringstream os;
@@ -139,6 +141,7 @@ std::string to_string(ThermalRule v) {
   }
 }
 std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
+std::string to_string(GpuLoop v) { return v == GpuLoop::host ? "host" : "device"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
 std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }
 std::string to_string(LoadingMode v) {

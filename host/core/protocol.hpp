@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "stz/loading/strain_law.hpp"
 #include "stz/params.hpp"
 #include "stz/physics/elastic.hpp"
 
@@ -51,6 +52,11 @@ class LoadingProtocol {
   virtual double progress_unit() const = 0;
   /// Empty while the run goes on; otherwise why it ends.
   virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const = 0;
+
+  // ---- The device-resident loop --------------------------------------------------------------------
+  /// The protocol as plain data the CUDA device loop can evaluate (stz/loading/strain_law.hpp),
+  /// or null: then every pass runs on the host (solver.gpu_loop = "device" falls back).
+  virtual const StrainLaw* device_law() const { return nullptr; }
 
  private:
   ElasticMedium medium_;

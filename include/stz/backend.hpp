@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "stz/kmc_loop.hpp"
 #include "stz/params.hpp"
 #include "stz/physics/elastic.hpp"
 #include "stz/state.hpp"
@@ -146,6 +147,20 @@ class Backend {
   /// Debugging: throws std::logic_error if any voxel's exact rate at `time` exceeds its bound.
   virtual void check_bounds(double time, const Sym2& mean_now);
 
+  // ---- The device-resident loop (solver.gpu_loop = "device"; stz/kmc_loop.hpp) ------------------
+
+  /// True when run_passes runs without the host (the CUDA backend); the default below runs the
+  /// same sequence through the operations above.
+  virtual bool runs_passes_on_device() const { return false; }
+  /**
+   * @brief Up to c.max_passes passes of an exhaustive rule from the scalars `s`, each: the
+   * barrier pass at s.time under loop_mean_stress, the plan (plan_loop_pass), the selection and
+   * transformation when it is an event (dated event_date), commit_loop_pass, close_loop_pass.
+   * Stops before an unstable pass and after a pass close_loop_pass hands to the host. Appends a
+   * LoopEvent per thermal event to `events` when not null. `s` holds the scalars afterwards.
+   */
+  virtual LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events);
+
   /**
    * @brief Bytes this backend reads and writes in one barrier/rate pass (its memory-traffic
    * model), so `stzkmc bench` can report achieved bandwidth. 0 if unknown.
@@ -183,5 +198,32 @@ inline BoundedCandidate Backend::bounded_candidate(std::uint32_t, double, double
 }
 inline double Backend::bound_sum() { detail::no_bounded_rule(name()); }
 inline void Backend::check_bounds(double, const Sym2&) { detail::no_bounded_rule(name()); }
+
+inline LoopOutcome Backend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
+  LoopOutcome out;
+  for (std::uint32_t i = 0; i < c.max_passes; ++i) {
+    const RateSummary r = compute_barriers_and_rates(s.time, loop_mean_stress(s, c));
+    if (r.any_unstable) {
+      out.stop = LoopStop::unstable;
+      return out;
+    }
+    const ThermalPlan plan = plan_loop_pass(s, c, r.min_barrier, r.shifted_rate_sum);
+    PlasticIncrement inc;
+    if (plan.event) {
+      const Event e = select_thermal_event(plan.u_select);
+      const double dated = event_date(s, c, plan);
+      if (events) events->push_back({dated, e.voxel, e.mode, e.barrier});
+      inc = transform(e, dated);
+    }
+    commit_loop_pass(s, c, plan, inc.dp1_sum, inc.dp3_sum);
+    ++out.passes;
+    out.last_transformations = plan.event ? 1u : 0u;
+    if (close_loop_pass(s, c, out.last_transformations) == LoopStop::host) {
+      out.stop = LoopStop::host;
+      return out;
+    }
+  }
+  return out;
+}
 
 }  // namespace stz

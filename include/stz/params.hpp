@@ -20,6 +20,9 @@ enum class ThermalRule { reference, probabilistic, residence_time, bounded };
 /// at the start of the pass that chose it, as the published code does ("pass"), or at the time
 /// it happens ("event"; rules residence-time and bounded). docs/model.md §5.3.
 enum class SofteningClock { pass, event };
+/// Who runs the kMC loop on the CUDA backend: the host, pass by pass (two round trips per
+/// event), or the device, stretches of solver.gpu_loop_chunk passes (docs/cuda.md).
+enum class GpuLoop { host, device };
 /// Athermal avalanche variant (MODEL.md 1.6 step 2).
 enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (MODEL.md 1.7).
@@ -83,6 +86,8 @@ struct LoadingParams {
 struct SolverParams {
   int full_solve_interval = 2000;       ///< thermal events between full FFT solves
   bool cache_softened_barriers = true;  ///< reuse dF*exp(-D eta) while eta is unchanged
+  GpuLoop gpu_loop = GpuLoop::host;     ///< "device": stretches of passes without the host
+  int gpu_loop_chunk = 64;              ///< passes per stretch of the device loop at most
 };
 
 /** @brief Every parameter of a run. */
@@ -131,6 +136,8 @@ std::uint64_t stall_event_limit(const Params& p);
 /// Bounds validate() puts on a run's length: elastic steps to the end strain, curve points.
 constexpr double max_elastic_steps = 1e9;
 constexpr double max_curve_points = 1e7;
+/// The longest stretch of the device loop (solver.gpu_loop_chunk): its event records are sized by it.
+constexpr int max_gpu_loop_chunk = 4096;
 
 /// Throws std::invalid_argument naming the key, the value and what is allowed.
 void validate(const Params& p);
@@ -138,6 +145,7 @@ void validate(const Params& p);
 std::string to_string(Medium v);
 std::string to_string(ThermalRule v);
 std::string to_string(SofteningClock v);
+std::string to_string(GpuLoop v);
 std::string to_string(AthermalVariant v);
 std::string to_string(LoadingCondition v);
 std::string to_string(LoadingMode v);

@@ -9,6 +9,7 @@
  * compression -11, shear the engineering shear 2*eps12 and sigma12.
  */
 #include "core/protocol.hpp"
+#include "stz/loading/strain_law.hpp"
 
 namespace stz {
 
@@ -16,29 +17,28 @@ class StrainControl final : public LoadingProtocol {
  public:
   StrainControl(const Params& params, const ElasticMedium& medium);
 
-  double step_time() const override { return strain_step_ / strain_rate_; }
-  void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override;
-  Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override;
+  double step_time() const override { return law_.step_time(); }
+  void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override {
+    law_.advance(dt, p1_mean, p3_mean, applied, mean_strain);
+  }
+  Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override {
+    return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
+  }
 
-  double loaded_stress(const Sym2& s) const override;
-  double loaded_strain(const Sym2& e) const override;
-  double loaded_plastic_strain(double p1_mean, double p3_mean) const override;
+  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
+  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
+  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
+    return law_.loaded_plastic_strain(p1_mean, p3_mean);
+  }
 
   double schedule_coordinate(double, double applied) const override { return applied; }
-  double record_interval() const override { return record_interval_; }
-  double progress_unit() const override { return strain_step_; }
+  double record_interval() const override { return law_.record_interval; }
+  double progress_unit() const override { return law_.strain_step; }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const override;
-
-  /// Mean strain after the applied strain grows by d_applied (an elastic increment, <p> fixed).
-  Sym2 after_strain_increment(const Sym2& mean_strain, double d_applied, double applied_after, double p1_mean,
-                              double p3_mean) const;
+  const StrainLaw* device_law() const override { return &law_; }
 
  private:
-  /// Mean strain that realises `applied` in the loaded component with zero free stresses.
-  Sym2 exact_mean_strain(double applied, double p1_mean, double p3_mean) const;
-  LoadingMode mode_;
-  LoadingCondition condition_;
-  double strain_rate_, strain_step_, end_strain_, record_interval_, stop_stress_;
+  StrainLaw law_;  ///< the formulas, shared with the CUDA device loop (stz/loading/strain_law.hpp)
 };
 
 }  // namespace stz
