@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -44,6 +45,17 @@ struct Mailbox {
   double sums[2];
   double ab[2];
   std::uint32_t count;
+};
+
+/// Owns an instantiated CUDA graph.
+struct GraphHandle {
+  cudaGraphExec_t exec = nullptr;
+  GraphHandle() = default;
+  GraphHandle(const GraphHandle&) = delete;
+  GraphHandle& operator=(const GraphHandle&) = delete;
+  ~GraphHandle() {
+    if (exec) cudaGraphExecDestroy(exec);
+  }
 };
 
 /// Owns a stream (destroyed last among the CUDA resources of the backend).
@@ -211,6 +223,12 @@ struct CudaBackend::Impl {
   cuda::DeviceBuffer<std::uint32_t> d_count;
   cuda::PinnedBuffer<Mailbox> mail;
   cuda::StagedCopier copier;  // download/upload through page-locked chunks
+  // The device loop (allocated at its first stretch): control block, event records, and one
+  // graph of K passes per stretch length K asked for (normally one).
+  cuda::DeviceBuffer<cuda::LoopBlock> d_loop;
+  cuda::DeviceBuffer<LoopEvent> d_loop_events;
+  cuda::PinnedBuffer<cuda::LoopBlock> loop_mail;
+  std::map<std::uint32_t, std::unique_ptr<GraphHandle>> loop_graphs;
 
   cuda::DeviceView view{};
   cuda::KernelView kview{};
@@ -232,6 +250,10 @@ struct CudaBackend::Impl {
   void solve(const double* eigenstrain, double* out);
   void compute_unit_kernels();
   std::size_t voxels() const { return plan.voxels; }
+  /// Enqueues `passes` passes of the device loop on the stream.
+  void enqueue_loop_passes(std::uint32_t passes);
+  /// The instantiated graph of `passes` passes (captured at first use).
+  cudaGraphExec_t loop_graph(std::uint32_t passes);
 };
 
 CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
@@ -415,6 +437,35 @@ void CudaBackend::Impl::compute_unit_kernels() {
   STZ_CUDA_TRY(cudaMemsetAsync(eigenstrain, 0, 2 * v * sizeof(double), stream));
 }
 
+void CudaBackend::Impl::enqueue_loop_passes(std::uint32_t passes) {
+  for (std::uint32_t i = 0; i < passes; ++i)
+    cuda::launch_loop_pass(view, kview, pc, params.seed, params.solver.cache_softened_barriers, d_loop.data(),
+                           d_pass.data(), d_selection.data(), da.data(), db.data(), d_loop_events.data(), stream);
+}
+
+cudaGraphExec_t CudaBackend::Impl::loop_graph(std::uint32_t passes) {
+  auto& slot = loop_graphs[passes];
+  if (slot) return slot->exec;
+  // Every argument of the captured kernels is a device pointer or a constant of the run: the
+  // graph is valid for the backend's life (upload() copies into the same buffers).
+  cudaGraph_t graph = nullptr;
+  STZ_CUDA_TRY(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+  try {
+    enqueue_loop_passes(passes);
+  } catch (...) {
+    cudaStreamEndCapture(stream, &graph);
+    if (graph) cudaGraphDestroy(graph);
+    throw;
+  }
+  STZ_CUDA_TRY(cudaStreamEndCapture(stream, &graph));
+  auto handle = std::make_unique<GraphHandle>();
+  const cudaError_t err = cudaGraphInstantiate(&handle->exec, graph, 0);
+  cudaGraphDestroy(graph);
+  STZ_CUDA_TRY(err);
+  slot = std::move(handle);
+  return slot->exec;
+}
+
 // ---- CudaBackend ----------------------------------------------------------------------------
 
 CudaBackend::CudaBackend(const Params& params, const BackendOptions& options)
@@ -561,6 +612,64 @@ void CudaBackend::full_solve() {
   m.timer.time("full solve (cuFFT D2Z, spectral, Z2D)", m.stream, [&] { m.solve(m.eigenstrain, m.stress); });
   m.rates_valid = false;
   m.selection_valid = false;
+}
+
+LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
+  Impl& m = *impl_;
+  if (c.max_passes < 1 || c.max_passes > static_cast<std::uint32_t>(max_gpu_loop_chunk))
+    throw std::invalid_argument("run_passes: max_passes = " + std::to_string(c.max_passes) + " outside [1, " +
+                                std::to_string(max_gpu_loop_chunk) + "]");
+  m.activate();
+  if (!m.d_loop.size()) {
+    m.d_loop.allocate(1);
+    m.d_loop_events.allocate(static_cast<std::size_t>(max_gpu_loop_chunk));
+    m.loop_mail = cuda::PinnedBuffer<cuda::LoopBlock>(1);
+  }
+  cuda::LoopBlock& block = *m.loop_mail.data();
+  block = cuda::LoopBlock{};
+  block.s = s;
+  block.c = c;
+  block.running = 1;
+  block.record = events ? 1u : 0u;
+  STZ_CUDA_TRY(cudaMemcpyAsync(m.d_loop.data(), &block, sizeof block, cudaMemcpyHostToDevice, m.stream));
+  cuda::launch_loop_start(m.d_loop.data(), m.d_pass.data(), m.stream);
+  m.timer.time("device loop (stretches of passes)", m.stream, [&] {
+#ifdef STZ_CUDA_SYNC_CHECK
+    m.enqueue_loop_passes(c.max_passes);  // synchronising launches cannot be captured
+#else
+    STZ_CUDA_TRY(cudaGraphLaunch(m.loop_graph(c.max_passes), m.stream));
+#endif
+  });
+  STZ_CUDA_TRY(cudaMemcpyAsync(&block, m.d_loop.data(), sizeof block, cudaMemcpyDeviceToHost, m.stream));
+  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
+                               m.stream));
+  m.synchronize();
+  if (events && block.events) {
+    const std::size_t first = events->size();
+    events->resize(first + block.events);
+    STZ_CUDA_TRY(cudaMemcpyAsync(events->data() + first, m.d_loop_events.data(), block.events * sizeof(LoopEvent),
+                                 cudaMemcpyDeviceToHost, m.stream));
+    m.synchronize();
+  }
+  s = block.s;
+  m.selection_valid = false;
+  // An unstable pass leaves its barriers for the athermal pass that follows (as a host pass).
+  m.rates_valid = block.stop == static_cast<std::uint32_t>(LoopStop::unstable) && !block.running;
+  if (m.rates_valid) {
+    const cuda::PassResult& r = m.mail.data()->pass;
+    m.last.any_unstable = r.any_unstable != 0;
+    m.last.min_barrier = r.min_barrier;
+    m.last.shifted_rate_sum = r.shifted_rate_sum;
+    if (!m.last.any_unstable) throw std::logic_error("the device loop stopped as unstable after a stable pass");
+  }
+  if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
+    throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
+                           ", stop " + std::to_string(block.stop) + ")");
+  LoopOutcome out;
+  out.stop = static_cast<LoopStop>(block.stop);
+  out.passes = block.passes;
+  out.last_transformations = block.last_transformations;
+  return out;
 }
 
 double CudaBackend::bytes_per_pass() const {

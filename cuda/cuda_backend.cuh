@@ -34,6 +34,10 @@ class CudaBackend final : public Backend {
   PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) override;
   PlasticIncrement transform(const Event& event, double time) override;
   void full_solve() override;
+  bool runs_passes_on_device() const override { return true; }
+  /// The device-resident loop (docs/cuda.md): a CUDA graph of c.max_passes passes, one upload
+  /// of the scalars before and one copy back after (never yet run on a GPU).
+  LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) override;
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
   std::vector<DeviceOpTime> device_profile() override;

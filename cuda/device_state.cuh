@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "stz/hd.hpp"
+#include "stz/kmc_loop.hpp"
 #include "stz/physics/fast_exp.hpp"  // bits_of, double_from_bits
 
 namespace stz::cuda {
@@ -78,6 +79,26 @@ struct FlipRecord {
   std::uint32_t voxel;
   std::uint32_t mode;
   double barrier;
+};
+
+/**
+ * @brief The control block of the device-resident loop (solver.gpu_loop = "device", docs/cuda.md):
+ * the driver's scalars and the stretch's configuration (stz/kmc_loop.hpp), uploaded before a
+ * stretch and copied back after it; in between only the kernels touch it. Every kernel of a
+ * stretch does nothing once `running` is 0, so a captured graph of K passes can stop early.
+ */
+struct LoopBlock {
+  PassScalars s;
+  LoopConfig c;
+  ThermalPlan plan;         ///< of the current pass (written by the selection kernel)
+  double dated;             ///< the date of its transformation (event_date)
+  double mean_s1, mean_s3;  ///< mean.xx - mean.yy and 2 mean.xy of the current pass
+  std::uint32_t running;    ///< 1 while passes go on
+  std::uint32_t stop;       ///< a LoopStop once running = 0
+  std::uint32_t passes;     ///< counted in this stretch
+  std::uint32_t last_transformations;
+  std::uint32_t events;  ///< LoopEvents written in this stretch
+  std::uint32_t record;  ///< nonzero: write a LoopEvent per thermal event
 };
 
 /// Order-preserving map double -> uint64 (total order of non-NaN values), so that the global

@@ -116,8 +116,15 @@ __global__ void invalidate_cache_kernel(DeviceView v) {
  * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
  * expressions are those of CpuBackend::compute_barriers_and_rates, term for term.
  */
-__global__ void __launch_bounds__(1024) barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1,
-                                                       double mean_s3, bool use_cache, int vpb, PassResult* result) {
+__global__ void __launch_bounds__(1024)
+    barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
+                   int vpb, PassResult* result, const LoopBlock* loop) {
+  if (loop) {  // the device loop: this pass's time and mean stress from its control block
+    if (!loop->running) return;
+    time = loop->s.time;
+    mean_s1 = loop->mean_s1;
+    mean_s3 = loop->mean_s3;
+  }
   extern __shared__ double smem[];
   const int modes = v.modes;
   double* q_s = smem;                 // vpb * modes barriers
@@ -184,7 +191,9 @@ __global__ void __launch_bounds__(1024) barrier_kernel(DeviceView v, PhysicsCons
 }
 
 /// Shifted rates and their per-voxel sums, added in mode order.
-__global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result) {
+__global__ void __launch_bounds__(1024)
+    rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result, const LoopBlock* loop) {
+  if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
   extern __shared__ double smem[];
@@ -203,7 +212,9 @@ __global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT,
 }
 
 /// Sum of the voxel rates of each fixed block of rate_block_voxels voxels (fixed tree order).
-__global__ void __launch_bounds__(wide_block) block_sum_kernel(DeviceView v, const PassResult* result) {
+__global__ void __launch_bounds__(wide_block)
+    block_sum_kernel(DeviceView v, const PassResult* result, const LoopBlock* loop) {
+  if (loop && !loop->running) return;
   if (from_ordered_key(result->min_key) < 0.0) return;
   using Reduce = cub::BlockReduce<double, wide_block>;
   __shared__ typename Reduce::TempStorage temp;
@@ -215,7 +226,9 @@ __global__ void __launch_bounds__(wide_block) block_sum_kernel(DeviceView v, con
 
 /// Inclusive prefix sums of the block sums (one block: each thread a contiguous chunk in order,
 /// chunks offset by a block-wide exclusive scan) and the pass summary.
-__global__ void __launch_bounds__(wide_block) block_scan_kernel(DeviceView v, PassResult* result) {
+__global__ void __launch_bounds__(wide_block)
+    block_scan_kernel(DeviceView v, PassResult* result, const LoopBlock* loop) {
+  if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) {
     if (threadIdx.x == 0) {
@@ -259,7 +272,7 @@ __global__ void __launch_bounds__(wide_block) block_scan_kernel(DeviceView v, Pa
  * mode with a nonzero rate.
  */
 __global__ void __launch_bounds__(wide_block)
-    select_kernel(DeviceView v, double inv_kT, double u, const PassResult* result, Selection* sel) {
+    select_kernel(DeviceView v, double inv_kT, double u, const PassResult* result, Selection* sel, LoopBlock* loop) {
   using Scan = cub::BlockScan<double, wide_block>;
   using Reduce = cub::BlockReduce<int, wide_block>;
   __shared__ union {
@@ -271,8 +284,32 @@ __global__ void __launch_bounds__(wide_block)
   __shared__ double s_cum0;
   __shared__ double s_before[wide_block];
   extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel
+  __shared__ int s_go;
+  __shared__ double s_u;
 
   const int tid = threadIdx.x;
+  if (loop) {
+    // The device loop: the thermal decision of this pass (stz/kmc_loop.hpp), then the selection
+    // with its draw when it is an event.
+    if (tid == 0) {
+      s_go = 0;
+      if (loop->running) {
+        if (result->any_unstable) {
+          loop->running = 0;  // the host runs this pass (an athermal pass)
+          loop->stop = static_cast<std::uint32_t>(LoopStop::unstable);
+        } else {
+          const ThermalPlan plan = plan_loop_pass(loop->s, loop->c, result->min_barrier, result->shifted_rate_sum);
+          loop->plan = plan;
+          loop->dated = event_date(loop->s, loop->c, plan);
+          s_go = plan.event ? 1 : 0;
+          s_u = plan.u_select;
+        }
+      }
+    }
+    __syncthreads();
+    if (!s_go) return;
+    u = s_u;
+  }
   const double total = result->shifted_rate_sum;
   const double min_barrier = result->min_barrier;
   const double target = u * total;
@@ -297,7 +334,10 @@ __global__ void __launch_bounds__(wide_block)
   __syncthreads();
   const int block = s_block;
   if (block < 0) {  // S = 0 or not finite: nothing can be selected
-    if (tid == 0) *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+    if (tid == 0) {
+      *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+      if (loop) loop->running = 0, loop->stop = static_cast<std::uint32_t>(LoopStop::error);
+    }
     return;
   }
 
@@ -319,7 +359,10 @@ __global__ void __launch_bounds__(wide_block)
   __syncthreads();
   const int t = s_thread;
   if (t < 0) {
-    if (tid == 0) *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+    if (tid == 0) {
+      *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+      if (loop) loop->running = 0, loop->stop = static_cast<std::uint32_t>(LoopStop::error);
+    }
     return;
   }
 
@@ -340,6 +383,7 @@ __global__ void __launch_bounds__(wide_block)
     }
     if (chosen < 0) {
       *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
+      if (loop) loop->running = 0, loop->stop = static_cast<std::uint32_t>(LoopStop::error);
     } else {
       const std::size_t k = chosen_voxel * modes + chosen;
       *sel = Selection{
@@ -354,7 +398,13 @@ __global__ void __launch_bounds__(wide_block)
 /// redraw of the M SFTS of the new generation by all threads.
 __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_t seed, double time,
                                  const std::uint32_t* list, std::uint32_t voxel1, std::uint32_t mode1, double* da,
-                                 double* db, FlipRecord* records) {
+                                 double* db, FlipRecord* records, const LoopBlock* loop, const Selection* sel) {
+  if (loop) {  // the device loop: the selected voxel-mode, dated by the plan, only on an event
+    if (!loop->running || !loop->plan.event) return;
+    voxel1 = sel->voxel;
+    mode1 = sel->mode;
+    time = loop->dated;
+  }
   const unsigned i = blockIdx.x;
   const std::uint32_t vox = list ? list[i] : voxel1;
   const std::uint32_t mode = list ? v.voxel_argmin[vox] : mode1;
@@ -381,10 +431,16 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
 }
 
 /// The single-voxel real-space update (MODEL.md 1.4), the CPU's add_kernel_response per voxel.
-__global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da, const double* db) {
+__global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da, const double* db,
+                                     const LoopBlock* loop, const Selection* sel) {
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (i >= v.voxels) return;
   const int n = v.n;
+  if (loop) {  // the device loop: the selected voxel, only on an event
+    if (!loop->running || !loop->plan.event) return;
+    jx = static_cast<int>(sel->voxel % static_cast<std::uint32_t>(n));
+    jy = static_cast<int>(sel->voxel / static_cast<std::uint32_t>(n));
+  }
   const int x = static_cast<int>(i % n);
   const int y = static_cast<int>(i / n);
   const std::size_t kk = voxel_index(wrap_difference(x, jx, n), wrap_difference(y, jy, n), n);
@@ -434,6 +490,47 @@ __global__ void first_minimum_kernel(DeviceView v, const PassResult* result, std
   if (i < v.voxels && v.voxel_min[i] == result->min_barrier) atomicMin(first, static_cast<std::uint32_t>(i));
 }
 
+// ---- The device loop -------------------------------------------------------------------------
+
+/// The mean stress of the pass about to run and a fresh minimum (one thread).
+__device__ void prepare_loop_pass(LoopBlock* loop, PassResult* result) {
+  const Sym2 sigma = loop_mean_stress(loop->s, loop->c);
+  // The combinations exactly as CudaBackend::compute_barriers_and_rates forms them.
+  loop->mean_s1 = sigma.xx - sigma.yy;
+  loop->mean_s3 = 2.0 * sigma.xy;
+  result->min_key = ~0ull;
+}
+
+__global__ void loop_start_kernel(LoopBlock* loop, PassResult* result) {
+  if (threadIdx.x == 0 && blockIdx.x == 0 && loop->running) prepare_loop_pass(loop, result);
+}
+
+/// The rest of a pass on one thread (stz/kmc_loop.hpp): the event record, the scalars, the
+/// stop test; then the next pass prepared or the loop stopped.
+__global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Selection* sel, LoopEvent* events) {
+  if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
+  const ThermalPlan plan = loop->plan;
+  double da = 0.0, db = 0.0;
+  if (plan.event) {
+    // The SFTS the transformation applied (CudaBackend::transform returns the same floats).
+    da = sel->e1;
+    db = sel->e3;
+    if (loop->record) events[loop->events++] = LoopEvent{loop->dated, sel->voxel, sel->mode, sel->barrier};
+  }
+  commit_loop_pass(loop->s, loop->c, plan, da, db);
+  ++loop->passes;
+  loop->last_transformations = plan.event ? 1u : 0u;
+  if (close_loop_pass(loop->s, loop->c, loop->last_transformations) == LoopStop::host) {
+    loop->running = 0;
+    loop->stop = static_cast<std::uint32_t>(LoopStop::host);
+  } else if (loop->passes >= loop->c.max_passes) {
+    loop->running = 0;
+    loop->stop = static_cast<std::uint32_t>(LoopStop::chunk);
+  } else {
+    prepare_loop_pass(loop, result);
+  }
+}
+
 // ---- Elasticity -----------------------------------------------------------------------------
 
 __global__ void spectral_kernel(const cufftDoubleComplex* a, const cufftDoubleComplex* b, cufftDoubleComplex* out,
@@ -480,27 +577,28 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream) {
 }
 
 void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream) {
-  // All ones: the largest key, the neutral element of atomicMin.
-  STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
+                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop) {
+  // All ones: the largest key, the neutral element of atomicMin (the device loop resets it
+  // itself when it prepares a pass).
+  if (!loop) STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
   const Tiling t = voxel_mode_tiling(v.modes);
   const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
   const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
   const std::size_t barrier_smem = q_bytes + 5 * t.voxels_per_block * sizeof(double) + t.voxels_per_block * sizeof(int);
   barrier_kernel<<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                              t.voxels_per_block, result);
+                                                              t.voxels_per_block, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, t.voxels_per_block, result);
+  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, t.voxels_per_block, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result);
+  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, result);
+  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
 void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, const PassResult* result,
                    Selection* selection, cudaStream_t stream) {
-  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, u, result, selection);
+  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, u, result, selection, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -508,7 +606,8 @@ void launch_transformations(const DeviceView& v, const PhysicsConstants& pc, std
                             const std::uint32_t* list, std::uint32_t count, std::uint32_t voxel, std::uint32_t mode,
                             double* da, double* db, FlipRecord* records, cudaStream_t stream) {
   if (count == 0) return;
-  transform_kernel<<<count, transform_threads, 0, stream>>>(v, pc, seed, time, list, voxel, mode, da, db, records);
+  transform_kernel<<<count, transform_threads, 0, stream>>>(v, pc, seed, time, list, voxel, mode, da, db, records,
+                                                            nullptr, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -516,7 +615,8 @@ void launch_stress_update(const DeviceView& v, const KernelView& k, std::uint32_
                           const double* db, cudaStream_t stream) {
   const int jx = static_cast<int>(voxel % static_cast<std::uint32_t>(v.n));
   const int jy = static_cast<int>(voxel / static_cast<std::uint32_t>(v.n));
-  stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, jx, jy, da, db);
+  stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, jx, jy, da, db, nullptr,
+                                                                                    nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -559,6 +659,27 @@ void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubl
 
 void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b, cudaStream_t stream) {
   point_source_kernel<<<blocks_for(voxels, threads_1d), threads_1d, 0, stream>>>(p1, p3, voxels, a, b);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream) {
+  loop_start_kernel<<<1, 1, 0, stream>>>(loop, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
+                      bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
+                      LoopEvent* events, cudaStream_t stream) {
+  launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop);
+  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, 0.0, result, selection, loop);
+  STZ_CUDA_CHECK_LAUNCH();
+  transform_kernel<<<1, transform_threads, 0, stream>>>(v, pc, seed, 0.0, nullptr, 0u, 0u, da, db, nullptr, loop,
+                                                        selection);
+  STZ_CUDA_CHECK_LAUNCH();
+  stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, 0, 0, da, db, loop,
+                                                                                    selection);
+  STZ_CUDA_CHECK_LAUNCH();
+  loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

@@ -36,7 +36,7 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
  * CPU backend does.
  */
 void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream);
+                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop = nullptr);
 
 /// The first voxel-mode whose cumulative shifted rate exceeds u S (CpuBackend's rule and its
 /// round-off fallbacks) into *selection.
@@ -82,6 +82,23 @@ void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubl
 
 /// Sets p1[0] = a, p3[0] = b and every other eigenstrain to 0 (source of the unit kernels).
 void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b, cudaStream_t stream);
+
+// ---- The device loop (solver.gpu_loop = "device"; docs/cuda.md "Device-resident loop") ----------
+
+/// Prepares the first pass of a stretch from the uploaded control block (its mean stress, a
+/// fresh minimum). One thread.
+void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream);
+
+/**
+ * @brief One pass of the device loop, every kernel a no-op once loop->running is 0: the barrier
+ * pass at the block's time and mean stress, the thermal decision and selection (one block),
+ * the transformation and single-voxel stress update of an event, and the rest on one thread
+ * (commit_loop_pass, close_loop_pass, the event record, the next pass prepared). Enqueues only:
+ * the backend captures K of these into a CUDA graph.
+ */
+void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
+                      bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
+                      LoopEvent* events, cudaStream_t stream);
 
 /// Checks that this GPU can run the kernels (an image for its architecture exists).
 cudaError_t probe_kernel_image();

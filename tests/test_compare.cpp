@@ -163,26 +163,9 @@ std::size_t first_event_difference(const std::vector<EventRecord>& a, const std:
   return n;
 }
 
-/**
- * The same seed on both backends: identical catalogs, identical event sequences (voxel, mode,
- * branch) and counters, continuous quantities within the stated tolerances.
- */
-void compare_same_seed(const Params& p, std::uint64_t max_passes, std::uint64_t stop_after_thermal,
-                       std::uint64_t min_thermal) {
-  auto ref_backend = make_reference(p);
-  auto cand_backend = make_candidate(p);
-  Driver ref(p, *ref_backend);
-  Driver cand(p, *cand_backend);
-  ref.start();
-  cand.start();
-  {
-    State a, b;
-    ref_backend->download(a, true);
-    cand_backend->download(b, true);
-    require_same_catalog(a, b);
-    require_same_fields(a, b);  // after the first full solve: zero eigenstrain, zero field
-  }
-  const LockstepResult run = run_lockstep(ref, cand, max_passes, stop_after_thermal);
+/// Events, counters, curves and fields of two finished (or equally far) runs of the same seed.
+void require_same_results(Driver& ref, Driver& cand, Backend& ref_backend, Backend& cand_backend,
+                          const LockstepResult& run, std::uint64_t min_thermal) {
   const auto& ev_a = ref.results().events;
   const auto& ev_b = cand.results().events;
   const std::size_t same = first_event_difference(ev_a, ev_b);
@@ -222,10 +205,60 @@ void compare_same_seed(const Params& p, std::uint64_t max_passes, std::uint64_t 
   CHECK(std::abs(ref.loaded_stress() - cand.loaded_stress()) <= stress_tol);
 
   State a, b;
-  ref_backend->download(a, true);
-  cand_backend->download(b, true);
+  ref_backend.download(a, true);
+  cand_backend.download(b, true);
   require_same_catalog(a, b);
   require_same_fields(a, b);
+}
+
+/**
+ * The same seed on both backends: identical catalogs, identical event sequences (voxel, mode,
+ * branch) and counters, continuous quantities within the stated tolerances.
+ */
+void compare_same_seed(const Params& p, std::uint64_t max_passes, std::uint64_t stop_after_thermal,
+                       std::uint64_t min_thermal) {
+  auto ref_backend = make_reference(p);
+  auto cand_backend = make_candidate(p);
+  Driver ref(p, *ref_backend);
+  Driver cand(p, *cand_backend);
+  ref.start();
+  cand.start();
+  {
+    State a, b;
+    ref_backend->download(a, true);
+    cand_backend->download(b, true);
+    require_same_catalog(a, b);
+    require_same_fields(a, b);  // after the first full solve: zero eigenstrain, zero field
+  }
+  const LockstepResult run = run_lockstep(ref, cand, max_passes, stop_after_thermal);
+  require_same_results(ref, cand, *ref_backend, *cand_backend, run, min_thermal);
+}
+
+/**
+ * The reference's own loop against a candidate run with other solver settings (the device
+ * loop: stretches of passes), both to the end: the same checks as compare_same_seed.
+ */
+void compare_whole_runs(const Params& p, const Params& candidate_params, std::uint64_t min_thermal) {
+  auto ref_backend = make_reference(p);
+  auto cand_backend = make_candidate(candidate_params);
+  Driver ref(p, *ref_backend);
+  Driver cand(candidate_params, *cand_backend);
+  ref.start();
+  cand.start();
+  ref.run();
+  cand.run();
+  REQUIRE(cand.uses_pass_loop());
+  REQUIRE(cand.loop_stats().loop_passes > cand.loop_stats().host_passes);
+  LockstepResult run;
+  run.passes = ref.state().counters.passes;
+  const Counters& a = ref.state().counters;
+  const Counters& b = cand.state().counters;
+  run.same_counters = a.passes == b.passes && a.thermal_events == b.thermal_events &&
+                      a.athermal_flips == b.athermal_flips && a.elastic_steps == b.elastic_steps &&
+                      a.full_solves == b.full_solves;
+  require_same_results(ref, cand, *ref_backend, *cand_backend, run, min_thermal);
+  WARN("device loop: " << cand.loop_stats().loop_passes << " passes in " << cand.loop_stats().stretches
+                       << " stretches, " << cand.loop_stats().host_passes << " on the host");
 }
 
 }  // namespace
@@ -264,6 +297,25 @@ TEST_CASE("Same seed, other profiles: events as the CPU backend", "[compare]") {
     p.catalog.barrier_mean = 1.8;
     p.solver.full_solve_interval = 100;
     compare_same_seed(p, 1000000, 1000, 1000);
+  }
+}
+
+TEST_CASE("The device loop (solver.gpu_loop = device) runs the CPU's events over a whole 64x64 run", "[compare]") {
+  Params p = test::small_params(64, 2024);
+  p.record_events = true;
+  Params device = p;
+  device.solver.gpu_loop = GpuLoop::device;
+  SECTION("reference profile, stretches of 64 passes") { compare_whole_runs(p, device, 1000); }
+  SECTION("residence-time rule, event clock, frequent full solves, stretches of 5") {
+    p.kinetics.rule = ThermalRule::residence_time;
+    p.kinetics.softening_clock = SofteningClock::event;
+    p.catalog.barrier_mean = 1.8;
+    p.solver.full_solve_interval = 100;
+    p.loading.end_strain = 0.03;
+    device = p;
+    device.solver.gpu_loop = GpuLoop::device;
+    device.solver.gpu_loop_chunk = 5;
+    compare_whole_runs(p, device, 1000);
   }
 }
 

@@ -36,7 +36,8 @@
 #   STZ_GPU_CPU=1      dry run on a machine without a GPU: every step runs its logic, GPU tests
 #                      may skip, the bench and profile use the CPU backend, the probe is
 #                      reported as skipped (tests/gpu_check_dry_test.sh runs this in CI)
-#   STZ_BENCH_ARGS     the bench step's arguments (default: 512 and 2048, 300 events, both backends)
+#   STZ_BENCH_ARGS     the bench step's arguments (default: 512 and 2048, 300 events, both backends,
+#                      on the GPU both loops: solver.gpu_loop = host and device)
 #   STZ_COMMIT         commit named in the report when this copy has no .git
 #   STZ_JOBS           build parallelism (default nproc)
 #   STZ_DEVICE_PREFIX  where the .debs are unpacked (default /tmp/stz-device-prefix)
@@ -305,7 +306,7 @@ backends=cpu,cuda
 if want bench && [[ -n $bin ]]; then
   # shellcheck disable=SC2086  # word splitting of the arguments is intended
   run_step bench "$bin/host/stzkmc" bench --backends $backends \
-    ${STZ_BENCH_ARGS:---sizes 512,2048 --events 300 --warmup 50 --max-seconds 20 --rules reference} \
+    ${STZ_BENCH_ARGS:---sizes 512,2048 --events 300 --warmup 50 --max-seconds 20 --rules reference --gpu-loop host,device} \
     --record "$logs/RECORD.md" --csv "$logs/bench.csv"
   note
   grep -E '^\||^devices|^stzkmc bench|^warm-up|^loaded' "$logs/bench.log" >> "$report"
@@ -316,7 +317,7 @@ if want profile && [[ -n $bin ]]; then
   pb=cuda
   ((cpu_mode)) && pb=cpu
   run_step profile "$bin/host/stzkmc" bench --backends $pb --sizes 512 --events 300 --warmup 50 --max-seconds 20 \
-    --rules reference --profile
+    --rules reference --gpu-loop host,device --profile
   note
   sed -n '/^Device time per operation/,$p' "$logs/profile.log" >> "$report"
   note
@@ -333,6 +334,8 @@ sanitize() {
   compute-sanitizer --tool memcheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda "[backend]~[slow]" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \
     "Barriers match MODEL.md 1.5 evaluated independently" || rc=1
+  compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \
+    "The device loop runs*" -c "reference rule, tension, published clock" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \
     "[racecheck]" || rc=1
   return $rc

@@ -40,6 +40,10 @@ struct BenchOptions {
   std::string record;
   std::string csv;
   bool profile = false;  ///< device time per operation (CUDA events) and the host gap per event
+  /// solver.gpu_loop values run on the cuda backend ("host", "device"); the cpu runs "host" only
+  /// (its device loop is the same computation).
+  std::vector<std::string> gpu_loops{"host"};
+  int gpu_loop_chunk = Params{}.solver.gpu_loop_chunk;
 };
 
 /// Where the time of a run goes, by backend call (seconds).
@@ -50,6 +54,7 @@ struct CallTimes {
   double candidates = 0.0;    ///< select_bounded_voxel + bounded_candidate (bounded)
   double athermal = 0.0;      ///< athermal passes (either rule)
   double full_solve = 0.0;
+  double device_loop = 0.0;  ///< stretches of the device-resident loop (solver.gpu_loop = "device")
 };
 
 /// f(), its wall time added to `total`.
@@ -89,6 +94,12 @@ class TimedBackend final : public Backend {
     });
   }
   ElasticMedium medium() const override { return b_.medium(); }
+  bool runs_passes_on_device() const override { return b_.runs_passes_on_device(); }
+  LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) override {
+    // A host backend's stretch is its own operations in a row: timed one by one through this wrapper.
+    if (!b_.runs_passes_on_device()) return Backend::run_passes(s, c, events);
+    return timed(times.device_loop, [&] { return b_.run_passes(s, c, events); });
+  }
   bool has_bounded_rule() const override { return b_.has_bounded_rule(); }
   BoundSummary update_bounds(double time, const Sym2& now, const Sym2& end, bool all) override {
     return timed(times.bounds, [&] { return b_.update_bounds(time, now, end, all); });
@@ -118,6 +129,7 @@ class TimedBackend final : public Backend {
 struct BenchRow {
   int n = 0;
   std::string backend, device, rule;
+  std::string loop = "host";  ///< solver.gpu_loop
   std::uint64_t events = 0, passes = 0;
   std::uint64_t rejected = 0, refreshes = 0, full_refreshes = 0;
   CallTimes times;
@@ -159,8 +171,10 @@ ThermalRule rule_named(const std::string& name) {
   throw std::invalid_argument("bench: unknown kinetics rule " + name);
 }
 
-Params bench_params(int n, const std::string& rule, const BenchOptions& o) {
+Params bench_params(int n, const std::string& rule, const BenchOptions& o, const std::string& loop = "host") {
   Params p;
+  p.solver.gpu_loop = loop == "device" ? GpuLoop::device : GpuLoop::host;
+  p.solver.gpu_loop_chunk = o.gpu_loop_chunk;
   p.grid.n = n;
   p.grid.modes = o.modes;
   p.seed = o.seed;
@@ -196,9 +210,9 @@ LoadedState load_to_strain(int n, double strain, const BenchOptions& o) {
   return s;
 }
 
-BenchRow bench_one(const std::string& backend_name, const std::string& rule, int n, const BenchOptions& o,
-                   const LoadedState* loaded) {
-  const Params p = bench_params(n, rule, o);
+BenchRow bench_one(const std::string& backend_name, const std::string& rule, const std::string& loop, int n,
+                   const BenchOptions& o, const LoadedState* loaded) {
+  const Params p = bench_params(n, rule, o, loop);
   BackendOptions bo;
   bo.threads = o.threads;
   bo.profile_device = o.profile;
@@ -236,6 +250,7 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, int
   r.cpu_seconds = process_cpu_seconds() - cpu0;
   r.n = n;
   r.rule = rule;
+  r.loop = driver.uses_pass_loop() ? "device" : "host";
   r.times = backend_timed.times;
   r.device_ops = backend->device_profile();
   r.rejected = driver.state().candidates_rejected - d0.candidates_rejected;
@@ -265,6 +280,9 @@ const BenchRow* exhaustive_twin(const std::vector<BenchRow>& rows, const BenchRo
   return nullptr;
 }
 
+/// The backend column: the cuda backend's device-resident loop is named.
+std::string backend_label(const BenchRow& r) { return r.loop == "device" ? r.backend + " (device loop)" : r.backend; }
+
 std::string format_table(const std::vector<BenchRow>& rows, int modes) {
   std::ostringstream os;
   os << "| N | M | backend | rule | events | passes | s | events/s | us/event | CPU us/event | GB/s (model) | copy "
@@ -291,7 +309,7 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
     const double bw = r.rule == "bounded" ? 0.0 : r.bandwidth();
     std::snprintf(line, sizeof line,
                   "| %d | %d | %s | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %s | %.3g | %s | %s | %s |\n", r.n,
-                  modes, r.backend.c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events),
+                  modes, backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events),
                   static_cast<unsigned long long>(r.passes), r.seconds, r.events > 0 ? r.events_per_s() : 0.0,
                   r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0,
                   bw > 0 ? std::to_string(bw / 1e9).substr(0, 5).c_str() : "-", r.copy_bandwidth / 1e9,
@@ -308,20 +326,20 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
 std::string format_breakdown(const std::vector<BenchRow>& rows) {
   std::ostringstream os;
   os << "| N | backend | rule | barrier passes | event updates | bound updates | candidates | athermal | full "
-        "solves | other | rejections/event | refreshes/event | full refreshes/1000 events |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "solves | device loop | other | rejections/event | refreshes/event | full refreshes/1000 events |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   char line[512];
   for (const BenchRow& r : rows) {
     if (r.events == 0) continue;
     const double e = static_cast<double>(r.events), us = 1e6 / e;
     const CallTimes& t = r.times;
-    const double other =
-        r.seconds - (t.barrier_pass + t.transform + t.bounds + t.candidates + t.athermal + t.full_solve);
+    const double other = r.seconds - (t.barrier_pass + t.transform + t.bounds + t.candidates + t.athermal +
+                                      t.full_solve + t.device_loop);
     const bool bounded = r.rule == "bounded";
     std::snprintf(line, sizeof line,
-                  "| %d | %s | %s | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %s | %s | %s |\n", r.n,
-                  r.backend.c_str(), r.rule.c_str(), t.barrier_pass * us, t.transform * us, t.bounds * us,
-                  t.candidates * us, t.athermal * us, t.full_solve * us, other * us,
+                  "| %d | %s | %s | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %s | %s | %s |\n", r.n,
+                  backend_label(r).c_str(), r.rule.c_str(), t.barrier_pass * us, t.transform * us, t.bounds * us,
+                  t.candidates * us, t.athermal * us, t.full_solve * us, t.device_loop * us, other * us,
                   bounded ? std::to_string(r.rejected / e).substr(0, 5).c_str() : "-",
                   bounded ? std::to_string(r.refreshes / e).substr(0, 6).c_str() : "-",
                   bounded ? std::to_string(1000.0 * r.full_refreshes / e).substr(0, 5).c_str() : "-");
@@ -339,7 +357,7 @@ std::string format_device_profile(const std::vector<BenchRow>& rows) {
     if (r.device_ops.empty() || r.events == 0) continue;
     const double us = 1e6 / static_cast<double>(r.events);
     std::snprintf(line, sizeof line, "\nN=%d, %s, %s rule, %llu thermal events, %.2f us wall per event:\n\n", r.n,
-                  r.backend.c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events), r.seconds * us);
+                  backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events), r.seconds * us);
     os << line << "| device operation | calls per event | us per call | us per event |\n|---|---|---|---|\n";
     double device = 0.0;
     for (const DeviceOpTime& d : r.device_ops) {
@@ -384,11 +402,16 @@ void run_bench(BenchOptions o) {
           std::fprintf(stderr, "bench: skipping the bounded rule on cuda (not implemented there)\n");
           continue;
         }
-        std::fprintf(stderr, "bench: N=%d M=%d backend=%s rule=%s ...\n", n, o.modes, b.c_str(), rule.c_str());
-        rows.push_back(bench_one(b, rule, n, o, loaded.get()));
-        const BenchRow& r = rows.back();
-        std::fprintf(stderr, "bench:   %llu events in %.2f s: %.4g events/s, %.4g us/event\n",
-                     static_cast<unsigned long long>(r.events), r.seconds, r.events_per_s(), r.us_per_event());
+        for (const std::string& loop : o.gpu_loops) {
+          // The bounded rule has its own pass; the cpu's device loop is its host loop.
+          if (loop == "device" && (b != "cuda" || rule == "bounded")) continue;
+          std::fprintf(stderr, "bench: N=%d M=%d backend=%s rule=%s loop=%s ...\n", n, o.modes, b.c_str(), rule.c_str(),
+                       loop.c_str());
+          rows.push_back(bench_one(b, rule, loop, n, o, loaded.get()));
+          const BenchRow& r = rows.back();
+          std::fprintf(stderr, "bench:   %llu events in %.2f s: %.4g events/s, %.4g us/event\n",
+                       static_cast<unsigned long long>(r.events), r.seconds, r.events_per_s(), r.us_per_event());
+        }
       }
     }
   }
@@ -416,13 +439,13 @@ void run_bench(BenchOptions o) {
   // Both files are replaced atomically and only by complete, checked writes (atomic_file.hpp).
   if (!o.csv.empty()) {
     std::ostringstream f;
-    f << "n,modes,backend,rule,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,"
+    f << "n,modes,backend,rule,loop,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,"
          "copy_bandwidth,rejected,refreshes,full_refreshes\n";
     for (const BenchRow& r : rows)
-      f << r.n << ',' << o.modes << ',' << r.backend << ',' << r.rule << ",\"" << r.device << "\"," << r.events << ','
-        << r.passes << ',' << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ',' << r.us_per_event()
-        << ',' << r.bytes_per_pass << ',' << r.copy_bandwidth << ',' << r.rejected << ',' << r.refreshes << ','
-        << r.full_refreshes << '\n';
+      f << r.n << ',' << o.modes << ',' << r.backend << ',' << r.rule << ',' << r.loop << ",\"" << r.device << "\","
+        << r.events << ',' << r.passes << ',' << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ','
+        << r.us_per_event() << ',' << r.bytes_per_pass << ',' << r.copy_bandwidth << ',' << r.rejected << ','
+        << r.refreshes << ',' << r.full_refreshes << '\n';
     io::write_text_atomically(o.csv, f.str());
   }
   if (!o.record.empty()) {
@@ -464,6 +487,12 @@ void register_bench_command(CLI::App& app) {
   cmd->add_option("--seed", opts->seed, "Random seed");
   cmd->add_option("--record", opts->record, "Append the table to this Markdown benchmark record");
   cmd->add_option("--csv", opts->csv, "Also write the rows as CSV");
+  cmd->add_option("--gpu-loop", opts->gpu_loops,
+                  "solver.gpu_loop values to run on the cuda backend: host, device (the cpu runs host only)")
+      ->check(CLI::IsMember({"host", "device"}))
+      ->delimiter(',');
+  cmd->add_option("--gpu-loop-chunk", opts->gpu_loop_chunk, "solver.gpu_loop_chunk: passes per device-loop stretch")
+      ->check(CLI::Range(1, max_gpu_loop_chunk));
   cmd->add_flag("--profile", opts->profile,
                 "Also time every device operation with CUDA events (cuda backend): device us per thermal event "
                 "by operation and the host gap (wall minus device time)");

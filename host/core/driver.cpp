@@ -146,7 +146,16 @@ void Driver::loop_step() {
   ++loop_stats_.stops[static_cast<std::uint32_t>(out.stop) & 3u];
   switch (out.stop) {
     case LoopStop::chunk: return;
-    case LoopStop::unstable: host_step(); return;  // the athermal pass, as the driver's loop runs it
+    case LoopStop::unstable: {
+      // The backend holds that pass's barriers (Backend::run_passes): its athermal pass follows
+      // as in the driver's own loop, without computing the barriers again.
+      const std::uint64_t before = st_.counters.athermal_flips;
+      athermal_branch(false);
+      ++st_.counters.passes;
+      ++loop_stats_.host_passes;
+      after_pass(st_.counters.athermal_flips - before);
+      return;
+    }
     case LoopStop::host:
       // What the driver's loop does after such a pass that close_loop_pass left to the host.
       if (st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {

@@ -156,8 +156,10 @@ class Backend {
    * @brief Up to c.max_passes passes of an exhaustive rule from the scalars `s`, each: the
    * barrier pass at s.time under loop_mean_stress, the plan (plan_loop_pass), the selection and
    * transformation when it is an event (dated event_date), commit_loop_pass, close_loop_pass.
-   * Stops before an unstable pass and after a pass close_loop_pass hands to the host. Appends a
-   * LoopEvent per thermal event to `events` when not null. `s` holds the scalars afterwards.
+   * Stops at an unstable pass (not counted; its barriers stay the backend's last barrier pass,
+   * so athermal_pass may follow directly) and after a pass close_loop_pass hands to the host.
+   * Appends a LoopEvent per thermal event to `events` when not null. `s` holds the scalars
+   * afterwards.
    */
   virtual LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events);
 
