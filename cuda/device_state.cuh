@@ -60,6 +60,7 @@ struct KernelView {
 struct PassResult {
   unsigned long long min_key;  ///< order-preserving key of the smallest Q (atomicMin target)
   double min_barrier;          ///< decoded min_key
+  double shift;                ///< rates are exp(-(Q - shift)/kT): min_barrier, or the device loop's shift
   double shifted_rate_sum;     ///< S (0 when unstable)
   int any_unstable;            ///< min_barrier < 0
 };
@@ -93,6 +94,8 @@ struct LoopBlock {
   ThermalPlan plan;         ///< of the current pass (written by the selection kernel)
   double dated;             ///< the date of its transformation (event_date)
   double mean_s1, mean_s3;  ///< mean.xx - mean.yy and 2 mean.xy of the current pass
+  double shift;             ///< rate shift of the current pass (the previous minimum less a margin)
+  std::uint32_t use_shift;  ///< 0 on a stretch's first pass: rates relative to the exact minimum
   std::uint32_t running;    ///< 1 while passes go on
   std::uint32_t stop;       ///< a LoopStop once running = 0
   std::uint32_t passes;     ///< counted in this stretch

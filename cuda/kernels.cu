@@ -111,11 +111,32 @@ __global__ void invalidate_cache_kernel(DeviceView v) {
 
 // ---- Barrier pass ---------------------------------------------------------------------------
 
+/// Margin of the device loop's rate shift below the previous pass's minimum barrier, in kT: the
+/// minimum may fall this far between two passes before the rates must be computed again.
+constexpr double loop_shift_margin_kT = 64.0;
+/// Beyond this many kT between the shift and the minimum, shifted rates could underflow.
+constexpr double loop_shift_limit_kT = 600.0;
+
+/**
+ * The device loop's fused pass (docs/cuda.md, "Device-resident loop"): its rates were computed
+ * by the barrier kernel relative to loop->shift (the previous pass's minimum less a margin) when
+ * that shift lies at or below this pass's exact minimum (so every exponent is <= 0) and not so
+ * far below it that rates could underflow; otherwise rate_kernel computes them relative to the
+ * exact minimum, as the host-driven pass always does.
+ */
+__device__ inline bool fused_rates_valid(const LoopBlock* loop, double min_barrier, double inv_kT) {
+  return loop && loop->use_shift && min_barrier >= loop->shift &&
+         (min_barrier - loop->shift) * inv_kT <= loop_shift_limit_kT;
+}
+
 /**
  * Q of every voxel-mode, per-voxel min and argmin (first index on ties), the global min (an
  * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
- * expressions are those of CpuBackend::compute_barriers_and_rates, term for term.
+ * expressions are those of CpuBackend::compute_barriers_and_rates, term for term. With
+ * `FusedRates` (the device loop) also the rates shifted by loop->shift and their per-voxel sums,
+ * from the barriers still in shared memory (no second sweep over Q), when the loop has a shift.
  */
+template <bool FusedRates>
 __global__ void __launch_bounds__(1024)
     barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
                    int vpb, PassResult* result, const LoopBlock* loop) {
@@ -186,6 +207,22 @@ __global__ void __launch_bounds__(1024)
     if (refresh_s[tid]) v.cached_eta[vox] = eta_s[tid];
     atomicMin(&block_key, ordered_key(mn));
   }
+  if constexpr (FusedRates) {
+    if (loop->use_shift) {
+      const double shift = loop->shift;
+      __syncthreads();  // the minima above have read q_s
+      // A barrier below the shift makes this pass take the exact path (fused_rates_valid); the
+      // clamp only keeps the unused placeholder finite.
+      if (lv < nv) q_s[tid] = shifted_rate(fmax(q_s[tid], shift), shift, pc.inv_kT);
+      __syncthreads();
+      if (tid < nv) {
+        const double* r = q_s + tid * modes;
+        double sum = 0.0;
+        for (int m = 0; m < modes; ++m) sum += r[m];  // mode order, as rate_kernel
+        v.voxel_rate[v0 + tid] = sum;
+      }
+    }
+  }
   __syncthreads();
   if (tid == 0) atomicMin(&result->min_key, block_key);
 }
@@ -196,6 +233,7 @@ __global__ void __launch_bounds__(1024)
   if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
+  if (fused_rates_valid(loop, min_barrier, inv_kT)) return;  // the barrier kernel made them
   extern __shared__ double smem[];
   const int modes = v.modes;
   const int tid = threadIdx.x;
@@ -227,12 +265,13 @@ __global__ void __launch_bounds__(wide_block)
 /// Inclusive prefix sums of the block sums (one block: each thread a contiguous chunk in order,
 /// chunks offset by a block-wide exclusive scan) and the pass summary.
 __global__ void __launch_bounds__(wide_block)
-    block_scan_kernel(DeviceView v, PassResult* result, const LoopBlock* loop) {
+    block_scan_kernel(DeviceView v, double inv_kT, PassResult* result, const LoopBlock* loop) {
   if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) {
     if (threadIdx.x == 0) {
       result->min_barrier = min_barrier;
+      result->shift = min_barrier;
       result->shifted_rate_sum = 0.0;
       result->any_unstable = 1;
     }
@@ -255,6 +294,7 @@ __global__ void __launch_bounds__(wide_block)
   __syncthreads();  // block_incl[nb - 1] is written by another thread of this block
   if (threadIdx.x == 0) {
     result->min_barrier = min_barrier;
+    result->shift = fused_rates_valid(loop, min_barrier, inv_kT) ? loop->shift : min_barrier;
     result->shifted_rate_sum = v.block_incl[nb - 1];
     result->any_unstable = 0;
   }
@@ -298,7 +338,7 @@ __global__ void __launch_bounds__(wide_block)
           loop->running = 0;  // the host runs this pass (an athermal pass)
           loop->stop = static_cast<std::uint32_t>(LoopStop::unstable);
         } else {
-          const ThermalPlan plan = plan_loop_pass(loop->s, loop->c, result->min_barrier, result->shifted_rate_sum);
+          const ThermalPlan plan = plan_loop_pass(loop->s, loop->c, result->shift, result->shifted_rate_sum);
           loop->plan = plan;
           loop->dated = event_date(loop->s, loop->c, plan);
           s_go = plan.event ? 1 : 0;
@@ -311,7 +351,7 @@ __global__ void __launch_bounds__(wide_block)
     u = s_u;
   }
   const double total = result->shifted_rate_sum;
-  const double min_barrier = result->min_barrier;
+  const double shift = result->shift;  // the rates' shift: the minimum, or the device loop's
   const double target = u * total;
 
   // 1. Rate block. Only blocks (voxels) with a nonzero rate qualify, so that a partial sum
@@ -370,7 +410,7 @@ __global__ void __launch_bounds__(wide_block)
   const std::size_t chosen_voxel = static_cast<std::size_t>(block) * wide_block + t;
   const int modes = v.modes;
   const double* q = v.q + chosen_voxel * modes;
-  for (int m = tid; m < modes; m += wide_block) s_rates[m] = shifted_rate(q[m], min_barrier, inv_kT);
+  for (int m = tid; m < modes; m += wide_block) s_rates[m] = shifted_rate(q[m], shift, inv_kT);
   __syncthreads();
   if (tid == 0) {
     double cum = s_before[t];
@@ -519,6 +559,9 @@ __global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Se
   }
   commit_loop_pass(loop->s, loop->c, plan, da, db);
   ++loop->passes;
+  // The next pass's rates relative to this pass's minimum less a margin (fused_rates_valid).
+  loop->shift = result->min_barrier - loop_shift_margin_kT / loop->c.inv_kT;
+  loop->use_shift = 1;
   loop->last_transformations = plan.event ? 1u : 0u;
   if (close_loop_pass(loop->s, loop->c, loop->last_transformations) == LoopStop::host) {
     loop->running = 0;
@@ -585,14 +628,18 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
   const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
   const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
   const std::size_t barrier_smem = q_bytes + 5 * t.voxels_per_block * sizeof(double) + t.voxels_per_block * sizeof(int);
-  barrier_kernel<<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                              t.voxels_per_block, result, loop);
+  if (loop)
+    barrier_kernel<true><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                                      t.voxels_per_block, result, loop);
+  else
+    barrier_kernel<false><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                                       t.voxels_per_block, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
   rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, t.voxels_per_block, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
   block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, result, loop);
+  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
