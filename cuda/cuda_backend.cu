@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda/bounded_kernels.cuh"
 #include "cuda/cuda_check.cuh"
 #include "cuda/device_buffer.cuh"
 #include "cuda/device_state.cuh"
@@ -24,6 +25,7 @@
 #include "cuda/memory_plan.cuh"
 #include "cuda/state_buffers.cuh"
 #include "stz/params.hpp"
+#include "stz/physics/bounds.hpp"
 #include "stz/physics/medium.hpp"
 
 #ifndef STZ_CUDA_ARCHITECTURES
@@ -45,7 +47,14 @@ struct Mailbox {
   double sums[2];
   double ab[2];
   std::uint32_t count;
+  cuda::BoundResult bound;
 };
+
+/// The resolved-stress combinations of a mean stress, as the CPU backend forms them.
+struct Resolved {
+  double s1, s3;
+};
+Resolved resolved(const Sym2& s) { return {s.xx - s.yy, 2.0 * s.xy}; }
 
 /// Owns an instantiated CUDA graph.
 struct GraphHandle {
@@ -221,13 +230,28 @@ struct CudaBackend::Impl {
   cuda::DeviceBuffer<cuda::Selection> d_selection;
   cuda::DeviceBuffer<double> d_sums;
   cuda::DeviceBuffer<std::uint32_t> d_count;
+  // Rule "bounded": the stale flags, the block sums and prefix sums, the watch counts, the
+  // operation result (the bound_* fields themselves are in `state`).
+  bool bounded = false;
+  cuda::DeviceBuffer<std::uint8_t> bound_stale;
+  cuda::DeviceBuffer<double> bound_block_sum, bound_block_incl;
+  cuda::DeviceBuffer<std::uint32_t> bound_block_watch;
+  cuda::DeviceBuffer<cuda::BoundResult> d_bound;
+  cuda::BoundView bview{};
+  cuda::BoundParams bparams{};
+  double bound_total = 0.0;
   cuda::PinnedBuffer<Mailbox> mail;
   cuda::StagedCopier copier;  // download/upload through page-locked chunks
-  // The device loop (allocated at its first stretch): control block, event records, and one
-  // graph of K passes per stretch length K asked for (normally one).
+  // The device loop: control block and event records (both ends), and its graph: one pass as
+  // the body of a conditional WHILE node, or (where that cannot be built) K passes in a row,
+  // one graph per stretch length K asked for.
   cuda::DeviceBuffer<cuda::LoopBlock> d_loop;
   cuda::DeviceBuffer<LoopEvent> d_loop_events;
   cuda::PinnedBuffer<cuda::LoopBlock> loop_mail;
+  cuda::PinnedBuffer<LoopEvent> loop_events_mail;
+  std::unique_ptr<GraphHandle> while_graph;
+  bool while_graph_failed = false;
+  std::string while_graph_error;
   std::map<std::uint32_t, std::unique_ptr<GraphHandle>> loop_graphs;
 
   cuda::DeviceView view{};
@@ -250,9 +274,28 @@ struct CudaBackend::Impl {
   void solve(const double* eigenstrain, double* out);
   void compute_unit_kernels();
   std::size_t voxels() const { return plan.voxels; }
-  /// Enqueues `passes` passes of the device loop on the stream.
-  void enqueue_loop_passes(std::uint32_t passes);
-  /// The instantiated graph of `passes` passes (captured at first use).
+  void require_bounded(const char* what) const {
+    if (!bounded)
+      throw std::logic_error(std::string(what) + " needs a CUDA backend made for kinetics.rule = \"bounded\"");
+  }
+  /// Copies the bounded rule's result back (one synchronisation).
+  const cuda::BoundResult& fetch_bound() {
+    STZ_CUDA_TRY(cudaMemcpyAsync(&mail.data()->bound, d_bound.data(), sizeof(cuda::BoundResult), cudaMemcpyDeviceToHost,
+                                 stream));
+    synchronize();
+    return mail.data()->bound;
+  }
+  /// Every block sum, the prefix sums and the total, brought back into bound_total.
+  void sum_all_bounds() {
+    cuda::launch_bound_sums(view, bview, 0, plan.rate_blocks, d_bound.data(), stream);
+    bound_total = fetch_bound().bound_sum;
+  }
+  /// Enqueues `passes` passes of the device loop on the stream (`while_handle`: each pass's
+  /// last kernel sets it).
+  void enqueue_loop_passes(std::uint32_t passes, const cudaGraphConditionalHandle* while_handle = nullptr);
+  /// The WHILE graph (built at first use; null where the driver cannot build one).
+  cudaGraphExec_t loop_while_graph();
+  /// The instantiated graph of `passes` passes in a row (captured at first use).
   cudaGraphExec_t loop_graph(std::uint32_t passes);
 };
 
@@ -276,7 +319,8 @@ CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
                              ") cannot run this build's kernels (built for CMAKE_CUDA_ARCHITECTURES " +
                              STZ_CUDA_ARCHITECTURES + "): " + cudaGetErrorString(err));
   }
-  plan = cuda::make_memory_plan(params.grid.n, params.grid.modes);
+  bounded = params.kinetics.rule == ThermalRule::bounded;
+  plan = cuda::make_memory_plan(params.grid.n, params.grid.modes, bounded);
   // First without the FFT work area and CUB scratch, so that a hopeless grid fails with the
   // memory message before cuFFT plans for it; then with them, before anything is allocated.
   check_memory();
@@ -343,7 +387,7 @@ void CudaBackend::Impl::check_memory() const {
 void CudaBackend::Impl::allocate() {
   const std::size_t v = plan.voxels;
   const std::size_t vm = plan.voxel_modes;
-  state.allocate(v, params.grid.modes);
+  state.allocate(v, params.grid.modes, bounded);
   eigenstrain = state.field<double>("p1");  // p3 follows (group "eigenstrain")
   stress = state.field<double>("s11");      // s22, s12 follow (group "stress")
   if (state.field<double>("p3") != eigenstrain + v || state.field<double>("s22") != stress + v ||
@@ -369,6 +413,32 @@ void CudaBackend::Impl::allocate() {
   d_selection.allocate(1);
   d_sums.allocate(2);
   d_count.allocate(1);
+  d_bound.allocate(1);
+  d_loop.allocate(1);
+  d_loop_events.allocate(static_cast<std::size_t>(max_gpu_loop_chunk));
+  loop_mail = cuda::PinnedBuffer<cuda::LoopBlock>(1);
+  loop_events_mail = cuda::PinnedBuffer<LoopEvent>(static_cast<std::size_t>(max_gpu_loop_chunk));
+  if (bounded) {
+    bound_stale.allocate(v);
+    bound_block_sum.allocate(plan.rate_blocks);
+    bound_block_incl.allocate(plan.rate_blocks);
+    bound_block_watch.allocate(plan.rate_blocks);
+    bview.s1 = state.field<double>("bound_s1");
+    bview.s3 = state.field<double>("bound_s3");
+    bview.margin = state.field<double>("bound_margin");
+    bview.rate = state.field<double>("bound_rate");
+    bview.low = state.field<double>("bound_low");
+    bview.block_sum = bound_block_sum.data();
+    bview.block_incl = bound_block_incl.data();
+    bview.block_watch = bound_block_watch.data();
+  }
+  bparams.modes = params.grid.modes;
+  bparams.direction = pc.direction_factor;
+  bparams.tau = pc.tau;
+  bparams.slack = params.kinetics.bound_slack * pc.kT;
+  bparams.half_volume_ev = pc.half_volume_ev;
+  bparams.shift = bound_shift(pc.kT);
+  bparams.inv_kT = pc.inv_kT;
   mail = cuda::PinnedBuffer<Mailbox>(1);
   if (fft_work_bytes) {
     STZ_CUFFT_TRY(cufftSetWorkArea(forward, fft_work.data()));
@@ -401,6 +471,7 @@ void CudaBackend::Impl::allocate() {
   view.voxel_rate = voxel_rate.data();
   view.block_rate = block_rate.data();
   view.block_incl = block_incl.data();
+  view.bound_stale = bounded ? bound_stale.data() : nullptr;
   kview.k1_11 = kernels.data();
   kview.k1_22 = kernels.data() + v;
   kview.k1_12 = kernels.data() + 2 * v;
@@ -414,6 +485,8 @@ void CudaBackend::Impl::allocate() {
   };
   state.zero(stream);
   zero(softened), zero(q), zero(voxel_min), zero(voxel_rate), zero(voxel_argmin), zero(block_rate), zero(block_incl);
+  zero(bound_block_sum), zero(bound_block_incl), zero(bound_block_watch), zero(d_bound);
+  if (bounded) STZ_CUDA_TRY(cudaMemsetAsync(bound_stale.data(), 1, v, stream));
   cuda::launch_invalidate_cache(view, stream);
 }
 
@@ -437,10 +510,63 @@ void CudaBackend::Impl::compute_unit_kernels() {
   STZ_CUDA_TRY(cudaMemsetAsync(eigenstrain, 0, 2 * v * sizeof(double), stream));
 }
 
-void CudaBackend::Impl::enqueue_loop_passes(std::uint32_t passes) {
+void CudaBackend::Impl::enqueue_loop_passes(std::uint32_t passes, const cudaGraphConditionalHandle* while_handle) {
   for (std::uint32_t i = 0; i < passes; ++i)
     cuda::launch_loop_pass(view, kview, pc, params.seed, params.solver.cache_softened_barriers, d_loop.data(),
-                           d_pass.data(), d_selection.data(), da.data(), db.data(), d_loop_events.data(), stream);
+                           d_pass.data(), d_selection.data(), da.data(), db.data(), d_loop_events.data(), while_handle,
+                           stream);
+}
+
+cudaGraphExec_t CudaBackend::Impl::loop_while_graph() {
+  if (while_graph) return while_graph->exec;
+  if (while_graph_failed) return nullptr;
+  // A conditional WHILE node (CUDA 12.4+) whose body is one pass: the body runs again as long as
+  // its last kernel sets the condition, so a stretch costs exactly its passes (a graph of K
+  // passes in a row launches all K, the ones after a stop as empty kernels).
+  cudaGraph_t graph = nullptr;
+  const auto fail = [&](cudaError_t err, const char* call) {
+    cudaGetLastError();  // not sticky: clear it
+    if (graph) cudaGraphDestroy(graph);
+    while_graph_failed = true;
+    while_graph_error = std::string(call) + ": " + cudaGetErrorString(err);
+    return nullptr;
+  };
+  cudaError_t err = cudaGraphCreate(&graph, 0);
+  if (err != cudaSuccess) return fail(err, "cudaGraphCreate");
+  cudaGraphConditionalHandle handle{};
+  err = cudaGraphConditionalHandleCreate(&handle, graph, 1u, cudaGraphCondAssignDefault);
+  if (err != cudaSuccess) return fail(err, "cudaGraphConditionalHandleCreate");
+  cudaGraphNodeParams node_params{};
+  node_params.type = cudaGraphNodeTypeConditional;
+  node_params.conditional.handle = handle;
+  node_params.conditional.type = cudaGraphCondTypeWhile;
+  node_params.conditional.size = 1;
+  cudaGraphNode_t node = nullptr;
+  err = cudaGraphAddNode(&node, graph, nullptr, nullptr, 0, &node_params);
+  if (err != cudaSuccess) return fail(err, "cudaGraphAddNode (conditional WHILE)");
+  cudaGraph_t body = node_params.conditional.phGraph_out[0];
+  err = cudaStreamBeginCaptureToGraph(stream, body, nullptr, nullptr, 0, cudaStreamCaptureModeThreadLocal);
+  if (err != cudaSuccess) return fail(err, "cudaStreamBeginCaptureToGraph");
+  try {
+    enqueue_loop_passes(1, &handle);
+  } catch (...) {
+    cudaGraph_t ignored = nullptr;
+    cudaStreamEndCapture(stream, &ignored);
+    cudaGraphDestroy(graph);
+    throw;
+  }
+  cudaGraph_t captured = nullptr;
+  err = cudaStreamEndCapture(stream, &captured);
+  if (err != cudaSuccess) return fail(err, "cudaStreamEndCapture (WHILE body)");
+  auto h = std::make_unique<GraphHandle>();
+  err = cudaGraphInstantiate(&h->exec, graph, 0);
+  if (err != cudaSuccess) {
+    h->exec = nullptr;
+    return fail(err, "cudaGraphInstantiate (WHILE graph)");
+  }
+  cudaGraphDestroy(graph);
+  while_graph = std::move(h);
+  return while_graph->exec;
 }
 
 cudaGraphExec_t CudaBackend::Impl::loop_graph(std::uint32_t passes) {
@@ -486,6 +612,13 @@ void CudaBackend::initialize() {
   m.activate();
   // Never transformed: t_last far in the past so temporary softening is fully decayed.
   cuda::launch_initialize(m.view, m.pc, m.params.seed, -100.0 * m.pc.tau, m.stream);
+  if (m.bounded) {
+    // No bound yet: every voxel stale, every bound zero (update_bounds(all) computes them).
+    for (double* f : {m.bview.s1, m.bview.s3, m.bview.margin, m.bview.rate, m.bview.low})
+      STZ_CUDA_TRY(cudaMemsetAsync(f, 0, m.voxels() * sizeof(double), m.stream));
+    STZ_CUDA_TRY(cudaMemsetAsync(m.bound_stale.data(), 1, m.voxels(), m.stream));
+    m.sum_all_bounds();
+  }
   m.synchronize();
   m.rates_valid = false;
   m.selection_valid = false;
@@ -620,11 +753,12 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
     throw std::invalid_argument("run_passes: max_passes = " + std::to_string(c.max_passes) + " outside [1, " +
                                 std::to_string(max_gpu_loop_chunk) + "]");
   m.activate();
-  if (!m.d_loop.size()) {
-    m.d_loop.allocate(1);
-    m.d_loop_events.allocate(static_cast<std::size_t>(max_gpu_loop_chunk));
-    m.loop_mail = cuda::PinnedBuffer<cuda::LoopBlock>(1);
-  }
+  // The graph first, so that building it (once) is not timed as device work.
+#ifndef STZ_CUDA_SYNC_CHECK
+  cudaGraphExec_t graph = m.loop_while_graph();
+  const bool one_pass_body = graph != nullptr;
+  if (!graph) graph = m.loop_graph(c.max_passes);
+#endif
   cuda::LoopBlock& block = *m.loop_mail.data();
   block = cuda::LoopBlock{};
   block.s = s;
@@ -633,24 +767,26 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   block.record = events ? 1u : 0u;
   STZ_CUDA_TRY(cudaMemcpyAsync(m.d_loop.data(), &block, sizeof block, cudaMemcpyHostToDevice, m.stream));
   cuda::launch_loop_start(m.d_loop.data(), m.d_pass.data(), m.stream);
-  m.timer.time("device loop (stretches of passes)", m.stream, [&] {
 #ifdef STZ_CUDA_SYNC_CHECK
-    m.enqueue_loop_passes(c.max_passes);  // synchronising launches cannot be captured
+  m.timer.time("device loop (launched pass by pass: STZ_CUDA_SYNC_CHECK)", m.stream,
+               [&] { m.enqueue_loop_passes(c.max_passes); });  // synchronising launches cannot be captured
 #else
-    STZ_CUDA_TRY(cudaGraphLaunch(m.loop_graph(c.max_passes), m.stream));
+  m.timer.time(
+      one_pass_body ? "device loop (WHILE graph, per stretch)" : "device loop (graph of K passes, per stretch)",
+      m.stream, [&] { STZ_CUDA_TRY(cudaGraphLaunch(graph, m.stream)); });
 #endif
-  });
   STZ_CUDA_TRY(cudaMemcpyAsync(&block, m.d_loop.data(), sizeof block, cudaMemcpyDeviceToHost, m.stream));
   STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
                                m.stream));
-  m.synchronize();
-  if (events && block.events) {
-    const std::size_t first = events->size();
-    events->resize(first + block.events);
-    STZ_CUDA_TRY(cudaMemcpyAsync(events->data() + first, m.d_loop_events.data(), block.events * sizeof(LoopEvent),
+  // The event records in the same batch: at most one per pass.
+  if (events)
+    STZ_CUDA_TRY(cudaMemcpyAsync(m.loop_events_mail.data(), m.d_loop_events.data(), c.max_passes * sizeof(LoopEvent),
                                  cudaMemcpyDeviceToHost, m.stream));
-    m.synchronize();
-  }
+  m.synchronize();
+  if (events && block.events > c.max_passes)
+    throw std::logic_error("the device loop wrote " + std::to_string(block.events) + " event records in a stretch of " +
+                           std::to_string(c.max_passes) + " passes");
+  if (events) events->insert(events->end(), m.loop_events_mail.data(), m.loop_events_mail.data() + block.events);
   s = block.s;
   m.selection_valid = false;
   // An unstable pass leaves its barriers for the athermal pass that follows (as a host pass).
@@ -670,6 +806,152 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   out.passes = block.passes;
   out.last_transformations = block.last_transformations;
   return out;
+}
+
+// ---- The "bounded" rule (docs/model.md §5.6; cuda/bounded_kernels.cu) ------------------------------
+
+BoundSummary CudaBackend::update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) {
+  Impl& m = *impl_;
+  m.require_bounded("update_bounds");
+  m.activate();
+  const Resolved now = resolved(mean_now), end = resolved(mean_end);
+  const double drift = std::hypot(end.s1 - now.s1, end.s3 - now.s3);
+  cuda::BoundResult* r = m.d_bound.data();
+  m.timer.time("bound update (margin check, refreshes, sums, watch)", m.stream, [&] {
+    cuda::launch_bound_reset(r, m.stream);
+    cuda::launch_bound_refresh(m.view, m.bview, m.bparams, time, now.s1, now.s3, end.s1, end.s3, drift, all, r,
+                               m.stream);
+    cuda::launch_bound_sums(m.view, m.bview, 0, m.plan.rate_blocks, r, m.stream);
+    cuda::launch_bound_watch(m.view, m.bview, m.bparams, time, now.s1, now.s3, end.s1 - now.s1, end.s3 - now.s3, r,
+                             m.stream);
+  });
+  const cuda::BoundResult& b = m.fetch_bound();
+  m.bound_total = b.bound_sum;
+  BoundSummary s;
+  s.bound_sum = b.bound_sum;
+  s.any_unstable = b.any_unstable != 0;
+  s.unstable_fraction = cuda::from_ordered_key(b.fraction_key);
+  s.refreshed = b.refreshed;
+  m.rates_valid = false;
+  m.selection_valid = false;
+  return s;
+}
+
+std::uint32_t CudaBackend::select_bounded_voxel(double u) {
+  Impl& m = *impl_;
+  m.require_bounded("select_bounded_voxel");
+  if (!(u >= 0.0 && u < 1.0)) throw std::invalid_argument("select_bounded_voxel: u must lie in [0, 1)");
+  m.activate();
+  m.timer.time("bounded selection", m.stream, [&] {
+    cuda::launch_bound_reset(m.d_bound.data(), m.stream);
+    cuda::launch_select_bounded(m.view, m.bview, u, m.d_bound.data(), m.stream);
+  });
+  const cuda::BoundResult& b = m.fetch_bound();
+  if (b.error) throw std::logic_error("select_bounded_voxel: no voxel has a nonzero rate bound");
+  return b.voxel;
+}
+
+BoundedCandidate CudaBackend::bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                                const Sym2& mean_now, const Sym2& mean_end) {
+  Impl& m = *impl_;
+  m.require_bounded("bounded_candidate");
+  if (voxel >= m.voxels())
+    throw std::out_of_range("bounded_candidate: voxel " + std::to_string(voxel) + " outside the grid");
+  m.activate();
+  const Resolved now = resolved(mean_now), end = resolved(mean_end);
+  const double drift = std::hypot(end.s1 - now.s1, end.s3 - now.s3);
+  m.timer.time("bounded candidate (exact rates, refresh when rejected)", m.stream, [&] {
+    cuda::launch_bound_reset(m.d_bound.data(), m.stream);
+    cuda::launch_bounded_candidate(m.view, m.bview, m.bparams, voxel, u_accept, u_mode, time, now.s1, now.s3, drift,
+                                   m.d_bound.data(), m.stream);
+    // The candidate's block again (unchanged bits when it was accepted) and the total.
+    cuda::launch_bound_sums(m.view, m.bview, voxel / cuda::rate_block_voxels, 1, m.d_bound.data(), m.stream);
+  });
+  const cuda::BoundResult b = m.fetch_bound();
+  if (b.error)
+    throw std::logic_error("rule bounded: voxel " + std::to_string(voxel) + " has rate " + std::to_string(b.rate) +
+                           " above its bound " + std::to_string(b.bound));
+  m.rates_valid = false;
+  m.selection_valid = false;
+  BoundedCandidate c;
+  c.accepted = b.accepted != 0;
+  c.bound_sum = b.bound_sum;
+  m.bound_total = b.bound_sum;
+  if (c.accepted) c.event = {voxel, b.mode, b.barrier};
+  return c;
+}
+
+PlasticIncrement CudaBackend::bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped) {
+  // Exactly the voxels and modes athermal_pass() flips after a full barrier pass, found among
+  // the voxels whose bound allows a barrier below the flip level (as the CPU backend).
+  Impl& m = *impl_;
+  m.require_bounded("bounded_athermal_pass");
+  m.activate();
+  const Resolved now = resolved(mean_now);
+  const bool simultaneous = m.params.athermal.variant == AthermalVariant::simultaneous;
+  const double level = simultaneous ? m.params.athermal.threshold : 0.0;
+  std::uint32_t count = 0;
+  m.timer.time("bounded athermal scan", m.stream, [&] {
+    cuda::launch_bound_reset(m.d_bound.data(), m.stream);
+    cuda::launch_bounded_athermal_scan(m.view, m.bview, m.bparams, time, now.s1, now.s3, level, m.d_bound.data(),
+                                       m.stream);
+  });
+  if (simultaneous) {
+    cuda::launch_athermal_select(m.cub_temp.data(), m.cub_temp_bytes, m.view, level, m.flip_list.data(),
+                                 m.d_count.data(), m.stream);
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->count, m.d_count.data(), sizeof(std::uint32_t), cudaMemcpyDeviceToHost,
+                                 m.stream));
+    m.synchronize();
+    count = m.mail.data()->count;
+  } else if (m.fetch_bound().min_key != ~0ull) {
+    cuda::launch_bounded_first_minimum(m.view, m.d_bound.data(), m.flip_list.data(), m.stream);
+    count = 1;
+  }
+  m.rates_valid = false;
+  m.selection_valid = false;
+  if (count == 0) return {};
+  PlasticIncrement inc;
+  inc.flips = count;
+  inc.full_solve = count > bounded_kernel_flips;
+  cuda::launch_transformations(m.view, m.pc, m.params.seed, time, m.flip_list.data(), count, 0u, 0u, m.da.data(),
+                               m.db.data(), flipped ? m.records.data() : nullptr, m.stream);
+  cuda::launch_sum_increments(m.da.data(), m.db.data(), count, m.d_sums.data(), m.stream);
+  STZ_CUDA_TRY(
+      cudaMemcpyAsync(m.mail.data()->sums, m.d_sums.data(), 2 * sizeof(double), cudaMemcpyDeviceToHost, m.stream));
+  std::vector<cuda::FlipRecord> recs;
+  if (flipped) copy_to_host(recs, m.records.data(), count, m.stream);
+  std::vector<std::uint32_t> list;
+  if (!inc.full_solve) copy_to_host(list, m.flip_list.data(), count, m.stream);
+  m.synchronize();
+  inc.dp1_sum = m.mail.data()->sums[0];
+  inc.dp3_sum = m.mail.data()->sums[1];
+  if (flipped)
+    for (const cuda::FlipRecord& r : recs) flipped->push_back({r.voxel, r.mode, r.barrier});
+  // The stress: a single-voxel update per flip (in list order, as the CPU), or a full solve.
+  if (inc.full_solve)
+    m.solve(m.eigenstrain, m.stress);
+  else
+    for (std::uint32_t i = 0; i < count; ++i)
+      cuda::launch_stress_update(m.view, m.kview, list[i], m.da.data() + i, m.db.data() + i, m.stream);
+  return inc;
+}
+
+double CudaBackend::bound_sum() {
+  impl_->require_bounded("bound_sum");
+  return impl_->bound_total;
+}
+
+void CudaBackend::check_bounds(double time, const Sym2& mean_now) {
+  Impl& m = *impl_;
+  m.require_bounded("check_bounds");
+  m.activate();
+  const Resolved now = resolved(mean_now);
+  cuda::launch_bound_reset(m.d_bound.data(), m.stream);
+  cuda::launch_check_bounds(m.view, m.bview, m.bparams, time, now.s1, now.s3, m.d_bound.data(), m.stream);
+  const cuda::BoundResult& b = m.fetch_bound();
+  if (b.error)
+    throw std::logic_error("rule bounded: voxel " + std::to_string(b.voxel) + " at time " + std::to_string(time) +
+                           " has a rate above its bound or a barrier below its bound's lowest");
 }
 
 double CudaBackend::bytes_per_pass() const {
@@ -731,6 +1013,11 @@ void CudaBackend::upload(const State& state) {
   m.activate();
   m.state.upload(state, m.copier, m.stream);
   cuda::launch_invalidate_cache(m.view, m.stream);
+  if (m.bounded) {
+    // The bounds come with the state (checkpointed): valid as they are (as on the CPU).
+    STZ_CUDA_TRY(cudaMemsetAsync(m.bound_stale.data(), 0, m.voxels(), m.stream));
+    m.sum_all_bounds();
+  }
   m.synchronize();
   m.rates_valid = false;
   m.selection_valid = false;

@@ -35,6 +35,15 @@ class CudaBackend final : public Backend {
   PlasticIncrement transform(const Event& event, double time) override;
   void full_solve() override;
   bool runs_passes_on_device() const override { return true; }
+  /// The "bounded" rule, host-driven (cuda/bounded_kernels.cu; never yet run on a GPU).
+  bool has_bounded_rule() const override { return true; }
+  BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;
+  PlasticIncrement bounded_athermal_pass(double time, const Sym2& mean_now, std::vector<Event>* flipped) override;
+  std::uint32_t select_bounded_voxel(double u) override;
+  BoundedCandidate bounded_candidate(std::uint32_t voxel, double u_accept, double u_mode, double time,
+                                     const Sym2& mean_now, const Sym2& mean_end) override;
+  double bound_sum() override;
+  void check_bounds(double time, const Sym2& mean_now) override;
   /// The device-resident loop (docs/cuda.md): a CUDA graph of c.max_passes passes, one upload
   /// of the scalars before and one copy back after (never yet run on a GPU).
   LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) override;

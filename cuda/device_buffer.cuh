@@ -6,6 +6,8 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 #include "cuda/cuda_check.cuh"
@@ -62,10 +64,13 @@ template <class T>
 class PinnedBuffer {
  public:
   PinnedBuffer() = default;
+  /// `count` value-initialised elements (T trivially copyable: filled by DMA copies).
   explicit PinnedBuffer(std::size_t count) {
+    static_assert(std::is_trivially_copyable_v<T>, "page-locked buffers hold trivially copyable records");
     void* p = nullptr;
     STZ_CUDA_TRY(cudaMallocHost(&p, count * sizeof(T)));
     ptr_ = static_cast<T*>(p);
+    for (std::size_t i = 0; i < count; ++i) new (ptr_ + i) T();
   }
   ~PinnedBuffer() {
     if (ptr_) cudaFreeHost(ptr_);

@@ -44,6 +44,43 @@ struct DeviceView {
   double* voxel_rate;  ///< sum_m exp(-(Q - Q_min)/kT) in mode order
   double* block_rate;  ///< sums of voxel_rate over fixed blocks of rate_block_voxels
   double* block_incl;  ///< inclusive prefix sums of block_rate
+  /// Rule "bounded": 1 where the voxel transformed since its rate bound was computed (null
+  /// under the other rules).
+  std::uint8_t* bound_stale;
+};
+
+/// The "bounded" rule's arrays (docs/model.md §5.6): the registry's bound_* fields and the
+/// sums over the fixed rate blocks.
+struct BoundView {
+  double* s1;                  ///< resolved stress (s11 - s22) the bound was computed at
+  double* s3;                  ///< 2 s12 at that time
+  double* margin;              ///< GPa: the bound holds while the resolved stress stays this close
+  double* rate;                ///< the bound on the voxel's total relative rate
+  double* low;                 ///< the lowest barrier the bound allows
+  double* block_sum;           ///< per rate block: sum of `rate` (fixed tree order)
+  double* block_incl;          ///< inclusive prefix sums of block_sum
+  std::uint32_t* block_watch;  ///< per rate block: voxels with low < 0 (watched)
+};
+
+/// The bounded rule's constants (from PhysicsConstants and the deck).
+struct BoundParams {
+  int modes;
+  bool direction;
+  double tau, slack, half_volume_ev, shift, inv_kT;
+};
+
+/// What one bounded-rule operation reports, in one transfer.
+struct BoundResult {
+  double bound_sum;                 ///< sum of every voxel's bound
+  unsigned long long fraction_key;  ///< ordered_key of the smallest unstable fraction (atomicMin)
+  unsigned long long refreshed;     ///< bounds computed again
+  unsigned long long min_key;       ///< athermal: ordered_key of the lowest flippable barrier
+  int any_unstable;                 ///< a watched barrier is below zero now
+  int accepted;                     ///< candidate accepted
+  int error;                        ///< candidate: its exact rate exceeded its bound (a bug)
+  std::uint32_t voxel, mode;        ///< selected voxel; the accepted mode; a failed check's voxel
+  double barrier;                   ///< the accepted mode's Q
+  double rate, bound;               ///< candidate: its exact rate and bound (for an error)
 };
 
 /// The six unit kernels K1_c, K3_c (c = 11, 22, 12), each N^2 doubles.

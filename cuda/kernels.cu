@@ -459,6 +459,7 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
     transform_voxel_state(e1, e3, time, pc.kappa_p, pc.kappa_t, pc.eta_max, v.p1[vox], v.p3[vox], v.d1[vox], v.d3[vox],
                           v.t_last[vox], v.eta_p[vox], v.eta_t[vox], v.generation[vox]);
     v.cached_eta[vox] = nan_value;
+    if (v.bound_stale) v.bound_stale[vox] = 1;  // rule bounded: its bound no longer holds
     da[i] = e1;
     db[i] = e3;
   }
@@ -547,8 +548,8 @@ __global__ void loop_start_kernel(LoopBlock* loop, PassResult* result) {
 
 /// The rest of a pass on one thread (stz/kmc_loop.hpp): the event record, the scalars, the
 /// stop test; then the next pass prepared or the loop stopped.
-__global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Selection* sel, LoopEvent* events) {
-  if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
+__device__ void finish_loop_pass(LoopBlock* loop, PassResult* result, const Selection* sel, LoopEvent* events) {
+  if (!loop->running) return;
   const ThermalPlan plan = loop->plan;
   double da = 0.0, db = 0.0;
   if (plan.event) {
@@ -572,6 +573,14 @@ __global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Se
   } else {
     prepare_loop_pass(loop, result);
   }
+}
+
+__global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Selection* sel, LoopEvent* events,
+                                   cudaGraphConditionalHandle while_handle, int in_while_graph) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  finish_loop_pass(loop, result, sel, events);
+  // The body of a conditional WHILE node runs again while the loop goes on.
+  if (in_while_graph) cudaGraphSetConditional(while_handle, loop->running ? 1u : 0u);
 }
 
 // ---- Elasticity -----------------------------------------------------------------------------
@@ -716,7 +725,7 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
 
 void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
-                      LoopEvent* events, cudaStream_t stream) {
+                      LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
   launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop);
   select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, 0.0, result, selection, loop);
   STZ_CUDA_CHECK_LAUNCH();
@@ -726,7 +735,9 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
   stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, 0, 0, da, db, loop,
                                                                                     selection);
   STZ_CUDA_CHECK_LAUNCH();
-  loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events);
+  loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events,
+                                          while_handle ? *while_handle : cudaGraphConditionalHandle{},
+                                          while_handle ? 1 : 0);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

@@ -94,11 +94,13 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
  * pass at the block's time and mean stress, the thermal decision and selection (one block),
  * the transformation and single-voxel stress update of an event, and the rest on one thread
  * (commit_loop_pass, close_loop_pass, the event record, the next pass prepared). Enqueues only:
- * the backend captures K of these into a CUDA graph.
+ * the backend captures one of these as the body of a conditional WHILE node (`while_handle`:
+ * the last kernel sets it to whether the loop goes on), or K of them into a plain graph
+ * (`while_handle` null).
  */
 void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
-                      LoopEvent* events, cudaStream_t stream);
+                      LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream);
 
 /// Checks that this GPU can run the kernels (an image for its architecture exists).
 cudaError_t probe_kernel_image();

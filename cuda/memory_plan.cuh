@@ -26,6 +26,13 @@ struct MemoryPlan {
   std::size_t voxel_modes = 0;  ///< N^2 M
   std::size_t spectrum = 0;     ///< N (N/2 + 1) complex coefficients of one r2c transform
   std::size_t rate_blocks = 0;  ///< ceil(N^2 / rate_block_voxels)
+  bool bounded = false;         ///< kinetics.rule = "bounded": its state fields and scratch
+
+  /// The bounded rule's scratch per voxel: the stale flag (uint8); per rate block: the bound
+  /// sums, their prefix sums (double) and the watch counts (uint32).
+  std::size_t bounded_scratch_bytes() const {
+    return bounded ? voxels * sizeof(std::uint8_t) + rate_blocks * (2 * sizeof(double) + sizeof(std::uint32_t)) : 0;
+  }
 
   /// Pass scratch per voxel-mode: the softened barrier A and the barrier Q (double).
   static constexpr std::size_t scratch_voxel_mode_bytes() { return 2 * sizeof(double); }
@@ -45,8 +52,8 @@ struct MemoryPlan {
 
   /// The State's fields (registry) and the pass scratch.
   std::size_t state_and_scratch_bytes() const {
-    return state_bytes(voxels, static_cast<int>(modes), false) + voxel_modes * scratch_voxel_mode_bytes() +
-           voxels * scratch_voxel_bytes();
+    return state_bytes(voxels, static_cast<int>(modes), bounded) + voxel_modes * scratch_voxel_mode_bytes() +
+           voxels * scratch_voxel_bytes() + bounded_scratch_bytes();
   }
   std::size_t spectra_bytes() const { return spectra_per_solve * spectrum * 2 * sizeof(double); }
   std::size_t rate_block_bytes() const { return 2 * rate_blocks * sizeof(double); }
@@ -57,8 +64,9 @@ struct MemoryPlan {
   }
 };
 
-inline MemoryPlan make_memory_plan(int n, int modes) {
+inline MemoryPlan make_memory_plan(int n, int modes, bool bounded = false) {
   MemoryPlan p;
+  p.bounded = bounded;
   p.n = static_cast<std::size_t>(n);
   p.modes = static_cast<std::size_t>(modes);
   p.voxels = p.n * p.n;

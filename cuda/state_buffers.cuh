@@ -90,15 +90,17 @@ class StagedCopier {
 
 class StateBuffers {
  public:
-  /// Allocates every field for `voxels` voxels and `modes` modes (contents undefined).
-  void allocate(std::size_t voxels, int modes) {
+  /// Allocates every field for `voxels` voxels and `modes` modes (contents undefined), the
+  /// bounded rule's fields only when `bounded_rule`.
+  void allocate(std::size_t voxels, int modes, bool bounded_rule) {
     voxels_ = voxels;
     modes_ = modes;
+    bounded_ = bounded_rule;
     groups_.clear();
     places_.clear();
     for_each_state_field([&](const auto& field) {
       using T = typename std::decay_t<decltype(field)>::value_type;
-      const std::size_t bytes = field.count(voxels, modes, false) * sizeof(T);
+      const std::size_t bytes = field.count(voxels, modes, bounded_rule) * sizeof(T);
       Group* g = find_group(field.group);
       if (!g) {
         groups_.push_back(Group{field.group, {}, 0, sizeof(T)});
@@ -137,21 +139,25 @@ class StateBuffers {
       if (field.extent == FieldExtent::voxel_mode && !with_catalog) {
         v.clear();
       } else {
-        v.resize(field.count(voxels_, modes_, false));
+        v.resize(field.count(voxels_, modes_, bounded_));
         if (!v.empty()) copier.to_host(v.data(), pointer<T>(index), v.size() * sizeof(T), stream);
       }
       ++index;
     });
   }
 
-  /// Copies every field from the host (sizes checked by the caller, misfit_field) through `copier`.
+  /// Copies every field from the host (sizes checked by the caller, misfit_field) through
+  /// `copier`; a field this run carries but the state lacks (another rule's state) is zeroed.
   void upload(const State& s, StagedCopier& copier, cudaStream_t stream) {
     std::size_t index = 0;
     for_each_state_field([&](const auto& field) {
       using T = typename std::decay_t<decltype(field)>::value_type;
       const auto& v = s.*field.member;
-      if (!v.empty() && field.need == FieldNeed::always)
+      const std::size_t count = field.count(voxels_, modes_, bounded_);
+      if (count && v.size() == count)
         copier.to_device(pointer<T>(index), v.data(), v.size() * sizeof(T), stream);
+      else if (count)
+        STZ_CUDA_TRY(cudaMemsetAsync(pointer<T>(index), 0, count * sizeof(T), stream));
       ++index;
     });
   }
@@ -184,6 +190,7 @@ class StateBuffers {
 
   std::size_t voxels_ = 0;
   int modes_ = 0;
+  bool bounded_ = false;
   std::vector<Group> groups_;
   std::vector<Place> places_;
 };

@@ -23,7 +23,10 @@ using namespace stz;
 
 namespace {
 
-bool backend_has_bounded_rule() { return test::backend_name == "cpu" || test::backend_name == "reference"; }
+/// Every backend has it (the CUDA backend since issue 13, never yet run on a GPU).
+bool backend_has_bounded_rule() {
+  return test::backend_name == "cpu" || test::backend_name == "reference" || test::backend_name == "cuda";
+}
 
 struct FirstEvent {
   std::size_t voxel_mode;
@@ -159,7 +162,7 @@ std::function<double(double)> waiting_time_cdf(const std::function<double(double
 }  // namespace
 
 TEST_CASE("bounded rule, frozen rates: the first event is r_vm/R distributed, its time Exp(R)", "[bounded]") {
-  if (!backend_has_bounded_rule()) return;  // the CUDA backend has no bounded rule
+  if (!backend_has_bounded_rule()) return;
   Params p = tiny_bounded_params();
   // Low barriers: events within ~1e-4 s, when the loading has moved the rates by ~1e-5.
   p.catalog.barrier_mean = 0.7;
@@ -190,7 +193,7 @@ TEST_CASE("bounded rule, frozen rates: the first event is r_vm/R distributed, it
 }
 
 TEST_CASE("bounded rule, rates rising under loading: P(T > t) = exp(-integral R dt)", "[bounded]") {
-  if (!backend_has_bounded_rule()) return;  // the CUDA backend has no bounded rule
+  if (!backend_has_bounded_rule()) return;
   Params p = tiny_bounded_params();
   p.loading.strain_rate = 20.0;  // the stress rises ~1 GPa/ms: the rate grows while waiting
   State s = drawn_state(p);
@@ -221,7 +224,7 @@ TEST_CASE("bounded rule, rates rising under loading: P(T > t) = exp(-integral R 
 }
 
 TEST_CASE("bounded rule, rates falling as temporary softening decays: P(T > t) = exp(-integral R dt)", "[bounded]") {
-  if (!backend_has_bounded_rule()) return;  // the CUDA backend has no bounded rule
+  if (!backend_has_bounded_rule()) return;
   Params p = tiny_bounded_params();
   p.kinetics.activation_energy = 0.56;  // tau ~ 1e-4 s, comparable with the waiting time
   State s = drawn_state(p);
@@ -252,7 +255,7 @@ TEST_CASE("bounded rule, rates falling as temporary softening decays: P(T > t) =
 }
 
 TEST_CASE("bounded rule: no voxel's rate ever exceeds its bound over whole runs", "[bounded]") {
-  if (!backend_has_bounded_rule()) return;  // the CUDA backend has no bounded rule
+  if (!backend_has_bounded_rule()) return;
   // Driver checks every voxel at every candidate (STZ_CHECK_BOUNDS), and throws on a violation.
   setenv("STZ_CHECK_BOUNDS", "1", 1);
   struct Case {
@@ -306,8 +309,8 @@ TEST_CASE("bounded rule: no voxel's rate ever exceeds its bound over whole runs"
 }
 
 TEST_CASE("bounded rule: the same seed gives identical results with 1 and 2 threads", "[bounded]") {
-  if (!backend_has_bounded_rule()) return;  // the CUDA backend has no bounded rule
-  Params p = test::small_params(48, 5);     // 2304 voxels: three blocks of the CPU backend's sums
+  if (!backend_has_bounded_rule()) return;
+  Params p = test::small_params(48, 5);  // 2304 voxels: three blocks of the CPU backend's sums
   p.kinetics.rule = ThermalRule::bounded;
   p.catalog.barrier_mean = 1.8;
   p.record_events = true;

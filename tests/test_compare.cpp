@@ -298,6 +298,12 @@ TEST_CASE("Same seed, other profiles: events as the CPU backend", "[compare]") {
     p.solver.full_solve_interval = 100;
     compare_same_seed(p, 1000000, 1000, 1000);
   }
+  SECTION("bounded rule (bounds, candidates, rejections, athermal passes through the bounds)") {
+    p.kinetics.rule = ThermalRule::bounded;
+    p.catalog.barrier_mean = 1.8;
+    p.solver.full_solve_interval = 100;
+    compare_same_seed(p, 1000000, 1000, 1000);
+  }
 }
 
 TEST_CASE("The device loop (solver.gpu_loop = device) runs the CPU's events over a whole 64x64 run", "[compare]") {

@@ -398,10 +398,6 @@ void run_bench(BenchOptions o) {
       std::unique_ptr<LoadedState> loaded;
       if (o.warmup_strain > 0.0) loaded = std::make_unique<LoadedState>(load_to_strain(n, o.warmup_strain, o));
       for (const std::string& rule : o.rules) {
-        if (rule == "bounded" && b == "cuda") {
-          std::fprintf(stderr, "bench: skipping the bounded rule on cuda (not implemented there)\n");
-          continue;
-        }
         for (const std::string& loop : o.gpu_loops) {
           // The bounded rule has its own pass; the cpu's device loop is its host loop.
           if (loop == "device" && (b != "cuda" || rule == "bounded")) continue;

@@ -223,14 +223,14 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("kinetics.activation_energy", K::real, "eV", at_least(0),
                        "Q_act of the relaxation time tau = 1/(nu0 exp(-Q_act/kT)) of temporary softening",
                        STZ_REF(params.kinetics.activation_energy)));
-  s.push_back(enum_key(
-      "kinetics.rule",
-      std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time,
-                               ThermalRule::bounded},
-      "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
-      "exp(-dt/t_res)), \"residence-time\" (BKL waiting times), \"bounded\" (exact kMC with rate bounds and "
-      "thinning under continuous loading, O(N^2) instead of O(N^2 M) per event; cpu backend; docs/model.md 5.6)",
-      STZ_REF(params.kinetics.rule)));
+  s.push_back(
+      enum_key("kinetics.rule",
+               std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time,
+                                        ThermalRule::bounded},
+               "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
+               "exp(-dt/t_res)), \"residence-time\" (BKL waiting times), \"bounded\" (exact kMC with rate bounds and "
+               "thinning under continuous loading, O(N^2) instead of O(N^2 M) per event; docs/model.md 5.6)",
+               STZ_REF(params.kinetics.rule)));
   s.push_back(enum_key("kinetics.softening_clock",
                        std::vector<SofteningClock>{SofteningClock::pass, SofteningClock::event},
                        "when a thermal transformation starts its temporary softening: \"pass\" (at the start of "

@@ -1,0 +1,370 @@
+// Kernels of the "bounded" kinetics rule (bounded_kernels.cuh). Never yet run on a GPU: the
+// [bounded] tests run them through `stz_tests --backend cuda "[bounded]"` (ctest bounded_cuda).
+#include "cuda/bounded_kernels.cuh"
+
+#include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
+
+#include <climits>
+
+#include "cuda/cuda_check.cuh"
+#include "cuda/memory_plan.cuh"
+#include "stz/physics/barrier.hpp"
+#include "stz/physics/bounds.hpp"
+
+namespace stz::cuda {
+namespace {
+
+constexpr int wide_block = rate_block_voxels;   // one thread per voxel of a rate block
+constexpr std::size_t smem_budget = 48 * 1024;  // default dynamic shared memory per block
+
+/// Threads per block of the per-voxel kernels: each thread holds `arrays` x M doubles of
+/// scratch in shared memory (whole warps where they fit, at most 256).
+int scratch_threads(int modes, int arrays) {
+  const std::size_t per_thread = static_cast<std::size_t>(arrays) * modes * sizeof(double);
+  std::size_t t = smem_budget / per_thread;
+  if (t > 256) t = 256;
+  if (t >= 32) t -= t % 32;
+  return t < 1 ? 1 : static_cast<int>(t);
+}
+
+unsigned blocks_for(std::size_t items, int threads) {
+  return static_cast<unsigned>((items + static_cast<std::size_t>(threads) - 1) / threads);
+}
+
+__device__ inline std::size_t smaller(std::size_t a, std::size_t b) { return b < a ? b : a; }
+
+struct MinOp {
+  __device__ int operator()(int a, int b) const { return b < a ? b : a; }
+};
+struct MaxOp {
+  __device__ int operator()(int a, int b) const { return b > a ? b : a; }
+};
+
+__global__ void bound_reset_kernel(BoundResult* r) {
+  r->refreshed = 0;
+  r->any_unstable = 0;
+  r->fraction_key = ordered_key(2.0);  // >= 1: no watched barrier reaches zero in the segment
+  r->min_key = ~0ull;
+  r->accepted = 0;
+  r->error = 0;
+  r->voxel = 0;
+  r->mode = 0;
+}
+
+/// The eta of voxel i at `time` and its exact barriers and relative rates into q, rate.
+__device__ double exact_rates(const DeviceView& v, const BoundParams& p, std::size_t i, double time, double s1,
+                              double s3, double* q, double* rate) {
+  const std::size_t base = i * static_cast<std::size_t>(p.modes);
+  const double eta = softening(v.eta_p[i], v.eta_t[i], v.t_last[i], time, p.tau);
+  return voxel_rates(p.modes, v.barrier + base, v.e1 + base, v.e3 + base, p.direction, v.d1[i], v.d3[i], eta, s1, s3,
+                     p.half_volume_ev, p.shift, p.inv_kT, q, rate);
+}
+
+/// The bound of voxel i at `time` around (s1, s3), written to the state (cpu_bounded.cpp's
+/// refresh_listed_bounds computes the same expressions).
+__device__ void refresh_bound(const DeviceView& v, const BoundView& b, const BoundParams& p, std::size_t i, double time,
+                              double s1, double s3, double drift, double* terms) {
+  const std::size_t base = i * static_cast<std::size_t>(p.modes);
+  const double eta = softening(v.eta_p[i], v.eta_t[i], v.t_last[i], time, p.tau);
+  const VoxelBound vb = voxel_bound(p.modes, v.barrier + base, v.e1 + base, v.e3 + base, p.direction, v.d1[i], v.d3[i],
+                                    eta, s1, s3, p.slack, drift, p.half_volume_ev, p.shift, p.inv_kT, terms);
+  b.s1[i] = s1;
+  b.s3[i] = s3;
+  b.margin[i] = vb.margin;
+  b.rate[i] = vb.rate;
+  b.low[i] = vb.low;
+  v.bound_stale[i] = 0;
+}
+
+__global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1,
+                                     double now_s3, double end_s1, double end_s3, double drift, int all,
+                                     BoundResult* r) {
+  extern __shared__ double scratch[];
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels) return;
+  // cpu_bounded.cpp margin_check: inside at both ends of the segment (the deviation is convex
+  // along the linear drift).
+  const double f1 = v.s11[i] - v.s22[i], f3 = 2.0 * v.s12[i];
+  const double a1 = f1 + now_s1 - b.s1[i], a3 = f3 + now_s3 - b.s3[i];
+  const double b1 = f1 + end_s1 - b.s1[i], b3 = f3 + end_s3 - b.s3[i];
+  const double m2 = b.margin[i] * b.margin[i];
+  const bool inside = a1 * a1 + a3 * a3 <= m2 && b1 * b1 + b3 * b3 <= m2;
+  if (!(all || v.bound_stale[i] || !inside)) return;
+  refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
+  atomicAdd(&r->refreshed, 1ull);
+}
+
+__global__ void __launch_bounds__(wide_block) bound_block_kernel(DeviceView v, BoundView b, std::size_t first) {
+  using SumReduce = cub::BlockReduce<double, wide_block>;
+  using CountReduce = cub::BlockReduce<unsigned, wide_block>;
+  __shared__ union {
+    typename SumReduce::TempStorage sum;
+    typename CountReduce::TempStorage count;
+  } temp;
+  const std::size_t block = first + blockIdx.x;
+  const std::size_t i = block * wide_block + threadIdx.x;
+  const bool valid = i < v.voxels;
+  const double sum = SumReduce(temp.sum).Sum(valid ? b.rate[i] : 0.0);
+  __syncthreads();
+  const unsigned watched = CountReduce(temp.count).Sum(valid && b.low[i] < 0.0 ? 1u : 0u);
+  if (threadIdx.x == 0) {
+    b.block_sum[block] = sum;
+    b.block_watch[block] = watched;
+  }
+}
+
+/// Inclusive prefix sums of the block sums (block_scan_kernel's chunked order) and the total.
+__global__ void __launch_bounds__(wide_block) bound_total_kernel(DeviceView v, BoundView b, BoundResult* r) {
+  using Scan = cub::BlockScan<double, wide_block>;
+  __shared__ typename Scan::TempStorage temp;
+  const std::size_t nb = v.rate_blocks;
+  const std::size_t chunk = (nb + wide_block - 1) / wide_block;
+  const std::size_t b0 = smaller(nb, threadIdx.x * chunk);
+  const std::size_t b1 = smaller(nb, b0 + chunk);
+  double local = 0.0;
+  for (std::size_t k = b0; k < b1; ++k) local += b.block_sum[k];
+  double running;
+  Scan(temp).ExclusiveSum(local, running);
+  for (std::size_t k = b0; k < b1; ++k) {
+    running += b.block_sum[k];
+    b.block_incl[k] = running;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) r->bound_sum = b.block_incl[nb - 1];
+}
+
+__global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1, double now_s3,
+                                   double ds1, double ds3, BoundResult* r) {
+  extern __shared__ double scratch[];
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels || b.block_watch[i / wide_block] == 0 || !(b.low[i] < 0.0)) return;
+  double* q = scratch + 2 * threadIdx.x * p.modes;
+  double* rate = q + p.modes;
+  exact_rates(v, p, i, time, (v.s11[i] - v.s22[i]) + now_s1, 2.0 * v.s12[i] + now_s3, q, rate);
+  const std::size_t base = i * static_cast<std::size_t>(p.modes);
+  double fraction = 2.0;
+  int unstable = 0;
+  for (int m = 0; m < p.modes; ++m) {
+    if (q[m] < 0.0) unstable = 1;
+    // Q falls linearly with the drift, by at most (V/2) (e . ds) over the segment.
+    const double fall = p.half_volume_ev * resolved_work(ds1, ds3, v.e1[base + m], v.e3[base + m]);
+    if (fall > 0.0 && q[m] >= 0.0) fraction = fmin(fraction, q[m] / fall);
+  }
+  if (unstable) atomicExch(&r->any_unstable, 1);
+  if (fraction < 2.0) atomicMin(&r->fraction_key, ordered_key(fraction));
+}
+
+/// select_kernel's first two levels over the bounds (CpuBackend::select_bounded_voxel's rule:
+/// the first block, then voxel, with a nonzero bound whose cumulative sum exceeds u S).
+__global__ void __launch_bounds__(wide_block)
+    select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r) {
+  using Scan = cub::BlockScan<double, wide_block>;
+  using Reduce = cub::BlockReduce<int, wide_block>;
+  __shared__ union {
+    typename Scan::TempStorage scan;
+    typename Reduce::TempStorage reduce;
+  } temp;
+  __shared__ int s_block;
+  __shared__ double s_cum0;
+  const int tid = threadIdx.x;
+  const double target = u * r->bound_sum;
+  const std::size_t nb = v.rate_blocks;
+  int exceeds = INT_MAX, last_positive = -1;
+  for (std::size_t k = tid; k < nb; k += wide_block) {
+    if (!(b.block_sum[k] > 0.0)) continue;
+    if (exceeds == INT_MAX && b.block_incl[k] > target) exceeds = static_cast<int>(k);
+    last_positive = static_cast<int>(k);
+  }
+  const int first_exceeds = Reduce(temp.reduce).Reduce(exceeds, MinOp{});
+  __syncthreads();
+  const int last_block = Reduce(temp.reduce).Reduce(last_positive, MaxOp{});
+  if (tid == 0) {
+    const int k = first_exceeds != INT_MAX ? first_exceeds : last_block;
+    s_block = k;
+    s_cum0 = k > 0 ? b.block_incl[k - 1] : 0.0;
+  }
+  __syncthreads();
+  const int block = s_block;
+  if (block < 0) {  // no voxel has a bound: the driver never asks then (its wait is infinite)
+    if (tid == 0) r->error = 1;
+    return;
+  }
+  const std::size_t i = static_cast<std::size_t>(block) * wide_block + tid;
+  const bool valid = i < v.voxels;
+  const double rate = valid ? b.rate[i] : 0.0;
+  double excl;
+  Scan(temp.scan).ExclusiveSum(rate, excl);
+  __syncthreads();
+  const int crosses = (valid && rate > 0.0 && s_cum0 + excl + rate > target) ? tid : INT_MAX;
+  const int first_cross = Reduce(temp.reduce).Reduce(crosses, MinOp{});
+  __syncthreads();
+  const int last_nonzero = Reduce(temp.reduce).Reduce((valid && rate > 0.0) ? tid : -1, MaxOp{});
+  if (tid == 0) {
+    const int t = first_cross != INT_MAX ? first_cross : last_nonzero;
+    if (t < 0)
+      r->error = 1;
+    else
+      r->voxel = static_cast<std::uint32_t>(static_cast<std::size_t>(block) * wide_block + t);
+  }
+}
+
+/// CpuBackend::bounded_candidate on one thread (the voxel's M modes in shared memory).
+__global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams p, std::uint32_t voxel, double u_accept,
+                                         double u_mode, double time, double now_s1, double now_s3, double drift,
+                                         BoundResult* r) {
+  extern __shared__ double scratch[];
+  if (threadIdx.x != 0) return;
+  double* q = scratch;
+  double* rate = q + p.modes;
+  const std::size_t i = voxel;
+  const double s1 = v.s11[i] - v.s22[i] + now_s1, s3 = 2.0 * v.s12[i] + now_s3;
+  const double total = exact_rates(v, p, i, time, s1, s3, q, rate);
+  const double bound = b.rate[i];
+  r->voxel = voxel;
+  r->rate = total;
+  r->bound = bound;
+  // The bound must hold (docs/model.md §5.6); the slack of one part in 1e12 is round-off.
+  if (total > bound * (1.0 + 1e-12)) {
+    r->error = 1;
+    return;
+  }
+  r->accepted = u_accept * bound < total ? 1 : 0;
+  if (r->accepted) {
+    const double target = u_mode * total;
+    double cum = 0.0;
+    int chosen = -1;
+    for (int m = 0; m < p.modes; ++m) {
+      if (rate[m] > 0.0) chosen = m;
+      cum += rate[m];
+      if (cum > target && rate[m] > 0.0) break;
+    }
+    if (chosen < 0) {
+      r->error = 1;
+      return;
+    }
+    r->mode = static_cast<std::uint32_t>(chosen);
+    r->barrier = q[chosen];
+    return;
+  }
+  // A rejected candidate's bound was too loose: computed again from now (it then covers the
+  // rest of the segment).
+  refresh_bound(v, b, p, i, time, s1, s3, drift, q);
+}
+
+__global__ void bounded_athermal_scan_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1,
+                                             double now_s3, double level, BoundResult* r) {
+  extern __shared__ double scratch[];
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels) return;
+  v.voxel_min[i] = HUGE_VAL;
+  v.voxel_argmin[i] = 0u;
+  if (!(b.low[i] < level)) return;  // no barrier of this voxel can lie below the level
+  double* q = scratch + 2 * threadIdx.x * p.modes;
+  double* rate = q + p.modes;
+  exact_rates(v, p, i, time, (v.s11[i] - v.s22[i]) + now_s1, 2.0 * v.s12[i] + now_s3, q, rate);
+  int best = 0;
+  for (int m = 1; m < p.modes; ++m)
+    if (q[m] < q[best]) best = m;  // strict: the first index wins ties
+  v.voxel_min[i] = q[best];
+  v.voxel_argmin[i] = static_cast<std::uint32_t>(best);
+  if (q[best] < level) atomicMin(&r->min_key, ordered_key(q[best]));
+}
+
+__global__ void bounded_first_minimum_kernel(DeviceView v, const BoundResult* r, std::uint32_t* first) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < v.voxels && r->min_key != ~0ull && v.voxel_min[i] == from_ordered_key(r->min_key))
+    atomicMin(first, static_cast<std::uint32_t>(i));
+}
+
+__global__ void check_bounds_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1, double now_s3,
+                                    BoundResult* r) {
+  extern __shared__ double scratch[];
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels) return;
+  double* q = scratch + 2 * threadIdx.x * p.modes;
+  double* rate = q + p.modes;
+  const double total = exact_rates(v, p, i, time, v.s11[i] - v.s22[i] + now_s1, 2.0 * v.s12[i] + now_s3, q, rate);
+  bool bad = total > b.rate[i] * (1.0 + 1e-12);
+  const double low = b.low[i], round_off = 1e-12 * (1.0 + fabs(low));
+  for (int m = 0; m < p.modes; ++m) bad = bad || q[m] < low - round_off;
+  if (bad) {
+    atomicExch(&r->error, 1);
+    atomicMin(&r->voxel, static_cast<std::uint32_t>(i));
+  }
+}
+
+}  // namespace
+
+void launch_bound_reset(BoundResult* result, cudaStream_t stream) {
+  bound_reset_kernel<<<1, 1, 0, stream>>>(result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bound_refresh(const DeviceView& v, const BoundView& b, const BoundParams& p, double time, double now_s1,
+                          double now_s3, double end_s1, double end_s3, double drift, bool all, BoundResult* result,
+                          cudaStream_t stream) {
+  const int threads = scratch_threads(p.modes, 1);
+  bound_refresh_kernel<<<blocks_for(v.voxels, threads), threads, threads * p.modes * sizeof(double), stream>>>(
+      v, b, p, time, now_s1, now_s3, end_s1, end_s3, drift, all ? 1 : 0, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bound_sums(const DeviceView& v, const BoundView& b, std::size_t first, std::size_t count,
+                       BoundResult* result, cudaStream_t stream) {
+  if (count) {
+    bound_block_kernel<<<static_cast<unsigned>(count), wide_block, 0, stream>>>(v, b, first);
+    STZ_CUDA_CHECK_LAUNCH();
+  }
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bound_watch(const DeviceView& v, const BoundView& b, const BoundParams& p, double time, double now_s1,
+                        double now_s3, double ds1, double ds3, BoundResult* result, cudaStream_t stream) {
+  const int threads = scratch_threads(p.modes, 2);
+  bound_watch_kernel<<<blocks_for(v.voxels, threads), threads, 2 * threads * p.modes * sizeof(double), stream>>>(
+      v, b, p, time, now_s1, now_s3, ds1, ds3, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_select_bounded(const DeviceView& v, const BoundView& b, double u, BoundResult* result,
+                           cudaStream_t stream) {
+  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, u, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bounded_candidate(const DeviceView& v, const BoundView& b, const BoundParams& p, std::uint32_t voxel,
+                              double u_accept, double u_mode, double time, double now_s1, double now_s3, double drift,
+                              BoundResult* result, cudaStream_t stream) {
+  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(v, b, p, voxel, u_accept, u_mode, time,
+                                                                            now_s1, now_s3, drift, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bounded_athermal_scan(const DeviceView& v, const BoundView& b, const BoundParams& p, double time,
+                                  double now_s1, double now_s3, double level, BoundResult* result,
+                                  cudaStream_t stream) {
+  const int threads = scratch_threads(p.modes, 2);
+  bounded_athermal_scan_kernel<<<blocks_for(v.voxels, threads), threads, 2 * threads * p.modes * sizeof(double),
+                                 stream>>>(v, b, p, time, now_s1, now_s3, level, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_bounded_first_minimum(const DeviceView& v, const BoundResult* result, std::uint32_t* first,
+                                  cudaStream_t stream) {
+  STZ_CUDA_TRY(cudaMemsetAsync(first, 0xff, sizeof *first, stream));
+  bounded_first_minimum_kernel<<<blocks_for(v.voxels, 256), 256, 0, stream>>>(v, result, first);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_check_bounds(const DeviceView& v, const BoundView& b, const BoundParams& p, double time, double now_s1,
+                         double now_s3, BoundResult* result, cudaStream_t stream) {
+  const int threads = scratch_threads(p.modes, 2);
+  STZ_CUDA_TRY(cudaMemsetAsync(&result->voxel, 0xff, sizeof result->voxel, stream));
+  check_bounds_kernel<<<blocks_for(v.voxels, threads), threads, 2 * threads * p.modes * sizeof(double), stream>>>(
+      v, b, p, time, now_s1, now_s3, result);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace stz::cuda
