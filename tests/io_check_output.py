@@ -110,15 +110,16 @@ def check_xdmf(h5_path, n, count, problems):
             names = []
             for attr in grid.findall("Attribute"):
                 names.append(attr.get("Name"))
-                outer = attr.find("DataItem")  # a Function item giving the (N, N) data a (1, N, N) shape
-                item = outer.find("DataItem")
-                if outer.get("Dimensions") != f"1 {n} {n}" or item is None:
-                    problems.append(f"XDMF attribute {attr.get('Name')}: {outer.attrib}")
+                # The (N, N) dataset itself with the slab's cell shape "1 N N", no Function wrapper
+                # (which the Xdmf3 readers ignore).
+                item = attr.find("DataItem")
+                if item is None or item.get("Format") != "HDF" or item.find("DataItem") is not None:
+                    problems.append(f"XDMF attribute {attr.get('Name')}: {None if item is None else item.attrib}")
                     continue
                 file_name, dataset = item.text.strip().split(":", 1)
                 if attr.get("Center") != "Cell" or file_name != os.path.basename(h5_path):
                     problems.append(f"XDMF attribute {attr.get('Name')}: {attr.attrib} {item.text}")
-                elif dataset not in f or f[dataset].shape != tuple(int(d) for d in item.get("Dimensions").split()):
+                elif item.get("Dimensions") != f"1 {n} {n}" or dataset not in f or f[dataset].shape != (n, n):
                     problems.append(f"XDMF references {dataset}, missing or of another shape")
             if names != FIELDS:
                 problems.append(f"XDMF grid {grid.get('Name')} attributes {names}")

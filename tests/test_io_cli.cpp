@@ -79,6 +79,10 @@ TEST_CASE("a run killed with SIGKILL resumes from its checkpoint to the uninterr
   }
   CHECK(run({stzkmc(), "resume", ckpt, "--quiet"}, dir / "resume.log") == 0);
   CHECK(compare_outputs(reference, dir / "out/cli.h5", dir / "cmp.log") == 0);
+  // The finished run removed its checkpoints; resuming it again says so and succeeds.
+  REQUIRE_FALSE(fs::exists(ckpt));
+  CHECK(run({stzkmc(), "resume", ckpt}, dir / "again.log") == 0);
+  CHECK_THAT(read_file(dir / "again.log"), Catch::Contains("has finished") && Catch::Contains("nothing to resume"));
 }
 
 TEST_CASE("SIGUSR1 checkpoints and continues, SIGTERM checkpoints and exits 143", "[cli]") {

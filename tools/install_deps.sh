@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages stzkmc needs, only those missing. Safe to run repeatedly.
-# Usage: tools/install_deps.sh [--with-lammps]
+# Usage: tools/install_deps.sh [--with-lammps] [--with-paraview]
+#   --with-lammps    LAMMPS for the SEEM data pipeline (tools/seem)
+#   --with-paraview  ParaView (pvpython, ~550 MB) for ctest xdmf_paraview, which is skipped without it
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git clang-format
           libfftw3-dev librandom123-dev catch2 libtomlplusplus-dev libcli11-dev
           libspdlog-dev libfmt-dev libhdf5-dev
           python3 python3-numpy python3-h5py python3-matplotlib)
-if [[ "${1:-}" == "--with-lammps" ]]; then packages+=(lammps lammps-data); fi
+for option in "$@"; do
+  case "$option" in
+    --with-lammps) packages+=(lammps lammps-data) ;;
+    --with-paraview) packages+=(paraview python3-paraview) ;;
+    *) echo "tools/install_deps.sh: unknown option $option (allowed: --with-lammps, --with-paraview)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -24,6 +24,7 @@
 #include "io/atomic_file.hpp"
 #include "io/build_info.hpp"
 #include "io/checkpoint.hpp"
+#include "io/h5.hpp"
 #include "io/output.hpp"
 #include "stz/backend.hpp"
 
@@ -483,6 +484,23 @@ int run_deck(Deck deck, const std::string& deck_source, const SessionOptions& op
 
 int resume_run(const std::string& checkpoint_path, const SessionOptions& options) {
   if (!fs::exists(checkpoint_path)) {
+    // A finished run removes its checkpoints: its output says so, and there is nothing to do.
+    const std::string name = run_name_of(checkpoint_path);
+    const fs::path output = fs::path(checkpoint_path).parent_path() / (name + ".h5");
+    std::string status;
+    if (!name.empty() && fs::exists(output)) {
+      try {
+        const h5::Handle f = h5::open_file(output.string());
+        const h5::Handle meta = h5::open_group(f.get(), "meta");
+        status = h5::attr_string(meta.get(), "status");
+      } catch (const std::exception&) {
+        status.clear();  // not a readable output: the plain message below
+      }
+    }
+    if (status == "finished") {
+      spdlog::info("{} has finished ({} says status \"finished\"): nothing to resume", name, output.string());
+      return 0;
+    }
     spdlog::error("cannot resume: {}: no such checkpoint file", checkpoint_path);
     return exit_bad_input;
   }

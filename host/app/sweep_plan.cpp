@@ -441,20 +441,4 @@ void refuse_stale_runs(const SweepPlan& plan, const std::string& what_to_do) {
                               (stale > 10 ? "\n  ..." : "") + "\n" + what_to_do);
 }
 
-fs::path find_tool_script(const std::string& name) {
-  std::vector<fs::path> candidates;
-#ifdef STZ_SOURCE_DIR
-  candidates.push_back(fs::path(STZ_SOURCE_DIR) / "tools" / name);
-#endif
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    candidates.push_back(exe.parent_path() / "../share/stzkmc/tools" / name);
-    candidates.push_back(exe.parent_path() / "../../tools" / name);
-  }
-  for (const fs::path& c : candidates)
-    if (fs::exists(c)) return fs::weakly_canonical(c);
-  throw std::runtime_error("cannot find tools/" + name + " (looked next to the source tree and the executable)");
-}
-
 }  // namespace stz

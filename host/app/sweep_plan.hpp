@@ -87,7 +87,4 @@ std::vector<std::string> stored_deck_differences(const SweepRun& run);
 /// (stored_deck_differences), followed by `what_to_do`.
 void refuse_stale_runs(const SweepPlan& plan, const std::string& what_to_do);
 
-/// Finds tools/<name> next to the source tree the program was built from, or next to the executable.
-std::filesystem::path find_tool_script(const std::string& name);
-
 }  // namespace stz

@@ -21,6 +21,7 @@
 
 #include "app/analyze.hpp"
 #include "app/session.hpp"
+#include "app/tools.hpp"
 #include "backends/factory.hpp"
 #include "cli/commands.hpp"
 #include "cuda/entry.hpp"
@@ -52,33 +53,10 @@ void add_backend_options(CLI::App* cmd, io::SessionOptions& o) {
   cmd->add_flag("-q,--quiet", o.quiet, "no progress line; warnings and errors only");
 }
 
-std::string self_directory() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : exe.parent_path().string();
-}
-
-/// tools/plot_run.py: $STZ_PLOT_SCRIPT, beside the executable (installed), the source tree
-/// of a build directory (build/host/stzkmc -> tools/), or the source tree this was built from.
+/// tools/plot_run.py: $STZ_PLOT_SCRIPT, else find_tool_script (app/tools.hpp).
 std::string find_plot_script() {
-  if (const char* env = std::getenv("STZ_PLOT_SCRIPT")) return env;
-  std::vector<fs::path> candidates;
-  const std::string exe_dir = self_directory();
-  if (!exe_dir.empty()) {
-    candidates.push_back(fs::path(exe_dir) / "plot_run.py");
-    candidates.push_back(fs::path(exe_dir) / ".." / "share" / "stzkmc" / "plot_run.py");
-    candidates.push_back(fs::path(exe_dir) / ".." / ".." / "tools" / "plot_run.py");
-  }
-#ifdef STZ_SOURCE_DIR
-  candidates.push_back(fs::path(STZ_SOURCE_DIR) / "tools" / "plot_run.py");
-#endif
-  // __FILE__ is host/cli/run_commands.cpp in the source tree (CMake compiles absolute paths).
-  candidates.push_back(fs::path(__FILE__).parent_path() / ".." / ".." / "tools" / "plot_run.py");
-  for (const fs::path& p : candidates)
-    if (fs::exists(p)) return fs::weakly_canonical(p).string();
-  throw std::runtime_error(
-      "cannot find plot_run.py (looked beside the executable, in ../share/stzkmc and in the "
-      "source tree's tools/); set STZ_PLOT_SCRIPT=/path/to/plot_run.py");
+  if (const char* env = std::getenv("STZ_PLOT_SCRIPT"); env && *env) return env;
+  return find_tool_script("plot_run.py").string();
 }
 
 /// Runs a program with arguments (no shell) and returns its exit status.
@@ -216,10 +194,8 @@ void register_run_commands(CLI::App& app) {
     cmd->add_option("output", a->file, "output file OUT/NAME.h5")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", a->out, "directory of the PNGs (default: beside the output)");
     cmd->callback([a] {
-      const char* env_python = std::getenv("STZ_PYTHON");
-      const std::string python =
-          env_python ? env_python : (fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-      std::vector<std::string> argv{python, find_plot_script(), a->file};
+      std::vector<std::string> argv{python_interpreter(), find_plot_script(), a->file};
+      spdlog::info("plot: {}", join_command(argv));
       if (!a->out.empty()) argv.insert(argv.end(), {"--out", a->out});
       const int rc = spawn_and_wait(argv);
       if (rc != 0) {

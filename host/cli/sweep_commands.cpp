@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "app/sweep_plan.hpp"
+#include "app/tools.hpp"
 #include "cli/commands.hpp"
 #include "io/atomic_file.hpp"
 
@@ -286,7 +287,7 @@ void run_collect(const std::string& target, const std::string* out, const std::v
       plan, "collect checks the runs against the plan: pass it the --out and --set options the sweep ran with.");
   write_plan_table(plan);
   const fs::path script = find_tool_script("sweep_collect.py");
-  const std::string cmd = "/usr/bin/python3 " + shell_quote(script.string()) + " " +
+  const std::string cmd = shell_quote(python_interpreter()) + " " + shell_quote(script.string()) + " " +
                           shell_quote((plan.out_dir / SweepPlan::plan_table_name).string());
   std::printf("collect: %s\n", cmd.c_str());
   std::fflush(stdout);

@@ -175,8 +175,11 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
 std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, double thickness,
                           const std::vector<SnapshotInfo>& snapshots) {
   // A slab one cell thick (3DCoRectMesh, z y x order): a 2DCoRectMesh would land in the
-  // y-z plane in VTK's XDMF reader. The (N, N) datasets are passed through a Function item
-  // that gives them the slab's (1, N, N) shape without changing the HDF5 layout.
+  // y-z plane in VTK's XDMF reader. Each (N, N) dataset is referenced with the slab's cell
+  // shape "1 N N" (the same N^2 values): ParaView's legacy XDMF reader and both Xdmf3 readers
+  // then load every field (tests/xdmf_paraview_check.py). A Function item doing the reshape
+  // works in the legacy reader only (the Xdmf3 readers show no arrays), and "N N" alone makes
+  // the legacy reader read a single row.
   char buf[768];
   const std::string h = value_text(Value{voxel_size}), dz = value_text(Value{thickness});
   std::string s =
@@ -205,13 +208,10 @@ std::string xdmf_document(const std::string& h5_file, int n, double voxel_size, 
       const bool integer = std::string(f.name) == "generation";
       std::snprintf(buf, sizeof buf,
                     "        <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
-                    "          <DataItem ItemType=\"Function\" Function=\"$0\" Dimensions=\"1 %d %d\">\n"
-                    "            <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"%d "
+                    "          <DataItem Format=\"HDF\" NumberType=\"%s\" Precision=\"%d\" Dimensions=\"1 %d "
                     "%d\">%s:/%s/%s</DataItem>\n"
-                    "          </DataItem>\n"
                     "        </Attribute>\n",
-                    f.name, n, n, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(),
-                    f.name);
+                    f.name, integer ? "UInt" : "Float", integer ? 4 : 8, n, n, h5_file.c_str(), path.c_str(), f.name);
       s += buf;
     }
     s += "      </Grid>\n";
