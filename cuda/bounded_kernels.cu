@@ -82,17 +82,23 @@ __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, d
                                      BoundResult* r) {
   extern __shared__ double scratch[];
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  if (i >= v.voxels) return;
-  // cpu_bounded.cpp margin_check: inside at both ends of the segment (the deviation is convex
-  // along the linear drift).
-  const double f1 = v.s11[i] - v.s22[i], f3 = 2.0 * v.s12[i];
-  const double a1 = f1 + now_s1 - b.s1[i], a3 = f3 + now_s3 - b.s3[i];
-  const double b1 = f1 + end_s1 - b.s1[i], b3 = f3 + end_s3 - b.s3[i];
-  const double m2 = b.margin[i] * b.margin[i];
-  const bool inside = a1 * a1 + a3 * a3 <= m2 && b1 * b1 + b3 * b3 <= m2;
-  if (!(all || v.bound_stale[i] || !inside)) return;
-  refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
-  atomicAdd(&r->refreshed, 1ull);
+  bool refresh = false;
+  double f1 = 0.0, f3 = 0.0;
+  if (i < v.voxels) {
+    // cpu_bounded.cpp margin_check: inside at both ends of the segment (the deviation is convex
+    // along the linear drift).
+    f1 = v.s11[i] - v.s22[i];
+    f3 = 2.0 * v.s12[i];
+    const double a1 = f1 + now_s1 - b.s1[i], a3 = f3 + now_s3 - b.s3[i];
+    const double b1 = f1 + end_s1 - b.s1[i], b3 = f3 + end_s3 - b.s3[i];
+    const double m2 = b.margin[i] * b.margin[i];
+    const bool inside = a1 * a1 + a3 * a3 <= m2 && b1 * b1 + b3 * b3 <= m2;
+    refresh = all || v.bound_stale[i] || !inside;
+  }
+  // One atomic per warp for the count (update_bounds(all) refreshes every voxel).
+  const unsigned mask = __ballot_sync(__activemask(), refresh);
+  if ((threadIdx.x & 31u) == 0 && mask) atomicAdd(&r->refreshed, static_cast<unsigned long long>(__popc(mask)));
+  if (refresh) refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
 }
 
 __global__ void __launch_bounds__(wide_block) bound_block_kernel(DeviceView v, BoundView b, std::size_t first) {
@@ -240,7 +246,7 @@ __global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams 
       if (cum > target && rate[m] > 0.0) break;
     }
     if (chosen < 0) {
-      r->error = 1;
+      r->error = 2;  // no mode with a nonzero rate (the host names it)
       return;
     }
     r->mode = static_cast<std::uint32_t>(chosen);

@@ -520,53 +520,72 @@ void CudaBackend::Impl::enqueue_loop_passes(std::uint32_t passes, const cudaGrap
 cudaGraphExec_t CudaBackend::Impl::loop_while_graph() {
   if (while_graph) return while_graph->exec;
   if (while_graph_failed) return nullptr;
+#if CUDART_VERSION < 12040
+  while_graph_failed = true;
+  while_graph_error =
+      "conditional graph nodes need CUDA 12.4 or newer (built with " + std::to_string(CUDART_VERSION) + ")";
+  std::fprintf(stderr, "stzkmc: warning: %s: the device loop runs graphs of K passes\n", while_graph_error.c_str());
+  return nullptr;
+#else
   // A conditional WHILE node (CUDA 12.4+) whose body is one pass: the body runs again as long as
   // its last kernel sets the condition, so a stretch costs exactly its passes (a graph of K
   // passes in a row launches all K, the ones after a stop as empty kernels).
   cudaGraph_t graph = nullptr;
-  const auto fail = [&](cudaError_t err, const char* call) {
+  const auto fail = [&](const std::string& what) {
     cudaGetLastError();  // not sticky: clear it
     if (graph) cudaGraphDestroy(graph);
     while_graph_failed = true;
-    while_graph_error = std::string(call) + ": " + cudaGetErrorString(err);
-    return nullptr;
+    while_graph_error = what;
+    std::fprintf(stderr,
+                 "stzkmc: warning: the device loop's conditional WHILE graph could not be built (%s): it runs "
+                 "graphs of K passes instead (the passes after a stop launch as empty kernels)\n",
+                 what.c_str());
+    return static_cast<cudaGraphExec_t>(nullptr);
+  };
+  const auto failed = [&](cudaError_t err, const char* call) {
+    return fail(std::string(call) + ": " + cudaGetErrorString(err));
   };
   cudaError_t err = cudaGraphCreate(&graph, 0);
-  if (err != cudaSuccess) return fail(err, "cudaGraphCreate");
+  if (err != cudaSuccess) return failed(err, "cudaGraphCreate");
   cudaGraphConditionalHandle handle{};
   err = cudaGraphConditionalHandleCreate(&handle, graph, 1u, cudaGraphCondAssignDefault);
-  if (err != cudaSuccess) return fail(err, "cudaGraphConditionalHandleCreate");
+  if (err != cudaSuccess) return failed(err, "cudaGraphConditionalHandleCreate");
   cudaGraphNodeParams node_params{};
   node_params.type = cudaGraphNodeTypeConditional;
   node_params.conditional.handle = handle;
   node_params.conditional.type = cudaGraphCondTypeWhile;
   node_params.conditional.size = 1;
   cudaGraphNode_t node = nullptr;
+#if CUDART_VERSION >= 13000
   err = cudaGraphAddNode(&node, graph, nullptr, nullptr, 0, &node_params);
-  if (err != cudaSuccess) return fail(err, "cudaGraphAddNode (conditional WHILE)");
+#else
+  err = cudaGraphAddNode(&node, graph, nullptr, 0, &node_params);  // 12.4-12.9: no edge data
+#endif
+  if (err != cudaSuccess) return failed(err, "cudaGraphAddNode (conditional WHILE)");
   cudaGraph_t body = node_params.conditional.phGraph_out[0];
   err = cudaStreamBeginCaptureToGraph(stream, body, nullptr, nullptr, 0, cudaStreamCaptureModeThreadLocal);
-  if (err != cudaSuccess) return fail(err, "cudaStreamBeginCaptureToGraph");
+  if (err != cudaSuccess) return failed(err, "cudaStreamBeginCaptureToGraph");
   try {
     enqueue_loop_passes(1, &handle);
-  } catch (...) {
+  } catch (const std::exception& e) {
+    // A launch refused in the body: the plain graph is tried next (and reports a real error).
     cudaGraph_t ignored = nullptr;
     cudaStreamEndCapture(stream, &ignored);
-    cudaGraphDestroy(graph);
-    throw;
+    return fail(std::string("capturing the WHILE body: ") + e.what());
   }
   cudaGraph_t captured = nullptr;
   err = cudaStreamEndCapture(stream, &captured);
-  if (err != cudaSuccess) return fail(err, "cudaStreamEndCapture (WHILE body)");
+  if (err != cudaSuccess) return failed(err, "cudaStreamEndCapture (WHILE body)");
   auto h = std::make_unique<GraphHandle>();
   err = cudaGraphInstantiate(&h->exec, graph, 0);
   if (err != cudaSuccess) {
     h->exec = nullptr;
-    return fail(err, "cudaGraphInstantiate (WHILE graph)");
+    return failed(err, "cudaGraphInstantiate (WHILE graph)");
   }
   cudaGraphDestroy(graph);
   while_graph = std::move(h);
   return while_graph->exec;
+#endif
 }
 
 cudaGraphExec_t CudaBackend::Impl::loop_graph(std::uint32_t passes) {
@@ -868,9 +887,12 @@ BoundedCandidate CudaBackend::bounded_candidate(std::uint32_t voxel, double u_ac
     cuda::launch_bound_sums(m.view, m.bview, voxel / cuda::rate_block_voxels, 1, m.d_bound.data(), m.stream);
   });
   const cuda::BoundResult b = m.fetch_bound();
-  if (b.error)
+  if (b.error == 1)
     throw std::logic_error("rule bounded: voxel " + std::to_string(voxel) + " has rate " + std::to_string(b.rate) +
                            " above its bound " + std::to_string(b.bound));
+  if (b.error)
+    throw std::logic_error("rule bounded: accepted voxel " + std::to_string(voxel) +
+                           " has no mode with a nonzero rate (total rate " + std::to_string(b.rate) + ")");
   m.rates_valid = false;
   m.selection_valid = false;
   BoundedCandidate c;

@@ -580,7 +580,11 @@ __global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Se
   if (threadIdx.x != 0 || blockIdx.x != 0) return;
   finish_loop_pass(loop, result, sel, events);
   // The body of a conditional WHILE node runs again while the loop goes on.
+#if CUDART_VERSION >= 12040
   if (in_while_graph) cudaGraphSetConditional(while_handle, loop->running ? 1u : 0u);
+#else
+  (void)while_handle, (void)in_while_graph;
+#endif
 }
 
 // ---- Elasticity -----------------------------------------------------------------------------

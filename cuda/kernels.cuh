@@ -18,6 +18,12 @@
 #include "cuda/device_state.cuh"
 #include "stz/params.hpp"
 
+#if CUDART_VERSION < 12030
+// Conditional graph nodes came with CUDA 12.3 (used from 12.4): the type for older toolkits,
+// where the device loop falls back to graphs of K passes.
+typedef unsigned long long cudaGraphConditionalHandle;
+#endif
+
 namespace stz::cuda {
 
 /// Draws the catalog (rng::initial_barrier, rng::sfts generation 0) and zeroes every

@@ -24,6 +24,27 @@ std::string duration_text(double s) {
 }
 }  // namespace
 
+void EtaEstimator::add(double t, double value) {
+  samples_.push_back({t, value});
+  // Keep what the window can still reach (it only grows): drop samples older than it.
+  const double window = std::max(min_window, window_fraction * t);
+  std::size_t keep = 0;
+  while (keep + 1 < samples_.size() && samples_[keep + 1].t <= t - window) ++keep;
+  if (keep > 0) samples_.erase(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(keep));
+}
+
+double EtaEstimator::eta(double end) const {
+  if (samples_.size() < 2) return -1.0;
+  const Sample& now = samples_.back();
+  const double window = std::max(min_window, window_fraction * now.t);
+  // The newest sample at least `window` old (the first one kept is, once the window is full).
+  const Sample& then = samples_.front();
+  if (now.t - then.t < 0.5 * window) return -1.0;  // not yet a window's worth
+  const double speed = (now.value - then.value) / (now.t - then.t);
+  if (!(speed > 0.0)) return -1.0;
+  return std::max(0.0, (end - now.value) / speed);
+}
+
 Progress::Progress(bool enabled, double end_strain)
     : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0), end_strain_(end_strain) {
   start_ = last_ = last_rate_time_ = clock::now();
@@ -44,10 +65,15 @@ void Progress::update(const Driver& d) {
   const clock::time_point now = clock::now();
   if (!started_) {  // first call: the reference for rates and the elapsed time
     started_ = true;
-    start_ = last_ = last_rate_time_ = now;
+    start_ = last_ = last_rate_time_ = last_sample_ = now;
     last_events_ = d.state().counters.thermal_events + d.state().counters.athermal_flips;
-    last_strain_ = d.loaded_strain();
+    eta_.add(0.0, d.loaded_strain());
     return;
+  }
+  // Samples for the ETA at the terminal's cadence, also when the status goes to a log.
+  if (std::chrono::duration<double>(now - last_sample_).count() >= tty_interval) {
+    last_sample_ = now;
+    eta_.add(std::chrono::duration<double>(now - start_).count(), d.loaded_strain());
   }
   const double since_last = std::chrono::duration<double>(now - last_).count();
   if (since_last < (tty_ ? tty_interval : log_interval)) return;
@@ -57,20 +83,11 @@ void Progress::update(const Driver& d) {
   const double strain = d.loaded_strain();
   const std::uint64_t events = st.counters.thermal_events + st.counters.athermal_flips;
   const double dt = std::chrono::duration<double>(now - last_rate_time_).count();
-  if (dt > 0) {
-    rate_ = static_cast<double>(events - last_events_) / dt;
-    // ETA from the recent strain speed (smoothed over ~speed_window seconds): events per
-    // strain grow several-fold as the glass yields, so the mean since the start would be
-    // far too optimistic after the peak.
-    const double speed = (strain - last_strain_) / dt;
-    const double w = speed_ < 0 ? 1.0 : 1.0 - std::exp(-dt / speed_window);
-    speed_ = speed_ < 0 ? speed : (1.0 - w) * speed_ + w * speed;
-  }
+  if (dt > 0) rate_ = static_cast<double>(events - last_events_) / dt;
   last_events_ = events;
-  last_strain_ = strain;
   last_rate_time_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = speed_ > 0 ? (end_strain_ - strain) / speed_ : -1.0;
+  const double eta = eta_.eta(end_strain_);
 
   char line[320];
   int len = std::snprintf(

@@ -6,10 +6,35 @@
  */
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 #include "core/driver.hpp"
 
 namespace stz::io {
+
+/**
+ * @brief The time left from the recent speed of the run's end coordinate (the loaded strain):
+ * strain per second over the last max(min_window, window_fraction x elapsed) seconds. A run
+ * slows down several-fold as the glass yields (far more events per strain in plastic flow), so
+ * neither the speed since the start nor a long average says much; a window that grows with the
+ * run follows the current regime and stays smooth. Unknown (negative) until there is a window's
+ * worth of progress.
+ */
+class EtaEstimator {
+ public:
+  static constexpr double min_window = 2.0;       ///< s
+  static constexpr double window_fraction = 0.2;  ///< of the elapsed time
+  /// A sample of the coordinate `value` at `t` seconds since the start (t increasing).
+  void add(double t, double value);
+  /// Seconds until the coordinate reaches `end` at the recent speed; negative when unknown.
+  double eta(double end) const;
+
+ private:
+  struct Sample {
+    double t, value;
+  };
+  std::vector<Sample> samples_;  ///< oldest first; thinned as they age
+};
 
 class Progress {
  public:
@@ -34,9 +59,8 @@ class Progress {
   std::uint64_t last_events_ = 0;
   clock::time_point last_rate_time_;
   double rate_ = 0.0;  ///< events per second since the last status line
-  double last_strain_ = 0.0;
-  double speed_ = -1.0;  ///< smoothed strain per second (negative: none yet)
-  static constexpr double speed_window = 10.0;
+  clock::time_point last_sample_;
+  EtaEstimator eta_;
   bool line_shown_ = false;
 };
 

@@ -94,7 +94,11 @@ AvalancheStats avalanche_stats(const std::vector<std::uint64_t>& sizes, std::uin
     }
   }
   a.mean_size = static_cast<double>(a.total_flips) / static_cast<double>(a.count);
-  if (tail >= 10 && log_sum > 0.0) a.alpha = 1.0 + static_cast<double>(tail) / log_sum;
+  a.tail_count = tail;
+  if (tail >= avalanche_fit_min_count && a.max_size >= avalanche_fit_min_span * a.s_min && log_sum > 0.0) {
+    a.alpha = 1.0 + static_cast<double>(tail) / log_sum;
+    a.alpha_error = (a.alpha - 1.0) / std::sqrt(static_cast<double>(tail));
+  }
   // Log bins 1, 2, 4, 8, ... up to past the largest avalanche.
   std::uint64_t edge = 1;
   a.bin_edges.push_back(edge);

@@ -55,12 +55,22 @@ struct AvalancheStats {
   std::uint64_t max_size = 0;
   double mean_size = 0.0;
   /// Maximum-likelihood exponent of P(s) ~ s^-alpha for s >= s_min (discrete approximation,
-  /// Clauset et al. 2009, eq. 3.7); 0 when fewer than 10 avalanches reach s_min.
+  /// Clauset et al. 2009, eq. 3.7) and its standard error (alpha - 1)/sqrt(n) (their eq. 3.2);
+  /// both 0 unless the tail can carry a power law: at least avalanche_fit_min_count avalanches
+  /// reach s_min and the largest is at least avalanche_fit_min_span times s_min.
   double alpha = 0.0;
+  double alpha_error = 0.0;
+  std::uint64_t tail_count = 0;  ///< avalanches with s >= s_min
   std::uint64_t s_min = 1;
   /// Histogram on logarithmic bins: edges[i] <= s < edges[i+1].
   std::vector<std::uint64_t> bin_edges, bin_counts;
 };
+
+/// Fewest avalanches in the tail for which an exponent is reported (with 50 the standard error
+/// is about 0.07 at alpha = 1.5).
+constexpr std::uint64_t avalanche_fit_min_count = 50;
+/// The tail must span at least this factor in size (one decade) to speak of a power law.
+constexpr std::uint64_t avalanche_fit_min_span = 10;
 
 AvalancheStats avalanche_stats(const std::vector<std::uint64_t>& sizes, std::uint64_t s_min = 1);
 

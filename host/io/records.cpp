@@ -249,6 +249,8 @@ void write_analysis(hid_t file, const RunAnalysis& a) {
   h5::set_attr(g, "avalanche_max_size", a.avalanches.max_size);
   h5::set_attr(g, "avalanche_mean_size", a.avalanches.mean_size);
   h5::set_attr(g, "avalanche_alpha", a.avalanches.alpha);
+  h5::set_attr(g, "avalanche_alpha_error", a.avalanches.alpha_error);
+  h5::set_attr(g, "avalanche_tail_count", a.avalanches.tail_count);
   h5::set_attr(g, "avalanche_s_min", a.avalanches.s_min);
   h5::write_vector(g, "avalanche_bin_edges", a.avalanches.bin_edges);
   h5::write_vector(g, "avalanche_bin_counts", a.avalanches.bin_counts);
@@ -275,6 +277,11 @@ RunAnalysis read_analysis(hid_t file) {
   a.avalanches.max_size = h5::attr_uint(g, "avalanche_max_size");
   a.avalanches.mean_size = h5::attr_double(g, "avalanche_mean_size");
   a.avalanches.alpha = h5::attr_double(g, "avalanche_alpha");
+  // Outputs written before the standard error was stored lack it (read as 0: unknown).
+  if (H5Aexists(g, "avalanche_alpha_error") > 0) {
+    a.avalanches.alpha_error = h5::attr_double(g, "avalanche_alpha_error");
+    a.avalanches.tail_count = h5::attr_uint(g, "avalanche_tail_count");
+  }
   a.avalanches.s_min = h5::attr_uint(g, "avalanche_s_min");
   a.avalanches.bin_edges = h5::read_vector<std::uint64_t>(g, "avalanche_bin_edges");
   a.avalanches.bin_counts = h5::read_vector<std::uint64_t>(g, "avalanche_bin_counts");
@@ -314,10 +321,18 @@ std::string format_analysis(const RunAnalysis& a, const std::string& loaded) {
                 static_cast<unsigned long long>(a.avalanches.max_size), a.avalanches.mean_size);
   s += buf;
   if (a.avalanches.alpha > 0) {
-    std::snprintf(buf, sizeof buf, ", exponent %.3f for s >= %llu", a.avalanches.alpha,
+    std::snprintf(buf, sizeof buf, ", exponent %.3f +- %.3f (maximum likelihood, %llu avalanches of s >= %llu)",
+                  a.avalanches.alpha, a.avalanches.alpha_error,
+                  static_cast<unsigned long long>(a.avalanches.tail_count),
                   static_cast<unsigned long long>(a.avalanches.s_min));
     s += buf;
+  } else if (a.avalanches.count > 0) {
+    std::snprintf(buf, sizeof buf, "; no exponent: a fit needs >= %llu avalanches spanning a factor %llu in size",
+                  static_cast<unsigned long long>(avalanche_fit_min_count),
+                  static_cast<unsigned long long>(avalanche_fit_min_span));
+    s += buf;
   }
+
   s += ")\n";
   return s;
 }
