@@ -154,3 +154,38 @@ TEST_CASE("SEEM refuses NaN, infinite and out-of-range arguments and the wrong f
   CHECK_THAT(read_file(dir / "x.log"), Catch::Contains("not an X1 fit"));
   CHECK(run({stzkmc(), "seem", "x1", "--pe", "-4.4", "--fit", fit}, dir / "x2.log") == 0);
 }
+
+TEST_CASE("one command-line vocabulary: --out DIR, --backend, fractions and .gz for seem harvest", "[cli]") {
+  STZ_REQUIRE_STZKMC();
+  ScratchDir dir;
+  // A LAMMPS log of AQS steps (a sawtooth of stress drops), compressed as tools/seem/generate.sh does.
+  {
+    std::string log = "LAMMPS (test)\n";
+    double tau = 0.0, pe = -4.40 * 256;
+    for (int i = 1; i < 4000; ++i) {
+      tau += 0.02;
+      pe += 0.01;
+      if (i % 25 == 0) tau -= 0.45, pe -= 0.3;
+      log += "Step v_gamma v_tau v_pea\n " + std::to_string(i) + " " + std::to_string(i * 2e-4) + " " +
+             std::to_string(tau) + " " + std::to_string(pe) + "\nLoop time of 0 on 1 procs\n";
+    }
+    write_file(dir / "aqs.log", log);
+  }
+  REQUIRE(std::system(("gzip -f " + quoted(dir / "aqs.log")).c_str()) == 0);
+  const int rc = run({stzkmc(), "seem", "harvest", "--log", dir / "aqs.log.gz", "--energy-scale", "1/256", "--u0",
+                      "-4.4", "--omega", "0.01", "--n-x1", "4", "--n-tau", "4", "--out", dir / "db/"},
+                     dir / "harvest.log");
+  INFO(read_file(dir / "harvest.log"));
+  CHECK(rc == 0);
+  CHECK(fs::exists(dir / "db/seem_db.h5"));  // --out DIR, as for run and sweep
+  // --backend is the name everywhere (seem's former --device still works).
+  CHECK(run({stzkmc(), "seem", "run", "--db", dir / "db/seem_db.h5", "--x1", "0.005", "--traj", "10", "--gamma-max",
+             "0.01", "--backend", "cpu", "--out", dir / "db"},
+            dir / "run.log") == 0);
+  CHECK(fs::exists(dir / "db/seem_run.h5"));
+  // A bad option value is bad input: exit 2 and a message naming the option and the value.
+  CHECK(run({stzkmc(), "seem", "harvest", "--log", dir / "aqs.log.gz", "--energy-scale", "1/0", "--out", dir / "x"},
+            dir / "bad.log") == 2);
+  CHECK_THAT(read_file(dir / "bad.log"), Catch::Contains("--energy-scale") && Catch::Contains("1/0"));
+  CHECK(run({stzkmc(), "bench", "--backend", "nope"}, dir / "bench.log") == 2);
+}

@@ -280,3 +280,15 @@ TEST_CASE("the quickstart deck is valid", "[io]") {
   const Deck big = load_deck((stz::test::io::source_dir() / "runs" / "quickstart.toml").string(), {"grid.n=512"});
   CHECK(big.params.grid.n == 512);
 }
+
+TEST_CASE("a shear deck that does not set loading.end_strain runs twice as far as tension", "[io]") {
+  CHECK(io::parse_deck("[loading]\nmode = \"tension\"\n", "t.toml").params.loading.end_strain == 0.06);
+  CHECK(io::parse_deck("[loading]\nmode = \"shear\"\n", "s.toml").params.loading.end_strain ==
+        shear_default_end_strain);
+  CHECK(io::parse_deck("", "s.toml", {"loading.mode=shear"}).params.loading.end_strain == shear_default_end_strain);
+  // A value the deck gives is kept, also when it equals the tension default.
+  CHECK(io::parse_deck("[loading]\nmode = \"shear\"\nend_strain = 0.06\n", "s.toml").params.loading.end_strain == 0.06);
+  CHECK(
+      io::parse_deck("[loading]\nmode = \"shear\"\n", "s.toml", {"loading.end_strain=0.3"}).params.loading.end_strain ==
+      0.3);
+}

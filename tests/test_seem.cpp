@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -335,6 +337,21 @@ TEST_CASE("LAMMPS thermo logs are read by column name", "[seem][unit]") {
   REQUIRE(last.gamma.size() == 3);
   CHECK(last.tau[1] == Approx(0.005));
   CHECK(last.pe[2] == Approx(-4.38));
+  // The same log compressed with gzip (as tools/seem/generate.sh leaves it) reads the same.
+  REQUIRE(std::system(("gzip -kf " + f).c_str()) == 0);
+  const AqsTrace gz = read_lammps_log(f + ".gz", c);
+  CHECK(gz.gamma == last.gamma);
+  CHECK(gz.tau == last.tau);
+  CHECK(gz.pe == last.pe);
+  {  // a truncated .gz is refused by name
+    std::ifstream in(f + ".gz", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(f + ".cut.gz", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  CHECK_THROWS_WITH(read_lammps_log(f + ".cut.gz", c),
+                    Catch::Contains("cannot decompress") && Catch::Contains(".cut.gz"));
+  std::filesystem::remove(f + ".gz");
+  std::filesystem::remove(f + ".cut.gz");
   c.rows = "all";
   c.stress_scale = 2.0;
   CHECK_THROWS_WITH(read_lammps_log(f, c), Catch::Contains("does not increase"));  // repeated strains

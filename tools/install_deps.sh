@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git clang-format
           libfftw3-dev librandom123-dev catch2 libtomlplusplus-dev libcli11-dev
-          libspdlog-dev libfmt-dev libhdf5-dev
+          libspdlog-dev libfmt-dev libhdf5-dev zlib1g-dev
           python3 python3-numpy python3-h5py python3-matplotlib)
 for option in "$@"; do
   case "$option" in

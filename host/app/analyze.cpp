@@ -51,6 +51,7 @@ RunAnalysis recomputed_analysis(const std::string& path) {
       a.localization = localization_stats(h5::read_vector<double>(g, "p1"), h5::read_vector<double>(g, "p3"));
       a.localization_reached = true;
       a.localization_applied_strain = s.applied_strain;
+      a.localization_strain = s.strain;
       break;
     }
   }
@@ -61,7 +62,7 @@ RunAnalysis recomputed_analysis(const std::string& path) {
 std::string analysis_report(const std::string& path, bool recompute) {
   h5::Handle f = open_output(path);
   const Deck deck = parse_deck(h5::read_string(f, "deck"), path);
-  const std::string label = loaded_stress_label(deck.params.loading.mode);
+  const LoadedNames label = loaded_names(deck.params.loading.mode);
   RunAnalysis stored = read_analysis(f);
   // /analysis is written as the run goes; /meta says how a run that did not finish ended
   // (interrupted, failed, stalled) or that it is still going.

@@ -91,7 +91,7 @@ void Progress::update(const Driver& d) {
 
   char line[320];
   int len = std::snprintf(
-      line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  <p> %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
+      line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  plastic %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
       strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(), static_cast<unsigned long long>(events), rate_,
       duration_text(elapsed).c_str(), duration_text(eta).c_str());
   // The stall watchdog (docs/implementation.md): shown from a tenth of its warning level on.

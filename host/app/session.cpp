@@ -277,7 +277,7 @@ class Session {
   }
 
   void flush() {
-    out_->flush(meta(), deck_, driver_->results(), analysis_of(*driver_));
+    out_->flush(meta(), deck_, driver_->results(), analysis_of(*driver_, out_->snapshots()));
     last_flush_ = Clock::now();
   }
 
@@ -442,7 +442,7 @@ class Session {
     spdlog::info("finished ({}) in {:.1f} s: {} thermal events, {} athermal flips", stop_reason_, m.wall_time_s,
                  driver_->state().counters.thermal_events, driver_->state().counters.athermal_flips);
     spdlog::info("analysis:\n{}",
-                 format_analysis(analysis_of(*driver_), loaded_stress_label(deck_.params.loading.mode)));
+                 format_analysis(analysis_of(*driver_, out_->snapshots()), loaded_names(deck_.params.loading.mode)));
     spdlog::info("output: {}{}", out_->h5_path(), out_->snapshots().empty() ? "" : " and " + out_->xdmf_path());
     return exit_finished;
   }
@@ -582,14 +582,6 @@ void setup_logging(bool quiet) {
   logger->set_pattern("[%Y-%m-%d %H:%M:%S] %^%l%$: %v");
   logger->set_level(quiet ? spdlog::level::warn : spdlog::level::info);
   spdlog::set_default_logger(logger);
-}
-
-std::string loaded_stress_label(LoadingMode mode) {
-  switch (mode) {
-    case LoadingMode::tension: return "sigma_11";
-    case LoadingMode::compression: return "-sigma_11";
-    default: return "sigma_12";
-  }
 }
 
 }  // namespace stz::io

@@ -44,7 +44,4 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
 /// spdlog to stderr ("[time] level: message"); `quiet` shows warnings and errors only.
 void setup_logging(bool quiet);
 
-/// The loaded stress component in words ("sigma_11", "-sigma_11", "sigma_12").
-std::string loaded_stress_label(LoadingMode mode);
-
 }  // namespace stz::io

@@ -460,8 +460,10 @@ void run_bench(BenchOptions o) {
 void register_bench_command(CLI::App& app) {
   auto opts = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand("bench", "Benchmark thermal events/s per backend and grid size");
-  cmd->add_option("--backends", opts->backends, "Backends to compare: auto (cpu and cuda if usable), cpu, cuda")
-      ->delimiter(',');
+  cmd->add_option("--backends,--backend", opts->backends,
+                  "Backends to compare: auto (cpu and cuda if usable), cpu, cuda, reference")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"auto", "cpu", "cuda", "reference"}));
   cmd->add_option("--rules", opts->rules,
                   "Kinetics rules to compare (kinetics.rule values): reference, probabilistic, residence-time, "
                   "bounded; the speed-up column divides the first exhaustive rule's time by the bounded one's")

@@ -20,8 +20,12 @@ int main(int argc, char** argv) {
   stz::cli::register_seem_commands(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return app.exit(e);  // a command's own exit code (exit_with)
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version succeed; a bad command line is bad input: exit 2, as a bad deck.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "stzkmc: error: %s\n", e.what());
     return 1;

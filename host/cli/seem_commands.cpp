@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,41 @@ CLI::Validator finite_in(double lo, double hi, const std::string& what = "") {
       "FINITE");
 }
 const double big = 1e300;
+
+/// A scale given as a number or as a fraction "a/b" (e.g. --energy-scale 1/256 for PotEng of a
+/// 256-atom glass): rewrites a fraction into its value, which the next validator checks.
+CLI::Validator fraction_or_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::size_t slash = text.find('/');
+        if (slash == std::string::npos) return {};
+        const std::string a = text.substr(0, slash), b = text.substr(slash + 1);
+        char *end_a = nullptr, *end_b = nullptr;
+        const double num = std::strtod(a.c_str(), &end_a), den = std::strtod(b.c_str(), &end_b);
+        if (a.empty() || b.empty() || *end_a != '\0' || *end_b != '\0')
+          return "'" + text + "' is not a number or a fraction a/b of two numbers";
+        if (!(den != 0.0) || !std::isfinite(num) || !std::isfinite(den))
+          return "'" + text + "': a fraction a/b needs finite a and b with b != 0";
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.17g", num / den);
+        text = buf;
+        return {};
+      },
+      "NUMBER or a/b");
+}
+
+/// `--out`: a file, or a directory (existing, or given with a trailing '/') that receives
+/// `default_name` — the same option as `run --out DIR` and `sweep --out DIR`.
+std::string output_file(const std::string& out, const char* default_name) {
+  if (out.empty()) return out;
+  std::error_code ec;
+  if (out.back() == '/' || std::filesystem::is_directory(out, ec)) {
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw std::runtime_error("cannot create the output directory " + out + ": " + ec.message());
+    return (std::filesystem::path(out) / default_name).string();
+  }
+  return out;
+}
 
 /// A scale of the X1 model that may be "inf" (its term switched off), but not NaN or <= 0.
 CLI::Validator positive_or_inf() {
@@ -130,9 +166,12 @@ void add_harvest(CLI::App& seem) {
   c->add_option("--col-energy", o->col_energy, "thermo column of the potential energy")->capture_default_str();
   c->add_option("--stress-scale", o->stress_scale, "stress column -> GPa (e.g. -1e-4 for Pxy in bar)")
       ->capture_default_str()
+      ->transform(fraction_or_number())
       ->check(finite_in(-big, big));
-  c->add_option("--energy-scale", o->energy_scale, "energy column -> eV/atom (e.g. 1/N for PotEng)")
+  c->add_option("--energy-scale", o->energy_scale,
+                "energy column -> eV/atom: a number or a fraction, e.g. 1/256 for PotEng of 256 atoms")
       ->capture_default_str()
+      ->transform(fraction_or_number())
       ->check(finite_in(-big, big));
   c->add_option("--rows", o->rows, "log rows: last (relaxed state of each minimize) | all")->capture_default_str();
   c->add_option("--n-x1", o->n_x1, "bins along X1")->capture_default_str()->check(CLI::Range(1, 10000));
@@ -152,7 +191,7 @@ void add_harvest(CLI::App& seem) {
   c->add_option("--holdout", o->holdout, "with --data: hold out the last N samples of each cooling rate")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
-  c->add_option("-o,--out", o->out, "database file (HDF5)")->required();
+  c->add_option("-o,--out", o->out, "database file (HDF5), or a directory for DIR/seem_db.h5")->required();
   o->x1.add(c);
   c->callback([o]() {
     std::vector<AqsTrace> traces;
@@ -191,6 +230,7 @@ void add_harvest(CLI::App& seem) {
     h.policy = parse_policy(o->policy);
     h.hist_bins = o->hist_bins;
     Database db = harvest(traces, h);
+    o->out = output_file(o->out, "seem_db.h5");
     write_database(o->out, db);
     std::int64_t steps = 0;
     for (auto v : db.visits) steps += v;
@@ -231,7 +271,7 @@ void add_run_options(CLI::App* c, RunOptions& r) {
   c->add_option("--threads", r.threads, "CPU threads (0: OpenMP default)")
       ->capture_default_str()
       ->check(CLI::Range(0, 4096));
-  c->add_option("--device", r.device, "auto | cpu | cuda")
+  c->add_option("--backend,--device", r.device, "auto | cpu | cuda (--device: the former name)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   c->add_option("--record-every", r.record_every, "record every N steps")
@@ -272,7 +312,8 @@ void add_run(CLI::App& seem) {
       ->check(finite_in(-big, big));
   c->add_flag("--strict", o->strict, "refuse a start state outside the database's (X1, tau) range");
   add_run_options(c, o->r);
-  c->add_option("-o,--out", o->out, "output file (HDF5): mean, sd and percentile curves");
+  c->add_option("-o,--out", o->out,
+                "output file (HDF5): mean, sd and percentile curves; or a directory for DIR/seem_run.h5");
   c->callback([o]() {
     const Database db = load_database(o->db, o->policy);
     check_start(db, o->r.x1_start, o->r.tau_start, o->strict);
@@ -284,6 +325,7 @@ void add_run(CLI::App& seem) {
     std::printf("  final: mean tau %.4f GPa (sd %.4f), mean X1 %.5f eV/atom (sd %.5f)\n", r.mean_tau[last],
                 r.sd_tau[last], r.mean_x1[last], r.sd_x1[last]);
     if (!o->out.empty()) {
+      o->out = output_file(o->out, "seem_run.h5");
       write_run(o->out, r, o->r, o->db);
       std::printf("wrote %s\n", o->out.c_str());
     }
@@ -310,7 +352,7 @@ void add_bench(CLI::App& seem) {
   c->add_option("--threads", o->threads, "thread counts to time (default: 1 and all)")
       ->delimiter(',')
       ->check(CLI::Range(0, 4096));
-  c->add_option("--device", o->r.device, "cpu | cuda | auto")
+  c->add_option("--backend,--device", o->r.device, "cpu | cuda | auto (--device: the former name)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   c->callback([o]() {
@@ -354,7 +396,7 @@ void add_validate(CLI::App& seem) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   add_run_options(c, o->r);
-  c->add_option("-o,--out", o->out, "validation file (HDF5)");
+  c->add_option("-o,--out", o->out, "validation file (HDF5), or a directory for DIR/seem_validation.h5");
   c->callback([o]() {
     const Database db = load_database(o->db, o->policy);
     const AqsDataset d = read_aqs_h5(o->data);
@@ -388,6 +430,7 @@ void add_validate(CLI::App& seem) {
     report("AQS means (all samples)", v.crossings_aqs);
     report("SEEM means", v.crossings_seem);
     if (!o->out.empty()) {
+      o->out = output_file(o->out, "seem_validation.h5");
       write_validation(o->out, v, db, o->db);
       std::printf("wrote %s\n", o->out.c_str());
     }

@@ -277,7 +277,8 @@ std::vector<KeyInfo> build_schema() {
                        "applied strain per elastic step (dt = strain_step / strain_rate)",
                        STZ_REF(params.loading.strain_step)));
   s.push_back(make_key("loading.end_strain", K::real, "", above(0),
-                       "stop when the mean strain in the loading direction reaches it",
+                       "stop when the loaded mean strain (tension eps_11, compression -eps_11, shear gamma = 2 "
+                       "eps_12) reaches it; a shear deck that does not set it runs to 0.12 (twice its yield strain)",
                        STZ_REF(params.loading.end_strain)));
   s.push_back(make_key("loading.record_interval", K::real, "", above(0), "a curve point every this much applied strain",
                        STZ_REF(params.loading.record_interval)));
@@ -769,6 +770,10 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
 
   if (!problems.empty()) throw DeckError(problems);
   if (deck.output.name.empty()) deck.output.name = default_output_name(origin);
+  // Mode-aware default: simple shear yields at an engineering shear strain of ~0.06, where the
+  // tension default would stop it; unless the deck says otherwise it runs twice as far.
+  if (!where.count("loading.end_strain") && deck.params.loading.mode == LoadingMode::shear)
+    deck.params.loading.end_strain = shear_default_end_strain;
 
   // Cross-key rules live in stz::validate (host/core/params.cpp); its message starts with
   // "key = value", which locates the offending line.

@@ -214,7 +214,15 @@ FieldSet read_fields(hid_t g, int n) {
   return f;
 }
 
-RunAnalysis analysis_of(const Driver& driver) {
+LoadedNames loaded_names(LoadingMode mode) {
+  switch (mode) {
+    case LoadingMode::tension: return {"sigma_11", "eps_11", "<p1>"};
+    case LoadingMode::compression: return {"-sigma_11", "-eps_11", "-<p1>"};
+    default: return {"sigma_12", "gamma = 2 eps_12", "2 <p3>"};
+  }
+}
+
+RunAnalysis analysis_of(const Driver& driver, const std::vector<SnapshotInfo>& snapshots) {
   const DriverState& st = driver.state();
   RunAnalysis a;
   a.finished = st.finished && !st.stalled;  // a stalled run ended, but never reached its end
@@ -222,6 +230,8 @@ RunAnalysis analysis_of(const Driver& driver) {
   a.yield = st.milestones.yield;
   a.localization_reached = st.milestones.localization_reached;
   a.localization_applied_strain = st.milestones.localization_applied_strain;
+  for (const SnapshotInfo& s : snapshots)
+    if (s.reason.find("localization") != std::string::npos) a.localization_strain = s.strain;
   a.localization = st.milestones.localization;
   a.avalanches = avalanche_stats(driver.results().avalanche_sizes);
   return a;
@@ -240,6 +250,7 @@ void write_analysis(hid_t file, const RunAnalysis& a) {
   h5::set_attr(g, "localization_level", localization_level);
   h5::set_attr(g, "localization_reached", a.localization_reached);
   h5::set_attr(g, "localization_applied_strain", a.localization_applied_strain);
+  h5::set_attr(g, "localization_strain", a.localization_strain);
   h5::set_attr(g, "sli", a.localization.sli);
   h5::set_attr(g, "mean_eq_strain", a.localization.mean_eq_strain);
   h5::set_attr(g, "extreme_sites", a.localization.extreme_sites);
@@ -268,6 +279,7 @@ RunAnalysis read_analysis(hid_t file) {
   a.yield.offset_strain = h5::attr_double(g, "offset_strain");
   a.localization_reached = h5::attr_bool(g, "localization_reached");
   a.localization_applied_strain = h5::attr_double(g, "localization_applied_strain");
+  if (H5Aexists(g, "localization_strain") > 0) a.localization_strain = h5::attr_double(g, "localization_strain");
   a.localization.sli = h5::attr_double(g, "sli");
   a.localization.mean_eq_strain = h5::attr_double(g, "mean_eq_strain");
   a.localization.extreme_sites = h5::attr_uint(g, "extreme_sites");
@@ -288,31 +300,34 @@ RunAnalysis read_analysis(hid_t file) {
   return a;
 }
 
-std::string format_analysis(const RunAnalysis& a, const std::string& loaded) {
+std::string format_analysis(const RunAnalysis& a, const LoadedNames& names) {
+  const std::string& loaded = names.stress;
   char buf[512];
   std::string s;
   std::snprintf(buf, sizeof buf, "  status              %s\n",
                 a.finished ? ("finished: " + a.stop_reason).c_str() : a.stop_reason.c_str());
   s += buf;
-  std::snprintf(buf, sizeof buf, "  peak stress         %.4f GPa (%s) at strain %.5f\n", a.yield.peak_stress,
-                loaded.c_str(), a.yield.peak_strain);
+  std::snprintf(buf, sizeof buf, "  peak stress         %.4f GPa (%s) at strain %.5f (%s)\n", a.yield.peak_stress,
+                loaded.c_str(), a.yield.peak_strain, names.strain.c_str());
   s += buf;
   if (a.yield.offset_reached)
     std::snprintf(buf, sizeof buf, "  0.2%% offset yield   %.4f GPa at strain %.5f\n", a.yield.offset_stress,
                   a.yield.offset_strain);
   else
-    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain < %g)\n", yield_offset);
+    std::snprintf(buf, sizeof buf, "  0.2%% offset yield   not reached (plastic strain %s < %g)\n",
+                  names.plastic.c_str(), yield_offset);
   s += buf;
   if (a.localization_reached) {
-    std::snprintf(
-        buf, sizeof buf,
-        "  at <p> = %g        (applied strain %.5f)\n    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
-        "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
-        localization_level, a.localization_applied_strain,
-        static_cast<unsigned long long>(a.localization.extreme_sites), 100.0 * a.localization.extreme_fraction,
-        a.localization.sli, a.localization.mean_eq_strain);
+    std::snprintf(buf, sizeof buf,
+                  "  localization        at plastic strain %s = %g: strain %.5f, applied strain %.5f\n"
+                  "    extreme sites     %llu (EqStrain > 0.7; %.3f%% of voxels)\n"
+                  "    SLI               %.5f (std of EqStrain; mean %.5f)\n",
+                  names.plastic.c_str(), localization_level, a.localization_strain, a.localization_applied_strain,
+                  static_cast<unsigned long long>(a.localization.extreme_sites),
+                  100.0 * a.localization.extreme_fraction, a.localization.sli, a.localization.mean_eq_strain);
   } else {
-    std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain < %g)\n", localization_level);
+    std::snprintf(buf, sizeof buf, "  localization        not reached (plastic strain %s < %g)\n",
+                  names.plastic.c_str(), localization_level);
   }
   s += buf;
   std::snprintf(buf, sizeof buf, "  avalanches          %llu (flips %llu, max %llu, mean %.3f",

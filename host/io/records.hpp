@@ -65,14 +65,28 @@ struct RunAnalysis {
   YieldStress yield;
   bool localization_reached = false;
   double localization_applied_strain = 0.0;
+  double localization_strain = 0.0;  ///< the loaded (mean) strain there, as its snapshot says
   LocalizationStats localization;
   AvalancheStats avalanches;
 };
-/// The analysis of a running or finished driver (yield tracked at every pass).
-RunAnalysis analysis_of(const Driver& driver);
+/// The analysis of a running or finished driver (yield tracked at every pass); the loaded strain
+/// at localization from the localization snapshot among `snapshots` (the run's so far).
+RunAnalysis analysis_of(const Driver& driver, const std::vector<SnapshotInfo>& snapshots);
 void write_analysis(hid_t file, const RunAnalysis& a);
 RunAnalysis read_analysis(hid_t file);
-/// Human-readable report; `loaded` names the loaded component (e.g. "sigma_11").
-std::string format_analysis(const RunAnalysis& a, const std::string& loaded);
+/**
+ * @brief The names of a loading mode's loaded quantities, one vocabulary for the log, `analyze`,
+ * the plots and docs/model.md §7: "strain" is the loaded mean strain (the run's end coordinate),
+ * "applied strain" the strain rate times time, "plastic strain" the loaded mean eigenstrain.
+ */
+struct LoadedNames {
+  std::string stress;   ///< e.g. "sigma_11"
+  std::string strain;   ///< e.g. "eps_11"
+  std::string plastic;  ///< e.g. "<p1>"
+};
+LoadedNames loaded_names(LoadingMode mode);
+
+/// Human-readable report in the mode's names.
+std::string format_analysis(const RunAnalysis& a, const LoadedNames& names);
 
 }  // namespace stz::io

@@ -1,6 +1,8 @@
 // Readers of AQS traces: the project's HDF5 dataset and LAMMPS thermo logs.
 #include "seem/seem_data.hpp"
 
+#include <zlib.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -123,9 +125,41 @@ X1Params read_x1_fit(const std::string& path) {
   return p;
 }
 
+namespace {
+/// The whole text of a file, gzip-compressed (by its magic bytes, as tools/seem/generate.sh
+/// writes the logs) or plain.
+std::string read_possibly_gzipped(const std::string& path) {
+  unsigned char magic[2] = {0, 0};
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) fail("cannot open LAMMPS log '" + path + "'");
+    probe.read(reinterpret_cast<char*>(magic), 2);
+  }
+  if (!(magic[0] == 0x1f && magic[1] == 0x8b)) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    if (in.bad()) fail("cannot read LAMMPS log '" + path + "'");
+    return s.str();
+  }
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) fail("cannot open gzip-compressed LAMMPS log '" + path + "'");
+  std::string text;
+  char buf[1 << 16];
+  int n = 0;
+  while ((n = gzread(gz, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  // A truncated stream ends with Z_BUF_ERROR (gzread may return 0 rather than -1 for it).
+  int err = Z_OK;
+  const std::string why = gzerror(gz, &err);
+  gzclose(gz);
+  if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
+    fail("cannot decompress LAMMPS log '" + path + "': " + why + " (a damaged or truncated .gz file)");
+  return text;
+}
+}  // namespace
+
 AqsTrace read_lammps_log(const std::string& path, const LogColumns& cols) {
-  std::ifstream in(path);
-  if (!in) fail("cannot open LAMMPS log '" + path + "'");
+  std::istringstream in(read_possibly_gzipped(path));
   if (cols.rows != "last" && cols.rows != "all")
     fail("LAMMPS log rows must be 'last' or 'all', got '" + cols.rows + "'");
   AqsTrace t;

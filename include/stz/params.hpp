@@ -79,6 +79,7 @@ struct LoadingParams {
   double strain_rate = 1e-4;      ///< 1/s
   double strain_step = 1e-4;      ///< applied strain per elastic step
   double end_strain = 0.06;       ///< stop when the mean strain in the loading direction reaches it
+                                  ///< (a deck in shear that does not set it: shear_default_end_strain)
   double record_interval = 5e-4;  ///< curve point every this much applied strain
   double stop_stress = -0.5;      ///< stop if the loaded stress falls below this, GPa
 };
@@ -136,6 +137,9 @@ std::uint64_t stall_event_limit(const Params& p);
 /// Bounds validate() puts on a run's length: elastic steps to the end strain, curve points.
 constexpr double max_elastic_steps = 1e9;
 constexpr double max_curve_points = 1e7;
+/// loading.end_strain of a shear deck that does not set it: twice the engineering shear strain at
+/// the stress peak (~0.06 with the reference profile), as 0.06 is for tension (peak at ~0.035).
+constexpr double shear_default_end_strain = 0.12;
 /// The longest stretch of the device loop (solver.gpu_loop_chunk): its event records are sized by it.
 constexpr int max_gpu_loop_chunk = 4096;
 
