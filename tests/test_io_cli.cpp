@@ -143,6 +143,7 @@ TEST_CASE("analyze, plot, info and keys", "[cli]") {
   CHECK_THAT(info, Catch::Contains("commit"));
   CHECK_THAT(info, Catch::Contains("CUDA"));
   CHECK_THAT(info, Catch::Contains("--backend auto runs on"));
+  CHECK_THAT(info, Catch::Contains("CPU code: ") && (Catch::Contains("clone") || Catch::Contains("native build")));
 
   CHECK(run({stzkmc(), "keys"}, dir / "keys.log") == 0);
   CHECK(read_file(dir / "keys.log") == stz::io::schema_markdown());

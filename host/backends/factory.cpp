@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/multiversion.hpp"
 #include "backends/reference/reference_backend.hpp"
 #include "cuda/entry.hpp"
 
@@ -40,6 +41,8 @@ std::size_t backend_host_memory_bytes(const std::string& kind, const Params& par
   }
   return 0;  // the CUDA backend keeps its arrays on the device
 }
+
+std::string describe_cpu_code() { return cpu_code_path(); }
 
 std::string resolve_backend_name(const std::string& requested) {
   if (requested == "cpu" || requested == "cuda" || requested == "reference") return requested;

@@ -22,6 +22,8 @@ std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& par
  * and "cuda" pass through. Throws std::invalid_argument naming the allowed values otherwise.
  */
 std::string resolve_backend_name(const std::string& requested);
+/// The CPU code the CPU backend's hot loops run on this machine (backends/cpu/multiversion.hpp).
+std::string describe_cpu_code();
 
 /**
  * @brief The backend a run of `params` uses for `requested`: as above, except that "auto" is

@@ -94,6 +94,7 @@ std::string info_text() {
 #else
   s += "CPU:      " + std::to_string(std::thread::hardware_concurrency()) + " hardware threads, no OpenMP\n";
 #endif
+  s += "CPU code: " + describe_cpu_code() + "\n";
   const int devices = cuda_device_count();
   s += "GPUs:     " + std::to_string(devices) + " usable CUDA device" + (devices == 1 ? "" : "s") + "\n";
   for (int i = 0; i < devices; ++i) s += "          [" + std::to_string(i) + "] " + cuda_device_name(i) + "\n";

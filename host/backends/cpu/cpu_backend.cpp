@@ -156,7 +156,7 @@ std::size_t CpuBackend::host_memory_bytes(const Params& params) {
 std::string CpuBackend::device_description() const {
   std::ostringstream os;
   os << "CPU, " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "
-     << std::thread::hardware_concurrency() << " hardware threads";
+     << std::thread::hardware_concurrency() << " hardware threads, " << cpu_code_path();
   return os.str();
 }
 

@@ -8,8 +8,32 @@
  * whole build targets this machine and the clones are not needed. Every clone computes the
  * same bits: the project compiles with -ffp-contract=off and fuses multiply-adds explicitly.
  */
+#include <string>
+
 #if defined(STZ_PORTABLE_CLONES) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define STZ_CPU_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define STZ_CPU_CLONES 1
 #else
 #define STZ_CPU_MULTIVERSION
 #endif
+
+namespace stz {
+
+/// Which CPU code the hot loops run here: the clone GCC's resolver picks on this CPU (the same
+/// rule: the highest x86-64 level it supports), or the whole build's target. For `stzkmc info`,
+/// the run log and the benchmark record.
+inline std::string cpu_code_path() {
+#if defined(STZ_CPU_CLONES)
+  __builtin_cpu_init();
+  const char* level = __builtin_cpu_supports("x86-64-v4")   ? "x86-64-v4 (AVX-512)"
+                      : __builtin_cpu_supports("x86-64-v3") ? "x86-64-v3 (AVX2, FMA)"
+                                                            : "x86-64 baseline (SSE2)";
+  return std::string("portable build, hot loops run the ") + level + " clone";
+#elif defined(STZ_NATIVE_BUILD)
+  return "native build (-march=native: this machine's CPU only)";
+#else
+  return "portable build without clones (baseline instruction set)";
+#endif
+}
+
+}  // namespace stz
