@@ -495,7 +495,8 @@ void CudaBackend::Impl::solve(const double* eigenstrain, double* out) {
   cufftDoubleComplex* spec = spectra.data();
   const std::size_t s = plan.spectrum;
   STZ_CUFFT_TRY(cufftExecD2Z(forward, const_cast<double*>(eigenstrain), spec));
-  cuda::launch_spectral_multiply(spec, spec + s, spec + 2 * s, params.grid.n, medium.e_star, stream);
+  cuda::launch_spectral_multiply(spec, spec + s, spec + 2 * s, params.grid.n, medium.e_star, medium.keep_nyquist_corner,
+                                 stream);
   STZ_CUFFT_TRY(cufftExecZ2D(backward, spec + 2 * s, out));
 }
 

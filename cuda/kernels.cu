@@ -590,14 +590,14 @@ __global__ void loop_finish_kernel(LoopBlock* loop, PassResult* result, const Se
 // ---- Elasticity -----------------------------------------------------------------------------
 
 __global__ void spectral_kernel(const cufftDoubleComplex* a, const cufftDoubleComplex* b, cufftDoubleComplex* out,
-                                int n, double e_star, double norm) {
+                                int n, double e_star, bool keep_corner, double norm) {
   const int nh = n / 2 + 1;
   const std::size_t spectrum = static_cast<std::size_t>(n) * nh;
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (i >= spectrum) return;
   const int iy = static_cast<int>(i / nh);
   const int ix = static_cast<int>(i % nh);
-  const FourierResponse f = fourier_response(ix, signed_frequency(iy, n), n, e_star);
+  const FourierResponse f = fourier_response(ix, signed_frequency(iy, n), n, e_star, keep_corner);
   const cufftDoubleComplex p1 = a[i];
   const cufftDoubleComplex p3 = b[i];
   // Same expression as FftElasticSolver::solve: (c1 P1 + c3 P3) * norm, real and imaginary.
@@ -709,11 +709,12 @@ void launch_first_minimum(const DeviceView& v, const PassResult* result, std::ui
 }
 
 void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubleComplex* p3_hat,
-                              cufftDoubleComplex* out, int n, double e_star, cudaStream_t stream) {
+                              cufftDoubleComplex* out, int n, double e_star, bool keep_corner, cudaStream_t stream) {
   const std::size_t spectrum = static_cast<std::size_t>(n) * (n / 2 + 1);
   // The CPU's normalisation, 1 / N^2, computed the same way.
   const double norm = 1.0 / static_cast<double>(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
-  spectral_kernel<<<blocks_for(spectrum, threads_1d), threads_1d, 0, stream>>>(p1_hat, p3_hat, out, n, e_star, norm);
+  spectral_kernel<<<blocks_for(spectrum, threads_1d), threads_1d, 0, stream>>>(p1_hat, p3_hat, out, n, e_star,
+                                                                               keep_corner, norm);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

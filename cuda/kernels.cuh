@@ -84,7 +84,7 @@ void launch_first_minimum(const DeviceView& v, const PassResult* result, std::ui
  * previous one.
  */
 void launch_spectral_multiply(const cufftDoubleComplex* p1_hat, const cufftDoubleComplex* p3_hat,
-                              cufftDoubleComplex* out, int n, double e_star, cudaStream_t stream);
+                              cufftDoubleComplex* out, int n, double e_star, bool keep_corner, cudaStream_t stream);
 
 /// Sets p1[0] = a, p3[0] = b and every other eigenstrain to 0 (source of the unit kernels).
 void launch_point_source(double* p1, double* p3, std::size_t voxels, double a, double b, cudaStream_t stream);

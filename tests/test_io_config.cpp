@@ -52,6 +52,7 @@ thickness = 2
 youngs_modulus = 80.0
 poisson_ratio = 0.3
 medium = "plane-strain"
+nyquist = "published"
 [catalog]
 barrier_mean = 1.8
 barrier_std = 0.2
@@ -111,6 +112,7 @@ name = "full-deck_1"
   CHECK(d.params.loading.strain_rate == 1e-2);
   CHECK(d.params.solver.full_solve_interval == 500);
   CHECK_FALSE(d.params.solver.cache_softened_barriers);
+  CHECK(d.params.elastic.nyquist == NyquistConvention::published);
   CHECK(d.params.solver.gpu_loop == GpuLoop::device);
   CHECK(d.params.solver.gpu_loop_chunk == 16);
   CHECK(d.params.seed == 42u);
@@ -259,7 +261,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 43);
+  CHECK(keys.size() == 44);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

@@ -142,6 +142,7 @@ std::string to_string(ThermalRule v) {
 }
 std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
 std::string to_string(GpuLoop v) { return v == GpuLoop::host ? "host" : "device"; }
+std::string to_string(NyquistConvention v) { return v == NyquistConvention::zero ? "zero" : "published"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
 std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }
 std::string to_string(LoadingMode v) {

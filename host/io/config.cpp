@@ -207,6 +207,12 @@ std::vector<KeyInfo> build_schema() {
       "elastic.medium", std::vector<Medium>{Medium::reference, Medium::plane_strain},
       "2D medium: \"reference\" (nu2 = 2 nu, E* = E; the published code) or \"plane-strain\" (E* = E/(1 - nu^2))",
       STZ_REF(params.elastic.medium)));
+  s.push_back(enum_key("elastic.nyquist",
+                       std::vector<NyquistConvention>{NyquistConvention::zero, NyquistConvention::published},
+                       "stress operator at the (N/2, N/2) wave vector: \"zero\" (its n1 n2 terms vanish: a real "
+                       "field's operator) or \"published\" (kept with n1 n2 = 1/2 as the published solver does; a "
+                       "sigma11/sigma22 checkerboard of E*/2 <p3 (-1)^(x+y)>; docs/model.md 3.3)",
+                       STZ_REF(params.elastic.nyquist)));
   // [catalog]
   s.push_back(make_key("catalog.barrier_mean", K::real, "eV", finite(), "mean stress-free barrier dF of the catalog",
                        STZ_REF(params.catalog.barrier_mean)));

@@ -39,10 +39,14 @@ struct GridParams {
   double thickness = 1.0;   ///< out-of-plane thickness, nm (V = l0^2 * thickness)
 };
 
+/// The stress operator at the (N/2, N/2) wave vector of an even grid (docs/model.md §3.3).
+enum class NyquistConvention { zero, published };
+
 struct ElasticParams {
   double youngs_modulus = 69.46;  ///< E, GPa
   double poisson_ratio = 0.365;   ///< nu (3D)
   Medium medium = Medium::reference;
+  NyquistConvention nyquist = NyquistConvention::zero;
 };
 
 struct CatalogParams {
@@ -150,6 +154,7 @@ std::string to_string(Medium v);
 std::string to_string(ThermalRule v);
 std::string to_string(SofteningClock v);
 std::string to_string(GpuLoop v);
+std::string to_string(NyquistConvention v);
 std::string to_string(AthermalVariant v);
 std::string to_string(LoadingCondition v);
 std::string to_string(LoadingMode v);

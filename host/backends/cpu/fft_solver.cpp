@@ -18,7 +18,11 @@ std::mutex& planner_mutex() {
 }  // namespace
 
 FftElasticSolver::FftElasticSolver(int n, const ElasticMedium& medium)
-    : ElasticSolver(n, medium), n_(n), e_star_(medium.e_star), half_(static_cast<std::size_t>(n) * (n / 2 + 1)) {
+    : ElasticSolver(n, medium),
+      n_(n),
+      e_star_(medium.e_star),
+      keep_corner_(medium.keep_nyquist_corner),
+      half_(static_cast<std::size_t>(n) * (n / 2 + 1)) {
   const std::size_t v = static_cast<std::size_t>(n) * n;
   real_ = fftw_alloc_real(v);
   spec1_ = fftw_alloc_complex(half_);
@@ -61,7 +65,7 @@ void FftElasticSolver::solve(const double* p1, const double* p3, double* s11, do
     for (int iy = 0; iy < n_; ++iy) {
       const int qy = signed_frequency(iy, n_);
       for (int ix = 0; ix < nh; ++ix) {
-        const FourierResponse f = fourier_response(ix, qy, n_, e_star_);
+        const FourierResponse f = fourier_response(ix, qy, n_, e_star_, keep_corner_);
         const double c1 = c == 0 ? f.s11_e1 : (c == 1 ? f.s22_e1 : f.s12_e1);
         const double c3 = c == 0 ? f.s11_e3 : (c == 1 ? f.s22_e3 : f.s12_e3);
         const std::size_t k = static_cast<std::size_t>(iy) * nh + ix;

@@ -24,6 +24,7 @@ class FftElasticSolver final : public ElasticSolver {
  private:
   int n_;
   double e_star_;
+  bool keep_corner_;  ///< elastic.nyquist = "published"
   std::size_t half_;  // n * (n/2 + 1) complex coefficients
   double* real_ = nullptr;
   void* spec1_ = nullptr;  // fftw_complex*

@@ -22,8 +22,8 @@ DirectElasticSolver::DirectElasticSolver(int n, const ElasticMedium& medium) : E
       double sum1[3] = {0, 0, 0}, sum3[3] = {0, 0, 0};
       for (int iy = 0; iy < n; ++iy)
         for (int ix = 0; ix < n; ++ix) {
-          const FourierResponse f =
-              fourier_response(signed_frequency(ix, n), signed_frequency(iy, n), n, medium.e_star);
+          const FourierResponse f = fourier_response(signed_frequency(ix, n), signed_frequency(iy, n), n, medium.e_star,
+                                                     medium.keep_nyquist_corner);
           const double phase = std::cos(two_pi_over_n * (static_cast<double>(ix) * x + static_cast<double>(iy) * y));
           sum1[0] += f.s11_e1 * phase;
           sum1[1] += f.s22_e1 * phase;

@@ -17,6 +17,8 @@ namespace stz {
  */
 struct ElasticMedium {
   double c11, c12, mu, e_star, nu_eff;
+  /// elastic.nyquist = "published": the (N/2, N/2) terms odd in n1 n2 kept (fourier_response).
+  bool keep_nyquist_corner = false;
 };
 
 /// Builds the 2D stiffness from lambda and mu.
@@ -79,17 +81,23 @@ struct FourierResponse {
  * A real field takes the mean of both aliases (what a complex FFT followed by taking the real
  * part does), so coefficients odd in n1 n2 vanish there while those even in it, (n1 n2)^2, stay.
  * This keeps the operator Hermitian for r2c/c2r and reproduces the kernel values of MODEL.md 1.4.
+ * The corner (N/2, N/2) is its own conjugate, so any real value is admissible there: the
+ * published solver keeps n1 n2 = +1/2 (`keep_corner`, elastic.nyquist = "published"), which adds
+ * E* P3_hat(corner) (-1)^(x+y) / (2 N^2) to sigma11 and sigma22 (docs/model.md §3.3).
  */
-STZ_HD_INLINE FourierResponse fourier_response(int qx, int qy, int n, double e_star) {
+STZ_HD_INLINE FourierResponse fourier_response(int qx, int qy, int n, double e_star, bool keep_corner = false) {
   FourierResponse f{0, 0, 0, 0, 0, 0};
   if (qx == 0 && qy == 0) return f;
   const double k2 = static_cast<double>(qx) * qx + static_cast<double>(qy) * qy;
   const double n1n1 = static_cast<double>(qx) * qx / k2;
   const double n2n2 = static_cast<double>(qy) * qy / k2;
-  const bool nyquist = (n % 2 == 0) && (qx == -n / 2 || qx == n / 2 || qy == -n / 2 || qy == n / 2);
+  const bool nyquist_x = (n % 2 == 0) && (qx == -n / 2 || qx == n / 2);
+  const bool nyquist_y = (n % 2 == 0) && (qy == -n / 2 || qy == n / 2);
   const double n1n2 = static_cast<double>(qx) * qy / k2;
-  const double n1n2_odd = nyquist ? 0.0 : n1n2;  // alias mean of terms odd in n1 n2
-  const double g1 = e_star * (n1n1 - n2n2);      // E* dG/dP1
+  // Alias mean of terms odd in n1 n2; at the corner (N/2, N/2) with keep_corner the published
+  // solver's choice n1 n2 = +1/2 (elastic.nyquist = "published").
+  const double n1n2_odd = !(nyquist_x || nyquist_y) ? n1n2 : (nyquist_x && nyquist_y && keep_corner ? 0.5 : 0.0);
+  const double g1 = e_star * (n1n1 - n2n2);  // E* dG/dP1
   f.s11_e1 = g1 * n2n2;
   f.s11_e3 = 2.0 * e_star * n1n2_odd * n2n2;
   f.s22_e1 = g1 * n1n1;

@@ -11,8 +11,10 @@ namespace stz {
 
 /// The 2D stiffness of `elastic.medium`: "reference" (nu2 = 2 nu, E* = E) or "plane-strain".
 inline ElasticMedium make_medium(const ElasticParams& e) {
-  return e.medium == Medium::reference ? reference_medium(e.youngs_modulus, e.poisson_ratio)
-                                       : plane_strain_medium(e.youngs_modulus, e.poisson_ratio);
+  ElasticMedium m = e.medium == Medium::reference ? reference_medium(e.youngs_modulus, e.poisson_ratio)
+                                                  : plane_strain_medium(e.youngs_modulus, e.poisson_ratio);
+  m.keep_nyquist_corner = e.nyquist == NyquistConvention::published;
+  return m;
 }
 
 }  // namespace stz
