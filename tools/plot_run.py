@@ -1,16 +1,28 @@
 #!/usr/bin/python3
-"""Figures of an stzkmc output file, written as PNGs beside it (or into --out):
+"""Figures of an stzkmc output file, written beside it (or into --out):
 
-  NAME_curve.png        loaded stress vs loaded strain (stress_11 vs strain_11 in tension), with
-                        the peak, the 0.2 % offset yield and the field snapshots marked
-  NAME_eq_strain.png    EqStrain maps of every field snapshot on one colour scale
-  NAME_fields_NNNN.png  EqStrain and loaded-stress maps of snapshot NNNN; extreme sites
-                        (EqStrain > 0.7) circled
-  NAME_avalanches.png   avalanche size distribution P(s) on logarithmic bins
+  NAME_curve.FMT        loaded stress vs strain (sigma_11 vs eps_11 in tension), with the peak,
+                        the 0.2 % offset yield and the field snapshots (numbered) marked
+  NAME_evolution.FMT    every field snapshot side by side: EqStrain (one power-law colour
+                        scale for all, so early diffuse plasticity and the later band both
+                        show; extreme sites outlined) and the loaded local stress about its
+                        mean (white = the snapshot's mean stress, symmetric limits)
+  NAME_eq_strain.FMT    the EqStrain row alone, larger
+  NAME_fields_NNNN.FMT  EqStrain and stress maps of snapshot NNNN with colour bars
+  NAME_avalanches.FMT   avalanche size distribution P(s) on logarithmic bins
 
-Usage: /usr/bin/python3 tools/plot_run.py OUT/NAME.h5 [--out DIR]
-       (or: stzkmc plot OUT/NAME.h5). Needs numpy, h5py, matplotlib (Debian packages).
-Works on the output of a running job too: the file on disk is always complete.
+FMT is png (default), pdf or svg (--format); --dpi sets the raster resolution (default 150,
+300 for print). Usage: /usr/bin/python3 tools/plot_run.py OUT/NAME.h5 [--out DIR]
+[--format png|pdf|svg] [--dpi N] (or: stzkmc plot OUT/NAME.h5 ...). Needs numpy, h5py,
+matplotlib (Debian packages). Works on the output of a running job too.
+
+Colour scales (docs/model.md §7.2): EqStrain is 0 in every voxel that never transformed and
+~0.09 per transformation, up to ~3 in a mature band; a linear scale shows only the band, so the
+maps use a power norm (exponent 0.4) from 0 to the largest value of the shown snapshots. The
+stress maps show sigma - <sigma> of the loaded component with limits at +-(99th percentile of
+|sigma - <sigma>|): red is more loaded than the mean, blue less. The fine checkerboard around
+each transformed voxel is the discrete elastic kernel's shortest wavelength (docs/model.md
+§3.3), drawn as it is (nearest-neighbour pixels).
 """
 import argparse
 import os
@@ -20,10 +32,16 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display needed
 import h5py  # noqa: E402
+import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 EXTREME_SITE = 0.7  # EqStrain threshold of an extreme site (MODEL.md 1.8)
+
+
+EQ_GAMMA = 0.4  # power-norm exponent of the EqStrain maps
+STYLE = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8,
+         "legend.fontsize": 8, "figure.titlesize": 10, "image.interpolation": "nearest"}
 
 
 def text(value):
@@ -33,14 +51,20 @@ def text(value):
 def loaded_columns(mode, curve):
     """Loaded strain and stress of the curve, signed to grow during loading, and labels."""
     if mode == "compression":
-        return -curve["strain_11"], -curve["stress_11"], r"$-\bar\varepsilon_{11}$", r"$-\bar\sigma_{11}$ (GPa)"
+        return -curve["strain_11"], -curve["stress_11"], r"strain $-\bar\varepsilon_{11}$", r"stress $-\bar\sigma_{11}$ (GPa)"
     if mode == "shear":
-        return 2 * curve["strain_12"], curve["stress_12"], r"$\bar\gamma_{12} = 2\bar\varepsilon_{12}$", r"$\bar\sigma_{12}$ (GPa)"
-    return curve["strain_11"], curve["stress_11"], r"$\bar\varepsilon_{11}$", r"$\bar\sigma_{11}$ (GPa)"
+        return (2 * curve["strain_12"], curve["stress_12"], r"strain $\bar\gamma = 2\bar\varepsilon_{12}$",
+                r"stress $\bar\sigma_{12}$ (GPa)")
+    return curve["strain_11"], curve["stress_11"], r"strain $\bar\varepsilon_{11}$", r"stress $\bar\sigma_{11}$ (GPa)"
 
 
 def stress_field(mode):
-    return ("s12", r"$\sigma_{12}$ (GPa)") if mode == "shear" else ("s11", r"$\sigma_{11}$ (GPa)")
+    """The loaded local stress component, its sign (compression: -sigma_11) and its label."""
+    if mode == "shear":
+        return "s12", 1.0, r"$\sigma_{12}$"
+    if mode == "compression":
+        return "s11", -1.0, r"$-\sigma_{11}$"
+    return "s11", 1.0, r"$\sigma_{11}$"
 
 
 def snapshots(f):
@@ -49,7 +73,14 @@ def snapshots(f):
     return [(name, f["fields"][name]) for name in sorted(f["fields"], key=int)]
 
 
-def plot_curve(f, mode, name, out):
+def save(fig, out, name, kind, fmt, dpi):
+    path = os.path.join(out, f"{name}_{kind}.{fmt}")
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
+def plot_curve(f, mode, name, out, fmt, dpi):
     curve = f["curve"][()]
     strain, stress, xlabel, ylabel = loaded_columns(mode, curve)
     a = f["analysis"].attrs
@@ -59,22 +90,21 @@ def plot_curve(f, mode, name, out):
     if a["offset_reached"]:
         ax.plot([a["offset_strain"]], [a["offset_stress"]], "o", mfc="none", color="C2",
                 label=f"0.2% offset yield {a['offset_stress']:.3f} GPa")
-    for i, (_, g) in enumerate(snapshots(f)):
-        ax.axvline(g.attrs["strain"], color="0.6", lw=0.8, ls=":", label="field snapshots" if i == 0 else None)
+    for i, (label, g) in enumerate(snapshots(f)):
+        x = g.attrs["strain"]
+        ax.axvline(x, color="0.6", lw=0.8, ls=":", label="field snapshots" if i == 0 else None)
+        ax.annotate(str(int(label)), (x, 0), xytext=(2, 2), textcoords="offset points", fontsize=7, color="0.4")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     n = f["meta"].attrs["grid_n"]
     rate = f["deck"].attrs["loading.strain_rate"]
-    ax.set_title(f"{name}: {mode}, {n}$^2$ voxels, strain rate {rate:g}/s", fontsize=10)
+    ax.set_title(f"{name}: {mode}, {n}$^2$ voxels, strain rate {rate:g}/s")
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=min(0.0, float(np.min(stress))))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(loc="lower right")
     fig.tight_layout()
-    path = os.path.join(out, f"{name}_curve.png")
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return save(fig, out, name, "curve", fmt, dpi)
 
 
 def extent(f):
@@ -82,72 +112,99 @@ def extent(f):
     return [0, size, 0, size]
 
 
-def mark_extreme(ax, eq, ext):
-    ys, xs = np.nonzero(eq > EXTREME_SITE)
-    if len(xs) == 0:
-        return 0
-    n = eq.shape[0]
-    h = (ext[1] - ext[0]) / n
-    ax.scatter((xs + 0.5) * h, (ys + 0.5) * h, s=14, facecolors="none", edgecolors="red", linewidths=0.8)
-    return len(xs)
+def outline_extreme(ax, eq, ext):
+    """Extreme sites (EqStrain > 0.7) as thin outlines that leave the band visible; their count."""
+    mask = eq > EXTREME_SITE
+    count = int(mask.sum())
+    if count:
+        n = eq.shape[0]
+        h = (ext[1] - ext[0]) / n
+        centres = (np.arange(n) + 0.5) * h
+        ax.contour(centres, centres, mask.astype(float), levels=[0.5], colors="cyan", linewidths=0.35, alpha=0.8)
+    return count
 
 
-def plot_snapshot(f, mode, name, out, label, g):
+def eq_norm(vmax):
+    return mcolors.PowerNorm(gamma=EQ_GAMMA, vmin=0.0, vmax=max(vmax, 1e-6))
+
+
+def stress_deviation(g, mode):
+    key, sign, label = stress_field(mode)
+    sig = sign * g[key][()]
+    mean = float(sig.mean())
+    return sig - mean, mean, label
+
+
+def symmetric_limit(dev):
+    return max(float(np.percentile(np.abs(dev), 99)), 1e-6)
+
+
+def snapshot_title(label, g):
+    """Snapshot number and strain; why it was taken unless it was a requested strain."""
+    at = g.attrs
+    why = ", ".join(r for r in text(at["reason"]).split(", ") if not r.startswith("strain "))
+    return f"{int(label)}: strain {at['strain']:.4f}" + (f" ({why})" if why else "")
+
+
+def plot_snapshot(f, mode, name, out, label, g, fmt, dpi):
     eq = g["eq_strain"][()]
-    key, slabel = stress_field(mode)
-    sig = g[key][()]
+    dev, mean, slabel = stress_deviation(g, mode)
     ext = extent(f)
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6))
-    im = axes[0].imshow(eq, origin="lower", extent=ext, cmap="magma", vmin=0, vmax=max(EXTREME_SITE, float(eq.max())))
-    count = mark_extreme(axes[0], eq, ext)
-    fig.colorbar(im, ax=axes[0], label="EqStrain")
-    axes[0].set_title(f"EqStrain; {count} extreme sites (> {EXTREME_SITE}) circled", fontsize=9)
-    lo, hi = np.percentile(sig, [1, 99])
-    im = axes[1].imshow(sig, origin="lower", extent=ext, cmap="RdBu_r", vmin=lo, vmax=hi)
-    mark_extreme(axes[1], eq, ext)
-    fig.colorbar(im, ax=axes[1], label=slabel)
-    axes[1].set_title(f"local stress {slabel}", fontsize=9)
+    im = axes[0].imshow(eq, origin="lower", extent=ext, cmap="magma", norm=eq_norm(float(eq.max())))
+    count = outline_extreme(axes[0], eq, ext)
+    fig.colorbar(im, ax=axes[0], label=f"EqStrain (power scale, exponent {EQ_GAMMA})")
+    axes[0].set_title(f"EqStrain; {count} extreme sites (> {EXTREME_SITE}) outlined in cyan")
+    lim = symmetric_limit(dev)
+    im = axes[1].imshow(dev, origin="lower", extent=ext, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    fig.colorbar(im, ax=axes[1], label=f"{slabel} $-$ mean (GPa)")
+    axes[1].set_title(f"local stress {slabel} about its mean {mean:.3f} GPa (white)")
     for ax in axes:
         ax.set_xlabel("x (nm)")
         ax.set_ylabel("y (nm)")
     at = g.attrs
-    fig.suptitle(f"{name} snapshot {label}: strain {at['strain']:.4f}, stress {at['stress']:.3f} GPa, "
-                 f"<p1> {at['p1_mean']:.4f} ({text(at['reason'])})", fontsize=10)
+    fig.suptitle(f"{name} snapshot {label}: strain {at['strain']:.4f}, applied strain {at['applied_strain']:.4f}, "
+                 f"stress {at['stress']:.3f} GPa ({text(at['reason'])})")
     fig.tight_layout()
-    path = os.path.join(out, f"{name}_fields_{label}.png")
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save(fig, out, name, f"fields_{label}", fmt, dpi)
 
 
-def plot_eq_strain_overview(f, name, out, snaps):
+def plot_evolution(f, mode, name, out, snaps, fmt, dpi, stress_row=True):
+    """Snapshots side by side: one EqStrain scale for all, and (stress_row) the stress about its mean."""
     count = len(snaps)
-    cols = min(count, 4)
-    rows = (count + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols + 1.2, 3.2 * rows + 0.4), squeeze=False,
+    rows = 2 if stress_row else 1
+    fig, axes = plt.subplots(rows, count, figsize=(2.7 * count + 1.6, 2.9 * rows + 0.5), squeeze=False,
                              constrained_layout=True)
-    vmax = max(EXTREME_SITE, max(float(g["eq_strain"][()].max()) for _, g in snaps))
     ext = extent(f)
-    im = None
-    for ax, (label, g) in zip(axes.flat, snaps):
+    vmax = max(float(g["eq_strain"][()].max()) for _, g in snaps)
+    devs = [stress_deviation(g, mode) for _, g in snaps]
+    lim = max(symmetric_limit(d) for d, _, _ in devs)
+    im_eq = im_s = None
+    for c, (label, g) in enumerate(snaps):
         eq = g["eq_strain"][()]
-        im = ax.imshow(eq, origin="lower", extent=ext, cmap="magma", vmin=0, vmax=vmax)
-        mark_extreme(ax, eq, ext)
-        ax.set_title(f"{label}: strain {g.attrs['strain']:.4f}\n{text(g.attrs['reason'])}", fontsize=8)
+        ax = axes[0][c]
+        im_eq = ax.imshow(eq, origin="lower", extent=ext, cmap="magma", norm=eq_norm(vmax))
+        n_ext = outline_extreme(ax, eq, ext)
+        ax.set_title(snapshot_title(label, g) + (f"\n{n_ext} extreme sites" if n_ext else "\nno extreme site"))
+        if stress_row:
+            dev, mean, slabel = devs[c]
+            im_s = axes[1][c].imshow(dev, origin="lower", extent=ext, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            axes[1][c].set_title(f"{slabel}: mean {mean:.3f} GPa")
+    for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    for ax in list(axes.flat)[count:]:
-        ax.axis("off")
-    fig.colorbar(im, ax=axes, label="EqStrain (von Mises strain)", shrink=0.8)
-    fig.suptitle(f"{name}: EqStrain maps, extreme sites (> {EXTREME_SITE}) circled", fontsize=10)
-    path = os.path.join(out, f"{name}_eq_strain.png")
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    fig.colorbar(im_eq, ax=axes[0, :], label=f"EqStrain\n(power scale {EQ_GAMMA})", shrink=0.9)
+    if stress_row:
+        fig.colorbar(im_s, ax=axes[1, :], label=f"{devs[0][2]} $-$ mean (GPa)", shrink=0.9)
+    size = ext[1]
+    what = "EqStrain and loaded stress about its mean" if stress_row else "EqStrain"
+    fig.suptitle(f"{name}: {what}, {size:.1f} nm box; extreme sites (> {EXTREME_SITE}) outlined in cyan")
+    return save(fig, out, name, "evolution" if stress_row else "eq_strain", fmt, dpi)
 
 
-def plot_avalanches(f, name, out):
+def plot_avalanches(f, name, out, fmt, dpi):
     sizes = f["avalanches"][()]
+    a = f["analysis"].attrs
     fig, ax = plt.subplots(figsize=(5.2, 4))
     if len(sizes) == 0:
         ax.text(0.5, 0.5, "no athermal avalanches", ha="center", va="center", transform=ax.transAxes)
@@ -162,44 +219,55 @@ def plot_avalanches(f, name, out):
         centers = np.sqrt(edges[:-1] * (edges[1:] - 1))
         keep = counts > 0
         ax.loglog(centers[keep], density[keep], "o", color="C0", label=f"{len(sizes)} avalanches")
-        alpha = float(f["analysis"].attrs["avalanche_alpha"])
+        alpha = float(a["avalanche_alpha"])
         if alpha > 0:
-            s_min = float(f["analysis"].attrs["avalanche_s_min"])
+            err = float(a["avalanche_alpha_error"]) if "avalanche_alpha_error" in a else 0.0
+            s_min = float(a["avalanche_s_min"])
             s = np.logspace(np.log10(s_min), np.log10(max(sizes.max(), s_min + 1)), 50)
-            ax.loglog(s, density[keep][0] * (s / centers[keep][0]) ** (-alpha), "--", color="C3",
-                      label=rf"$s^{{-{alpha:.2f}}}$ (max. likelihood)")
+            # The fitted law itself (the continuous approximation the estimator uses), normalised
+            # to the fraction of avalanches in the tail, not pinned to a data point.
+            tail = float(np.mean(sizes >= s_min))
+            law = tail * (alpha - 1.0) / (s_min - 0.5) * (s / (s_min - 0.5)) ** (-alpha)
+            ax.loglog(s, law, "--", color="C3",
+                      label=rf"$s^{{-\alpha}}$, $\alpha$ = {alpha:.2f} $\pm$ {err:.2f} (max. likelihood)")
+        else:
+            ax.text(0.97, 0.97, "too few avalanches, or too narrow a size range,\nfor a power-law exponent",
+                    ha="right", va="top", transform=ax.transAxes, fontsize=7, color="0.4")
         ax.set_xlabel("avalanche size s (voxels flipped)")
         ax.set_ylabel("P(s)")
-        ax.legend(fontsize=8)
+        ax.legend(loc="lower left")
         ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"{name}: athermal avalanche sizes", fontsize=10)
+    ax.set_title(f"{name}: athermal avalanche sizes")
     fig.tight_layout()
-    path = os.path.join(out, f"{name}_avalanches.png")
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return path
+    return save(fig, out, name, "avalanches", fmt, dpi)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", help="stzkmc output file OUT/NAME.h5")
-    parser.add_argument("--out", help="directory of the PNGs (default: beside the output)")
+    parser.add_argument("--out", help="directory of the figures (default: beside the output)")
+    parser.add_argument("--format", choices=["png", "pdf", "svg"], default="png", help="file format (default png)")
+    parser.add_argument("--dpi", type=int, default=150, help="raster resolution (default 150; 300 for print)")
     args = parser.parse_args(argv)
+    if not 50 <= args.dpi <= 1200:
+        parser.error(f"--dpi {args.dpi}: allowed 50 to 1200")
     out = args.out or os.path.dirname(os.path.abspath(args.output))
     os.makedirs(out, exist_ok=True)
     name = os.path.splitext(os.path.basename(args.output))[0]
     written = []
+    plt.rcParams.update(STYLE)
     with h5py.File(args.output, "r") as f:
         if "curve" not in f or "deck" not in f:
             sys.exit(f"{args.output} is not an stzkmc output file (no /curve or /deck)")
         mode = text(f["deck"].attrs["loading.mode"])
-        written.append(plot_curve(f, mode, name, out))
+        written.append(plot_curve(f, mode, name, out, args.format, args.dpi))
         snaps = snapshots(f)
         if snaps:
-            written.append(plot_eq_strain_overview(f, name, out, snaps))
+            written.append(plot_evolution(f, mode, name, out, snaps, args.format, args.dpi))
+            written.append(plot_evolution(f, mode, name, out, snaps, args.format, args.dpi, stress_row=False))
             for label, g in snaps:
-                written.append(plot_snapshot(f, mode, name, out, label, g))
-        written.append(plot_avalanches(f, name, out))
+                written.append(plot_snapshot(f, mode, name, out, label, g, args.format, args.dpi))
+        written.append(plot_avalanches(f, name, out, args.format, args.dpi))
     for path in written:
         print(path)
 

@@ -188,16 +188,21 @@ void register_run_commands(CLI::App& app) {
   // ---- plot ----
   {
     struct Args {
-      std::string file, out;
+      std::string file, out, format;
+      int dpi = 0;
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("plot", "PNG figures beside the output (runs tools/plot_run.py)");
+    CLI::App* cmd = app.add_subcommand("plot", "figures beside the output (runs tools/plot_run.py)");
     cmd->add_option("output", a->file, "output file OUT/NAME.h5")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--out", a->out, "directory of the PNGs (default: beside the output)");
+    cmd->add_option("--out", a->out, "directory of the figures (default: beside the output)");
+    cmd->add_option("--format", a->format, "png (default), pdf or svg")->check(CLI::IsMember({"png", "pdf", "svg"}));
+    cmd->add_option("--dpi", a->dpi, "raster resolution (default 150; 300 for print)")->check(CLI::Range(50, 1200));
     cmd->callback([a] {
       std::vector<std::string> argv{python_interpreter(), find_plot_script(), a->file};
       spdlog::info("plot: {}", join_command(argv));
       if (!a->out.empty()) argv.insert(argv.end(), {"--out", a->out});
+      if (!a->format.empty()) argv.insert(argv.end(), {"--format", a->format});
+      if (a->dpi > 0) argv.insert(argv.end(), {"--dpi", std::to_string(a->dpi)});
       const int rc = spawn_and_wait(argv);
       if (rc != 0) {
         std::fprintf(stderr, "stzkmc: plot: %s exited with status %d\n", argv[1].c_str(), rc);
