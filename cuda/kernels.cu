@@ -434,7 +434,7 @@ __global__ void __launch_bounds__(wide_block)
 
 // ---- Transformations ------------------------------------------------------------------------
 
-/// One block (a warp) per transformed voxel: the state update of MODEL.md 1.6 by thread 0, the
+/// One block (a warp) per transformed voxel: the state update of docs/model.md §5.5 by thread 0, the
 /// redraw of the M SFTS of the new generation by all threads.
 __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_t seed, double time,
                                  const std::uint32_t* list, std::uint32_t voxel1, std::uint32_t mode1, double* da,
@@ -471,7 +471,7 @@ __global__ void transform_kernel(DeviceView v, PhysicsConstants pc, std::uint64_
   }
 }
 
-/// The single-voxel real-space update (MODEL.md 1.4), the CPU's add_kernel_response per voxel.
+/// The single-voxel real-space update (docs/model.md §3), the CPU's add_kernel_response per voxel.
 __global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy, const double* da, const double* db,
                                      const LoopBlock* loop, const Selection* sel) {
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;

@@ -35,7 +35,7 @@ void launch_initialize(const DeviceView& v, const PhysicsConstants& pc, std::uin
 void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
 
 /**
- * @brief One barrier pass (MODEL.md 1.5): eta, A (cached while eta is bitwise unchanged), Q,
+ * @brief One barrier pass (docs/model.md §4): eta, A (cached while eta is bitwise unchanged), Q,
  * per-voxel min/argmin, the global min, and unless some Q < 0 the shifted rates, per-voxel and
  * per-block sums and the block prefix sums. Writes the summary to *result.
  * `mean_s1` = mean.xx - mean.yy and `mean_s3` = 2 mean.xy, computed by the caller exactly as the
@@ -50,7 +50,7 @@ void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, co
                    Selection* selection, cudaStream_t stream);
 
 /**
- * @brief Transforms voxels (MODEL.md 1.6) and redraws their SFTS. With `list` null: the single
+ * @brief Transforms voxels (docs/model.md §5.5) and redraws their SFTS. With `list` null: the single
  * voxel-mode (voxel, mode). Otherwise `count` voxels list[i], each in its argmin mode, with a
  * FlipRecord per voxel when `records` is not null. Writes the applied SFTS to da[i], db[i].
  * Voxels in the list must be distinct (they are: a compacted voxel list).

@@ -43,7 +43,7 @@ TEST_CASE("The catalog follows the documented Philox layout", "[backend]") {
   CHECK(s.t_last[5] < 0.0);
 }
 
-TEST_CASE("Barriers match MODEL.md 1.5 evaluated independently", "[backend]") {
+TEST_CASE("Barriers match the formulas of docs/model.md 4 evaluated independently", "[backend]") {
   Params p = test::small_params(8, 5);
   auto b = test::make_test_backend(p);
   b->initialize();

@@ -265,7 +265,7 @@ void compare_whole_runs(const Params& p, const Params& candidate_params, std::ui
 
 TEST_CASE("Same seed: same catalog, events and fields as the CPU backend over a 64x64 run", "[compare]") {
   // The reference profile to the end strain: about 2600 thermal events and a few athermal
-  // avalanches at 64^2 (MODEL.md 1.10), all required to be identical.
+  // avalanches at 64^2 (docs/model.md §9.3), all required to be identical.
   Params p = test::small_params(64, 2024);
   p.record_events = true;
   compare_same_seed(p, 1000000, UINT64_MAX, 1000);
@@ -368,7 +368,7 @@ TEST_CASE("Unit kernels and the single-voxel update equal the CPU's FFTW kernels
   INFO("max |K_candidate - K_fftw| = " << worst1 << " (e1), " << worst2 << " (e1 + e3); E* = 69.46 GPa");
   CHECK(worst1 <= 1e-12);
   CHECK(worst2 <= 1e-12);
-  // MODEL.md 1.4: a unit e1 gives sigma11 = -0.2146 E* at its own voxel.
+  // docs/model.md §3: a unit e1 gives sigma11 = -0.2146 E* at its own voxel.
   CHECK(after1.s11[j] / 69.46 == Approx(-0.21460).margin(1e-3));
 }
 
@@ -478,7 +478,7 @@ TEST_CASE("Yield stress and event counts over 5 seeds at 128x128 agree statistic
     CHECK(std::abs(a.mean - b.mean) <= 3.0 * se);
   }
   WARN(n << "^2, seeds 1.." << seeds << " (" << identical << " with identical event counts):\n" << summary.str());
-  // Sanity (MODEL.md 1.10 bands are for 64^2; 128^2 yields a little higher).
+  // Sanity (docs/model.md §9.3 bands are for 64^2; 128^2 yields a little higher).
   const MeanSe peak = mean_and_standard_error(ref_stats[0]);
   CHECK(peak.mean > 1.5);
   CHECK(peak.mean < 3.5);

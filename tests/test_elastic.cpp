@@ -1,4 +1,4 @@
-// Elasticity: media, Green operator, kernels of MODEL.md 1.4, equilibrium, uniform eigenstrain,
+// Elasticity: media, Green operator, kernels of docs/model.md §3, equilibrium, uniform eigenstrain,
 // single-voxel updates vs full solves, mean stresses under both loading conditions.
 #include <catch2/catch.hpp>
 
@@ -34,7 +34,7 @@ TEST_CASE("Elastic media: reference (E* = E) and plane strain", "[unit][elastic]
   CHECK(back.xy == Approx(e.xy).epsilon(1e-12));
 }
 
-TEST_CASE("Unit kernels at the origin match MODEL.md 1.4", "[unit][elastic]") {
+TEST_CASE("Unit kernels at the origin match docs/model.md 3.4", "[unit][elastic]") {
   for (int n : {64, 512}) {
     FftElasticSolver solver(n, reference_medium(1.0, 0.365));  // E* = E for the reference medium
     const UnitKernels k = solver.unit_kernels();

@@ -1,5 +1,5 @@
 // Barriers, rates, softening and the transformation update against hand-computed values
-// (MODEL.md 1.5-1.6; the numbers were computed by hand with Python from the formulas).
+// (docs/model.md §4-§5; the numbers were computed by hand with Python from the formulas).
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// SEEM (MODEL.md part 2): X1 formula, harvest on synthetic AQS traces with known events,
+// SEEM (docs/seem.md): X1 formula, harvest on synthetic AQS traces with known events,
 // forward runs reproducing lambda, crossings, and clear messages for bad input.
 #include <algorithm>
 #include <catch2/catch.hpp>

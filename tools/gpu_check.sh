@@ -333,7 +333,7 @@ sanitize() {
   local rc=0
   compute-sanitizer --tool memcheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda "[backend]~[slow]" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \
-    "Barriers match MODEL.md 1.5 evaluated independently" || rc=1
+    "Barriers match the formulas of docs/model.md 4 evaluated independently" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \
     "The device loop runs*" -c "reference rule, tension, published clock" || rc=1
   compute-sanitizer --tool racecheck --error-exitcode 3 "$bin/tests/stz_tests" --backend cuda \

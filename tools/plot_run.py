@@ -36,7 +36,7 @@ import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-EXTREME_SITE = 0.7  # EqStrain threshold of an extreme site (MODEL.md 1.8)
+EXTREME_SITE = 0.7  # EqStrain threshold of an extreme site (docs/model.md §7)
 
 
 EQ_GAMMA = 0.4  # power-norm exponent of the EqStrain maps

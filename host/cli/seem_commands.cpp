@@ -1,4 +1,4 @@
-// `stzkmc seem ...`: harvest | run | bench | validate | x1 (MODEL.md part 2, docs/seem.md).
+// `stzkmc seem ...`: harvest | run | bench | validate | x1 (docs/seem.md).
 #include <omp.h>
 
 #include <cmath>
@@ -101,7 +101,7 @@ struct X1Options {
     app->add_option("--u0", u0, "override u0 (eV/atom)")->check(finite_in(-big, big));
     app->add_option("--omega", omega, "override the volume per atom (A^3)")->check(finite_in(1e-300, big));
   }
-  /// Fit file, else the published values (MODEL.md) with u0 and omega required.
+  /// Fit file, else the published values (docs/model.md) with u0 and omega required.
   X1Params resolve() const {
     X1Params p;
     if (!fit.empty()) p = read_x1_fit(fit);

@@ -58,7 +58,7 @@ void write_fields(hid_t group, const FieldSet& f);
 /// Reads them back (an N x N grid); throws if one is missing or has the wrong size.
 FieldSet read_fields(hid_t group, int n);
 
-/// Everything /analysis holds (MODEL.md 1.8).
+/// Everything /analysis holds (docs/model.md §7).
 struct RunAnalysis {
   bool finished = false;
   std::string stop_reason;

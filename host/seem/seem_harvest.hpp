@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Harvesting a SEEM database from AQS traces (MODEL.md part 2): X1 per state, plastic
+ * @brief Harvesting a SEEM database from AQS traces (docs/seem.md): X1 per state, plastic
  * events between consecutive steps, and per-bin statistics on a 2D (X1, tau) grid.
  *
  * Definitions (all per bin of the state (X1_k, tau_k) *before* step k -> k+1):

@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Validation of SEEM against held-out AQS samples (MODEL.md part 2): per cooling rate,
+ * @brief Validation of SEEM against held-out AQS samples (docs/seem.md): per cooling rate,
  * SEEM ensembles started from the held-out glasses' mean initial state are compared with the
  * held-out mean stress-strain and X1-strain curves; crossings of mean trajectories in the
  * (X1, tau) plane are detected for the AQS data and for SEEM.

@@ -101,7 +101,7 @@ class Backend {
   virtual PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) = 0;
 
   /**
-   * @brief Transforms one voxel-mode at `time` (MODEL.md 1.6) and updates the stress
+   * @brief Transforms one voxel-mode at `time` (docs/model.md §5.5) and updates the stress
    * fluctuation with the single-voxel real-space kernel.
    */
   virtual PlasticIncrement transform(const Event& event, double time) = 0;

@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief Plain parameter structs of the HR-STZ model (MODEL.md part 1).
+ * @brief Plain parameter structs of the HR-STZ model (docs/model.md).
  *
  * Defaults are the "reference" profile: they reproduce the published model.
  * No parsing here (that lives in host/io/config.cpp); validate() checks ranges.
@@ -12,9 +12,9 @@
 
 namespace stz {
 
-/// 2D elastic medium (MODEL.md 1.4).
+/// 2D elastic medium (docs/model.md §3).
 enum class Medium { reference, plane_strain };
-/// Thermal event rule (MODEL.md 1.6 step 3).
+/// Thermal event rule (docs/model.md §5.3).
 enum class ThermalRule { reference, probabilistic, residence_time, bounded };
 /// When a thermal transformation is dated (t_last, from which its temporary softening decays):
 /// at the start of the pass that chose it, as the published code does ("pass"), or at the time
@@ -23,13 +23,13 @@ enum class SofteningClock { pass, event };
 /// Who runs the kMC loop on the CUDA backend: the host, pass by pass (two round trips per
 /// event), or the device, stretches of solver.gpu_loop_chunk passes (docs/cuda.md).
 enum class GpuLoop { host, device };
-/// Athermal avalanche variant (MODEL.md 1.6 step 2).
+/// Athermal avalanche variant (docs/model.md §5.2).
 enum class AthermalVariant { simultaneous, single };
-/// How the mean strain follows the applied strain (MODEL.md 1.7).
+/// How the mean strain follows the applied strain (docs/model.md §6.2).
 enum class LoadingCondition { reference, exact };
 /// Loading mode: the single loaded component; the others are held stress free.
 enum class LoadingMode { tension, compression, shear };
-/// Direction factor D in the softened barrier (MODEL.md 1.5).
+/// Direction factor D in the softened barrier (docs/model.md §4).
 enum class DirectionFactor { square_forward, none };
 
 struct GridParams {
@@ -130,7 +130,7 @@ struct PhysicsConstants {
   double barrier_mean, barrier_std, gamma_star;
 };
 
-/// Computes the derived constants (MODEL.md 1.5).
+/// Computes the derived constants (docs/model.md §4).
 PhysicsConstants derive_constants(const Params& p);
 
 /// Transformations (thermal events + athermal flips) without the applied strain advancing by one

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Fit the X1 decomposition of MODEL.md part 2 (G0, uA, tauA, tauB) to AQS traces.
+"""Fit the X1 decomposition of docs/seem.md (G0, uA, tauA, tauB) to AQS traces.
 
 Usage: tools/seem/fit_x1.py DATA.h5 OUT_PREFIX [--holdout N] [--bootstrap B] [--seed S]
 Writes OUT_PREFIX.h5 (root attributes read by `stzkmc seem --fit`), OUT_PREFIX.json and
 OUT_PREFIX.png (diagnostics).
 
-Model. MODEL.md's X1 formula is the potential energy per atom split as
+Model. docs/seem.md's X1 formula is the potential energy per atom split as
     u = u0 + X1 + Omega tau^2 / (2 G0) [1 + X1/uA + (tau/tauA)^2 + (tau/tauB)^4]
 solved for X1. On an elastic AQS step the structure (X1) does not change and du = Omega tau
 dgamma (checked on the data to 1e-8 eV), so the energy model fixes the elastic compliance:
@@ -59,7 +59,7 @@ def load(path, holdout):
 
 
 def x1_of(t, u0, p):
-    """MODEL.md's X1 for every state of a trace."""
+    """docs/seem.md's X1 for every state of a trace."""
     s = 0.5 * t["omega"] * t["tau"] ** 2 * GPA_A3_EV
     el = s / p["G0"] * (1 + (t["tau"] / p["tauA"]) ** 2 + (t["tau"] / p["tauB"]) ** 4)
     return (t["pe"] - u0 - el) / (1 + s / (p["G0"] * p["uA"]))

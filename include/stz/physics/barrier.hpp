@@ -59,12 +59,12 @@ STZ_HD_INLINE double activation_barrier(double softened, double work, double hal
   return softened - half_volume_ev * work;
 }
 
-/// exp(-(Q - Q_min)/kT): the rate relative to the fastest mode (MODEL.md 1.5 shift).
+/// exp(-(Q - Q_min)/kT): the rate relative to the fastest mode (docs/model.md §4 shift).
 STZ_HD_INLINE double shifted_rate(double barrier, double min_barrier, double inv_kT) {
   return exp_nonpositive(-(barrier - min_barrier) * inv_kT);
 }
 
-/// Softening state after a transformation with SFTS e (MODEL.md 1.6).
+/// Softening state after a transformation with SFTS e (docs/model.md §5.5).
 struct SofteningAfterTransformation {
   double eta_p, eta_t;
 };
@@ -82,7 +82,7 @@ STZ_HD_INLINE SofteningAfterTransformation soften_after_transformation(double et
 
 /**
  * @brief The per-voxel state update of a transformation in mode e = (e1, e3) at `time`
- * (MODEL.md 1.6): p += e, d = e, t_last = time, the softening update, one more generation.
+ * (docs/model.md §5.5): p += e, d = e, t_last = time, the softening update, one more generation.
  * Returns the new generation, with which the caller redraws the voxel's SFTS catalog.
  */
 STZ_HD_INLINE std::uint32_t transform_voxel_state(float e1, float e3, double time, double kappa_p, double kappa_t,
@@ -100,7 +100,7 @@ STZ_HD_INLINE std::uint32_t transform_voxel_state(float e1, float e3, double tim
   return ++generation;
 }
 
-/// Local von Mises strain EqStrain = sqrt(p1^2 + p3^2) (MODEL.md 1.8).
+/// Local von Mises strain EqStrain = sqrt(p1^2 + p3^2) (docs/model.md §7).
 STZ_HD_INLINE double equivalent_strain(double p1, double p3) { return std::sqrt(p1 * p1 + p3 * p3); }
 
 }  // namespace stz

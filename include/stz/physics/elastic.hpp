@@ -73,14 +73,14 @@ struct FourierResponse {
 };
 
 /**
- * @brief The Green operator of MODEL.md 1.4 at integer frequencies (qx, qy) on an n x n grid:
+ * @brief The Green operator of docs/model.md §3 at integer frequencies (qx, qy) on an n x n grid:
  * G = P1 (n1^2 - n2^2) + 2 P3 n1 n2, sigma11 = E* G n2^2, sigma22 = E* G n1^2,
  * sigma12 = -E* G n1 n2; zero at k = 0 (the mean stress is handled by the loading).
  *
  * On a Nyquist line (|q| = n/2 on an even grid) the two aliases +-n/2 give opposite n1 n2.
  * A real field takes the mean of both aliases (what a complex FFT followed by taking the real
  * part does), so coefficients odd in n1 n2 vanish there while those even in it, (n1 n2)^2, stay.
- * This keeps the operator Hermitian for r2c/c2r and reproduces the kernel values of MODEL.md 1.4.
+ * This keeps the operator Hermitian for r2c/c2r and reproduces the kernel values of docs/model.md §3.
  * The corner (N/2, N/2) is its own conjugate, so any real value is admissible there: the
  * published solver keeps n1 n2 = +1/2 (`keep_corner`, elastic.nyquist = "published"), which adds
  * E* P3_hat(corner) (-1)^(x+y) / (2 N^2) to sigma11 and sigma22 (docs/model.md §3.3).

@@ -1,13 +1,13 @@
 #pragma once
 /** @file
- * @brief Units and physical constants (MODEL.md 1.1).
+ * @brief Units and physical constants (docs/model.md §1).
  * Length nm, stress GPa, energy eV, time s.
  */
 #include "stz/hd.hpp"
 
 namespace stz::units {
 
-/// 1 GPa * nm^3 expressed in eV (MODEL.md 1.1; 1e-18 J / 1.60217733e-19 J/eV).
+/// 1 GPa * nm^3 expressed in eV (docs/model.md §1; 1e-18 J / 1.60217733e-19 J/eV).
 constexpr double gpa_nm3_in_ev = 6.241506;
 /// Boltzmann constant in J/K, the value the published model uses.
 constexpr double boltzmann_j_per_k = 1.380658e-23;

@@ -1,6 +1,6 @@
 #pragma once
 /** @file
- * @brief SEEM physics written once (MODEL.md part 2): the inelastic energy X1 from potential
+ * @brief SEEM physics written once (docs/seem.md): the inelastic energy X1 from potential
  * energy and shear stress, the X1-dependent shear modulus, and the single forward step of the
  * stochastic model. Header-only and STZ_HD so the CPU ensemble and cuda/seem_ensemble.cu
  * evaluate the same expressions (no std:: containers, no exceptions here).
@@ -18,7 +18,7 @@ namespace stz::seem {
 /// metal units (A, eV), so Omega tau^2 / G must be converted with this factor.
 constexpr double gpa_a3_in_ev = 6.241509074460763e-3;
 
-/// Parameters of the X1 decomposition u = u0 + X1 + elastic energy (MODEL.md part 2).
+/// Parameters of the X1 decomposition u = u0 + X1 + elastic energy (docs/seem.md).
 struct X1Params {
   double G0 = 25.90;    ///< shear modulus of the X1 = 0 glass (GPa)
   double uA = 0.101;    ///< X1 at which G would vanish (eV/atom): G = G0 (1 - X1/uA)
@@ -39,7 +39,7 @@ STZ_HD_INLINE double elastic_energy0(double tau, const X1Params& p) {
  * @brief X1 from potential energy per atom u (eV) and shear stress tau (GPa).
  *
  * Inverts u = u0 + X1 + Omega tau^2/(2 G0) [1 + X1/uA + (tau/tauA)^2 + (tau/tauB)^4]
- * for X1 (exact: the model is linear in X1), which is MODEL.md's
+ * for X1 (exact: the model is linear in X1), which is docs/seem.md's
  * X1 = (u - u0 - Omega tau^2/(2G0)[...]) / (1 + Omega tau^2/(2 G0 uA)).
  */
 STZ_HD_INLINE double x1_from_energy(double u, double tau, const X1Params& p) {
@@ -101,7 +101,7 @@ STZ_HD_INLINE int clamped_bin(const StepView& v, double x1, double tau, unsigned
 }
 
 /**
- * @brief One SEEM strain increment of one trajectory (MODEL.md part 2).
+ * @brief One SEEM strain increment of one trajectory (docs/seem.md).
  *
  * With probability lambda(X1, tau) dgamma a plastic event drawn uniformly from the events
  * recorded in the state's bin (the empirical joint distribution of (dtau_pl, dX1)):
