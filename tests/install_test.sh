@@ -11,7 +11,8 @@ fail() { echo "install: $*" >&2; [[ -f $work/log ]] && cat "$work/log" >&2; exit
 
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log" 2>&1 || fail "cmake --install failed: $(cat "$work/install.log")"
 for f in bin/stzkmc share/stzkmc/tools/plot_run.py share/stzkmc/tools/sweep_collect.py \
-         share/stzkmc/runs/quickstart.toml share/doc/stzkmc/README.md share/doc/stzkmc/model.md; do
+         share/stzkmc/runs/quickstart.toml share/stzkmc/runs/README.md share/doc/stzkmc/README.md \
+         share/doc/stzkmc/docs/model.md; do
   [[ -e $work/prefix/$f ]] || fail "$f was not installed"
 done
 mkdir -p "$work/elsewhere"

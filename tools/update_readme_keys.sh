@@ -11,6 +11,10 @@ path = "README.md"
 text = open(path).read()
 begin = text.index("\n", text.index("<!-- deck-keys:begin")) + 1
 end = text.index("<!-- deck-keys:end")
-open(path, "w").write(text[:begin] + sys.argv[1] + "\n" + text[end:])
+new = text[:begin] + sys.argv[1] + "\n" + text[end:]
+if new == text:
+    print("README.md: deck key table already up to date")
+else:
+    open(path, "w").write(new)
+    print("README.md: deck key table updated")
 PY
-echo "README.md: deck key table updated"

@@ -155,7 +155,14 @@ class Session {
       return exit_bad_input;
     }
     remove_stale_temporaries_of_run();
-    make_backend_and_driver(kind);  // may fail (no GPU, no memory): nothing has been touched yet
+    try {
+      make_backend_and_driver(kind);  // may fail (no GPU, no memory): nothing has been touched yet
+    } catch (const std::exception& e) {
+      // Nothing was run or written (an old run's files are as they were): the run cannot start
+      // here, as for a deck that does not fit in memory.
+      spdlog::error("cannot start the run: {}", e.what());
+      return exit_bad_input;
+    }
     if (unfinished) {
       supersede_checkpoints_ = true;
       spdlog::warn("--force: the unfinished run's checkpoints in {} are removed when this run writes its first", dir_);
@@ -177,7 +184,13 @@ class Session {
     lock_ = std::move(lock);
     remove_stale_temporaries_of_run();
     bk_ = std::move(c.output);
-    make_backend_and_driver(resolve_backend_name(deck_.run.backend, deck_.params));
+    try {
+      make_backend_and_driver(resolve_backend_name(deck_.run.backend, deck_.params));
+    } catch (const std::exception& e) {
+      // Nothing was written: the checkpoint and the output are as they were.
+      spdlog::error("cannot resume: {} (the checkpoint {} is unchanged)", e.what(), path);
+      return exit_bad_input;
+    }
     if (!bk_.backend.empty() && bk_.backend != backend_->name())
       spdlog::warn(
           "the checkpoint was written by the {} backend, this segment runs on {}: the result will not be "

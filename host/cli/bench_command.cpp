@@ -380,6 +380,11 @@ void run_bench(BenchOptions o) {
       backends.push_back("cpu");
       if (cuda_device_count() > 0) backends.push_back("cuda");
     } else {
+      if (b == "cuda" && cuda_device_count() == 0) {
+        // Asked for by name on a machine without a usable GPU: the other backends still run.
+        std::fprintf(stderr, "bench: skipping cuda: no usable CUDA device (no GPU, or no working driver)\n");
+        continue;
+      }
       backends.push_back(resolve_backend_name(b));
     }
   }

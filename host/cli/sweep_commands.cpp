@@ -159,8 +159,12 @@ void run_local(const SweepPlan& plan, const SweepCli& o) {
   if (failed)
     throw std::runtime_error("sweep: " + std::to_string(failed) +
                              " run(s) failed; rerun the same command to retry them");
-  std::printf("sweep %s: all %zu runs finished; next: stzkmc collect %s\n", plan.name.c_str(), plan.runs.size(),
-              o.file.c_str());
+  // The collect command with the same --out and --set, which collect needs to find the runs.
+  std::string collect_command = "stzkmc collect " + shell_quote(o.file);
+  if (!o.out.empty()) collect_command += " --out " + shell_quote(o.out);
+  for (const std::string& s : o.set) collect_command += " --set " + shell_quote(s);
+  std::printf("sweep %s: all %zu runs finished; next: %s\n", plan.name.c_str(), plan.runs.size(),
+              collect_command.c_str());
 }
 
 void write_slurm(const SweepPlan& plan, const SweepCli& o) {
@@ -292,7 +296,10 @@ void run_collect(const std::string& target, const std::string* out, const std::v
   std::printf("collect: %s\n", cmd.c_str());
   std::fflush(stdout);
   const int rc = std::system(cmd.c_str());
-  if (rc != 0) throw std::runtime_error("collect: " + script.string() + " failed (exit " + std::to_string(rc) + ")");
+  if (rc != 0) {
+    const int code = rc == -1 ? -1 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc));
+    throw std::runtime_error("collect: " + script.string() + " failed (exit " + std::to_string(code) + ")");
+  }
 }
 
 }  // namespace
