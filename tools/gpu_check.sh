@@ -36,7 +36,7 @@
 #   STZ_GPU_CPU=1      dry run on a machine without a GPU: every step runs its logic, GPU tests
 #                      may skip, the bench and profile use the CPU backend, the probe is
 #                      reported as skipped (tests/gpu_check_dry_test.sh runs this in CI)
-#   STZ_BENCH_ARGS     the bench step's arguments (default: 512 and 2048, 300 events, both backends,
+#   STZ_BENCH_ARGS     the bench step's arguments (default: 512 and 2048, 300 events, both backends, rules reference and bounded,
 #                      on the GPU both loops: solver.gpu_loop = host and device)
 #   STZ_COMMIT         commit named in the report when this copy has no .git
 #   STZ_JOBS           build parallelism (default nproc)
@@ -306,7 +306,7 @@ backends=cpu,cuda
 if want bench && [[ -n $bin ]]; then
   # shellcheck disable=SC2086  # word splitting of the arguments is intended
   run_step bench "$bin/host/stzkmc" bench --backends $backends \
-    ${STZ_BENCH_ARGS:---sizes 512,2048 --events 300 --warmup 50 --max-seconds 20 --rules reference --gpu-loop host,device} \
+    ${STZ_BENCH_ARGS:---sizes 512,2048 --events 300 --warmup 50 --max-seconds 20 --rules reference,bounded --gpu-loop host,device} \
     --record "$logs/RECORD.md" --csv "$logs/bench.csv"
   note
   grep -E '^\||^devices|^stzkmc bench|^warm-up|^loaded' "$logs/bench.log" >> "$report"
