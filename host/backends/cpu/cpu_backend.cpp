@@ -27,12 +27,14 @@ namespace {
 // at run time. -ffp-contract=off and explicit fused multiply-adds make every clone compute the
 // same bits.
 
-/// Pass 1: Q of every voxel-mode and the per-voxel minimum.
+/// Pass 1: Q of every voxel-mode and the per-voxel minimum; returns the global minimum (reduced
+/// inside the parallel loop: a minimum is exact, so the result does not depend on threads).
 STZ_CPU_MULTIVERSION
-void barrier_pass(std::size_t v_count, int modes, const double* softened, const float* sfts_e1, const float* sfts_e3,
-                  const double* s11, const double* s22, const double* s12, double mean_s1, double mean_s3, double hv,
-                  double* barrier, double* voxel_min, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads)
+double barrier_pass(std::size_t v_count, int modes, const double* softened, const float* sfts_e1, const float* sfts_e3,
+                    const double* s11, const double* s22, const double* s12, double mean_s1, double mean_s3, double hv,
+                    double* barrier, double* voxel_min, int threads) {
+  double global_min = std::numeric_limits<double>::infinity();
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(min : global_min)
   for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
     const std::size_t v = static_cast<std::size_t>(iv);
     const std::size_t base = v * modes;
@@ -50,26 +52,34 @@ void barrier_pass(std::size_t v_count, int modes, const double* softened, const 
       mn = qm < mn ? qm : mn;
     }
     voxel_min[v] = mn;
+    global_min = mn < global_min ? mn : global_min;
   }
+  return global_min;
 }
 
 /// Pass 2: rates shifted by the minimum barrier, summed per voxel (mode order) and per fixed
 /// block of block_voxels voxels. The exponentials run over a block's voxel-modes as one flat
 /// loop (M = 20 is no multiple of the vector width; a per-voxel loop would leave scalar
-/// remainders).
+/// remainders). `scratch` holds block_voxels x M doubles per thread, reused from pass to pass
+/// (never zeroed: every value is written before it is read).
 STZ_CPU_MULTIVERSION
 void rate_pass(std::size_t v_count, int modes, std::size_t block_voxels, const double* barrier, double global_min,
-               double inv_kT, double* voxel_rate, double* block_rate, std::int64_t blocks, int threads) {
+               double inv_kT, double* voxel_rate, double* block_rate, std::int64_t blocks, int threads,
+               double* scratch) {
 #pragma omp parallel num_threads(threads)
   {
-    std::vector<double> rate(block_voxels * modes);
+#ifdef _OPENMP
+    double* const rate = scratch + static_cast<std::size_t>(omp_get_thread_num()) * block_voxels * modes;
+#else
+    double* const rate = scratch;
+#endif
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
       const std::size_t v1 = std::min(v_count, v0 + block_voxels);
       const double* q = barrier + v0 * modes;
       const std::size_t len = (v1 - v0) * modes;
-      double* k = rate.data();
+      double* k = rate;
 #pragma omp simd
       for (std::size_t i = 0; i < len; ++i) k[i] = shifted_rate(q[i], global_min, inv_kT);
       double block_sum = 0.0;
@@ -131,6 +141,7 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   is_active_.assign(v, 0);
   voxel_min_.assign(v, 0.0);
   voxel_rate_.assign(v, 0.0);
+  rate_scratch_.resize(static_cast<std::size_t>(threads_) * block_voxels * pc_.modes);
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
   bound_block_.assign(block_rate_.size(), 0.0);
   bound_watch_.assign(block_rate_.size(), 0);
@@ -240,17 +251,16 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   const double mean_s1 = mean_stress.xx - mean_stress.yy;
   const double mean_s3 = 2.0 * mean_stress.xy;
 
-  barrier_pass(v_count, modes, softened_.data(), s_.sfts_e1.data(), s_.sfts_e3.data(), s_.s11.data(), s_.s22.data(),
-               s_.s12.data(), mean_s1, mean_s3, hv, barrier_.data(), voxel_min_.data(), threads_);
-  double global_min = std::numeric_limits<double>::infinity();
-  for (std::size_t v = 0; v < v_count; ++v) global_min = std::min(global_min, voxel_min_[v]);
+  const double global_min =
+      barrier_pass(v_count, modes, softened_.data(), s_.sfts_e1.data(), s_.sfts_e3.data(), s_.s11.data(), s_.s22.data(),
+                   s_.s12.data(), mean_s1, mean_s3, hv, barrier_.data(), voxel_min_.data(), threads_);
 
   RateSummary r;
   r.min_barrier = global_min;
   r.any_unstable = global_min < 0.0;
   if (!r.any_unstable) {
     rate_pass(v_count, modes, block_voxels, barrier_.data(), global_min, pc_.inv_kT, voxel_rate_.data(),
-              block_rate_.data(), static_cast<std::int64_t>(block_rate_.size()), threads_);
+              block_rate_.data(), static_cast<std::int64_t>(block_rate_.size()), threads_, rate_scratch_.data());
     double total = 0.0;
     for (double b : block_rate_) total += b;
     r.shifted_rate_sum = total;

@@ -73,10 +73,11 @@ class CpuBackend final : public Backend {
   void mark_active(std::size_t voxel);
   std::vector<std::uint32_t> active_;  ///< voxels whose temporary softening has not underflowed
   std::vector<std::uint8_t> is_active_;
-  bool refresh_all_ = true;         ///< recompute every A on the next pass
-  double last_time_ = 0.0;          ///< time of the last barrier pass
-  std::vector<double> voxel_rate_;  ///< sum_m exp(-(Q - Q_min)/kT) per voxel
-  std::vector<double> block_rate_;  ///< sums over blocks of block_voxels voxels
+  bool refresh_all_ = true;           ///< recompute every A on the next pass
+  double last_time_ = 0.0;            ///< time of the last barrier pass
+  std::vector<double> voxel_rate_;    ///< sum_m exp(-(Q - Q_min)/kT) per voxel
+  std::vector<double> block_rate_;    ///< sums over blocks of block_voxels voxels
+  std::vector<double> rate_scratch_;  ///< rate_pass: block_voxels x M per thread, kept between passes
   RateSummary last_{};
   bool rates_valid_ = false;
   // The "bounded" rule: the per-voxel bounds live in s_ (bound_*); these are their block sums
