@@ -118,6 +118,7 @@ class TimedBackend final : public Backend {
   void check_bounds(double time, const Sym2& now) override { b_.check_bounds(time, now); }
   double bytes_per_pass() const override { return b_.bytes_per_pass(); }
   double copy_bandwidth() override { return b_.copy_bandwidth(); }
+  double floor_ns_per_voxel_mode() override { return b_.floor_ns_per_voxel_mode(); }
   std::vector<DeviceOpTime> device_profile() override { return b_.device_profile(); }
   void download(State& state, bool with_catalog) override { b_.download(state, with_catalog); }
   void upload(const State& state) override { b_.upload(state); }
@@ -135,6 +136,14 @@ struct BenchRow {
   CallTimes times;
   std::vector<DeviceOpTime> device_ops;  ///< --profile: device time per operation in the timed phase
   double seconds = 0.0, cpu_seconds = 0.0, bytes_per_pass = 0.0, copy_bandwidth = 0.0;
+  double voxel_modes = 0.0;  ///< N^2 M
+  double floor_ns = 0.0;     ///< Backend::floor_ns_per_voxel_mode (0: unknown)
+  /// ns per voxel-mode per barrier pass: the passes' own time where it was timed (host loop),
+  /// else the wall time (device loop).
+  double ns_per_voxel_mode() const {
+    const double t = times.barrier_pass > 0.0 ? times.barrier_pass : seconds;
+    return passes > 0 ? 1e9 * t / (static_cast<double>(passes) * voxel_modes) : 0.0;
+  }
   double events_per_s() const { return events / seconds; }
   double us_per_event() const { return 1e6 * seconds / events; }
   double bandwidth() const { return bytes_per_pass * passes / seconds; }
@@ -262,6 +271,8 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, con
   r.passes = driver.state().counters.passes - c0.passes;
   r.bytes_per_pass = backend->bytes_per_pass();
   r.copy_bandwidth = backend->copy_bandwidth();
+  r.voxel_modes = static_cast<double>(n) * n * o.modes;
+  if (rule != "bounded") r.floor_ns = backend->floor_ns_per_voxel_mode();
   return r;
 }
 
@@ -286,8 +297,8 @@ std::string backend_label(const BenchRow& r) { return r.loop == "device" ? r.bac
 std::string format_table(const std::vector<BenchRow>& rows, int modes) {
   std::ostringstream os;
   os << "| N | M | backend | rule | events | passes | s | events/s | us/event | CPU us/event | GB/s (model) | copy "
-        "GB/s | of copy | GPU/CPU | vs exhaustive |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "GB/s | of copy | ns/vm/pass | floor ns | of floor | GPU/CPU | vs exhaustive |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::map<std::pair<int, std::string>, double> cpu_us;
   for (const BenchRow& r : rows)
     if (r.backend == "cpu" && r.events > 0) cpu_us[{r.n, r.rule}] = r.us_per_event();
@@ -307,16 +318,28 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
     }
     // The traffic model describes the exhaustive passes only.
     const double bw = r.rule == "bounded" ? 0.0 : r.bandwidth();
-    std::snprintf(line, sizeof line,
-                  "| %d | %d | %s | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %s | %.3g | %s | %s | %s |\n", r.n,
-                  modes, backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events),
-                  static_cast<unsigned long long>(r.passes), r.seconds, r.events > 0 ? r.events_per_s() : 0.0,
-                  r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0,
-                  bw > 0 ? std::to_string(bw / 1e9).substr(0, 5).c_str() : "-", r.copy_bandwidth / 1e9,
-                  bw > 0 && r.copy_bandwidth > 0
-                      ? (std::to_string(static_cast<int>(100.0 * bw / r.copy_bandwidth)) + "%").c_str()
-                      : "-",
-                  ratio.c_str(), speedup.c_str());
+    std::string ns_vm = "-", floor = "-", of_floor = "-";
+    if (r.rule != "bounded" && r.passes > 0) {
+      std::snprintf(b, sizeof b, "%.3g", r.ns_per_voxel_mode());
+      ns_vm = b;
+      if (r.floor_ns > 0.0) {
+        std::snprintf(b, sizeof b, "%.3g", r.floor_ns);
+        floor = b;
+        std::snprintf(b, sizeof b, "%.0f%%", 100.0 * r.floor_ns / r.ns_per_voxel_mode());
+        of_floor = b;
+      }
+    }
+    std::snprintf(
+        line, sizeof line,
+        "| %d | %d | %s | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %s | %.3g | %s | %s | %s | %s | %s | %s "
+        "|\n",
+        r.n, modes, backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events),
+        static_cast<unsigned long long>(r.passes), r.seconds, r.events > 0 ? r.events_per_s() : 0.0,
+        r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0,
+        bw > 0 ? std::to_string(bw / 1e9).substr(0, 5).c_str() : "-", r.copy_bandwidth / 1e9,
+        bw > 0 && r.copy_bandwidth > 0 ? (std::to_string(static_cast<int>(100.0 * bw / r.copy_bandwidth)) + "%").c_str()
+                                       : "-",
+        ns_vm.c_str(), floor.c_str(), of_floor.c_str(), ratio.c_str(), speedup.c_str());
     os << line;
   }
   return os.str();

@@ -171,6 +171,13 @@ class Backend {
   /// Measured copy bandwidth of the memory the backend works in, bytes/s (0 if unknown).
   virtual double copy_bandwidth() { return 0.0; }
   /**
+   * @brief The least time an exhaustive pass can take per voxel-mode on this device, ns, from
+   * the backend's own measurements: the larger of reading 16 bytes (the catalog a pass must
+   * touch: e1, e3 as float and A as double) at the measured read bandwidth of a buffer the size
+   * of this grid's catalog, and one exponential of the pass's own vector code. 0 if unknown.
+   */
+  virtual double floor_ns_per_voxel_mode() { return 0.0; }
+  /**
    * @brief Device time per operation since the last call, then reset (CUDA events around each
    * launch). Empty unless the backend was made with BackendOptions::profile_device and times a
    * device.

@@ -118,6 +118,24 @@ void add_kernel_response_rows(int n, int jx, int jy, double a, double b, const d
   }
 }
 
+/// Sum of a read-only buffer (the read-bandwidth probe of floor_ns_per_voxel_mode).
+STZ_CPU_MULTIVERSION
+double read_sum(const double* a, std::size_t n, int threads) {
+  double sum = 0.0;
+  // simd: partial sums in vector lanes, so the loop runs at the read bandwidth, not at the
+  // latency of one chain of additions.
+#pragma omp parallel for simd schedule(static) num_threads(threads) reduction(+ : sum)
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) sum += a[i];
+  return sum;
+}
+
+/// exp_nonpositive over a buffer, as the rate pass evaluates it (the exp-throughput probe).
+STZ_CPU_MULTIVERSION
+void exp_buffer(const double* x, double* y, std::size_t n, int threads) {
+#pragma omp parallel for simd schedule(static) num_threads(threads)
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) y[i] = exp_nonpositive(x[i]);
+}
+
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
@@ -166,7 +184,7 @@ std::size_t CpuBackend::host_memory_bytes(const Params& params) {
 
 std::string CpuBackend::device_description() const {
   std::ostringstream os;
-  os << "CPU, " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "
+  os << "CPU " << cpu_model_name() << ", " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "
      << std::thread::hardware_concurrency() << " hardware threads, " << cpu_code_path();
   return os.str();
 }
@@ -407,6 +425,37 @@ double CpuBackend::bytes_per_pass() const {
   // (the rate scratch of one block stays in cache) and writes the voxel sum (8).
   const double vm = static_cast<double>(s_.voxels()) * pc_.modes;
   return vm * (8 + 4 + 4 + 8 + 8) + static_cast<double>(s_.voxels()) * (32 + 8);
+}
+
+double CpuBackend::floor_ns_per_voxel_mode() {
+  // Read bandwidth over a buffer the size of this grid's catalog (16 B per voxel-mode), so it
+  // comes from the cache level the pass works in (L2/L3 for small grids, memory for large ones).
+  const std::size_t vm = s_.voxels() * static_cast<std::size_t>(pc_.modes);
+  const std::size_t n = std::max<std::size_t>(vm * 2, 1 << 12);  // 16 B per voxel-mode = 2 doubles
+  std::vector<double> a(n, 1.0);
+  double best_read = 1e300;
+  volatile double sink = 0.0;
+  for (int rep = 0; rep < 6; ++rep) {  // the first warms the cache
+    const auto t0 = std::chrono::steady_clock::now();
+    sink = sink + read_sum(a.data(), n, threads_);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rep > 0) best_read = std::min(best_read, s);
+  }
+  // Exponential throughput of the pass's own vector code (arguments spread over the range the
+  // rate pass sees, -(Q - Q_min)/kT in [-60, 0]).
+  const std::size_t ne = std::size_t(1) << 20;
+  std::vector<double> x(ne), y(ne);
+  for (std::size_t i = 0; i < ne; ++i) x[i] = -60.0 * static_cast<double>(i % 1000) / 1000.0;
+  double best_exp = 1e300;
+  for (int rep = 0; rep < 6; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    exp_buffer(x.data(), y.data(), ne, threads_);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (rep > 0) best_exp = std::min(best_exp, s);
+  }
+  const double read_ns = 1e9 * best_read / static_cast<double>(vm);
+  const double exp_ns = 1e9 * best_exp / static_cast<double>(ne);
+  return std::max(read_ns, exp_ns);
 }
 
 double CpuBackend::copy_bandwidth() {

@@ -41,6 +41,7 @@ class CpuBackend final : public Backend {
   void check_bounds(double time, const Sym2& mean_now) override;
   double bytes_per_pass() const override;
   double copy_bandwidth() override;
+  double floor_ns_per_voxel_mode() override;
 
   /// Voxels per reduction block (fixed: results must not depend on threads).
   static constexpr std::size_t block_voxels = 1024;

@@ -8,6 +8,7 @@
  * whole build targets this machine and the clones are not needed. Every clone computes the
  * same bits: the project compiles with -ffp-contract=off and fuses multiply-adds explicitly.
  */
+#include <fstream>
 #include <string>
 
 #if defined(STZ_PORTABLE_CLONES) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -18,6 +19,18 @@
 #endif
 
 namespace stz {
+
+/// The CPU's model name (/proc/cpuinfo), "unknown CPU" where it cannot be read.
+inline std::string cpu_model_name() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) {
+      const std::size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown CPU";
+}
 
 /// Which CPU code the hot loops run here: the clone GCC's resolver picks on this CPU (the same
 /// rule: the highest x86-64 level it supports), or the whole build's target. For `stzkmc info`,
