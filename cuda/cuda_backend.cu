@@ -199,6 +199,7 @@ struct CudaBackend::Impl {
   cuda::MemoryPlan plan;
   std::size_t fft_work_bytes = 0;
   std::size_t cub_temp_bytes = 0;
+  std::size_t l2_window_bytes = 0;  ///< solver.gpu_l2_window: bytes of A in the persisting window
 
   // Declared before the buffers, so destroyed after them (members die in reverse order).
   StreamHandle stream_handle;
@@ -272,6 +273,7 @@ struct CudaBackend::Impl {
   void check_memory() const;
   void allocate();
   void solve(const double* eigenstrain, double* out);
+  void set_l2_window();
   void compute_unit_kernels();
   std::size_t voxels() const { return plan.voxels; }
   void require_bounded(const char* what) const {
@@ -479,6 +481,8 @@ void CudaBackend::Impl::allocate() {
   kview.k3_22 = kernels.data() + 4 * v;
   kview.k3_12 = kernels.data() + 5 * v;
 
+  set_l2_window();
+
   // A defined state before initialize()/upload(): everything zero, the barrier cache stale.
   const auto zero = [this](auto& buffer) {
     if (buffer.size()) STZ_CUDA_TRY(cudaMemsetAsync(buffer.data(), 0, buffer.bytes(), stream));
@@ -488,6 +492,32 @@ void CudaBackend::Impl::allocate() {
   zero(bound_block_sum), zero(bound_block_incl), zero(bound_block_watch), zero(d_bound);
   if (bounded) STZ_CUDA_TRY(cudaMemsetAsync(bound_stale.data(), 1, v, stream));
   cuda::launch_invalidate_cache(view, stream);
+}
+
+void CudaBackend::Impl::set_l2_window() {
+  // The softened barriers A are read by every barrier pass and change only where a voxel
+  // transformed: an access-policy window on the stream (captured into the loop's graph with
+  // the kernels) asks L2 to keep as much of them as its persisting part holds. A hint: results
+  // do not depend on it, and a device without persisting L2 simply goes without.
+  if (!params.solver.gpu_l2_window || props.persistingL2CacheMaxSize <= 0 || props.accessPolicyMaxWindowSize <= 0)
+    return;
+  const std::size_t window = std::min(softened.bytes(), static_cast<std::size_t>(props.accessPolicyMaxWindowSize));
+  const std::size_t persist = std::min(window, static_cast<std::size_t>(props.persistingL2CacheMaxSize));
+  if (window == 0 || cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, persist) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  cudaStreamAttrValue attr{};
+  attr.accessPolicyWindow.base_ptr = softened.data();
+  attr.accessPolicyWindow.num_bytes = window;
+  attr.accessPolicyWindow.hitRatio = static_cast<float>(static_cast<double>(persist) / static_cast<double>(window));
+  attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
+  attr.accessPolicyWindow.missProp = cudaAccessPropertyStreaming;
+  if (cudaStreamSetAttribute(stream, cudaStreamAttributeAccessPolicyWindow, &attr) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  l2_window_bytes = persist;
 }
 
 void CudaBackend::Impl::solve(const double* eigenstrain, double* out) {
@@ -624,6 +654,8 @@ std::string CudaBackend::device_description() const {
   std::ostringstream os;
   os << "CUDA device " << impl_->device << ": " << p.name << ", compute capability " << p.major << "." << p.minor
      << ", " << p.multiProcessorCount << " SMs, " << format_gib(p.totalGlobalMem) << " GiB";
+  if (impl_->l2_window_bytes)
+    os << ", L2 window " << impl_->l2_window_bytes / (1024 * 1024) << " MiB of the softened barriers";
   return os.str();
 }
 

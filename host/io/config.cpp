@@ -306,6 +306,11 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("solver.gpu_loop_chunk", K::integer, "", between(1, 4096),
                        "solver.gpu_loop = \"device\": passes per stretch at most (the host waits once per stretch)",
                        STZ_REF(params.solver.gpu_loop_chunk)));
+  s.push_back(make_key("solver.gpu_l2_window", K::boolean, "", finite(),
+                       "cuda backend: an L2 access-policy window keeps the softened barriers (8 B per voxel-mode, "
+                       "read by every pass) in the GPU's persisting L2 as far as it holds them (same results; "
+                       "never yet measured on a GPU)",
+                       STZ_REF(params.solver.gpu_l2_window)));
   // [run]
   s.push_back(make_key("run.seed", K::integer, "", at_least(0),
                        "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));

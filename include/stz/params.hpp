@@ -93,6 +93,7 @@ struct SolverParams {
   bool cache_softened_barriers = true;  ///< reuse dF*exp(-D eta) while eta is unchanged
   GpuLoop gpu_loop = GpuLoop::host;     ///< "device": stretches of passes without the host
   int gpu_loop_chunk = 64;              ///< passes per stretch of the device loop at most
+  bool gpu_l2_window = true;            ///< keep the softened barriers in the GPU's persisting L2
 };
 
 /** @brief Every parameter of a run. */
