@@ -22,101 +22,10 @@ namespace stz {
 
 namespace {
 
-// ---- The hot loops, compiled once per instruction set (multiversion.hpp) ---------------------
-// They run N^2 M times per event; the default (portable) build picks the AVX-512 or AVX2 clone
-// at run time. -ffp-contract=off and explicit fused multiply-adds make every clone compute the
-// same bits.
-
-/// Pass 1: Q of every voxel-mode and the per-voxel minimum; returns the global minimum (reduced
-/// inside the parallel loop: a minimum is exact, so the result does not depend on threads).
-STZ_CPU_MULTIVERSION
-double barrier_pass(std::size_t v_count, int modes, const double* softened, const float* sfts_e1, const float* sfts_e3,
-                    const double* s11, const double* s22, const double* s12, double mean_s1, double mean_s3, double hv,
-                    double* barrier, double* voxel_min, int threads) {
-  double global_min = std::numeric_limits<double>::infinity();
-#pragma omp parallel for schedule(static) num_threads(threads) reduction(min : global_min)
-  for (std::int64_t iv = 0; iv < static_cast<std::int64_t>(v_count); ++iv) {
-    const std::size_t v = static_cast<std::size_t>(iv);
-    const std::size_t base = v * modes;
-    const double* soft = softened + base;
-    const float* e1 = sfts_e1 + base;
-    const float* e3 = sfts_e3 + base;
-    const double s1 = (s11[v] - s22[v]) + mean_s1;
-    const double s3 = 2.0 * s12[v] + mean_s3;
-    double* q = barrier + base;
-    double mn = std::numeric_limits<double>::infinity();
-#pragma omp simd reduction(min : mn)
-    for (int m = 0; m < modes; ++m) {
-      const double qm = activation_barrier(soft[m], resolved_work(s1, s3, e1[m], e3[m]), hv);
-      q[m] = qm;
-      mn = qm < mn ? qm : mn;
-    }
-    voxel_min[v] = mn;
-    global_min = mn < global_min ? mn : global_min;
-  }
-  return global_min;
-}
-
-/// Pass 2: rates shifted by the minimum barrier, summed per voxel (mode order) and per fixed
-/// block of block_voxels voxels. The exponentials run over a block's voxel-modes as one flat
-/// loop (M = 20 is no multiple of the vector width; a per-voxel loop would leave scalar
-/// remainders). `scratch` holds block_voxels x M doubles per thread, reused from pass to pass
-/// (never zeroed: every value is written before it is read).
-STZ_CPU_MULTIVERSION
-void rate_pass(std::size_t v_count, int modes, std::size_t block_voxels, const double* barrier, double global_min,
-               double inv_kT, double* voxel_rate, double* block_rate, std::int64_t blocks, int threads,
-               double* scratch) {
-#pragma omp parallel num_threads(threads)
-  {
-#ifdef _OPENMP
-    double* const rate = scratch + static_cast<std::size_t>(omp_get_thread_num()) * block_voxels * modes;
-#else
-    double* const rate = scratch;
-#endif
-#pragma omp for schedule(static)
-    for (std::int64_t b = 0; b < blocks; ++b) {
-      const std::size_t v0 = static_cast<std::size_t>(b) * block_voxels;
-      const std::size_t v1 = std::min(v_count, v0 + block_voxels);
-      const double* q = barrier + v0 * modes;
-      const std::size_t len = (v1 - v0) * modes;
-      double* k = rate;
-#pragma omp simd
-      for (std::size_t i = 0; i < len; ++i) k[i] = shifted_rate(q[i], global_min, inv_kT);
-      double block_sum = 0.0;
-      for (std::size_t v = v0; v < v1; ++v) {
-        const double* kv = k + (v - v0) * modes;
-        double sum = 0.0;
-        for (int m = 0; m < modes; ++m) sum += kv[m];
-        voxel_rate[v] = sum;
-        block_sum += sum;
-      }
-      block_rate[b] = block_sum;
-    }
-  }
-}
-
-/// The stress change of one transformation: out_c += a K1_c + b K3_c, the kernels shifted to
-/// the voxel (jx, jy) of an n x n periodic grid.
-STZ_CPU_MULTIVERSION
-void add_kernel_response_rows(int n, int jx, int jy, double a, double b, const double* const* k1,
-                              const double* const* k3, double* const* out, int threads) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int y = 0; y < n; ++y) {
-    const std::size_t row = static_cast<std::size_t>(y) * n;
-    const std::size_t krow = static_cast<std::size_t>(wrap_difference(y, jy, n)) * n;
-    for (int c = 0; c < 3; ++c) {
-      double* o = out[c] + row;
-      const double* p = k1[c] + krow;
-      const double* q = k3[c] + krow;
-      // x >= jx maps to kernel column x - jx; x < jx wraps to x - jx + n.
-      const int tail = n - jx;
-#pragma omp simd
-      for (int x = 0; x < tail; ++x) o[jx + x] += a * p[x] + b * q[x];
-#pragma omp simd
-      for (int x = 0; x < jx; ++x) o[x] += a * p[tail + x] + b * q[tail + x];
-    }
-  }
-}
+// ---- The hot loops, compiled once per instruction set (multiversion.hpp, hot_loops.inc) --------
+#define STZ_HOT_LOOP STZ_CPU_MULTIVERSION
+#include "backends/cpu/hot_loops.inc"
+#undef STZ_HOT_LOOP
 
 /// Sum of a read-only buffer (the read-bandwidth probe of floor_ns_per_voxel_mode).
 STZ_CPU_MULTIVERSION

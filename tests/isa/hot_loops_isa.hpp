@@ -1,0 +1,34 @@
+#pragma once
+// The CPU backend's hot loops (host/backends/cpu/hot_loops.inc) compiled once per forced x86-64
+// level (tests/isa/hot_loops_isa.cpp, built three times by tests/CMakeLists.txt), for
+// tests/test_dispatch.cpp: every path must compute the same bits.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace stz::test::isa {
+
+/// One barrier pass, one rate pass and one single-voxel stress update on given inputs.
+struct HotInput {
+  int n = 0, modes = 0;
+  std::vector<double> softened;       ///< A per voxel-mode
+  std::vector<float> e1, e3;          ///< SFTS per voxel-mode
+  std::vector<double> s11, s22, s12;  ///< stress fluctuation per voxel
+  std::vector<double> k1[3], k3[3];   ///< unit kernels per voxel
+  double mean_s1 = 0.0, mean_s3 = 0.0, hv = 0.0, inv_kT = 0.0;
+  int jx = 0, jy = 0;
+  double a = 0.0, b = 0.0;
+  int threads = 1;
+};
+struct HotOutput {
+  std::vector<double> barrier, voxel_min, voxel_rate, block_rate, s11, s22, s12;
+  double global_min = 0.0;
+};
+
+/// The levels built (x86-64 baseline, v3 = AVX2 + FMA, v4 = AVX-512); each runs only where this
+/// CPU supports it.
+enum class Level { baseline, v3, v4 };
+bool supported(Level level);
+void run(Level level, const HotInput& in, HotOutput& out);
+
+}  // namespace stz::test::isa

@@ -1,0 +1,103 @@
+// The portable build's dispatch paths compute the same bits (issue 15): the CPU backend's hot
+// loops (host/backends/cpu/hot_loops.inc) compiled for x86-64 baseline, v3 (AVX2 + FMA) and v4
+// (AVX-512) by tests/isa/, run on the same inputs wherever this CPU supports the level.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+
+#ifdef STZ_TEST_ISA_LEVELS
+#include "isa/hot_loops_isa.hpp"
+#include "stz/physics/fast_exp.hpp"
+
+namespace stz::test::isa {
+void run_baseline(const HotInput& in, HotOutput& out);
+void run_v3(const HotInput& in, HotOutput& out);
+void run_v4(const HotInput& in, HotOutput& out);
+
+bool supported(Level level) {
+  __builtin_cpu_init();
+  switch (level) {
+    case Level::baseline: return true;
+    case Level::v3: return __builtin_cpu_supports("x86-64-v3");
+    case Level::v4: return __builtin_cpu_supports("x86-64-v4");
+  }
+  return false;
+}
+
+void run(Level level, const HotInput& in, HotOutput& out) {
+  switch (level) {
+    case Level::baseline: run_baseline(in, out); return;
+    case Level::v3: run_v3(in, out); return;
+    case Level::v4: run_v4(in, out); return;
+  }
+}
+}  // namespace stz::test::isa
+
+using namespace stz::test::isa;
+
+namespace {
+
+bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("Every dispatch path of the hot loops computes the same bits (baseline, AVX2, AVX-512)", "[unit]") {
+  HotInput in;
+  in.n = 48;  // 2304 voxels: three rate blocks, the last one partial
+  in.modes = 20;
+  const std::size_t v = static_cast<std::size_t>(in.n) * in.n, vm = v * in.modes;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> g(0.0, 1.0);
+  in.softened.resize(vm);
+  in.e1.resize(vm);
+  in.e3.resize(vm);
+  for (std::size_t k = 0; k < vm; ++k) {
+    in.softened[k] = 1.2 + 0.25 * g(rng);
+    in.e1[k] = static_cast<float>(0.07 * g(rng));
+    in.e3[k] = static_cast<float>(0.07 * g(rng));
+  }
+  for (auto* f : {&in.s11, &in.s22, &in.s12}) {
+    f->resize(v);
+    for (double& x : *f) x = 0.5 * g(rng);
+  }
+  for (int c = 0; c < 3; ++c) {
+    in.k1[c].resize(v);
+    in.k3[c].resize(v);
+    for (std::size_t i = 0; i < v; ++i) in.k1[c][i] = 0.3 * g(rng), in.k3[c][i] = 0.3 * g(rng);
+  }
+  in.mean_s1 = 1.7;
+  in.mean_s3 = -0.3;
+  in.hv = 2.2;
+  in.inv_kT = 1.0 / 0.025852;
+  in.jx = 17;
+  in.jy = 31;
+  in.a = 0.061;
+  in.b = -0.043;
+  for (const int threads : {1, 2}) {
+    in.threads = threads;
+    HotOutput reference;
+    run(Level::baseline, in, reference);
+    REQUIRE(reference.global_min < 1.0);
+    int compared = 0;
+    for (const Level level : {Level::v3, Level::v4}) {
+      if (!supported(level)) continue;  // this CPU cannot run that path
+      HotOutput out;
+      run(level, in, out);
+      INFO("level " << static_cast<int>(level) << ", " << threads << " thread(s)");
+      CHECK(out.global_min == reference.global_min);
+      CHECK(bitwise_equal(out.barrier, reference.barrier));
+      CHECK(bitwise_equal(out.voxel_min, reference.voxel_min));
+      CHECK(bitwise_equal(out.voxel_rate, reference.voxel_rate));
+      CHECK(bitwise_equal(out.block_rate, reference.block_rate));
+      CHECK(bitwise_equal(out.s11, reference.s11));
+      CHECK(bitwise_equal(out.s22, reference.s22));
+      CHECK(bitwise_equal(out.s12, reference.s12));
+      ++compared;
+    }
+    WARN(compared << " vector path(s) compared with the baseline on this CPU, " << threads << " thread(s)");
+  }
+}
+#endif
