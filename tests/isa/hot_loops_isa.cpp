@@ -17,39 +17,37 @@
 #define STZ_ISA_CAT(a, b) STZ_ISA_CAT2(a, b)
 
 namespace stz::test::isa {
-namespace STZ_ISA_CAT(level_, STZ_HOT_LEVEL) {
+namespace {  // internal linkage: each of the three objects keeps its own copy
 #define STZ_HOT_LOOP
 #include "backends/cpu/hot_loops.inc"
 #undef STZ_HOT_LOOP
 
-  void run(const HotInput& in, HotOutput& out) {
-    const std::size_t v = static_cast<std::size_t>(in.n) * in.n;
-    const std::size_t vm = v * in.modes;
-    constexpr std::size_t block_voxels = 1024;
-    const std::size_t blocks = (v + block_voxels - 1) / block_voxels;
-    out.barrier.assign(vm, 0.0);
-    out.voxel_min.assign(v, 0.0);
-    out.voxel_rate.assign(v, 0.0);
-    out.block_rate.assign(blocks, 0.0);
-    out.global_min = barrier_pass(v, in.modes, in.softened.data(), in.e1.data(), in.e3.data(), in.s11.data(),
-                                  in.s22.data(), in.s12.data(), in.mean_s1, in.mean_s3, in.hv, out.barrier.data(),
-                                  out.voxel_min.data(), in.threads);
-    std::vector<double> scratch(static_cast<std::size_t>(in.threads) * block_voxels * in.modes);
-    rate_pass(v, in.modes, block_voxels, out.barrier.data(), out.global_min, in.inv_kT, out.voxel_rate.data(),
-              out.block_rate.data(), static_cast<std::int64_t>(blocks), in.threads, scratch.data());
-    out.s11 = in.s11;
-    out.s22 = in.s22;
-    out.s12 = in.s12;
-    const double* k1[3] = {in.k1[0].data(), in.k1[1].data(), in.k1[2].data()};
-    const double* k3[3] = {in.k3[0].data(), in.k3[1].data(), in.k3[2].data()};
-    double* o[3] = {out.s11.data(), out.s22.data(), out.s12.data()};
-    add_kernel_response_rows(in.n, in.jx, in.jy, in.a, in.b, k1, k3, o, in.threads);
-  }
-}  // namespace )
+void run_level(const HotInput& in, HotOutput& out) {
+  const std::size_t v = static_cast<std::size_t>(in.n) * in.n;
+  const std::size_t vm = v * in.modes;
+  constexpr std::size_t block_voxels = 1024;
+  const std::size_t blocks = (v + block_voxels - 1) / block_voxels;
+  out.barrier.assign(vm, 0.0);
+  out.voxel_min.assign(v, 0.0);
+  out.voxel_rate.assign(v, 0.0);
+  out.block_rate.assign(blocks, 0.0);
+  out.global_min =
+      barrier_pass(v, in.modes, in.softened.data(), in.e1.data(), in.e3.data(), in.s11.data(), in.s22.data(),
+                   in.s12.data(), in.mean_s1, in.mean_s3, in.hv, out.barrier.data(), out.voxel_min.data(), in.threads);
+  std::vector<double> scratch(static_cast<std::size_t>(in.threads) * block_voxels * in.modes);
+  rate_pass(v, in.modes, block_voxels, out.barrier.data(), out.global_min, in.inv_kT, out.voxel_rate.data(),
+            out.block_rate.data(), static_cast<std::int64_t>(blocks), in.threads, scratch.data());
+  out.s11 = in.s11;
+  out.s22 = in.s22;
+  out.s12 = in.s12;
+  const double* k1[3] = {in.k1[0].data(), in.k1[1].data(), in.k1[2].data()};
+  const double* k3[3] = {in.k3[0].data(), in.k3[1].data(), in.k3[2].data()};
+  double* o[3] = {out.s11.data(), out.s22.data(), out.s12.data()};
+  add_kernel_response_rows(in.n, in.jx, in.jy, in.a, in.b, k1, k3, o, in.threads);
+}
+}  // namespace
 
 // The level's entry point, named for the dispatcher in test_dispatch.cpp.
-void STZ_ISA_CAT(run_, STZ_HOT_LEVEL)(const HotInput& in, HotOutput& out) {
-  STZ_ISA_CAT(level_, STZ_HOT_LEVEL)::run(in, out);
-}
+void STZ_ISA_CAT(run_, STZ_HOT_LEVEL)(const HotInput& in, HotOutput& out) { run_level(in, out); }
 
 }  // namespace stz::test::isa
