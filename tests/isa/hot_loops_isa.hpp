@@ -25,10 +25,28 @@ struct HotOutput {
   double global_min = 0.0;
 };
 
+/// The bounded rule's hot loops (bounded_hot_loops.inc) on given inputs: every voxel's bound
+/// refreshed, a margin check against moved stresses, and every voxel's exact rates.
+struct BoundedInput {
+  int n = 0, modes = 0;
+  std::vector<float> barrier, e1, e3, d1, d3;  ///< per voxel-mode / per voxel
+  std::vector<double> eta_p, eta_t, t_last;    ///< per voxel
+  std::vector<double> s11, s22, s12;           ///< stress fluctuation per voxel
+  double now_s1 = 0.0, now_s3 = 0.0, end_s1 = 0.0, end_s3 = 0.0;
+  double time = 0.0, tau = 0.0, slack = 0.0, half_volume_ev = 0.0, shift = 0.0, inv_kT = 0.0;
+  bool direction = true;
+};
+struct BoundedOutput {
+  std::vector<double> bound_s1, bound_s3, bound_margin, bound_rate, bound_low, totals, q, rate;
+  std::vector<std::uint8_t> need;
+  std::size_t need_count = 0;
+};
+
 /// The levels built (x86-64 baseline, v3 = AVX2 + FMA, v4 = AVX-512); each runs only where this
 /// CPU supports it.
 enum class Level { baseline, v3, v4 };
 bool supported(Level level);
 void run(Level level, const HotInput& in, HotOutput& out);
+void run(Level level, const BoundedInput& in, BoundedOutput& out);
 
 }  // namespace stz::test::isa
