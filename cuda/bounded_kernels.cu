@@ -7,6 +7,7 @@
 
 #include <climits>
 
+#include "cuda/block_search.cuh"
 #include "cuda/cuda_check.cuh"
 #include "cuda/memory_plan.cuh"
 #include "stz/physics/barrier.hpp"
@@ -27,19 +28,6 @@ int scratch_threads(int modes, int arrays) {
   if (t >= 32) t -= t % 32;
   return t < 1 ? 1 : static_cast<int>(t);
 }
-
-unsigned blocks_for(std::size_t items, int threads) {
-  return static_cast<unsigned>((items + static_cast<std::size_t>(threads) - 1) / threads);
-}
-
-__device__ inline std::size_t smaller(std::size_t a, std::size_t b) { return b < a ? b : a; }
-
-struct MinOp {
-  __device__ int operator()(int a, int b) const { return b < a ? b : a; }
-};
-struct MaxOp {
-  __device__ int operator()(int a, int b) const { return b > a ? b : a; }
-};
 
 __global__ void bound_reset_kernel(BoundResult* r) {
   r->refreshed = 0;
@@ -122,21 +110,9 @@ __global__ void __launch_bounds__(wide_block) bound_block_kernel(DeviceView v, B
 
 /// Inclusive prefix sums of the block sums (block_scan_kernel's chunked order) and the total.
 __global__ void __launch_bounds__(wide_block) bound_total_kernel(DeviceView v, BoundView b, BoundResult* r) {
-  using Scan = cub::BlockScan<double, wide_block>;
-  __shared__ typename Scan::TempStorage temp;
+  __shared__ SearchScan::TempStorage temp;
   const std::size_t nb = v.rate_blocks;
-  const std::size_t chunk = (nb + wide_block - 1) / wide_block;
-  const std::size_t b0 = smaller(nb, threadIdx.x * chunk);
-  const std::size_t b1 = smaller(nb, b0 + chunk);
-  double local = 0.0;
-  for (std::size_t k = b0; k < b1; ++k) local += b.block_sum[k];
-  double running;
-  Scan(temp).ExclusiveSum(local, running);
-  for (std::size_t k = b0; k < b1; ++k) {
-    running += b.block_sum[k];
-    b.block_incl[k] = running;
-  }
-  __syncthreads();
+  block_prefix_sums(b.block_sum, b.block_incl, nb, temp);
   if (threadIdx.x == 0) r->bound_sum = b.block_incl[nb - 1];
 }
 
@@ -165,49 +141,19 @@ __global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, dou
 /// the first block, then voxel, with a nonzero bound whose cumulative sum exceeds u S).
 __global__ void __launch_bounds__(wide_block)
     select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r) {
-  using Scan = cub::BlockScan<double, wide_block>;
-  using Reduce = cub::BlockReduce<int, wide_block>;
-  __shared__ union {
-    typename Scan::TempStorage scan;
-    typename Reduce::TempStorage reduce;
-  } temp;
-  __shared__ int s_block;
-  __shared__ double s_cum0;
-  const int tid = threadIdx.x;
+  __shared__ SearchTemp temp;
   const double target = u * r->bound_sum;
-  const std::size_t nb = v.rate_blocks;
-  int exceeds = INT_MAX, last_positive = -1;
-  for (std::size_t k = tid; k < nb; k += wide_block) {
-    if (!(b.block_sum[k] > 0.0)) continue;
-    if (exceeds == INT_MAX && b.block_incl[k] > target) exceeds = static_cast<int>(k);
-    last_positive = static_cast<int>(k);
-  }
-  const int first_exceeds = Reduce(temp.reduce).Reduce(exceeds, MinOp{});
-  __syncthreads();
-  const int last_block = Reduce(temp.reduce).Reduce(last_positive, MaxOp{});
-  if (tid == 0) {
-    const int k = first_exceeds != INT_MAX ? first_exceeds : last_block;
-    s_block = k;
-    s_cum0 = k > 0 ? b.block_incl[k - 1] : 0.0;
-  }
-  __syncthreads();
-  const int block = s_block;
+  double cum0 = 0.0;
+  const int block = find_block(b.block_sum, b.block_incl, v.rate_blocks, target, temp, cum0);
   if (block < 0) {  // no voxel has a bound: the driver never asks then (its wait is infinite)
-    if (tid == 0) r->error = 1;
+    if (threadIdx.x == 0) r->error = 1;
     return;
   }
-  const std::size_t i = static_cast<std::size_t>(block) * wide_block + tid;
+  const std::size_t i = static_cast<std::size_t>(block) * wide_block + threadIdx.x;
   const bool valid = i < v.voxels;
-  const double rate = valid ? b.rate[i] : 0.0;
-  double excl;
-  Scan(temp.scan).ExclusiveSum(rate, excl);
-  __syncthreads();
-  const int crosses = (valid && rate > 0.0 && s_cum0 + excl + rate > target) ? tid : INT_MAX;
-  const int first_cross = Reduce(temp.reduce).Reduce(crosses, MinOp{});
-  __syncthreads();
-  const int last_nonzero = Reduce(temp.reduce).Reduce((valid && rate > 0.0) ? tid : -1, MaxOp{});
-  if (tid == 0) {
-    const int t = first_cross != INT_MAX ? first_cross : last_nonzero;
+  double before = 0.0;
+  const int t = find_item(valid ? b.rate[i] : 0.0, valid, cum0, target, temp, before);
+  if (threadIdx.x == 0) {
     if (t < 0)
       r->error = 1;
     else

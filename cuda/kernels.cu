@@ -13,6 +13,7 @@
 #include <limits>
 #include <numeric>
 
+#include "cuda/block_search.cuh"
 #include "cuda/cuda_check.cuh"
 #include "cuda/memory_plan.cuh"
 #include "stz/grid.hpp"
@@ -39,10 +40,6 @@ constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 
 __device__ inline std::size_t min_size(std::size_t a, std::size_t b) { return b < a ? b : a; }
 
-unsigned blocks_for(std::size_t items, int threads) {
-  return static_cast<unsigned>((items + static_cast<std::size_t>(threads) - 1) / threads);
-}
-
 /**
  * @brief Voxel-mode kernels use blocks of whole voxels: `voxels_per_block` voxels x M modes
  * threads, one per voxel-mode, so catalog reads are coalesced and each voxel's M values meet
@@ -61,13 +58,6 @@ Tiling voxel_mode_tiling(int modes) {
   if (vpb * modes > 1024) vpb = std::max(1, 1024 / modes);
   return {vpb, vpb * modes};
 }
-
-struct MinOp {
-  __device__ int operator()(int a, int b) const { return b < a ? b : a; }
-};
-struct MaxOp {
-  __device__ int operator()(int a, int b) const { return b > a ? b : a; }
-};
 
 // ---- Initialisation -------------------------------------------------------------------------
 
@@ -277,21 +267,9 @@ __global__ void __launch_bounds__(wide_block)
     }
     return;
   }
-  using Scan = cub::BlockScan<double, wide_block>;
-  __shared__ typename Scan::TempStorage temp;
+  __shared__ SearchScan::TempStorage temp;
   const std::size_t nb = v.rate_blocks;
-  const std::size_t chunk = (nb + wide_block - 1) / wide_block;
-  const std::size_t b0 = min_size(nb, threadIdx.x * chunk);
-  const std::size_t b1 = min_size(nb, b0 + chunk);
-  double local = 0.0;
-  for (std::size_t b = b0; b < b1; ++b) local += v.block_rate[b];
-  double running;
-  Scan(temp).ExclusiveSum(local, running);
-  for (std::size_t b = b0; b < b1; ++b) {
-    running += v.block_rate[b];
-    v.block_incl[b] = running;
-  }
-  __syncthreads();  // block_incl[nb - 1] is written by another thread of this block
+  block_prefix_sums(v.block_rate, v.block_incl, nb, temp);
   if (threadIdx.x == 0) {
     result->min_barrier = min_barrier;
     result->shift = fused_rates_valid(loop, min_barrier, inv_kT) ? loop->shift : min_barrier;
@@ -313,15 +291,7 @@ __global__ void __launch_bounds__(wide_block)
  */
 __global__ void __launch_bounds__(wide_block)
     select_kernel(DeviceView v, double inv_kT, double u, const PassResult* result, Selection* sel, LoopBlock* loop) {
-  using Scan = cub::BlockScan<double, wide_block>;
-  using Reduce = cub::BlockReduce<int, wide_block>;
-  __shared__ union {
-    typename Scan::TempStorage scan;
-    typename Reduce::TempStorage reduce;
-  } temp;
-  __shared__ int s_block;
-  __shared__ int s_thread;
-  __shared__ double s_cum0;
+  __shared__ SearchTemp temp;
   __shared__ double s_before[wide_block];
   extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel
   __shared__ int s_go;
@@ -354,25 +324,9 @@ __global__ void __launch_bounds__(wide_block)
   const double shift = result->shift;  // the rates' shift: the minimum, or the device loop's
   const double target = u * total;
 
-  // 1. Rate block. Only blocks (voxels) with a nonzero rate qualify, so that a partial sum
-  // that is an ulp off at a chunk boundary of the scan can never pick an empty block.
-  const std::size_t nb = v.rate_blocks;
-  int exceeds = INT_MAX, last_positive = -1;
-  for (std::size_t b = tid; b < nb; b += wide_block) {  // strided: the first hit is this thread's min
-    if (!(v.block_rate[b] > 0.0)) continue;
-    if (exceeds == INT_MAX && v.block_incl[b] > target) exceeds = static_cast<int>(b);
-    last_positive = static_cast<int>(b);
-  }
-  const int first_exceeds = Reduce(temp.reduce).Reduce(exceeds, MinOp{});
-  __syncthreads();
-  const int last_block = Reduce(temp.reduce).Reduce(last_positive, MaxOp{});
-  if (tid == 0) {
-    const int b = first_exceeds != INT_MAX ? first_exceeds : last_block;
-    s_block = b;
-    s_cum0 = b > 0 ? v.block_incl[b - 1] : 0.0;
-  }
-  __syncthreads();
-  const int block = s_block;
+  // 1. Rate block, 2. voxel within it (block_search.cuh: CpuBackend's rule and fallbacks).
+  double cum0 = 0.0;
+  const int block = find_block(v.block_rate, v.block_incl, v.rate_blocks, target, temp, cum0);
   if (block < 0) {  // S = 0 or not finite: nothing can be selected
     if (tid == 0) {
       *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
@@ -381,23 +335,11 @@ __global__ void __launch_bounds__(wide_block)
     return;
   }
 
-  // 2. Voxel within the block.
   const std::size_t vox = static_cast<std::size_t>(block) * wide_block + tid;
   const bool valid = vox < v.voxels;
-  const double rate = valid ? v.voxel_rate[vox] : 0.0;
-  double excl;
-  Scan(temp.scan).ExclusiveSum(rate, excl);
-  const double before = s_cum0 + excl;
-  s_before[tid] = before;
-  __syncthreads();
-  const int crosses = (valid && rate > 0.0 && before + rate > target) ? tid : INT_MAX;
-  const int first_cross = Reduce(temp.reduce).Reduce(crosses, MinOp{});
-  __syncthreads();
-  const int nonzero = (valid && rate > 0.0) ? tid : -1;
-  const int last_nonzero = Reduce(temp.reduce).Reduce(nonzero, MaxOp{});
-  if (tid == 0) s_thread = first_cross != INT_MAX ? first_cross : last_nonzero;
-  __syncthreads();
-  const int t = s_thread;
+  double before = 0.0;
+  const int t = find_item(valid ? v.voxel_rate[vox] : 0.0, valid, cum0, target, temp, before);
+  s_before[tid] = before;  // read by thread 0's mode walk below, after the next barrier
   if (t < 0) {
     if (tid == 0) {
       *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
