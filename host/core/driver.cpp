@@ -158,11 +158,7 @@ void Driver::loop_step() {
     }
     case LoopStop::host:
       // What the driver's loop does after such a pass that close_loop_pass left to the host.
-      if (st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
-        backend_.full_solve();
-        ++st_.counters.full_solves;
-        st_.events_since_full_solve = 0;
-      }
+      full_solve_if_due();
       after_pass(out.last_transformations);
       return;
     case LoopStop::error: break;
@@ -259,11 +255,15 @@ void Driver::thermal_event(const Event& e, double dated) {
   if (params_.record_events) res_.events.push_back({st_.time, e.voxel, e.mode, e.barrier, Branch::thermal});
   apply_plastic(backend_.transform(e, dated));
   ++st_.counters.thermal_events;
-  if (++st_.events_since_full_solve >= static_cast<std::uint64_t>(params_.solver.full_solve_interval)) {
-    backend_.full_solve();
-    ++st_.counters.full_solves;
-    st_.events_since_full_solve = 0;
-  }
+  ++st_.events_since_full_solve;
+  full_solve_if_due();
+}
+
+void Driver::full_solve_if_due() {
+  if (st_.events_since_full_solve < static_cast<std::uint64_t>(params_.solver.full_solve_interval)) return;
+  backend_.full_solve();
+  ++st_.counters.full_solves;
+  st_.events_since_full_solve = 0;
 }
 
 void Driver::athermal_branch(bool through_bounds) {

@@ -155,6 +155,8 @@ class Driver {
   void thermal_branch(const RateSummary& rates);
   /// The transformation of a selected thermal event, dated `dated` (its t_last; every rule).
   void thermal_event(const Event& e, double dated);
+  /// The periodic full solve (solver.full_solve_interval thermal events since the last one).
+  void full_solve_if_due();
   void apply_plastic(const PlasticIncrement& inc);
   void advance(double dt);
   void close_avalanche();
