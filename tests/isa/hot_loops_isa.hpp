@@ -8,7 +8,8 @@
 
 namespace stz::test::isa {
 
-/// One barrier pass, one rate pass and one single-voxel stress update on given inputs.
+/// One exhaustive pass (on the tiled caches built from these voxel-major inputs) and one
+/// single-voxel stress update on given inputs.
 struct HotInput {
   int n = 0, modes = 0;
   std::vector<double> softened;       ///< A per voxel-mode
@@ -21,7 +22,7 @@ struct HotInput {
   int threads = 1;
 };
 struct HotOutput {
-  std::vector<double> barrier, voxel_min, voxel_rate, block_rate, s11, s22, s12;
+  std::vector<double> voxel_min, voxel_rate, block_rate, s11, s22, s12;
   double global_min = 0.0;
 };
 

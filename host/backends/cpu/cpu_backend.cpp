@@ -13,6 +13,7 @@
 #endif
 
 #include "backends/cpu/multiversion.hpp"
+#include "backends/cpu/tiled_layout.hpp"
 #include "stz/grid.hpp"
 #include "stz/physics/barrier.hpp"
 #include "stz/physics/medium.hpp"
@@ -46,6 +47,7 @@ void exp_buffer(const double* x, double* y, std::size_t n, int threads) {
 }
 
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+static_assert(CpuBackend::block_voxels % tile_voxels == 0, "a reduction block is a whole number of tiles");
 }  // namespace
 
 CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
@@ -61,14 +63,15 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
 #endif
   kernels_ = solver_.unit_kernels();
   const std::size_t v = static_cast<std::size_t>(pc_.n) * pc_.n;
-  const std::size_t vm = v * pc_.modes;
-  softened_.assign(vm, 0.0);
-  barrier_.assign(vm, 0.0);
+  // Tiled caches (tiled_layout.hpp): the padding of the last tile is A = +inf, e = 0.
+  const std::size_t tiled = tile_count(v) * tile_voxels * pc_.modes;
+  softened_.assign(tiled, std::numeric_limits<double>::infinity());
+  tiled_e1_.assign(tiled, 0.0f);
+  tiled_e3_.assign(tiled, 0.0f);
   cached_eta_.assign(v, nan_value);
   is_active_.assign(v, 0);
   voxel_min_.assign(v, 0.0);
   voxel_rate_.assign(v, 0.0);
-  rate_scratch_.resize(static_cast<std::size_t>(threads_) * block_voxels * pc_.modes);
   block_rate_.assign((v + block_voxels - 1) / block_voxels, 0.0);
   bound_block_.assign(block_rate_.size(), 0.0);
   bound_watch_.assign(block_rate_.size(), 0);
@@ -78,7 +81,8 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
 std::size_t CpuBackend::host_memory_bytes(const Params& params) {
   const auto n = static_cast<std::size_t>(params.grid.n);
   const std::size_t v = n * n, vm = v * static_cast<std::size_t>(params.grid.modes);
-  // The state (field registry), then the caches: softened_, barrier_ (2 double per voxel-mode);
+  // The state (field registry), then the caches: softened_ (a double) and the tiled catalog (two
+  // float) per voxel-mode;
   // cached_eta_, voxel_min_, voxel_rate_ (3 double), is_active_, active_, the six unit kernels
   // (6 double) and the FFT buffers (one real and three complex arrays of about N^2/2
   // coefficients: 4 double) per voxel.
@@ -115,7 +119,28 @@ void CpuBackend::initialize() {
     // Never transformed: t_last far in the past so temporary softening is fully decayed.
     s_.t_last[i] = -100.0 * pc_.tau;
   }
+  tile_all_catalogs();
   invalidate_caches();
+}
+
+void CpuBackend::tile_catalog(std::size_t v) {
+  const int modes = pc_.modes;
+  for (int m = 0; m < modes; ++m) {
+    tiled_e1_[tiled_index(v, m, modes)] = s_.sfts_e1[voxel_mode_index(v, m, modes)];
+    tiled_e3_[tiled_index(v, m, modes)] = s_.sfts_e3[voxel_mode_index(v, m, modes)];
+  }
+}
+
+void CpuBackend::tile_all_catalogs() {
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t v = 0; v < static_cast<std::int64_t>(s_.voxels()); ++v) tile_catalog(static_cast<std::size_t>(v));
+}
+
+double CpuBackend::pass_barrier(std::size_t v, int m) const {
+  const double s1 = (s_.s11[v] - s_.s22[v]) + pass_mean_s1_;
+  const double s3 = 2.0 * s_.s12[v] + pass_mean_s3_;
+  const std::size_t k = tiled_index(v, m, pc_.modes);
+  return activation_barrier(softened_[k], resolved_work(s1, s3, tiled_e1_[k], tiled_e3_[k]), pc_.half_volume_ev);
 }
 
 void CpuBackend::invalidate_caches() {
@@ -129,7 +154,7 @@ void CpuBackend::refresh_softened_barriers(std::size_t v, double eta) {
   const std::size_t base = v * modes;
   const double d1 = s_.d1[v], d3 = s_.d3[v];
   for (int m = 0; m < modes; ++m)
-    softened_[base + m] = softened_barrier(
+    softened_[tiled_index(v, m, modes)] = softened_barrier(
         s_.barrier[base + m],
         direction_factor(pc_.direction_factor, d1, d3, s_.sfts_e1[base + m], s_.sfts_e3[base + m]), eta);
   cached_eta_[v] = eta;
@@ -172,22 +197,26 @@ void CpuBackend::update_softening(double time) {
 
 RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
   update_softening(time);
-  const std::size_t v_count = s_.voxels();
-  const int modes = pc_.modes;
-  const double hv = pc_.half_volume_ev;
-  const double mean_s1 = mean_stress.xx - mean_stress.yy;
-  const double mean_s3 = 2.0 * mean_stress.xy;
-
+  TiledPassInput in;
+  in.softened = softened_.data();
+  in.e1 = tiled_e1_.data();
+  in.e3 = tiled_e3_.data();
+  in.s11 = s_.s11.data();
+  in.s22 = s_.s22.data();
+  in.s12 = s_.s12.data();
+  in.voxels = s_.voxels();
+  in.modes = pc_.modes;
+  in.mean_s1 = pass_mean_s1_ = mean_stress.xx - mean_stress.yy;
+  in.mean_s3 = pass_mean_s3_ = 2.0 * mean_stress.xy;
+  in.half_volume_ev = pc_.half_volume_ev;
+  in.inv_kT = pc_.inv_kT;
   const double global_min =
-      barrier_pass(v_count, modes, softened_.data(), s_.sfts_e1.data(), s_.sfts_e3.data(), s_.s11.data(), s_.s22.data(),
-                   s_.s12.data(), mean_s1, mean_s3, hv, barrier_.data(), voxel_min_.data(), threads_);
+      exhaustive_pass(in, block_voxels, voxel_min_.data(), voxel_rate_.data(), block_rate_.data(), threads_);
 
   RateSummary r;
   r.min_barrier = global_min;
   r.any_unstable = global_min < 0.0;
   if (!r.any_unstable) {
-    rate_pass(v_count, modes, block_voxels, barrier_.data(), global_min, pc_.inv_kT, voxel_rate_.data(),
-              block_rate_.data(), static_cast<std::int64_t>(block_rate_.size()), threads_, rate_scratch_.data());
     double total = 0.0;
     for (double b : block_rate_) total += b;
     r.shifted_rate_sum = total;
@@ -198,10 +227,12 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
 }
 
 std::uint32_t CpuBackend::voxel_argmin(std::size_t v) const {
-  const double* q = barrier_.data() + v * pc_.modes;
   std::uint32_t am = 0;
-  for (int m = 1; m < pc_.modes; ++m)
-    if (q[m] < q[am]) am = static_cast<std::uint32_t>(m);  // first index on ties
+  double q_min = pass_barrier(v, 0);
+  for (int m = 1; m < pc_.modes; ++m) {
+    const double q = pass_barrier(v, m);
+    if (q < q_min) am = static_cast<std::uint32_t>(m), q_min = q;  // first index on ties
+  }
   return am;
 }
 
@@ -220,16 +251,17 @@ Event CpuBackend::select_thermal_event(double u) {
   std::size_t v = b * block_voxels;
   const std::size_t v_end = std::min(v_count, v + block_voxels);
   while (v + 1 < v_end && cum + voxel_rate_[v] <= target) cum += voxel_rate_[v++];
-  const double* q = barrier_.data() + v * modes;
   int chosen = -1;
+  double q_chosen = 0.0;
   for (int m = 0; m < modes; ++m) {
-    const double k = shifted_rate(q[m], last_.min_barrier, pc_.inv_kT);
-    if (k > 0.0) chosen = m;  // round-off fallback: the last mode with a nonzero rate
+    const double q = pass_barrier(v, m);  // the pass's Q, recomputed (it is not stored)
+    const double k = shifted_rate(q, last_.min_barrier, pc_.inv_kT);
+    if (k > 0.0) chosen = m, q_chosen = q;  // round-off fallback: the last mode with a nonzero rate
     cum += k;
     if (cum > target && k > 0.0) break;
   }
   if (chosen < 0) throw std::logic_error("select_thermal_event: selected a voxel without rate");
-  return {static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(chosen), q[chosen]};
+  return {static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(chosen), q_chosen};
 }
 
 void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
@@ -240,6 +272,7 @@ void CpuBackend::apply_transformation(std::size_t v, int mode, double time) {
                             s_.p3[v], s_.d1[v], s_.d3[v], s_.t_last[v], s_.eta_p[v], s_.eta_t[v], s_.generation[v]);
   rng::draw_sfts_catalog(params_.seed, static_cast<std::uint32_t>(v), g, modes, pc_.gamma_star,
                          &s_.sfts_e1[voxel_mode_index(v, 0, modes)], &s_.sfts_e3[voxel_mode_index(v, 0, modes)]);
+  tile_catalog(v);
   cached_eta_[v] = nan_value;
   bound_stale_[v] = 1;
 }
@@ -322,6 +355,7 @@ void CpuBackend::upload(const State& state) {
   check_uploadable(state, pc_.n, pc_.modes);
   s_ = state;
   fit_bounded_rule_fields(s_, params_.kinetics.rule == ThermalRule::bounded);
+  tile_all_catalogs();
   invalidate_caches();
   // The bounds of the "bounded" rule come with the state (checkpointed): valid as they are.
   std::fill(bound_stale_.begin(), bound_stale_.end(), 0);
@@ -329,11 +363,10 @@ void CpuBackend::upload(const State& state) {
 }
 
 double CpuBackend::bytes_per_pass() const {
-  // Pass 1 reads A (8), e1 and e3 (4 + 4) and writes Q (8) per voxel-mode, and reads the three
-  // stress components and writes the minimum per voxel (32); pass 2 reads Q (8) per voxel-mode
-  // (the rate scratch of one block stays in cache) and writes the voxel sum (8).
+  // Each of the two sweeps reads A (8), e1 and e3 (4 + 4) per voxel-mode and the three stress
+  // components per voxel (24) and writes one value per voxel (the minimum, the rate sum: 8).
   const double vm = static_cast<double>(s_.voxels()) * pc_.modes;
-  return vm * (8 + 4 + 4 + 8 + 8) + static_cast<double>(s_.voxels()) * (32 + 8);
+  return 2.0 * (vm * (8 + 4 + 4) + static_cast<double>(s_.voxels()) * (24 + 8));
 }
 
 double CpuBackend::floor_ns_per_voxel_mode() {

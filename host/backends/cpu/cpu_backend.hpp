@@ -43,7 +43,8 @@ class CpuBackend final : public Backend {
   double copy_bandwidth() override;
   double floor_ns_per_voxel_mode() override;
 
-  /// Voxels per reduction block (fixed: results must not depend on threads).
+  /// Voxels per reduction block (fixed: results must not depend on threads; a whole number of
+  /// tiles, tiled_layout.hpp).
   static constexpr std::size_t block_voxels = 1024;
 
   /// Bytes this backend allocates for a grid (the arrays below, the state and the FFT buffers).
@@ -59,6 +60,12 @@ class CpuBackend final : public Backend {
   void refresh_softened_barriers(std::size_t voxel, double eta);
   /// Mode of the smallest barrier of a voxel (first index on ties), from the last pass.
   std::uint32_t voxel_argmin(std::size_t voxel) const;
+  /// Q of a voxel-mode as the last pass computed it (the same expression and operands: the
+  /// same bits); Q is recomputed where needed instead of stored for every voxel-mode.
+  double pass_barrier(std::size_t voxel, int mode) const;
+  /// Copies a voxel's SFTS catalog from the state into the tiled one (tiled_e1_, tiled_e3_).
+  void tile_catalog(std::size_t voxel);
+  void tile_all_catalogs();
 
   Params params_;
   PhysicsConstants pc_;
@@ -66,19 +73,19 @@ class CpuBackend final : public Backend {
   State s_;
   FftElasticSolver solver_;
   UnitKernels kernels_;
-  // Caches and scratch of the last barrier pass.
-  std::vector<double> softened_;    ///< A = dF exp(-D eta) per voxel-mode
-  std::vector<double> cached_eta_;  ///< eta that softened_ was computed with (NaN: stale)
-  std::vector<double> barrier_;     ///< Q per voxel-mode
-  std::vector<double> voxel_min_;   ///< min_m Q per voxel
+  // Caches of the exhaustive pass; the per-voxel-mode ones tiled (tiled_layout.hpp).
+  std::vector<double> softened_;                    ///< A = dF exp(-D eta) per voxel-mode, tiled
+  std::vector<float> tiled_e1_, tiled_e3_;          ///< the SFTS catalog of s_, tiled
+  std::vector<double> cached_eta_;                  ///< eta that softened_ was computed with (NaN: stale)
+  double pass_mean_s1_ = 0.0, pass_mean_s3_ = 0.0;  ///< resolved mean stress of the last pass
+  std::vector<double> voxel_min_;                   ///< min_m Q per voxel
   void mark_active(std::size_t voxel);
   std::vector<std::uint32_t> active_;  ///< voxels whose temporary softening has not underflowed
   std::vector<std::uint8_t> is_active_;
-  bool refresh_all_ = true;           ///< recompute every A on the next pass
-  double last_time_ = 0.0;            ///< time of the last barrier pass
-  std::vector<double> voxel_rate_;    ///< sum_m exp(-(Q - Q_min)/kT) per voxel
-  std::vector<double> block_rate_;    ///< sums over blocks of block_voxels voxels
-  std::vector<double> rate_scratch_;  ///< rate_pass: block_voxels x M per thread, kept between passes
+  bool refresh_all_ = true;         ///< recompute every A on the next pass
+  double last_time_ = 0.0;          ///< time of the last barrier pass
+  std::vector<double> voxel_rate_;  ///< sum_m exp(-(Q - Q_min)/kT) per voxel
+  std::vector<double> block_rate_;  ///< sums over blocks of block_voxels voxels
   RateSummary last_{};
   bool rates_valid_ = false;
   // The "bounded" rule: the per-voxel bounds live in s_ (bound_*); these are their block sums

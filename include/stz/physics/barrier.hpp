@@ -59,9 +59,15 @@ STZ_HD_INLINE double activation_barrier(double softened, double work, double hal
   return softened - half_volume_ev * work;
 }
 
+/// -(Q - Q_min)/kT: the exponent of the shifted rate (kept apart for passes that evaluate
+/// all exponentials in one vector loop; the same expression, hence the same bits).
+STZ_HD_INLINE double rate_exponent(double barrier, double min_barrier, double inv_kT) {
+  return -(barrier - min_barrier) * inv_kT;
+}
+
 /// exp(-(Q - Q_min)/kT): the rate relative to the fastest mode (docs/model.md §4 shift).
 STZ_HD_INLINE double shifted_rate(double barrier, double min_barrier, double inv_kT) {
-  return exp_nonpositive(-(barrier - min_barrier) * inv_kT);
+  return exp_nonpositive(rate_exponent(barrier, min_barrier, inv_kT));
 }
 
 /// Softening state after a transformation with SFTS e (docs/model.md §5.5).

@@ -1,0 +1,48 @@
+#pragma once
+/** @file
+ * @brief The CPU backend's layout of its per-voxel-mode caches for the exhaustive pass:
+ * tiles of `tile_voxels` consecutive voxels, mode-major inside a tile.
+ *
+ * Element (voxel v, mode m) lives at tile(v) * tile_voxels * M + m * tile_voxels + v % tile_voxels,
+ * so one mode of a whole tile is one contiguous vector of tile_voxels values. The pass then
+ * computes a tile's barriers, minima, exponentials and per-voxel rate sums with every vector
+ * lane on its own voxel: the sum over modes of one voxel is still taken in mode order (the same
+ * additions as a voxel-major loop, hence the same bits), but eight voxels advance at once
+ * instead of one serial chain of M additions per voxel. The state (State, checkpoints, the
+ * GPU) keeps the voxel-major layout of stz/grid.hpp; only the backend's caches are tiled.
+ *
+ * The last tile is padded when N^2 is no multiple of tile_voxels: A = +inf and e = 0 there,
+ * so the padded lanes have Q = +inf, never the minimum, and a rate of exactly 0.
+ */
+#include <cstddef>
+
+namespace stz {
+
+/// Voxels per tile: one AVX-512 vector of doubles, two AVX2 ones.
+constexpr std::size_t tile_voxels = 8;
+
+/// Tiles covering `voxels` voxels (the last one possibly padded).
+constexpr std::size_t tile_count(std::size_t voxels) { return (voxels + tile_voxels - 1) / tile_voxels; }
+
+/// Where (voxel, mode) lives in a tiled array of a grid with `modes` modes per voxel.
+constexpr std::size_t tiled_index(std::size_t voxel, int mode, int modes) {
+  return (voxel / tile_voxels) * tile_voxels * static_cast<std::size_t>(modes) +
+         static_cast<std::size_t>(mode) * tile_voxels + voxel % tile_voxels;
+}
+
+/// What the exhaustive pass reads: the tiled caches (softened barriers A, the SFTS catalog), the
+/// voxel-major stress fluctuation and the scalars of docs/model.md §4.
+struct TiledPassInput {
+  const double* softened = nullptr;  ///< A, tiled
+  const float* e1 = nullptr;         ///< SFTS catalog, tiled
+  const float* e3 = nullptr;
+  const double* s11 = nullptr;  ///< stress fluctuation per voxel (voxel-major)
+  const double* s22 = nullptr;
+  const double* s12 = nullptr;
+  std::size_t voxels = 0;
+  int modes = 0;
+  double mean_s1 = 0.0, mean_s3 = 0.0;  ///< resolved mean stress (s11 - s22, 2 s12)
+  double half_volume_ev = 0.0, inv_kT = 0.0;
+};
+
+}  // namespace stz
