@@ -4,9 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 
 #ifdef STZ_TEST_ISA_LEVELS
 #include "isa/hot_loops_isa.hpp"
@@ -59,10 +61,10 @@ bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
 /// The exhaustive pass as plain voxel-major loops (what the backend ran before its caches were
 /// tiled): Q of every voxel-mode, per-voxel and global minima, then exp(-(Q - Q_min)/kT) summed
 /// per voxel in mode order and per block of 1024 voxels in voxel order.
-HotOutput plain_pass(const HotInput& in) {
+PassOutput plain_pass(const HotInput& in) {
   const std::size_t v = static_cast<std::size_t>(in.n) * in.n;
   const std::size_t blocks = (v + 1023) / 1024;
-  HotOutput out;
+  PassOutput out;
   out.voxel_min.assign(v, 0.0);
   out.voxel_rate.assign(v, 0.0);
   out.block_rate.assign(blocks, 0.0);
@@ -141,7 +143,7 @@ TEST_CASE("Every dispatch path of the hot loops computes the same bits (baseline
   };
   for (const Case c : {Case{48, 20, 1.7, true}, Case{45, 37, 1.7, true}, Case{40, 20, 20.0, false}}) {
     HotInput in = random_hot_input(c.n, c.modes, c.mean_s1);
-    const HotOutput plain = plain_pass(in);
+    const PassOutput plain = plain_pass(in);
     INFO("global minimum barrier " << plain.global_min << " eV");
     REQUIRE((plain.global_min >= 0.0) == c.stable);
     if (c.stable) REQUIRE(plain.global_min < 1.0);
@@ -150,22 +152,24 @@ TEST_CASE("Every dispatch path of the hot loops computes the same bits (baseline
       HotOutput reference;
       run(Level::baseline, in, reference);
       INFO(c.n << "^2 x " << c.modes << ", " << threads << " thread(s)");
-      // The tiled pass reproduces the plain loops bit for bit...
-      CHECK(reference.global_min == plain.global_min);
-      CHECK(bitwise_equal(reference.voxel_min, plain.voxel_min));
-      CHECK(bitwise_equal(reference.voxel_rate, plain.voxel_rate));
-      CHECK(bitwise_equal(reference.block_rate, plain.block_rate));
-      // ...and every vector path the baseline.
+      // The tiled pass in double reproduces the plain loops bit for bit...
+      CHECK(reference.full.global_min == plain.global_min);
+      CHECK(bitwise_equal(reference.full.voxel_min, plain.voxel_min));
+      CHECK(bitwise_equal(reference.full.voxel_rate, plain.voxel_rate));
+      CHECK(bitwise_equal(reference.full.block_rate, plain.block_rate));
+      // ...and every vector path the baseline, in both precisions.
       int compared = 0;
       for (const Level level : {Level::v3, Level::v4}) {
         if (!supported(level)) continue;  // this CPU cannot run that path
         HotOutput out;
         run(level, in, out);
         INFO("level " << static_cast<int>(level));
-        CHECK(out.global_min == reference.global_min);
-        CHECK(bitwise_equal(out.voxel_min, reference.voxel_min));
-        CHECK(bitwise_equal(out.voxel_rate, reference.voxel_rate));
-        CHECK(bitwise_equal(out.block_rate, reference.block_rate));
+        for (const auto& [o, r] : {std::pair{&out.full, &reference.full}, std::pair{&out.mixed, &reference.mixed}}) {
+          CHECK(o->global_min == r->global_min);
+          CHECK(bitwise_equal(o->voxel_min, r->voxel_min));
+          CHECK(bitwise_equal(o->voxel_rate, r->voxel_rate));
+          CHECK(bitwise_equal(o->block_rate, r->block_rate));
+        }
         CHECK(bitwise_equal(out.s11, reference.s11));
         CHECK(bitwise_equal(out.s22, reference.s22));
         CHECK(bitwise_equal(out.s12, reference.s12));
@@ -175,6 +179,46 @@ TEST_CASE("Every dispatch path of the hot loops computes the same bits (baseline
     }
   }
 }
+
+TEST_CASE("The mixed-precision pass stays within its error budget against the double one", "[unit]") {
+  // docs/performance.md: float barriers err by about |A| 2^-24 plus the rounding of V W / 2,
+  // about 1e-6 eV (4e-5 kT at 300 K); the rates by that over kT, the exponential's 8e-8 and
+  // the float sum of M terms. Checked on 45^2 x 37 voxel-modes (a padded tile, two chunks).
+  const double kT = 0.025852;
+  HotInput in = random_hot_input(45, 37, 1.7);
+  in.threads = 2;
+  HotOutput out;
+  run(Level::baseline, in, out);
+  const PassOutput& d = out.full;
+  const PassOutput& f = out.mixed;
+  REQUIRE(d.global_min >= 0.0);
+  double worst_min = std::abs(f.global_min - d.global_min), worst_rate = 0.0, worst_block = 0.0;
+  for (std::size_t i = 0; i < d.voxel_min.size(); ++i) {
+    worst_min = std::max(worst_min, std::abs(f.voxel_min[i] - d.voxel_min[i]));
+    if (d.voxel_rate[i] > 1e-30) worst_rate = std::max(worst_rate, std::abs(f.voxel_rate[i] / d.voxel_rate[i] - 1.0));
+  }
+  double total_d = 0.0, total_f = 0.0;
+  for (std::size_t b = 0; b < d.block_rate.size(); ++b) {
+    worst_block = std::max(worst_block, std::abs(f.block_rate[b] / d.block_rate[b] - 1.0));
+    total_d += d.block_rate[b];
+    total_f += f.block_rate[b];
+  }
+  INFO("barriers: worst " << worst_min << " eV = " << worst_min / kT << " kT; voxel rates: worst relative "
+                          << worst_rate << "; blocks " << worst_block << "; total "
+                          << std::abs(total_f / total_d - 1.0));
+  CHECK(worst_min > 0.0);        // float arithmetic: not the double result
+  CHECK(worst_min < 1e-4 * kT);  // barrier error << kT
+  CHECK(worst_rate < 1e-4);
+  CHECK(worst_block < 1e-4);
+  CHECK(std::abs(total_f / total_d - 1.0) < 1e-4);
+  // A pass with an unstable mode is unstable in both precisions.
+  HotInput hot = random_hot_input(40, 20, 20.0);
+  HotOutput u;
+  run(Level::baseline, hot, u);
+  CHECK(u.full.global_min < 0.0);
+  CHECK(u.mixed.global_min < 0.0);
+}
+
 TEST_CASE("Every dispatch path of the bounded rule's hot loops computes the same bits", "[unit]") {
   BoundedInput in;
   in.n = 40;

@@ -86,6 +86,7 @@ cache_softened_barriers = false
 gpu_loop = "device"
 gpu_loop_chunk = 16
 gpu_l2_window = false
+precision = "mixed"
 [run]
 seed = 42
 record_events = true
@@ -117,6 +118,7 @@ name = "full-deck_1"
   CHECK(d.params.solver.gpu_loop == GpuLoop::device);
   CHECK(d.params.solver.gpu_loop_chunk == 16);
   CHECK_FALSE(d.params.solver.gpu_l2_window);
+  CHECK(d.params.solver.precision == Precision::mixed);
   CHECK(d.params.seed == 42u);
   CHECK(d.params.max_stall_events == 123456u);
   CHECK(d.params.record_events);
@@ -263,7 +265,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 45);
+  CHECK(keys.size() == 46);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "stz/params.hpp"
 #include "stz/physics/barrier.hpp"
@@ -22,6 +23,22 @@ TEST_CASE("exp_nonpositive matches std::exp to a few ulp and underflows to 0", "
   CHECK(exp_nonpositive(0.0) == 1.0);
   CHECK(exp_nonpositive(-709.0) == 0.0);
   CHECK(exp_nonpositive(-1e300) == 0.0);
+}
+
+TEST_CASE("exp_nonpositive_f (mixed precision) matches std::exp to 1.5e-7 and underflows to 0", "[unit][physics]") {
+  double worst = 0.0;
+  int points = 0;
+  for (float x = -87.0f; x <= 0.0f; x += 0.00137f, ++points) {
+    const double ref = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(static_cast<double>(exp_nonpositive_f(x)) - ref) / ref);
+  }
+  INFO(points << " points, worst relative error " << worst);
+  CHECK(worst < 1.5e-7);
+  CHECK(worst > 0.0);  // float: not the double result
+  CHECK(exp_nonpositive_f(0.0f) == 1.0f);
+  CHECK(exp_nonpositive_f(-87.5f) == 0.0f);
+  CHECK(exp_nonpositive_f(-1e30f) == 0.0f);
+  CHECK(exp_nonpositive_f(-std::numeric_limits<float>::infinity()) == 0.0f);
 }
 
 TEST_CASE("Derived constants: kT, tau, V, prefactor", "[unit][physics]") {

@@ -37,7 +37,8 @@ def run_bench(binary, bench_args, env):
     out = {}
     device = ""
     for r in rows:
-        key = (int(r["n"]), int(r["modes"]), r["backend"], r["rule"], r["loop"])
+        rule = r["rule"] + (" (mixed)" if r.get("precision") == "mixed" else "")
+        key = (int(r["n"]), int(r["modes"]), r["backend"], rule, r["loop"])
         events = float(r["events"])
         if events > 0:
             out[key] = 1e6 * float(r["cpu_seconds"]) / events

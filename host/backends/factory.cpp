@@ -9,7 +9,18 @@
 
 namespace stz {
 
+namespace {
+void check_precision(const std::string& kind, const Params& params) {
+  if (params.solver.precision == Precision::mixed && kind != "cpu")
+    throw std::invalid_argument(
+        "solver.precision = \"mixed\" on the " + kind +
+        " backend: only the cpu backend implements the mixed-precision pass; allowed here: "
+        "solver.precision = \"double\", or run.backend = \"cpu\" (\"auto\" then runs on the cpu)");
+}
+}  // namespace
+
 std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params, const BackendOptions& options) {
+  if (kind == "cuda" || kind == "reference") check_precision(kind, params);
   if (kind == "cpu") return std::make_unique<CpuBackend>(params, options);
   if (kind == "cuda") return make_cuda_backend(params, options);
   if (kind == "reference") return std::make_unique<ReferenceBackend>(params, options);
@@ -52,6 +63,12 @@ std::string resolve_backend_name(const std::string& requested) {
 }
 
 std::string resolve_backend_name(const std::string& requested, const Params& params) {
+  if (params.solver.precision == Precision::mixed) {
+    if (requested == "auto") return "cpu";
+    const std::string kind = resolve_backend_name(requested);
+    check_precision(kind, params);
+    return kind;
+  }
   if (params.kinetics.rule != ThermalRule::bounded) return resolve_backend_name(requested);
   if (requested == "auto") return "cpu";
   const std::string kind = resolve_backend_name(requested);

@@ -43,6 +43,8 @@ struct BenchOptions {
   /// solver.gpu_loop values run on the cuda backend ("host", "device"); the cpu runs "host" only
   /// (its device loop is the same computation).
   std::vector<std::string> gpu_loops{"host"};
+  /// solver.precision values ("double", "mixed"); "mixed" runs on the cpu backend's exhaustive rules only.
+  std::vector<std::string> precisions{"double"};
   int gpu_loop_chunk = Params{}.solver.gpu_loop_chunk;
 };
 
@@ -130,7 +132,8 @@ class TimedBackend final : public Backend {
 struct BenchRow {
   int n = 0;
   std::string backend, device, rule;
-  std::string loop = "host";  ///< solver.gpu_loop
+  std::string loop = "host";         ///< solver.gpu_loop
+  std::string precision = "double";  ///< solver.precision
   std::uint64_t events = 0, passes = 0;
   std::uint64_t rejected = 0, refreshes = 0, full_refreshes = 0;
   CallTimes times;
@@ -180,8 +183,10 @@ ThermalRule rule_named(const std::string& name) {
   throw std::invalid_argument("bench: unknown kinetics rule " + name);
 }
 
-Params bench_params(int n, const std::string& rule, const BenchOptions& o, const std::string& loop = "host") {
+Params bench_params(int n, const std::string& rule, const BenchOptions& o, const std::string& loop = "host",
+                    const std::string& precision = "double") {
   Params p;
+  p.solver.precision = precision == "mixed" ? Precision::mixed : Precision::full_double;
   p.solver.gpu_loop = loop == "device" ? GpuLoop::device : GpuLoop::host;
   p.solver.gpu_loop_chunk = o.gpu_loop_chunk;
   p.grid.n = n;
@@ -219,9 +224,9 @@ LoadedState load_to_strain(int n, double strain, const BenchOptions& o) {
   return s;
 }
 
-BenchRow bench_one(const std::string& backend_name, const std::string& rule, const std::string& loop, int n,
-                   const BenchOptions& o, const LoadedState* loaded) {
-  const Params p = bench_params(n, rule, o, loop);
+BenchRow bench_one(const std::string& backend_name, const std::string& rule, const std::string& loop,
+                   const std::string& precision, int n, const BenchOptions& o, const LoadedState* loaded) {
+  const Params p = bench_params(n, rule, o, loop, precision);
   BackendOptions bo;
   bo.threads = o.threads;
   bo.profile_device = o.profile;
@@ -259,6 +264,7 @@ BenchRow bench_one(const std::string& backend_name, const std::string& rule, con
   r.cpu_seconds = process_cpu_seconds() - cpu0;
   r.n = n;
   r.rule = rule;
+  r.precision = precision;
   r.loop = driver.uses_pass_loop() ? "device" : "host";
   r.times = backend_timed.times;
   r.device_ops = backend->device_profile();
@@ -291,6 +297,9 @@ const BenchRow* exhaustive_twin(const std::vector<BenchRow>& rows, const BenchRo
   return nullptr;
 }
 
+/// The rule column: the kinetics rule, and the precision where it is not double.
+std::string rule_label(const BenchRow& r) { return r.precision == "mixed" ? r.rule + " (mixed)" : r.rule; }
+
 /// The backend column: the cuda backend's device-resident loop is named.
 std::string backend_label(const BenchRow& r) { return r.loop == "device" ? r.backend + " (device loop)" : r.backend; }
 
@@ -301,13 +310,13 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
      << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::map<std::pair<int, std::string>, double> cpu_us;
   for (const BenchRow& r : rows)
-    if (r.backend == "cpu" && r.events > 0) cpu_us[{r.n, r.rule}] = r.us_per_event();
+    if (r.backend == "cpu" && r.events > 0) cpu_us[{r.n, rule_label(r)}] = r.us_per_event();
   char line[640];
   for (const BenchRow& r : rows) {
     std::string ratio = "", speedup = "";
     char b[32];
-    if (r.backend == "cuda" && cpu_us.count({r.n, r.rule}) && r.events > 0) {
-      std::snprintf(b, sizeof b, "%.1fx", cpu_us[{r.n, r.rule}] / r.us_per_event());
+    if (r.backend == "cuda" && cpu_us.count({r.n, rule_label(r)}) && r.events > 0) {
+      std::snprintf(b, sizeof b, "%.1fx", cpu_us[{r.n, rule_label(r)}] / r.us_per_event());
       ratio = b;
     }
     const BenchRow* twin = r.rule == "bounded" ? exhaustive_twin(rows, r) : nullptr;
@@ -333,7 +342,7 @@ std::string format_table(const std::vector<BenchRow>& rows, int modes) {
         line, sizeof line,
         "| %d | %d | %s | %s | %llu | %llu | %.2f | %.4g | %.4g | %.4g | %s | %.3g | %s | %s | %s | %s | %s | %s "
         "|\n",
-        r.n, modes, backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events),
+        r.n, modes, backend_label(r).c_str(), rule_label(r).c_str(), static_cast<unsigned long long>(r.events),
         static_cast<unsigned long long>(r.passes), r.seconds, r.events > 0 ? r.events_per_s() : 0.0,
         r.events > 0 ? r.us_per_event() : 0.0, r.events > 0 ? 1e6 * r.cpu_seconds / r.events : 0.0,
         bw > 0 ? std::to_string(bw / 1e9).substr(0, 5).c_str() : "-", r.copy_bandwidth / 1e9,
@@ -361,7 +370,7 @@ std::string format_breakdown(const std::vector<BenchRow>& rows) {
     const bool bounded = r.rule == "bounded";
     std::snprintf(line, sizeof line,
                   "| %d | %s | %s | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %.4g | %s | %s | %s |\n", r.n,
-                  backend_label(r).c_str(), r.rule.c_str(), t.barrier_pass * us, t.transform * us, t.bounds * us,
+                  backend_label(r).c_str(), rule_label(r).c_str(), t.barrier_pass * us, t.transform * us, t.bounds * us,
                   t.candidates * us, t.athermal * us, t.full_solve * us, t.device_loop * us, other * us,
                   bounded ? std::to_string(r.rejected / e).substr(0, 5).c_str() : "-",
                   bounded ? std::to_string(r.refreshes / e).substr(0, 6).c_str() : "-",
@@ -380,7 +389,8 @@ std::string format_device_profile(const std::vector<BenchRow>& rows) {
     if (r.device_ops.empty() || r.events == 0) continue;
     const double us = 1e6 / static_cast<double>(r.events);
     std::snprintf(line, sizeof line, "\nN=%d, %s, %s rule, %llu thermal events, %.2f us wall per event:\n\n", r.n,
-                  backend_label(r).c_str(), r.rule.c_str(), static_cast<unsigned long long>(r.events), r.seconds * us);
+                  backend_label(r).c_str(), rule_label(r).c_str(), static_cast<unsigned long long>(r.events),
+                  r.seconds * us);
     os << line << "| device operation | calls per event | us per call | us per event |\n|---|---|---|---|\n";
     double device = 0.0;
     for (const DeviceOpTime& d : r.device_ops) {
@@ -427,14 +437,18 @@ void run_bench(BenchOptions o) {
       if (o.warmup_strain > 0.0) loaded = std::make_unique<LoadedState>(load_to_strain(n, o.warmup_strain, o));
       for (const std::string& rule : o.rules) {
         for (const std::string& loop : o.gpu_loops) {
-          // The bounded rule has its own pass; the cpu's device loop is its host loop.
-          if (loop == "device" && (b != "cuda" || rule == "bounded")) continue;
-          std::fprintf(stderr, "bench: N=%d M=%d backend=%s rule=%s loop=%s ...\n", n, o.modes, b.c_str(), rule.c_str(),
-                       loop.c_str());
-          rows.push_back(bench_one(b, rule, loop, n, o, loaded.get()));
-          const BenchRow& r = rows.back();
-          std::fprintf(stderr, "bench:   %llu events in %.2f s: %.4g events/s, %.4g us/event\n",
-                       static_cast<unsigned long long>(r.events), r.seconds, r.events_per_s(), r.us_per_event());
+          for (const std::string& precision : o.precisions) {
+            // The bounded rule has its own pass; the cpu's device loop is its host loop; only the
+            // cpu backend's exhaustive pass has a mixed-precision variant.
+            if (loop == "device" && (b != "cuda" || rule == "bounded")) continue;
+            if (precision == "mixed" && (b != "cpu" || rule == "bounded")) continue;
+            std::fprintf(stderr, "bench: N=%d M=%d backend=%s rule=%s loop=%s precision=%s ...\n", n, o.modes,
+                         b.c_str(), rule.c_str(), loop.c_str(), precision.c_str());
+            rows.push_back(bench_one(b, rule, loop, precision, n, o, loaded.get()));
+            const BenchRow& r = rows.back();
+            std::fprintf(stderr, "bench:   %llu events in %.2f s: %.4g events/s, %.4g us/event\n",
+                         static_cast<unsigned long long>(r.events), r.seconds, r.events_per_s(), r.us_per_event());
+          }
         }
       }
     }
@@ -464,12 +478,12 @@ void run_bench(BenchOptions o) {
   if (!o.csv.empty()) {
     std::ostringstream f;
     f << "n,modes,backend,rule,loop,device,events,passes,seconds,cpu_seconds,events_per_s,us_per_event,bytes_per_pass,"
-         "copy_bandwidth,rejected,refreshes,full_refreshes\n";
+         "copy_bandwidth,rejected,refreshes,full_refreshes,precision\n";
     for (const BenchRow& r : rows)
       f << r.n << ',' << o.modes << ',' << r.backend << ',' << r.rule << ',' << r.loop << ",\"" << r.device << "\","
         << r.events << ',' << r.passes << ',' << r.seconds << ',' << r.cpu_seconds << ',' << r.events_per_s() << ','
         << r.us_per_event() << ',' << r.bytes_per_pass << ',' << r.copy_bandwidth << ',' << r.rejected << ','
-        << r.refreshes << ',' << r.full_refreshes << '\n';
+        << r.refreshes << ',' << r.full_refreshes << ',' << r.precision << '\n';
     io::write_text_atomically(o.csv, f.str());
   }
   if (!o.record.empty()) {
@@ -517,6 +531,10 @@ void register_bench_command(CLI::App& app) {
                   "solver.gpu_loop values to run on the cuda backend: host, device (the cpu runs host only)")
       ->check(CLI::IsMember({"host", "device"}))
       ->delimiter(',');
+  cmd->add_option("--precision", opts->precisions,
+                  "solver.precision values to compare: double, mixed (mixed: cpu backend, exhaustive rules only)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"double", "mixed"}));
   cmd->add_option("--gpu-loop-chunk", opts->gpu_loop_chunk, "solver.gpu_loop_chunk: passes per device-loop stretch")
       ->check(CLI::Range(1, max_gpu_loop_chunk));
   cmd->add_flag("--profile", opts->profile,

@@ -82,6 +82,10 @@ void validate(const Params& p) {
     reject("kinetics.softening_clock", "\"event\"",
            "\"pass\" with kinetics.rule = \"reference\" or \"probabilistic\" (they jump the clock by t_res "
            "after the transformation; \"event\" needs rule \"residence-time\" or \"bounded\")");
+  if (p.solver.precision == Precision::mixed && p.kinetics.rule == ThermalRule::bounded)
+    reject("solver.precision", "\"mixed\"",
+           "\"double\" with kinetics.rule = \"bounded\" (the mixed-precision pass is that of the exhaustive rules "
+           "reference, probabilistic and residence-time; the bounded rule computes its few exact rates in double)");
   require_nonnegative("softening.kappa_p", p.softening.kappa_p);
   require_nonnegative("softening.kappa_t", p.softening.kappa_t);
   require_nonnegative("softening.eta_max", p.softening.eta_max);
@@ -142,6 +146,7 @@ std::string to_string(ThermalRule v) {
 }
 std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
 std::string to_string(GpuLoop v) { return v == GpuLoop::host ? "host" : "device"; }
+std::string to_string(Precision v) { return v == Precision::full_double ? "double" : "mixed"; }
 std::string to_string(NyquistConvention v) { return v == NyquistConvention::zero ? "zero" : "published"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
 std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }

@@ -23,6 +23,10 @@ enum class SofteningClock { pass, event };
 /// Who runs the kMC loop on the CUDA backend: the host, pass by pass (two round trips per
 /// event), or the device, stretches of solver.gpu_loop_chunk passes (docs/cuda.md).
 enum class GpuLoop { host, device };
+/// Arithmetic of the exhaustive pass on the cpu backend: every barrier and rate in double, or
+/// barriers, exponentials and per-voxel sums in float with sums over voxels in double
+/// ("mixed"; docs/performance.md states its error budget).
+enum class Precision { full_double, mixed };
 /// Athermal avalanche variant (docs/model.md §5.2).
 enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (docs/model.md §6.2).
@@ -89,11 +93,12 @@ struct LoadingParams {
 };
 
 struct SolverParams {
-  int full_solve_interval = 2000;       ///< thermal events between full FFT solves
-  bool cache_softened_barriers = true;  ///< reuse dF*exp(-D eta) while eta is unchanged
-  GpuLoop gpu_loop = GpuLoop::host;     ///< "device": stretches of passes without the host
-  int gpu_loop_chunk = 64;              ///< passes per stretch of the device loop at most
-  bool gpu_l2_window = true;            ///< keep the softened barriers in the GPU's persisting L2
+  int full_solve_interval = 2000;                ///< thermal events between full FFT solves
+  bool cache_softened_barriers = true;           ///< reuse dF*exp(-D eta) while eta is unchanged
+  GpuLoop gpu_loop = GpuLoop::host;              ///< "device": stretches of passes without the host
+  int gpu_loop_chunk = 64;                       ///< passes per stretch of the device loop at most
+  bool gpu_l2_window = true;                     ///< keep the softened barriers in the GPU's persisting L2
+  Precision precision = Precision::full_double;  ///< "mixed": float barriers and rates (cpu backend)
 };
 
 /** @brief Every parameter of a run. */
@@ -155,6 +160,7 @@ std::string to_string(Medium v);
 std::string to_string(ThermalRule v);
 std::string to_string(SofteningClock v);
 std::string to_string(GpuLoop v);
+std::string to_string(Precision v);
 std::string to_string(NyquistConvention v);
 std::string to_string(AthermalVariant v);
 std::string to_string(LoadingCondition v);

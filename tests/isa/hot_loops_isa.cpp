@@ -78,24 +78,26 @@ void run_bounded_level(const BoundedInput& in, BoundedOutput& out) {
         exact_voxel_rates(a, i, in.time, s1[i], s3[i], out.q.data() + i * in.modes, out.rate.data() + i * in.modes);
 }
 
-void run_level(const HotInput& in, HotOutput& out) {
+/// The exhaustive pass in the arithmetic Real on the tiled caches built from the voxel-major
+/// input (padding A = +inf, e = 0, as the backend keeps them).
+template <typename Real>
+void run_pass(const HotInput& in, PassOutput& out) {
   const std::size_t v = static_cast<std::size_t>(in.n) * in.n;
   constexpr std::size_t block_voxels = 1024;
   const std::size_t blocks = (v + block_voxels - 1) / block_voxels;
   out.voxel_min.assign(v, 0.0);
   out.voxel_rate.assign(v, 0.0);
   out.block_rate.assign(blocks, 0.0);
-  // The backend's tiled caches (padding A = +inf, e = 0), built from the voxel-major input.
   const std::size_t tiled = tile_count(v) * tile_voxels * in.modes;
-  std::vector<double> softened(tiled, std::numeric_limits<double>::infinity());
+  std::vector<Real> softened(tiled, std::numeric_limits<Real>::infinity());
   std::vector<float> e1(tiled, 0.0f), e3(tiled, 0.0f);
   for (std::size_t i = 0; i < v; ++i)
     for (int m = 0; m < in.modes; ++m) {
-      softened[tiled_index(i, m, in.modes)] = in.softened[i * in.modes + m];
+      softened[tiled_index(i, m, in.modes)] = static_cast<Real>(in.softened[i * in.modes + m]);
       e1[tiled_index(i, m, in.modes)] = in.e1[i * in.modes + m];
       e3[tiled_index(i, m, in.modes)] = in.e3[i * in.modes + m];
     }
-  TiledPassInput p;
+  TiledPassInput<Real> p;
   p.softened = softened.data();
   p.e1 = e1.data();
   p.e3 = e3.data();
@@ -110,6 +112,11 @@ void run_level(const HotInput& in, HotOutput& out) {
   p.inv_kT = in.inv_kT;
   out.global_min =
       exhaustive_pass(p, block_voxels, out.voxel_min.data(), out.voxel_rate.data(), out.block_rate.data(), in.threads);
+}
+
+void run_level(const HotInput& in, HotOutput& out) {
+  run_pass<double>(in, out.full);
+  run_pass<float>(in, out.mixed);
   out.s11 = in.s11;
   out.s22 = in.s22;
   out.s12 = in.s12;

@@ -8,8 +8,8 @@
 
 namespace stz::test::isa {
 
-/// One exhaustive pass (on the tiled caches built from these voxel-major inputs) and one
-/// single-voxel stress update on given inputs.
+/// One exhaustive pass in each precision (on the tiled caches built from these voxel-major
+/// inputs) and one single-voxel stress update on given inputs.
 struct HotInput {
   int n = 0, modes = 0;
   std::vector<double> softened;       ///< A per voxel-mode
@@ -21,9 +21,13 @@ struct HotInput {
   double a = 0.0, b = 0.0;
   int threads = 1;
 };
-struct HotOutput {
-  std::vector<double> voxel_min, voxel_rate, block_rate, s11, s22, s12;
+struct PassOutput {
+  std::vector<double> voxel_min, voxel_rate, block_rate;
   double global_min = 0.0;
+};
+struct HotOutput {
+  PassOutput full, mixed;  ///< the pass in double and in mixed precision
+  std::vector<double> s11, s22, s12;
 };
 
 /// The bounded rule's hot loops (bounded_hot_loops.inc) on given inputs: every voxel's bound

@@ -46,6 +46,13 @@ void exp_buffer(const double* x, double* y, std::size_t n, int threads) {
   for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) y[i] = exp_nonpositive(x[i]);
 }
 
+/// exp_nonpositive_f over a buffer (the exp probe of the mixed-precision pass).
+STZ_CPU_MULTIVERSION
+void exp_buffer_f(const float* x, float* y, std::size_t n, int threads) {
+#pragma omp parallel for simd schedule(static) num_threads(threads)
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(n); ++i) y[i] = exp_nonpositive_f(x[i]);
+}
+
 constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
 static_assert(CpuBackend::block_voxels % tile_voxels == 0, "a reduction block is a whole number of tiles");
 }  // namespace
@@ -54,6 +61,7 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
     : params_(params),
       pc_(derive_constants(params)),
       threads_(options.threads),
+      mixed_(params.solver.precision == Precision::mixed),
       solver_(params.grid.n, make_medium(params.elastic)) {
   validate(params_);
 #ifdef _OPENMP
@@ -65,7 +73,10 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
   const std::size_t v = static_cast<std::size_t>(pc_.n) * pc_.n;
   // Tiled caches (tiled_layout.hpp): the padding of the last tile is A = +inf, e = 0.
   const std::size_t tiled = tile_count(v) * tile_voxels * pc_.modes;
-  softened_.assign(tiled, std::numeric_limits<double>::infinity());
+  if (mixed_)
+    softened_f_.assign(tiled, std::numeric_limits<float>::infinity());
+  else
+    softened_.assign(tiled, std::numeric_limits<double>::infinity());
   tiled_e1_.assign(tiled, 0.0f);
   tiled_e3_.assign(tiled, 0.0f);
   cached_eta_.assign(v, nan_value);
@@ -81,12 +92,13 @@ CpuBackend::CpuBackend(const Params& params, const BackendOptions& options)
 std::size_t CpuBackend::host_memory_bytes(const Params& params) {
   const auto n = static_cast<std::size_t>(params.grid.n);
   const std::size_t v = n * n, vm = v * static_cast<std::size_t>(params.grid.modes);
-  // The state (field registry), then the caches: softened_ (a double) and the tiled catalog (two
-  // float) per voxel-mode;
+  // The state (field registry), then the caches: softened_ (a double, a float in mixed
+  // precision) and the tiled catalog (two float) per voxel-mode;
   // cached_eta_, voxel_min_, voxel_rate_ (3 double), is_active_, active_, the six unit kernels
   // (6 double) and the FFT buffers (one real and three complex arrays of about N^2/2
   // coefficients: 4 double) per voxel.
-  const std::size_t per_voxel_mode = 2 * sizeof(double);
+  const std::size_t per_voxel_mode =
+      (params.solver.precision == Precision::mixed ? sizeof(float) : sizeof(double)) + 2 * sizeof(float);
   const std::size_t per_voxel =
       3 * sizeof(double) + sizeof(std::uint8_t) + sizeof(std::uint32_t) + 6 * sizeof(double) + 4 * sizeof(double);
   // The bounded rule adds its block sums (one double per block) to its state fields.
@@ -98,7 +110,8 @@ std::size_t CpuBackend::host_memory_bytes(const Params& params) {
 std::string CpuBackend::device_description() const {
   std::ostringstream os;
   os << "CPU " << cpu_model_name() << ", " << threads_ << " OpenMP thread" << (threads_ == 1 ? "" : "s") << " of "
-     << std::thread::hardware_concurrency() << " hardware threads, " << cpu_code_path();
+     << std::thread::hardware_concurrency() << " hardware threads, " << cpu_code_path()
+     << (mixed_ ? ", mixed-precision pass (float barriers and rates)" : "");
   return os.str();
 }
 
@@ -136,11 +149,25 @@ void CpuBackend::tile_all_catalogs() {
   for (std::int64_t v = 0; v < static_cast<std::int64_t>(s_.voxels()); ++v) tile_catalog(static_cast<std::size_t>(v));
 }
 
-double CpuBackend::pass_barrier(std::size_t v, int m) const {
-  const double s1 = (s_.s11[v] - s_.s22[v]) + pass_mean_s1_;
-  const double s3 = 2.0 * s_.s12[v] + pass_mean_s3_;
+template <typename Real>
+Real CpuBackend::pass_barrier_in(std::size_t v, int m, const Real* softened) const {
+  // The expressions of exhaustive_pass (hot_loops.inc), term by term: the same bits.
+  const Real s1 = static_cast<Real>((s_.s11[v] - s_.s22[v]) + pass_mean_s1_);
+  const Real s3 = static_cast<Real>(2.0 * s_.s12[v] + pass_mean_s3_);
   const std::size_t k = tiled_index(v, m, pc_.modes);
-  return activation_barrier(softened_[k], resolved_work(s1, s3, tiled_e1_[k], tiled_e3_[k]), pc_.half_volume_ev);
+  return tile_barrier(softened[k], s1, s3, tiled_e1_[k], tiled_e3_[k], static_cast<Real>(pc_.half_volume_ev));
+}
+
+double CpuBackend::pass_barrier(std::size_t v, int m) const {
+  return mixed_ ? pass_barrier_in(v, m, softened_f_.data()) : pass_barrier_in(v, m, softened_.data());
+}
+
+double CpuBackend::pass_rate(double barrier) const {
+  if (mixed_) {
+    const auto q = static_cast<float>(barrier);  // exact: the barrier came from float
+    return tile_exp(tile_exponent(q, static_cast<float>(last_.min_barrier), static_cast<float>(pc_.inv_kT)));
+  }
+  return tile_exp(tile_exponent(barrier, last_.min_barrier, pc_.inv_kT));
 }
 
 void CpuBackend::invalidate_caches() {
@@ -153,10 +180,15 @@ void CpuBackend::refresh_softened_barriers(std::size_t v, double eta) {
   const int modes = pc_.modes;
   const std::size_t base = v * modes;
   const double d1 = s_.d1[v], d3 = s_.d3[v];
-  for (int m = 0; m < modes; ++m)
-    softened_[tiled_index(v, m, modes)] = softened_barrier(
+  for (int m = 0; m < modes; ++m) {
+    const double a = softened_barrier(
         s_.barrier[base + m],
         direction_factor(pc_.direction_factor, d1, d3, s_.sfts_e1[base + m], s_.sfts_e3[base + m]), eta);
+    if (mixed_)
+      softened_f_[tiled_index(v, m, modes)] = static_cast<float>(a);
+    else
+      softened_[tiled_index(v, m, modes)] = a;
+  }
   cached_eta_[v] = eta;
 }
 
@@ -195,10 +227,10 @@ void CpuBackend::update_softening(double time) {
   last_time_ = time;
 }
 
-RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
-  update_softening(time);
-  TiledPassInput in;
-  in.softened = softened_.data();
+template <typename Real>
+TiledPassInput<Real> CpuBackend::pass_input(const Real* softened, const Sym2& mean_stress) {
+  TiledPassInput<Real> in;
+  in.softened = softened;
   in.e1 = tiled_e1_.data();
   in.e3 = tiled_e3_.data();
   in.s11 = s_.s11.data();
@@ -210,9 +242,18 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   in.mean_s3 = pass_mean_s3_ = 2.0 * mean_stress.xy;
   in.half_volume_ev = pc_.half_volume_ev;
   in.inv_kT = pc_.inv_kT;
-  const double global_min =
-      exhaustive_pass(in, block_voxels, voxel_min_.data(), voxel_rate_.data(), block_rate_.data(), threads_);
+  return in;
+}
 
+RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean_stress) {
+  update_softening(time);
+  double global_min = 0.0;
+  if (mixed_)
+    global_min = exhaustive_pass(pass_input(softened_f_.data(), mean_stress), block_voxels, voxel_min_.data(),
+                                 voxel_rate_.data(), block_rate_.data(), threads_);
+  else
+    global_min = exhaustive_pass(pass_input(softened_.data(), mean_stress), block_voxels, voxel_min_.data(),
+                                 voxel_rate_.data(), block_rate_.data(), threads_);
   RateSummary r;
   r.min_barrier = global_min;
   r.any_unstable = global_min < 0.0;
@@ -255,7 +296,7 @@ Event CpuBackend::select_thermal_event(double u) {
   double q_chosen = 0.0;
   for (int m = 0; m < modes; ++m) {
     const double q = pass_barrier(v, m);  // the pass's Q, recomputed (it is not stored)
-    const double k = shifted_rate(q, last_.min_barrier, pc_.inv_kT);
+    const double k = pass_rate(q);
     if (k > 0.0) chosen = m, q_chosen = q;  // round-off fallback: the last mode with a nonzero rate
     cum += k;
     if (cum > target && k > 0.0) break;
@@ -363,17 +404,19 @@ void CpuBackend::upload(const State& state) {
 }
 
 double CpuBackend::bytes_per_pass() const {
-  // Each of the two sweeps reads A (8), e1 and e3 (4 + 4) per voxel-mode and the three stress
-  // components per voxel (24) and writes one value per voxel (the minimum, the rate sum: 8).
+  // Each of the two sweeps reads A (8, or 4 in float), e1 and e3 (4 + 4) per voxel-mode and the
+  // three stress components per voxel (24) and writes one value per voxel (the minimum, the
+  // rate sum: 8).
   const double vm = static_cast<double>(s_.voxels()) * pc_.modes;
-  return 2.0 * (vm * (8 + 4 + 4) + static_cast<double>(s_.voxels()) * (24 + 8));
+  return 2.0 * (vm * ((mixed_ ? 4 : 8) + 4 + 4) + static_cast<double>(s_.voxels()) * (24 + 8));
 }
 
 double CpuBackend::floor_ns_per_voxel_mode() {
-  // Read bandwidth over a buffer the size of this grid's catalog (16 B per voxel-mode), so it
-  // comes from the cache level the pass works in (L2/L3 for small grids, memory for large ones).
+  // Read bandwidth over a buffer the size of this grid's catalog (A, e1, e3: 16 B per
+  // voxel-mode, 12 B with A in float), so it comes from the cache level the pass works in
+  // (L2/L3 for small grids, memory for large ones).
   const std::size_t vm = s_.voxels() * static_cast<std::size_t>(pc_.modes);
-  const std::size_t n = std::max<std::size_t>(vm * 2, 1 << 12);  // 16 B per voxel-mode = 2 doubles
+  const std::size_t n = std::max<std::size_t>(mixed_ ? vm * 3 / 2 : vm * 2, 1 << 12);  // in doubles
   std::vector<double> a(n, 1.0);
   double best_read = 1e300;
   volatile double sink = 0.0;
@@ -385,13 +428,19 @@ double CpuBackend::floor_ns_per_voxel_mode() {
   }
   // Exponential throughput of the pass's own vector code (arguments spread over the range the
   // rate pass sees, -(Q - Q_min)/kT in [-60, 0]).
+  // Single precision for the mixed pass.
   const std::size_t ne = std::size_t(1) << 20;
   std::vector<double> x(ne), y(ne);
+  std::vector<float> xf(ne), yf(ne);
   for (std::size_t i = 0; i < ne; ++i) x[i] = -60.0 * static_cast<double>(i % 1000) / 1000.0;
+  for (std::size_t i = 0; i < ne; ++i) xf[i] = static_cast<float>(x[i]);
   double best_exp = 1e300;
   for (int rep = 0; rep < 6; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
-    exp_buffer(x.data(), y.data(), ne, threads_);
+    if (mixed_)
+      exp_buffer_f(xf.data(), yf.data(), ne, threads_);
+    else
+      exp_buffer(x.data(), y.data(), ne, threads_);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (rep > 0) best_exp = std::min(best_exp, s);
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/cpu/fft_solver.hpp"
+#include "backends/cpu/tiled_layout.hpp"
 #include "stz/backend.hpp"
 
 namespace stz {
@@ -63,6 +64,13 @@ class CpuBackend final : public Backend {
   /// Q of a voxel-mode as the last pass computed it (the same expression and operands: the
   /// same bits); Q is recomputed where needed instead of stored for every voxel-mode.
   double pass_barrier(std::size_t voxel, int mode) const;
+  template <typename Real>
+  Real pass_barrier_in(std::size_t voxel, int mode, const Real* softened) const;
+  /// exp(-(Q - Q_min)/kT) of a barrier from pass_barrier, in the pass's arithmetic.
+  double pass_rate(double barrier) const;
+  /// The exhaustive pass's inputs (and the mean stress it resolves, kept for pass_barrier).
+  template <typename Real>
+  TiledPassInput<Real> pass_input(const Real* softened, const Sym2& mean_stress);
   /// Copies a voxel's SFTS catalog from the state into the tiled one (tiled_e1_, tiled_e3_).
   void tile_catalog(std::size_t voxel);
   void tile_all_catalogs();
@@ -70,11 +78,13 @@ class CpuBackend final : public Backend {
   Params params_;
   PhysicsConstants pc_;
   int threads_;
+  bool mixed_;  ///< solver.precision = "mixed": A cached in float, the pass in float
   State s_;
   FftElasticSolver solver_;
   UnitKernels kernels_;
   // Caches of the exhaustive pass; the per-voxel-mode ones tiled (tiled_layout.hpp).
-  std::vector<double> softened_;                    ///< A = dF exp(-D eta) per voxel-mode, tiled
+  std::vector<double> softened_;                    ///< A = dF exp(-D eta) per voxel-mode, tiled (double)
+  std::vector<float> softened_f_;                   ///< the same in float (mixed precision)
   std::vector<float> tiled_e1_, tiled_e3_;          ///< the SFTS catalog of s_, tiled
   std::vector<double> cached_eta_;                  ///< eta that softened_ was computed with (NaN: stale)
   double pass_mean_s1_ = 0.0, pass_mean_s3_ = 0.0;  ///< resolved mean stress of the last pass

@@ -16,6 +16,9 @@
  */
 #include <cstddef>
 
+#include "stz/physics/barrier.hpp"
+#include "stz/physics/fast_exp.hpp"
+
 namespace stz {
 
 /// Voxels per tile: one AVX-512 vector of doubles, two AVX2 ones.
@@ -31,10 +34,12 @@ constexpr std::size_t tiled_index(std::size_t voxel, int mode, int modes) {
 }
 
 /// What the exhaustive pass reads: the tiled caches (softened barriers A, the SFTS catalog), the
-/// voxel-major stress fluctuation and the scalars of docs/model.md §4.
+/// voxel-major stress fluctuation and the scalars of docs/model.md §4. Real is the arithmetic
+/// of the pass (solver.precision): double, or float for "mixed" (A is then cached in float).
+template <typename Real>
 struct TiledPassInput {
-  const double* softened = nullptr;  ///< A, tiled
-  const float* e1 = nullptr;         ///< SFTS catalog, tiled
+  const Real* softened = nullptr;  ///< A, tiled
+  const float* e1 = nullptr;       ///< SFTS catalog, tiled
   const float* e3 = nullptr;
   const double* s11 = nullptr;  ///< stress fluctuation per voxel (voxel-major)
   const double* s22 = nullptr;
@@ -44,5 +49,20 @@ struct TiledPassInput {
   double mean_s1 = 0.0, mean_s3 = 0.0;  ///< resolved mean stress (s11 - s22, 2 s12)
   double half_volume_ev = 0.0, inv_kT = 0.0;
 };
+
+/// The pass's arithmetic, by the type of its operands (Real = double, or float for
+/// solver.precision = "mixed"): Q = A - (V/2) W, the rate exponent -(Q - Q_min)/kT and its
+/// exponential. Both the pass (hot_loops.inc) and the backend's recomputation of one voxel's
+/// barriers call these, so the two give the same bits.
+inline double tile_barrier(double a, double s1, double s3, float e1, float e3, double hv) {
+  return activation_barrier(a, resolved_work(s1, s3, e1, e3), hv);
+}
+inline float tile_barrier(float a, float s1, float s3, float e1, float e3, float hv) {
+  return activation_barrier_f(a, resolved_work_f(s1, s3, e1, e3), hv);
+}
+inline double tile_exponent(double q, double q_min, double inv_kT) { return rate_exponent(q, q_min, inv_kT); }
+inline float tile_exponent(float q, float q_min, float inv_kT) { return rate_exponent_f(q, q_min, inv_kT); }
+inline double tile_exp(double x) { return exp_nonpositive(x); }
+inline float tile_exp(float x) { return exp_nonpositive_f(x); }
 
 }  // namespace stz

@@ -53,15 +53,23 @@ STZ_HD_INLINE double softened_barrier(double dF, double D, double eta) { return 
  * written with the per-voxel combinations s1 = sigma11 - sigma22 and s3 = 2 sigma12.
  */
 STZ_HD_INLINE double resolved_work(double s1, double s3, double e1, double e3) { return s1 * e1 + s3 * e3; }
+/// The same in float (solver.precision = "mixed", docs/performance.md for its error budget).
+STZ_HD_INLINE float resolved_work_f(float s1, float s3, float e1, float e3) { return s1 * e1 + s3 * e3; }
 
 /// Q = A - V W / 2 (eV), with half_volume_ev = V/2 * (eV per GPa nm^3).
 STZ_HD_INLINE double activation_barrier(double softened, double work, double half_volume_ev) {
+  return softened - half_volume_ev * work;
+}
+STZ_HD_INLINE float activation_barrier_f(float softened, float work, float half_volume_ev) {
   return softened - half_volume_ev * work;
 }
 
 /// -(Q - Q_min)/kT: the exponent of the shifted rate (kept apart for passes that evaluate
 /// all exponentials in one vector loop; the same expression, hence the same bits).
 STZ_HD_INLINE double rate_exponent(double barrier, double min_barrier, double inv_kT) {
+  return -(barrier - min_barrier) * inv_kT;
+}
+STZ_HD_INLINE float rate_exponent_f(float barrier, float min_barrier, float inv_kT) {
   return -(barrier - min_barrier) * inv_kT;
 }
 
