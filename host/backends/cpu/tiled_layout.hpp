@@ -22,7 +22,7 @@
 namespace stz {
 
 /// Voxels per tile: one AVX-512 vector of doubles, two AVX2 ones.
-constexpr std::size_t tile_voxels = 8;
+constexpr std::size_t tile_voxels = 16;
 
 /// Tiles covering `voxels` voxels (the last one possibly padded).
 constexpr std::size_t tile_count(std::size_t voxels) { return (voxels + tile_voxels - 1) / tile_voxels; }
