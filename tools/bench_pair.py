@@ -9,6 +9,10 @@ so that both see the same machine state, and prints CPU microseconds per thermal
         --record benchmarks/RECORD.md -- --backends cpu --rules reference --threads 1 \
         --sizes 128,256 --events 300 --warmup 50
 
+--new-args adds arguments for the new binary only (e.g. "--precision double,mixed", which an
+older binary does not know); a case of the new binary is then compared with the old binary's
+case of the same precision, or else with its double-precision one.
+
 Only CPU time is compared (process CPU seconds over the timed window): other load on a shared
 machine inflates wall time but hardly CPU time. Needs only the Python standard library.
 """
@@ -37,8 +41,7 @@ def run_bench(binary, bench_args, env):
     out = {}
     device = ""
     for r in rows:
-        rule = r["rule"] + (" (mixed)" if r.get("precision") == "mixed" else "")
-        key = (int(r["n"]), int(r["modes"]), r["backend"], rule, r["loop"])
+        key = (int(r["n"]), int(r["modes"]), r["backend"], r["rule"], r["loop"], r.get("precision", "double"))
         events = float(r["events"])
         if events > 0:
             out[key] = 1e6 * float(r["cpu_seconds"]) / events
@@ -53,6 +56,7 @@ def main():
     ap.add_argument("--old-label", default="old")
     ap.add_argument("--new-label", default="new")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (median reported)")
+    ap.add_argument("--new-args", default="", help="extra stzkmc bench arguments for the new binary only")
     ap.add_argument("--record", help="append the table to this Markdown file")
     ap.add_argument("--title", default="Side by side", help="heading of the recorded table")
     ap.add_argument("bench_args", nargs=argparse.REMAINDER, help="-- then arguments of stzkmc bench")
@@ -69,18 +73,26 @@ def main():
     devices = {}
     for _ in range(a.rounds):
         for which, binary in (("old", a.old), ("new", a.new)):
-            res, devices[which] = run_bench(binary, bench_args, env)
+            extra = a.new_args.split() if which == "new" else []
+            res, devices[which] = run_bench(binary, bench_args + extra, env)
             for k, v in res.items():
                 samples[which].setdefault(k, []).append(v)
-    keys = sorted(set(samples["old"]) & set(samples["new"]))
+    def old_twin(k):
+        if k in samples["old"]:
+            return k
+        double = k[:5] + ("double",)
+        return double if double in samples["old"] else None
+
+    keys = sorted(k for k in samples["new"] if old_twin(k))
     if not keys:
         sys.exit("bench_pair: the two binaries share no benchmark case")
     lines = [f"| N | M | backend | rule | {a.old_label} CPU us/event | {a.new_label} CPU us/event | {a.old_label}/{a.new_label} |",
              "|---|---|---|---|---|---|---|"]
     for k in keys:
-        o = statistics.median(samples["old"][k])
+        o = statistics.median(samples["old"][old_twin(k)])
         n = statistics.median(samples["new"][k])
-        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {o:.1f} | {n:.1f} | {o / n:.2f}x |")
+        rule = k[3] + (f" ({k[5]})" if k[5] != "double" else "")
+        lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {rule} | {o:.1f} | {n:.1f} | {o / n:.2f}x |")
     table = "\n".join(lines)
     print(table)
     if a.record:
@@ -88,7 +100,8 @@ def main():
         with open(a.record, "a") as f:
             f.write(f"\n## {stamp} - {a.title}\n\n")
             f.write(f"Devices: {devices.get('new', '')}  \n")
-            f.write(f"`stzkmc bench {' '.join(bench_args)}`, {a.old_label} = `{a.old}`, {a.new_label} = `{a.new}`, "
+            extra = f" (new binary also `{a.new_args}`)" if a.new_args else ""
+            f.write(f"`stzkmc bench {' '.join(bench_args)}`{extra}, {a.old_label} = `{a.old}`, {a.new_label} = `{a.new}`, "
                     f"alternating, median of {a.rounds} rounds, process CPU time per thermal event.\n\n")
             f.write(table + "\n")
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #ifdef _OPENMP
@@ -110,8 +111,12 @@ void run_pass(const HotInput& in, PassOutput& out) {
   p.mean_s3 = in.mean_s3;
   p.half_volume_ev = in.hv;
   p.inv_kT = in.inv_kT;
-  out.global_min =
-      exhaustive_pass(p, block_voxels, out.voxel_min.data(), out.voxel_rate.data(), out.block_rate.data(), in.threads);
+  if constexpr (std::is_same_v<Real, double>)
+    out.global_min = exhaustive_pass(p, block_voxels, out.voxel_min.data(), out.voxel_rate.data(),
+                                     out.block_rate.data(), in.threads);
+  else
+    out.global_min = exhaustive_pass_mixed(p, block_voxels, out.voxel_min.data(), out.voxel_rate.data(),
+                                           out.block_rate.data(), in.threads);
 }
 
 void run_level(const HotInput& in, HotOutput& out) {

@@ -162,10 +162,13 @@ double CpuBackend::pass_barrier(std::size_t v, int m) const {
   return mixed_ ? pass_barrier_in(v, m, softened_f_.data()) : pass_barrier_in(v, m, softened_.data());
 }
 
-double CpuBackend::pass_rate(double barrier) const {
+double CpuBackend::pass_rate(std::size_t v, double barrier) const {
   if (mixed_) {
+    // As exhaustive_pass_mixed: relative to the voxel's minimum in float, then scaled.
     const auto q = static_cast<float>(barrier);  // exact: the barrier came from float
-    return tile_exp(tile_exponent(q, static_cast<float>(last_.min_barrier), static_cast<float>(pc_.inv_kT)));
+    const float relative =
+        tile_exp(tile_exponent(q, static_cast<float>(voxel_min_[v]), static_cast<float>(pc_.inv_kT)));
+    return relative * exp_nonpositive(rate_exponent(voxel_min_[v], last_.min_barrier, pc_.inv_kT));
   }
   return tile_exp(tile_exponent(barrier, last_.min_barrier, pc_.inv_kT));
 }
@@ -249,8 +252,8 @@ RateSummary CpuBackend::compute_barriers_and_rates(double time, const Sym2& mean
   update_softening(time);
   double global_min = 0.0;
   if (mixed_)
-    global_min = exhaustive_pass(pass_input(softened_f_.data(), mean_stress), block_voxels, voxel_min_.data(),
-                                 voxel_rate_.data(), block_rate_.data(), threads_);
+    global_min = exhaustive_pass_mixed(pass_input(softened_f_.data(), mean_stress), block_voxels, voxel_min_.data(),
+                                       voxel_rate_.data(), block_rate_.data(), threads_);
   else
     global_min = exhaustive_pass(pass_input(softened_.data(), mean_stress), block_voxels, voxel_min_.data(),
                                  voxel_rate_.data(), block_rate_.data(), threads_);
@@ -296,7 +299,7 @@ Event CpuBackend::select_thermal_event(double u) {
   double q_chosen = 0.0;
   for (int m = 0; m < modes; ++m) {
     const double q = pass_barrier(v, m);  // the pass's Q, recomputed (it is not stored)
-    const double k = pass_rate(q);
+    const double k = pass_rate(v, q);
     if (k > 0.0) chosen = m, q_chosen = q;  // round-off fallback: the last mode with a nonzero rate
     cum += k;
     if (cum > target && k > 0.0) break;
