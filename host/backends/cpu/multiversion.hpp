@@ -4,8 +4,9 @@
  * (AVX-512, AVX2 + FMA, baseline) and pick the best clone at load time (GCC target_clones).
  *
  * The default build is portable (no -march): without this, the rate pass would run on SSE2
- * only, 2.3x slower than an AVX-512 build (docs/performance.md). With -DSTZ_NATIVE=ON the
- * whole build targets this machine and the clones are not needed. Every clone computes the
+ * only, 2.3x slower than an AVX-512 build (docs/performance.md). With -DSTZ_NATIVE=ON (this
+ * machine) or -DSTZ_MARCH=LEVEL (e.g. x86-64-v3) the whole build targets that CPU and the
+ * clones are not needed. Every clone computes the
  * same bits: the project compiles with -ffp-contract=off and fuses multiply-adds explicitly.
  */
 #include <fstream>
@@ -42,8 +43,8 @@ inline std::string cpu_code_path() {
                       : __builtin_cpu_supports("x86-64-v3") ? "x86-64-v3 (AVX2, FMA)"
                                                             : "x86-64 baseline (SSE2)";
   return std::string("portable build, hot loops run the ") + level + " clone";
-#elif defined(STZ_NATIVE_BUILD)
-  return "native build (-march=native: this machine's CPU only)";
+#elif defined(STZ_MARCH_BUILD)
+  return std::string("build for -march=") + STZ_MARCH_BUILD + " (no run-time choice)";
 #else
   return "portable build without clones (baseline instruction set)";
 #endif
