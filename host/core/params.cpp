@@ -80,8 +80,8 @@ void validate(const Params& p) {
   if (p.kinetics.softening_clock == SofteningClock::event && p.kinetics.rule != ThermalRule::residence_time &&
       p.kinetics.rule != ThermalRule::bounded)
     reject("kinetics.softening_clock", "\"event\"",
-           "\"pass\" with kinetics.rule = \"reference\" or \"probabilistic\" (they jump the clock by t_res "
-           "after the transformation; \"event\" needs rule \"residence-time\" or \"bounded\")");
+           "\"pass\" with kinetics.rule = \"reference\" or \"probabilistic\" (they move the clock after the "
+           "transformation; \"event\" needs rule \"residence-time\" or \"bounded\")");
   if (p.solver.precision == Precision::mixed && p.kinetics.rule == ThermalRule::bounded)
     reject("solver.precision", "\"mixed\"",
            "\"double\" with kinetics.rule = \"bounded\" (the mixed-precision pass is that of the exhaustive rules "

@@ -234,7 +234,8 @@ std::vector<KeyInfo> build_schema() {
                std::vector<ThermalRule>{ThermalRule::reference, ThermalRule::probabilistic, ThermalRule::residence_time,
                                         ThermalRule::bounded},
                "thermal event rule: \"reference\" (event iff t_res < dt), \"probabilistic\" (with probability 1 - "
-               "exp(-dt/t_res)), \"residence-time\" (BKL waiting times), \"bounded\" (exact kMC with rate bounds and "
+               "exp(-dt/t_res), inside the strain step), \"residence-time\" (BKL waiting times), \"bounded\" (exact "
+               "kMC with rate bounds and "
                "thinning under continuous loading, O(N^2) instead of O(N^2 M) per event; docs/model.md 5.6)",
                STZ_REF(params.kinetics.rule)));
   s.push_back(enum_key("kinetics.softening_clock",

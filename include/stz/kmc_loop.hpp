@@ -71,9 +71,12 @@ STZ_HD_INLINE ThermalPlan plan_thermal_pass(ThermalRule rule, std::uint64_t seed
       p.dt = p.event ? t_res : step_dt;
       break;
     case ThermalRule::probabilistic: {
+      // The event is drawn for this strain step (the chance of at least one within it), so it
+      // happens inside the step: the clock moves by t_res when that is shorter (as the published
+      // prose has it), by the step otherwise, never further (docs/model.md §5.3).
       const double u = rng::kmc_uniform(seed, rng::event_acceptance, draw);
       p.event = u < -std::expm1(-step_dt / t_res);
-      p.dt = p.event ? t_res : step_dt;
+      p.dt = p.event && t_res < step_dt ? t_res : step_dt;
       break;
     }
     case ThermalRule::residence_time: {
