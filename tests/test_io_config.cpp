@@ -80,6 +80,10 @@ strain_step = 2e-4
 end_strain = 0.1
 record_interval = 1e-3
 stop_stress = -1.0
+protocol = "creep"
+creep_stress = 1.5
+end_time = 5e3
+time_step = 2.0
 [solver]
 full_solve_interval = 500
 cache_softened_barriers = false
@@ -112,6 +116,10 @@ name = "full-deck_1"
   CHECK(d.params.loading.mode == LoadingMode::shear);
   CHECK(d.params.loading.condition == LoadingCondition::exact);
   CHECK(d.params.loading.strain_rate == 1e-2);
+  CHECK(d.params.loading.protocol == LoadingProtocolKind::creep);
+  CHECK(d.params.loading.creep_stress == 1.5);
+  CHECK(d.params.loading.end_time == 5e3);
+  CHECK(d.params.loading.time_step == 2.0);
   CHECK(d.params.solver.full_solve_interval == 500);
   CHECK_FALSE(d.params.solver.cache_softened_barriers);
   CHECK(d.params.elastic.nyquist == NyquistConvention::published);
@@ -265,7 +273,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 46);
+  CHECK(keys.size() == 50);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

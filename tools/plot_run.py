@@ -107,6 +107,54 @@ def plot_curve(f, mode, name, out, fmt, dpi):
     return save(fig, out, name, "curve", fmt, dpi)
 
 
+def creep_rates(curve, mode, span=4):
+    """Loaded strain and time of the curve, and the creep rate over windows of `span` curve
+    points (a fifth of a decade of time at 20 points per decade: single intervals hold too few
+    events), at the windows' geometric mean times. Points at t = 0 (the elastic load) are left
+    out of the rates."""
+    strain, _, _, _ = loaded_columns(mode, curve)
+    t = np.asarray(curve["time"], dtype=float)
+    strain = np.asarray(strain, dtype=float)
+    pos = np.nonzero(t > 0)[0]
+    tp, sp = t[pos], strain[pos]
+    if tp.size <= span:
+        return t, strain, np.array([]), np.array([])
+    rate = (sp[span:] - sp[:-span]) / (tp[span:] - tp[:-span])
+    mid = np.sqrt(tp[span:] * tp[:-span])
+    return t, strain, mid, rate
+
+
+def plot_creep(f, mode, name, out, fmt, dpi):
+    """Creep (loading.protocol = "creep"): loaded strain against log time, and the creep rate
+    against time with its minimum (the secondary creep rate) marked."""
+    curve = f["curve"][()]
+    deck = f["deck"].attrs
+    t, strain, mid, rate = creep_rates(curve, mode)
+    _, _, xlabel, _ = loaded_columns(mode, curve)
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(10, 4.0))
+    pos = t > 0
+    a0.semilogx(t[pos], strain[pos], "-o", ms=2.5, color="C0")
+    a0.set_xlabel("time (s)")
+    a0.set_ylabel(xlabel.replace("strain", "loaded strain"))
+    a0.axhline(strain[0], color="0.6", lw=0.8, ls=":", label=f"elastic strain of the load {strain[0]:.4f}")
+    a0.legend(loc="upper left")
+    a0.grid(alpha=0.3, which="both")
+    good = rate > 0
+    if np.any(good):
+        a1.loglog(mid[good], rate[good], "-o", ms=2.5, color="C1")
+        i = int(np.argmin(np.where(good, rate, np.inf)))
+        a1.plot([mid[i]], [rate[i]], "v", color="C3", ms=8, label=f"minimum creep rate {rate[i]:.3g}/s")
+        a1.legend(loc="upper right")
+    a1.set_xlabel("time (s)")
+    a1.set_ylabel("creep rate d(strain)/dt (1/s)")
+    a1.grid(alpha=0.3, which="both")
+    n = f["meta"].attrs["grid_n"]
+    fig.suptitle(f"{name}: creep in {mode} at {deck['loading.creep_stress']:g} GPa, {n}$^2$ voxels, "
+                 f"{deck['kinetics.temperature']:g} K")
+    fig.tight_layout()
+    return save(fig, out, name, "creep", fmt, dpi)
+
+
 def extent(f):
     size = f["meta"].attrs["grid_n"] * f["meta"].attrs["voxel_size_nm"]
     return [0, size, 0, size]
@@ -260,7 +308,11 @@ def main(argv=None):
         if "curve" not in f or "deck" not in f:
             sys.exit(f"{args.output} is not an stzkmc output file (no /curve or /deck)")
         mode = text(f["deck"].attrs["loading.mode"])
-        written.append(plot_curve(f, mode, name, out, args.format, args.dpi))
+        protocol = text(f["deck"].attrs["loading.protocol"]) if "loading.protocol" in f["deck"].attrs else "strain-rate"
+        if protocol == "creep":
+            written.append(plot_creep(f, mode, name, out, args.format, args.dpi))
+        else:
+            written.append(plot_curve(f, mode, name, out, args.format, args.dpi))
         snaps = snapshots(f)
         if snaps:
             written.append(plot_evolution(f, mode, name, out, snaps, args.format, args.dpi))

@@ -40,7 +40,10 @@ void Driver::start() {
   backend_.initialize();
   backend_.full_solve();
   st_.counters.full_solves = 1;
+  st_.mean_strain = protocol_->initial_mean_strain();
+  st_.applied_strain = loaded_strain();  // 0 under strain control; creep: the elastic strain of the load
   st_.milestones.yield.peak_stress = loaded_stress();
+  st_.milestones.yield.peak_strain = loaded_strain();
   st_.next_progress_strain = protocol_->progress_unit();
   record_point();
 }
@@ -338,7 +341,7 @@ void Driver::after_pass(std::uint64_t transformations) {
                      p1 = std::move(s.p1);
                      p3 = std::move(s.p3);
                    });
-  const std::string end = protocol_->end_reason(st_.mean_strain, sigma);
+  const std::string end = protocol_->end_reason(st_.mean_strain, sigma, st_.time);
   if (!end.empty()) {
     close_avalanche();
     record_point();

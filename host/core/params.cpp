@@ -102,6 +102,21 @@ void validate(const Params& p) {
        << " (strain_step >= " << p.loading.end_strain / max_elastic_steps << ")";
     throw std::invalid_argument(os.str());
   }
+  if (p.loading.protocol == LoadingProtocolKind::creep) {
+    if (!(p.loading.creep_stress >= 0.0) || !std::isfinite(p.loading.creep_stress))
+      reject("loading.creep_stress", p.loading.creep_stress,
+             "a finite stress >= 0 GPa (the loaded sense: tension "
+             "sigma11, compression -sigma11, shear sigma12)");
+    require_positive("loading.end_time", p.loading.end_time);
+    require_positive("loading.time_step", p.loading.time_step);
+    if (p.loading.end_time / p.loading.time_step > max_elastic_steps) {
+      std::ostringstream os;
+      os << "loading.time_step = " << p.loading.time_step << " takes " << p.loading.end_time / p.loading.time_step
+         << " passes without an event to loading.end_time = " << p.loading.end_time << ": allowed at most "
+         << max_elastic_steps << " (time_step >= " << p.loading.end_time / max_elastic_steps << " s)";
+      throw std::invalid_argument(os.str());
+    }
+  }
   if (p.loading.end_strain / p.loading.record_interval > max_curve_points) {
     std::ostringstream os;
     os << "loading.record_interval = " << p.loading.record_interval << " records "
@@ -146,6 +161,7 @@ std::string to_string(ThermalRule v) {
 }
 std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
 std::string to_string(GpuLoop v) { return v == GpuLoop::host ? "host" : "device"; }
+std::string to_string(LoadingProtocolKind v) { return v == LoadingProtocolKind::strain_rate ? "strain-rate" : "creep"; }
 std::string to_string(Precision v) { return v == Precision::full_double ? "double" : "mixed"; }
 std::string to_string(NyquistConvention v) { return v == NyquistConvention::zero ? "zero" : "published"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }

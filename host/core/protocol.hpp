@@ -30,6 +30,8 @@ class LoadingProtocol {
   }
 
   // ---- Time and the mean strain ----------------------------------------------------------------
+  /// The mean strain at t = 0, before any plastic event (creep: the held stress applied at once).
+  virtual Sym2 initial_mean_strain() const { return {}; }
   /// The longest time one pass may advance (one elastic step).
   virtual double step_time() const = 0;
   /// Time advances by dt with <p> fixed: the applied (controlled) strain and the mean strain.
@@ -51,7 +53,7 @@ class LoadingProtocol {
   /// between such units).
   virtual double progress_unit() const = 0;
   /// Empty while the run goes on; otherwise why it ends.
-  virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const = 0;
+  virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const = 0;
 
   // ---- The device-resident loop --------------------------------------------------------------------
   /// The protocol as plain data the CUDA device loop can evaluate (stz/loading/strain_law.hpp),
@@ -62,7 +64,7 @@ class LoadingProtocol {
   ElasticMedium medium_;
 };
 
-/// The protocol a deck asks for (today: strain control in loading.mode / loading.condition),
+/// The protocol a deck asks for (loading.protocol: strain control or creep, in loading.mode),
 /// on the medium the backend solves (Backend::medium).
 std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium);
 

@@ -291,6 +291,21 @@ std::vector<KeyInfo> build_schema() {
                        STZ_REF(params.loading.record_interval)));
   s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(),
                        "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
+  s.push_back(enum_key("loading.protocol",
+                       std::vector<LoadingProtocolKind>{LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep},
+                       "what the loading holds: \"strain-rate\" (the applied strain grows at loading.strain_rate to "
+                       "loading.end_strain) or \"creep\" (loading.creep_stress applied at t = 0 and held; ends at "
+                       "loading.end_time or loading.end_strain; docs/model.md 6.5)",
+                       STZ_REF(params.loading.protocol)));
+  s.push_back(make_key("loading.creep_stress", K::real, "GPa", at_least(0),
+                       "creep: the loaded stress held (tension sigma11, compression -sigma11, shear sigma12)",
+                       STZ_REF(params.loading.creep_stress)));
+  s.push_back(make_key("loading.end_time", K::real, "s", above(0), "creep: the run ends at this time",
+                       STZ_REF(params.loading.end_time)));
+  s.push_back(make_key("loading.time_step", K::real, "s", above(0),
+                       "creep: the longest time one pass advances (the thermal rules' step dt; rates are frozen "
+                       "over it)",
+                       STZ_REF(params.loading.time_step)));
   // [solver]
   s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1),
                        "thermal events between full FFT re-solves of the stress field",

@@ -31,6 +31,10 @@ enum class Precision { full_double, mixed };
 enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (docs/model.md §6.2).
 enum class LoadingCondition { reference, exact };
+/// What the loading holds (docs/model.md §6): the strain rate (loading.strain_rate, to
+/// loading.end_strain), or the loaded stress ("creep": loading.creep_stress applied at t = 0 and
+/// held, to loading.end_time or loading.end_strain).
+enum class LoadingProtocolKind { strain_rate, creep };
 /// Loading mode: the single loaded component; the others are held stress free.
 enum class LoadingMode { tension, compression, shear };
 /// Direction factor D in the softened barrier (docs/model.md §4).
@@ -82,6 +86,7 @@ struct AthermalParams {
 };
 
 struct LoadingParams {
+  LoadingProtocolKind protocol = LoadingProtocolKind::strain_rate;
   LoadingMode mode = LoadingMode::tension;
   LoadingCondition condition = LoadingCondition::reference;
   double strain_rate = 1e-4;      ///< 1/s
@@ -90,6 +95,10 @@ struct LoadingParams {
                                   ///< (a deck in shear that does not set it: shear_default_end_strain)
   double record_interval = 5e-4;  ///< curve point every this much applied strain
   double stop_stress = -0.5;      ///< stop if the loaded stress falls below this, GPa
+  // Creep (protocol = creep).
+  double creep_stress = 1.0;  ///< the loaded stress applied at t = 0 and held, GPa
+  double end_time = 1e4;      ///< creep ends at this time, s (or at end_strain)
+  double time_step = 1.0;     ///< creep: the longest time one pass advances (rates frozen over it), s
 };
 
 struct SolverParams {
@@ -160,6 +169,7 @@ std::string to_string(Medium v);
 std::string to_string(ThermalRule v);
 std::string to_string(SofteningClock v);
 std::string to_string(GpuLoop v);
+std::string to_string(LoadingProtocolKind v);
 std::string to_string(Precision v);
 std::string to_string(NyquistConvention v);
 std::string to_string(AthermalVariant v);

@@ -5,7 +5,7 @@ namespace stz {
 StrainControl::StrainControl(const Params& params, const ElasticMedium& medium)
     : LoadingProtocol(medium), law_(make_strain_law(params, medium)) {}
 
-std::string StrainControl::end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const {
+std::string StrainControl::end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double) const {
   switch (law_.end_code(mean_strain, mean_stress)) {
     case StrainEnd::end_strain: return "end strain reached";
     case StrainEnd::stop_stress: return "loaded stress fell below loading.stop_stress";

@@ -34,7 +34,7 @@ class StrainControl final : public LoadingProtocol {
   double schedule_coordinate(double, double applied) const override { return applied; }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
-  std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress) const override;
+  std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
   const StrainLaw* device_law() const override { return &law_; }
 
  private:

@@ -1,0 +1,31 @@
+#include "core/protocols/creep.hpp"
+
+#include <cmath>
+
+namespace stz {
+
+Creep::Creep(const Params& params, const ElasticMedium& medium)
+    : LoadingProtocol(medium),
+      axes_(make_strain_law(params, medium)),
+      time_step_(params.loading.time_step),
+      end_time_(params.loading.end_time),
+      end_strain_(params.loading.end_strain) {
+  const double s = params.loading.creep_stress;
+  Sym2 sigma{};
+  switch (params.loading.mode) {
+    case LoadingMode::tension: sigma.xx = s; break;
+    case LoadingMode::compression: sigma.xx = -s; break;
+    case LoadingMode::shear: sigma.xy = s; break;
+  }
+  held_elastic_strain_ = compliance_times(medium, sigma);
+}
+
+double Creep::schedule_coordinate(double time, double) const { return std::log10(1.0 + time / time_step_); }
+
+std::string Creep::end_reason(const Sym2& mean_strain, const Sym2&, double time) const {
+  if (time >= end_time_ * (1.0 - 1e-12)) return "end time reached";
+  if (axes_.loaded_strain(mean_strain) >= end_strain_) return "end strain reached (tertiary creep)";
+  return "";
+}
+
+}  // namespace stz
