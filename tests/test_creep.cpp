@@ -119,3 +119,49 @@ TEST_CASE("A creep run continued from a copy of its state equals the uninterrupt
   CHECK(second.state().p3_sum == whole.state().p3_sum);
   CHECK(second.results().curve.size() == whole.results().curve.size());
 }
+
+// ---- Stress relaxation (loading.protocol = "relaxation", docs/model.md §6.6) -------------------
+
+TEST_CASE("Relaxation far below any activity keeps the elastic stress of the held strain", "[unit]") {
+  for (const LoadingMode mode : {LoadingMode::tension, LoadingMode::shear}) {
+    Params p = creep_params(16, 0.0, mode, 1e4, 100.0);
+    p.loading.protocol = LoadingProtocolKind::relaxation;
+    p.loading.relaxation_strain = 0.004;
+    p.catalog.barrier_mean = 2.2;
+    auto b = cpu_backend(p);
+    Driver d(p, *b);
+    d.start();
+    const ElasticMedium m = b->medium();
+    const double expected = mode == LoadingMode::shear ? 0.004 * m.mu : 0.004 * m.e_star;
+    INFO("mode " << to_string(mode));
+    CHECK(d.loaded_stress() == Approx(expected).epsilon(1e-12));
+    d.run();
+    CHECK(d.state().stop_reason == "end time reached");
+    CHECK(d.state().counters.thermal_events == 0);
+    for (const CurvePoint& c : d.results().curve) {
+      const double stress = mode == LoadingMode::shear ? c.stress.xy : c.stress.xx;
+      CHECK(stress == Approx(expected).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("Relaxation at a high strain: the strain is held, the stress relaxes as E*(eps0 - <p1>)", "[unit]") {
+  Params p = creep_params(32, 0.0, LoadingMode::tension, 3e3, 1.0);
+  p.loading.protocol = LoadingProtocolKind::relaxation;
+  p.loading.relaxation_strain = 0.035;
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  const double e_star = b->medium().e_star;
+  const double initial = d.loaded_stress();
+  CHECK(initial == Approx(0.035 * e_star).epsilon(1e-12));
+  d.run();
+  CHECK(d.state().stop_reason == "end time reached");
+  CHECK(d.state().counters.thermal_events > 50);
+  for (const CurvePoint& c : d.results().curve) {
+    CHECK(c.strain.xx == Approx(0.035).epsilon(1e-12));  // held exactly
+    CHECK(std::abs(c.stress.yy) < 1e-12);
+    CHECK(c.stress.xx == Approx(e_star * (0.035 - c.p1_mean)).epsilon(1e-9));
+  }
+  CHECK(d.loaded_stress() < 0.8 * initial);  // it relaxes
+}

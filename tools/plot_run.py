@@ -155,6 +155,36 @@ def plot_creep(f, mode, name, out, fmt, dpi):
     return save(fig, out, name, "creep", fmt, dpi)
 
 
+def plot_relaxation(f, mode, name, out, fmt, dpi):
+    """Stress relaxation (loading.protocol = "relaxation"): loaded stress against log time, with a
+    straight line fitted to stress against ln t between 10 and 1000 time steps (the logarithmic
+    relaxation of glasses, sigma = a - b ln t; later the relaxation may accelerate as the glass
+    softens and localizes, which no single logarithm describes)."""
+    curve = f["curve"][()]
+    deck = f["deck"].attrs
+    _, stress, _, ylabel = loaded_columns(mode, curve)
+    t = np.asarray(curve["time"], dtype=float)
+    stress = np.asarray(stress, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    pos = t > 0
+    ax.semilogx(t[pos], stress[pos], "-o", ms=2.5, color="C0", label="loaded stress")
+    ax.axhline(stress[0], color="0.6", lw=0.8, ls=":", label=f"elastic stress of the held strain {stress[0]:.3f} GPa")
+    dt = float(deck["loading.time_step"])
+    fit = (t >= 10.0 * dt) & (t <= 1000.0 * dt)
+    if np.count_nonzero(fit) >= 3:
+        b, a = np.polyfit(np.log(t[fit]), stress[fit], 1)
+        xs = np.geomspace(t[fit].min(), t[fit].max(), 50)
+        ax.semilogx(xs, a + b * np.log(xs), "--", color="C3", label=f"fit over 10-1000 time steps: d(stress)/d ln t = {b:.3f} GPa")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel(ylabel)
+    n = f["meta"].attrs["grid_n"]
+    ax.set_title(f"{name}: relaxation in {mode}, strain {deck['loading.relaxation_strain']:g} held, {n}$^2$ voxels")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower left")
+    fig.tight_layout()
+    return save(fig, out, name, "relaxation", fmt, dpi)
+
+
 def extent(f):
     size = f["meta"].attrs["grid_n"] * f["meta"].attrs["voxel_size_nm"]
     return [0, size, 0, size]
@@ -311,6 +341,8 @@ def main(argv=None):
         protocol = text(f["deck"].attrs["loading.protocol"]) if "loading.protocol" in f["deck"].attrs else "strain-rate"
         if protocol == "creep":
             written.append(plot_creep(f, mode, name, out, args.format, args.dpi))
+        elif protocol == "relaxation":
+            written.append(plot_relaxation(f, mode, name, out, args.format, args.dpi))
         else:
             written.append(plot_curve(f, mode, name, out, args.format, args.dpi))
         snaps = snapshots(f)

@@ -373,10 +373,11 @@ bool Driver::check_progress(std::uint64_t transformations) {
   st_.stall_events += transformations;
   const std::uint64_t limit = stall_event_limit(params_);
   if (st_.stall_events < limit) return false;
-  st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) +
-                    " transformations without the applied strain advancing by one loading.strain_step (limit "
-                    "run.max_stall_events = " +
-                    std::to_string(limit) + ")";
+  const std::string progress = params_.loading.protocol == LoadingProtocolKind::strain_rate
+                                   ? "the applied strain advancing by one loading.strain_step"
+                                   : "the time advancing by 1/200 of a decade";
+  st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) + " transformations without " + progress +
+                    " (limit run.max_stall_events = " + std::to_string(limit) + ")";
   return true;
 }
 

@@ -102,11 +102,15 @@ void validate(const Params& p) {
        << " (strain_step >= " << p.loading.end_strain / max_elastic_steps << ")";
     throw std::invalid_argument(os.str());
   }
-  if (p.loading.protocol == LoadingProtocolKind::creep) {
-    if (!(p.loading.creep_stress >= 0.0) || !std::isfinite(p.loading.creep_stress))
-      reject("loading.creep_stress", p.loading.creep_stress,
-             "a finite stress >= 0 GPa (the loaded sense: tension "
-             "sigma11, compression -sigma11, shear sigma12)");
+  if (p.loading.protocol == LoadingProtocolKind::creep &&
+      (!(p.loading.creep_stress >= 0.0) || !std::isfinite(p.loading.creep_stress)))
+    reject("loading.creep_stress", p.loading.creep_stress,
+           "a finite stress >= 0 GPa (the loaded sense: tension sigma11, compression -sigma11, shear sigma12)");
+  if (p.loading.protocol == LoadingProtocolKind::relaxation &&
+      (!(p.loading.relaxation_strain >= 0.0) || !(p.loading.relaxation_strain < 1.0)))
+    reject("loading.relaxation_strain", p.loading.relaxation_strain,
+           "a strain in [0, 1) (the loaded sense: tension eps11, compression -eps11, shear 2 eps12)");
+  if (p.loading.protocol != LoadingProtocolKind::strain_rate) {
     require_positive("loading.end_time", p.loading.end_time);
     require_positive("loading.time_step", p.loading.time_step);
     if (p.loading.end_time / p.loading.time_step > max_elastic_steps) {
@@ -161,7 +165,13 @@ std::string to_string(ThermalRule v) {
 }
 std::string to_string(SofteningClock v) { return v == SofteningClock::pass ? "pass" : "event"; }
 std::string to_string(GpuLoop v) { return v == GpuLoop::host ? "host" : "device"; }
-std::string to_string(LoadingProtocolKind v) { return v == LoadingProtocolKind::strain_rate ? "strain-rate" : "creep"; }
+std::string to_string(LoadingProtocolKind v) {
+  switch (v) {
+    case LoadingProtocolKind::strain_rate: return "strain-rate";
+    case LoadingProtocolKind::creep: return "creep";
+    default: return "relaxation";
+  }
+}
 std::string to_string(Precision v) { return v == Precision::full_double ? "double" : "mixed"; }
 std::string to_string(NyquistConvention v) { return v == NyquistConvention::zero ? "zero" : "published"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }

@@ -291,20 +291,27 @@ std::vector<KeyInfo> build_schema() {
                        STZ_REF(params.loading.record_interval)));
   s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(),
                        "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
-  s.push_back(enum_key("loading.protocol",
-                       std::vector<LoadingProtocolKind>{LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep},
-                       "what the loading holds: \"strain-rate\" (the applied strain grows at loading.strain_rate to "
-                       "loading.end_strain) or \"creep\" (loading.creep_stress applied at t = 0 and held; ends at "
-                       "loading.end_time or loading.end_strain; docs/model.md 6.5)",
-                       STZ_REF(params.loading.protocol)));
+  s.push_back(enum_key(
+      "loading.protocol",
+      std::vector<LoadingProtocolKind>{LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep,
+                                       LoadingProtocolKind::relaxation},
+      "what the loading holds: \"strain-rate\" (the applied strain grows at loading.strain_rate to "
+      "loading.end_strain), \"creep\" (loading.creep_stress applied at t = 0 and held; ends at "
+      "loading.end_time or loading.end_strain; docs/model.md 6.5) or \"relaxation\" (loading.relaxation_strain "
+      "applied at t = 0 and held; ends at loading.end_time or loading.stop_stress; docs/model.md "
+      "6.6)",
+      STZ_REF(params.loading.protocol)));
   s.push_back(make_key("loading.creep_stress", K::real, "GPa", at_least(0),
                        "creep: the loaded stress held (tension sigma11, compression -sigma11, shear sigma12)",
                        STZ_REF(params.loading.creep_stress)));
-  s.push_back(make_key("loading.end_time", K::real, "s", above(0), "creep: the run ends at this time",
+  s.push_back(make_key("loading.relaxation_strain", K::real, "", between(0, 1, false, true),
+                       "relaxation: the loaded strain held (tension eps11, compression -eps11, shear 2 eps12)",
+                       STZ_REF(params.loading.relaxation_strain)));
+  s.push_back(make_key("loading.end_time", K::real, "s", above(0), "creep and relaxation: the run ends at this time",
                        STZ_REF(params.loading.end_time)));
   s.push_back(make_key("loading.time_step", K::real, "s", above(0),
-                       "creep: the longest time one pass advances (the thermal rules' step dt; rates are frozen "
-                       "over it)",
+                       "creep and relaxation: the longest time one pass advances (the thermal rules' step dt; "
+                       "rates are frozen over it)",
                        STZ_REF(params.loading.time_step)));
   // [solver]
   s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1),
@@ -338,10 +345,12 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("run.record_events", K::boolean, "", finite(),
                        "write the per-event catalogue /events (time, voxel, mode, barrier, branch)",
                        STZ_REF(params.record_events)));
-  s.push_back(make_key("run.max_stall_events", K::integer, "", at_least(0),
-                       "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + "
-                       "athermal flips) without the applied strain advancing by one loading.strain_step; 0: 10 N^2",
-                       STZ_REF(params.max_stall_events)));
+  s.push_back(make_key(
+      "run.max_stall_events", K::integer, "", at_least(0),
+      "stop a run (exit code 3, status \"stalled\") after this many transformations (thermal events + "
+      "athermal flips) without the applied strain advancing by one loading.strain_step (creep, relaxation: the "
+      "time by 1/200 of a decade); 0: 10 N^2",
+      STZ_REF(params.max_stall_events)));
   {
     KeyInfo k = make_key("run.backend", K::choice, "", finite(),
                          "\"auto\" uses CUDA when a device is usable, else the CPU; \"reference\" is the plain, slow "

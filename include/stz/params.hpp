@@ -32,9 +32,10 @@ enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (docs/model.md §6.2).
 enum class LoadingCondition { reference, exact };
 /// What the loading holds (docs/model.md §6): the strain rate (loading.strain_rate, to
-/// loading.end_strain), or the loaded stress ("creep": loading.creep_stress applied at t = 0 and
-/// held, to loading.end_time or loading.end_strain).
-enum class LoadingProtocolKind { strain_rate, creep };
+/// loading.end_strain), the loaded stress ("creep": loading.creep_stress applied at t = 0 and
+/// held, to loading.end_time or loading.end_strain), or the loaded strain ("relaxation":
+/// loading.relaxation_strain applied at t = 0 and held, to loading.end_time or stop_stress).
+enum class LoadingProtocolKind { strain_rate, creep, relaxation };
 /// Loading mode: the single loaded component; the others are held stress free.
 enum class LoadingMode { tension, compression, shear };
 /// Direction factor D in the softened barrier (docs/model.md §4).
@@ -95,10 +96,11 @@ struct LoadingParams {
                                   ///< (a deck in shear that does not set it: shear_default_end_strain)
   double record_interval = 5e-4;  ///< curve point every this much applied strain
   double stop_stress = -0.5;      ///< stop if the loaded stress falls below this, GPa
-  // Creep (protocol = creep).
-  double creep_stress = 1.0;  ///< the loaded stress applied at t = 0 and held, GPa
-  double end_time = 1e4;      ///< creep ends at this time, s (or at end_strain)
-  double time_step = 1.0;     ///< creep: the longest time one pass advances (rates frozen over it), s
+  // Creep and relaxation (protocol = creep, relaxation).
+  double creep_stress = 1.0;        ///< creep: the loaded stress applied at t = 0 and held, GPa
+  double relaxation_strain = 0.03;  ///< relaxation: the loaded strain applied at t = 0 and held
+  double end_time = 1e4;            ///< creep and relaxation end at this time, s
+  double time_step = 1.0;           ///< the longest time one pass advances (rates frozen over it), s
 };
 
 struct SolverParams {

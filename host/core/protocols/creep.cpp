@@ -1,7 +1,5 @@
 #include "core/protocols/creep.hpp"
 
-#include <cmath>
-
 namespace stz {
 
 Creep::Creep(const Params& params, const ElasticMedium& medium)
@@ -20,10 +18,8 @@ Creep::Creep(const Params& params, const ElasticMedium& medium)
   held_elastic_strain_ = compliance_times(medium, sigma);
 }
 
-double Creep::schedule_coordinate(double time, double) const { return std::log10(1.0 + time / time_step_); }
-
 std::string Creep::end_reason(const Sym2& mean_strain, const Sym2&, double time) const {
-  if (time >= end_time_ * (1.0 - 1e-12)) return "end time reached";
+  if (end_time_reached(time, end_time_)) return "end time reached";
   if (axes_.loaded_strain(mean_strain) >= end_strain_) return "end strain reached (tertiary creep)";
   return "";
 }

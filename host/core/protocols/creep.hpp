@@ -8,9 +8,10 @@
  *
  * The loaded quantities are those of strain control in the same loading.mode (tension 11,
  * compression -11, shear sigma12 and 2 eps12). Curve points are spaced logarithmically in time
- * (points_per_decade per decade of t / time_step). Runs on the host loop (no device law).
+ * (held_load.hpp). Runs on the host loop (no device law).
  */
 #include "core/protocol.hpp"
+#include "core/protocols/held_load.hpp"
 #include "stz/loading/strain_law.hpp"
 
 namespace stz {
@@ -18,9 +19,6 @@ namespace stz {
 class Creep final : public LoadingProtocol {
  public:
   Creep(const Params& params, const ElasticMedium& medium);
-
-  /// Curve points per decade of time.
-  static constexpr double points_per_decade = 20.0;
 
   Sym2 initial_mean_strain() const override { return held_elastic_strain_; }
   double step_time() const override { return time_step_; }
@@ -40,9 +38,9 @@ class Creep final : public LoadingProtocol {
   }
 
   /// log10(1 + t / time_step): curve points and the stall watchdog go by decades of time.
-  double schedule_coordinate(double time, double) const override;
-  double record_interval() const override { return 1.0 / points_per_decade; }
-  double progress_unit() const override { return 1.0 / (10.0 * points_per_decade); }
+  double schedule_coordinate(double time, double) const override { return log_time_coordinate(time, time_step_); }
+  double record_interval() const override { return 1.0 / held_load_points_per_decade; }
+  double progress_unit() const override { return 1.0 / (10.0 * held_load_points_per_decade); }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
