@@ -130,7 +130,7 @@ struct ExactTotalRate {
   Sym2 mean_stress(double t) const {
     double applied = 0.0;
     Sym2 strain{};
-    protocol->advance(t, 0.0, 0.0, applied, strain);
+    protocol->advance(0.0, t, 0.0, 0.0, applied, strain);
     return protocol->mean_stress(strain, 0.0, 0.0);
   }
   double operator()(double t) const {

@@ -165,3 +165,70 @@ TEST_CASE("Relaxation at a high strain: the strain is held, the stress relaxes a
   }
   CHECK(d.loaded_stress() < 0.8 * initial);  // it relaxes
 }
+
+// ---- Cyclic straining (loading.protocol = "cyclic", docs/model.md §6.7) -------------------------
+
+TEST_CASE("Cyclic straining below the first activation gives closed loops of zero area", "[unit]") {
+  Params p = test::small_params(16, 3);
+  p.loading.protocol = LoadingProtocolKind::cyclic;
+  p.loading.cyclic_amplitude = 0.003;
+  p.loading.cycles = 2;
+  p.catalog.barrier_mean = 2.2;
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.state().stop_reason == "cycles completed");
+  CHECK(d.state().counters.thermal_events == 0);
+  // The path: up 0.003, then two cycles of 4 x 0.003, at 1e-4/s.
+  CHECK(d.state().time == Approx((0.003 + 8 * 0.003) / p.loading.strain_rate).epsilon(1e-9));
+  const double e_star = b->medium().e_star;
+  double area = 0.0, lowest = 1.0, highest = -1.0;
+  const auto& curve = d.results().curve;
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    CHECK(curve[i].stress.xx == Approx(e_star * curve[i].applied_strain).margin(1e-12));
+    lowest = std::min(lowest, curve[i].applied_strain);
+    highest = std::max(highest, curve[i].applied_strain);
+    if (i > 0)
+      area += 0.5 * (curve[i].stress.xx + curve[i - 1].stress.xx) * (curve[i].strain.xx - curve[i - 1].strain.xx);
+  }
+  CHECK(highest == Approx(0.003).epsilon(1e-9));
+  CHECK(lowest == Approx(-0.003).epsilon(1e-9));
+  // From 0 to the top and back to the top twice: the loops enclose nothing; what is left is the
+  // first rise, E* 0.003^2 / 2.
+  CHECK(area == Approx(0.5 * e_star * 0.003 * 0.003).epsilon(1e-9));
+}
+
+TEST_CASE("Cyclic straining: elastic unloading and reloading have the slope E*, the loops open", "[unit]") {
+  // Under the reference condition in tension sigma11 = E*(eps11 - <p1>): between curve points
+  // without a plastic change the slope is E* exactly, on unloading and on reloading alike.
+  Params p = test::small_params(32, 2);
+  p.loading.protocol = LoadingProtocolKind::cyclic;
+  p.loading.cyclic_amplitude = 0.035;
+  p.loading.cycles = 1;
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.state().stop_reason == "cycles completed");
+  const double e_star = b->medium().e_star;
+  const auto& curve = d.results().curve;
+  int elastic_down = 0, elastic_up = 0;
+  double loop_area = 0.0;  // the cycle from the first top back to the top: the energy dissipated
+  bool in_loop = false;
+  for (std::size_t i = 1; i < curve.size(); ++i) {
+    const CurvePoint &a = curve[i - 1], &c = curve[i];
+    if (in_loop) loop_area += 0.5 * (c.stress.xx + a.stress.xx) * (c.strain.xx - a.strain.xx);
+    if (c.applied_strain < a.applied_strain) in_loop = true;  // the first top is passed
+    if (!in_loop && i + 1 < curve.size() && curve[i + 1].applied_strain < c.applied_strain) in_loop = true;
+    if (c.p1_mean != a.p1_mean || c.strain.xx == a.strain.xx) continue;
+    const double slope = (c.stress.xx - a.stress.xx) / (c.strain.xx - a.strain.xx);
+    CHECK(slope == Approx(e_star).epsilon(1e-6));
+    (c.applied_strain < a.applied_strain ? elastic_down : elastic_up)++;
+  }
+  INFO(elastic_down << " elastic unloading and " << elastic_up << " elastic loading intervals");
+  CHECK(elastic_down > 3);
+  CHECK(elastic_up > 3);
+  INFO("loop area " << loop_area << " GPa (energy dissipated per unit volume in the cycle)");
+  CHECK(loop_area > 0.01);  // the loop opens: plastic events dissipate (GPa x strain = GJ/m^3)
+}

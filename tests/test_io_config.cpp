@@ -83,6 +83,9 @@ stop_stress = -1.0
 protocol = "creep"
 creep_stress = 1.5
 relaxation_strain = 0.02
+cyclic_amplitude = 0.01
+cyclic_mean = 0.005
+cycles = 7
 end_time = 5e3
 time_step = 2.0
 [solver]
@@ -120,6 +123,9 @@ name = "full-deck_1"
   CHECK(d.params.loading.protocol == LoadingProtocolKind::creep);
   CHECK(d.params.loading.creep_stress == 1.5);
   CHECK(d.params.loading.relaxation_strain == 0.02);
+  CHECK(d.params.loading.cyclic_amplitude == 0.01);
+  CHECK(d.params.loading.cyclic_mean == 0.005);
+  CHECK(d.params.loading.cycles == 7);
   CHECK(d.params.loading.end_time == 5e3);
   CHECK(d.params.loading.time_step == 2.0);
   CHECK(d.params.solver.full_solve_interval == 500);
@@ -275,7 +281,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 51);
+  CHECK(keys.size() == 54);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

@@ -33,6 +33,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display needed
 import h5py  # noqa: E402
 import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -183,6 +184,81 @@ def plot_relaxation(f, mode, name, out, fmt, dpi):
     ax.legend(loc="lower left")
     fig.tight_layout()
     return save(fig, out, name, "relaxation", fmt, dpi)
+
+
+def cyclic_records(curve, mode, deck):
+    """Per cycle (top, bottom, top of the applied strain): the peak stresses, the loop area (the
+    energy dissipated per unit volume, GPa = GJ/m^3), the loaded plastic strain gained and the
+    drift of the loaded strain at the top (ratcheting). Cycle k runs over the strain travelled
+    s in [top + 4 A (k-1), top + 4 A k], s = rate * t."""
+    strain, stress, _, _ = loaded_columns(mode, curve)
+    sign = -1.0 if mode == "compression" else 1.0
+    plastic = 2.0 * curve["p3_mean"] if mode == "shear" else sign * curve["p1_mean"]
+    amp, mean = float(deck["loading.cyclic_amplitude"]), float(deck["loading.cyclic_mean"])
+    rate = float(deck["loading.strain_rate"])
+    s = rate * np.asarray(curve["time"], dtype=float)
+    top = mean + amp
+    rows = []
+    k = 1
+    while True:
+        lo, hi = top + 4 * amp * (k - 1), top + 4 * amp * k
+        sel = np.nonzero((s >= lo - 1e-12) & (s <= hi + 1e-12))[0]
+        if sel.size < 3 or s[-1] < hi * (1 - 1e-9):
+            break
+        e, st = strain[sel], stress[sel]
+        area = float(np.sum(0.5 * (st[1:] + st[:-1]) * np.diff(e)))
+        rows.append({"cycle": k, "max_stress": float(st.max()), "min_stress": float(st.min()),
+                     "loop_area": area, "plastic_gained": float(plastic[sel[-1]] - plastic[sel[0]]),
+                     "strain_at_top": float(e[-1])})
+        k += 1
+    return strain, stress, s, rows
+
+
+def plot_cyclic(f, mode, name, out, fmt, dpi):
+    """Cyclic straining: hysteresis loops (stress against strain) coloured by cycle, and per
+    cycle the loop area and the peak stresses; the per-cycle table is printed too."""
+    curve = f["curve"][()]
+    deck = f["deck"].attrs
+    strain, stress, s, rows = cyclic_records(curve, mode, deck)
+    _, _, xlabel, ylabel = loaded_columns(mode, curve)
+    amp, mean = float(deck["loading.cyclic_amplitude"]), float(deck["loading.cyclic_mean"])
+    cycle = np.where(s <= mean + amp, 0, np.floor((s - (mean + amp)) / (4 * amp)) + 1)
+    cycle = np.minimum(cycle, int(deck["loading.cycles"]))  # the last point closes the last cycle
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ncyc = int(cycle.max()) if cycle.size else 0
+    cmap = plt.get_cmap("viridis")
+    for c in range(0, ncyc + 1):
+        sel = cycle == c
+        if c > 0:  # join each cycle to the end of the previous one
+            prev = np.nonzero(cycle == c - 1)[0]
+            sel[prev[-1]] = True if prev.size else sel[0]
+        label = "first rise" if c == 0 else (f"cycle {c}" if c in (1, ncyc) or ncyc <= 6 else None)
+        a0.plot(strain[sel], stress[sel], "-", lw=1.2, color=cmap(c / max(ncyc, 1)), label=label)
+    a0.set_xlabel(xlabel)
+    a0.set_ylabel(ylabel)
+    a0.grid(alpha=0.3)
+    a0.legend(loc="lower right", fontsize=8)
+    if rows:
+        ks = [r["cycle"] for r in rows]
+        a1.plot(ks, [r["loop_area"] * 1000 for r in rows], "o-", color="C3", label="loop area (MJ/m$^3$)")
+        a1.set_xlabel("cycle")
+        a1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        a1.set_ylabel("loop area (MJ/m$^3$)", color="C3")
+        a2 = a1.twinx()
+        a2.plot(ks, [r["max_stress"] for r in rows], "^-", color="C0", label="max stress")
+        a2.plot(ks, [r["min_stress"] for r in rows], "v-", color="C2", label="min stress")
+        a2.set_ylabel("peak stresses (GPa)")
+        a2.legend(loc="center right", fontsize=8)
+        a1.grid(alpha=0.3)
+    n = f["meta"].attrs["grid_n"]
+    fig.suptitle(f"{name}: cyclic {mode}, amplitude {amp:g} about {mean:g}, "
+                 f"{float(deck['loading.strain_rate']):g}/s, {n}$^2$ voxels")
+    fig.tight_layout()
+    for r in rows:
+        print(f"cycle {r['cycle']}: stress {r['min_stress']:.3f} to {r['max_stress']:.3f} GPa, loop area "
+              f"{r['loop_area'] * 1000:.2f} MJ/m^3, plastic strain gained {r['plastic_gained']:.5f}, "
+              f"strain at the top {r['strain_at_top']:.5f}")
+    return save(fig, out, name, "cycles", fmt, dpi)
 
 
 def extent(f):
@@ -343,6 +419,8 @@ def main(argv=None):
             written.append(plot_creep(f, mode, name, out, args.format, args.dpi))
         elif protocol == "relaxation":
             written.append(plot_relaxation(f, mode, name, out, args.format, args.dpi))
+        elif protocol == "cyclic":
+            written.append(plot_cyclic(f, mode, name, out, args.format, args.dpi))
         else:
             written.append(plot_curve(f, mode, name, out, args.format, args.dpi))
         snaps = snapshots(f)

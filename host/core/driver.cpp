@@ -184,7 +184,7 @@ void Driver::update_bounds(bool all) {
   const double remaining = protocol_->step_time() - st_.step_time_used;
   double applied = st_.applied_strain;
   Sym2 strain_end = st_.mean_strain;
-  protocol_->advance(remaining, p1_mean(), p3_mean(), applied, strain_end);
+  protocol_->advance(st_.time, remaining, p1_mean(), p3_mean(), applied, strain_end);
   const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
   const BoundSummary b = backend_.update_bounds(st_.time, mean_stress(), mean_end, all);
   bound_sum_ = b.bound_sum;
@@ -235,7 +235,7 @@ void Driver::bounded_pass() {
   const Sym2 mean_now = mean_stress();
   double applied = st_.applied_strain;
   Sym2 strain_end = st_.mean_strain;
-  protocol_->advance(protocol_->step_time() - st_.step_time_used, p1_mean(), p3_mean(), applied, strain_end);
+  protocol_->advance(st_.time, protocol_->step_time() - st_.step_time_used, p1_mean(), p3_mean(), applied, strain_end);
   const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
   if (check_bounds_) backend_.check_bounds(st_.time, mean_now);
   const std::uint32_t voxel = backend_.select_bounded_voxel(rng::kmc_uniform(params_.seed, rng::bounded_voxel, draw));
@@ -328,8 +328,9 @@ void Driver::apply_plastic(const PlasticIncrement& inc) {
 }
 
 void Driver::advance(double dt) {
+  const double before = st_.time;
   st_.time += dt;
-  protocol_->advance(dt, p1_mean(), p3_mean(), st_.applied_strain, st_.mean_strain);
+  protocol_->advance(before, dt, p1_mean(), p3_mean(), st_.applied_strain, st_.mean_strain);
 }
 
 void Driver::after_pass(std::uint64_t transformations) {

@@ -110,7 +110,32 @@ void validate(const Params& p) {
       (!(p.loading.relaxation_strain >= 0.0) || !(p.loading.relaxation_strain < 1.0)))
     reject("loading.relaxation_strain", p.loading.relaxation_strain,
            "a strain in [0, 1) (the loaded sense: tension eps11, compression -eps11, shear 2 eps12)");
-  if (p.loading.protocol != LoadingProtocolKind::strain_rate) {
+  if (p.loading.protocol == LoadingProtocolKind::cyclic) {
+    if (!(p.loading.cyclic_amplitude > 0.0) || !(p.loading.cyclic_amplitude < 1.0))
+      reject("loading.cyclic_amplitude", p.loading.cyclic_amplitude, "a strain amplitude in (0, 1)");
+    if (!(std::abs(p.loading.cyclic_mean) < 1.0))
+      reject("loading.cyclic_mean", p.loading.cyclic_mean, "a mean strain in (-1, 1)");
+    if (p.loading.cyclic_mean + p.loading.cyclic_amplitude <= 0.0)
+      reject("loading.cyclic_mean", p.loading.cyclic_mean,
+             "a value above -loading.cyclic_amplitude (the first rise goes from 0 up to mean + amplitude)");
+    if (p.loading.cycles < 1 || p.loading.cycles > 100000)
+      reject("loading.cycles", p.loading.cycles, "an integer in [1, 100000]");
+    if (p.kinetics.rule == ThermalRule::bounded)
+      reject("kinetics.rule", "\"bounded\"",
+             "\"reference\", \"probabilistic\" or \"residence-time\" with loading.protocol = \"cyclic\" (the "
+             "bounded rule's bounds assume a stress path that is linear over a loading step, which a turning "
+             "point breaks)");
+    const double path =
+        p.loading.cyclic_mean + p.loading.cyclic_amplitude + 4.0 * p.loading.cyclic_amplitude * p.loading.cycles;
+    if (path / p.loading.strain_step > max_elastic_steps || path / p.loading.record_interval > max_curve_points) {
+      std::ostringstream os;
+      os << "loading.cycles = " << p.loading.cycles << " of amplitude " << p.loading.cyclic_amplitude
+         << " travel a strain of " << path << ": allowed at most " << max_elastic_steps << " loading.strain_step and "
+         << max_curve_points << " loading.record_interval";
+      throw std::invalid_argument(os.str());
+    }
+  }
+  if (p.loading.protocol == LoadingProtocolKind::creep || p.loading.protocol == LoadingProtocolKind::relaxation) {
     require_positive("loading.end_time", p.loading.end_time);
     require_positive("loading.time_step", p.loading.time_step);
     if (p.loading.end_time / p.loading.time_step > max_elastic_steps) {
@@ -169,7 +194,8 @@ std::string to_string(LoadingProtocolKind v) {
   switch (v) {
     case LoadingProtocolKind::strain_rate: return "strain-rate";
     case LoadingProtocolKind::creep: return "creep";
-    default: return "relaxation";
+    case LoadingProtocolKind::relaxation: return "relaxation";
+    default: return "cyclic";
   }
 }
 std::string to_string(Precision v) { return v == Precision::full_double ? "double" : "mixed"; }

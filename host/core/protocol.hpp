@@ -34,8 +34,10 @@ class LoadingProtocol {
   virtual Sym2 initial_mean_strain() const { return {}; }
   /// The longest time one pass may advance (one elastic step).
   virtual double step_time() const = 0;
-  /// Time advances by dt with <p> fixed: the applied (controlled) strain and the mean strain.
-  virtual void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const = 0;
+  /// Time advances from `time` by dt with <p> fixed: the applied (controlled) strain and the
+  /// mean strain.
+  virtual void advance(double time, double dt, double p1_mean, double p3_mean, double& applied,
+                       Sym2& mean_strain) const = 0;
   /// The mean strain after <p> changed (plastic events) at fixed time.
   virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const = 0;
 

@@ -291,22 +291,31 @@ std::vector<KeyInfo> build_schema() {
                        STZ_REF(params.loading.record_interval)));
   s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(),
                        "stop when the loaded mean stress falls below it", STZ_REF(params.loading.stop_stress)));
-  s.push_back(enum_key(
-      "loading.protocol",
-      std::vector<LoadingProtocolKind>{LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep,
-                                       LoadingProtocolKind::relaxation},
-      "what the loading holds: \"strain-rate\" (the applied strain grows at loading.strain_rate to "
-      "loading.end_strain), \"creep\" (loading.creep_stress applied at t = 0 and held; ends at "
-      "loading.end_time or loading.end_strain; docs/model.md 6.5) or \"relaxation\" (loading.relaxation_strain "
-      "applied at t = 0 and held; ends at loading.end_time or loading.stop_stress; docs/model.md "
-      "6.6)",
-      STZ_REF(params.loading.protocol)));
+  s.push_back(
+      enum_key("loading.protocol",
+               std::vector<LoadingProtocolKind>{LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep,
+                                                LoadingProtocolKind::relaxation, LoadingProtocolKind::cyclic},
+               "what the loading holds: \"strain-rate\" (the applied strain grows at loading.strain_rate to "
+               "loading.end_strain), \"creep\" (loading.creep_stress applied at t = 0 and held; ends at "
+               "loading.end_time or loading.end_strain; docs/model.md 6.5), \"relaxation\" (loading.relaxation_strain "
+               "applied at t = 0 and held; ends at loading.end_time or loading.stop_stress; docs/model.md 6.6) or "
+               "\"cyclic\" (the applied strain in triangular cycles at loading.strain_rate between loading.cyclic_mean "
+               "-/+ loading.cyclic_amplitude, loading.cycles of them; docs/model.md 6.7)",
+               STZ_REF(params.loading.protocol)));
   s.push_back(make_key("loading.creep_stress", K::real, "GPa", at_least(0),
                        "creep: the loaded stress held (tension sigma11, compression -sigma11, shear sigma12)",
                        STZ_REF(params.loading.creep_stress)));
   s.push_back(make_key("loading.relaxation_strain", K::real, "", between(0, 1, false, true),
                        "relaxation: the loaded strain held (tension eps11, compression -eps11, shear 2 eps12)",
                        STZ_REF(params.loading.relaxation_strain)));
+  s.push_back(make_key("loading.cyclic_amplitude", K::real, "", between(0, 1, true, true),
+                       "cyclic: the strain amplitude of the triangular cycles",
+                       STZ_REF(params.loading.cyclic_amplitude)));
+  s.push_back(make_key("loading.cyclic_mean", K::real, "", between(-1, 1, true, true),
+                       "cyclic: the mean applied strain of the cycles (the first rise goes from 0 to mean + amplitude)",
+                       STZ_REF(params.loading.cyclic_mean)));
+  s.push_back(make_key("loading.cycles", K::integer, "", between(1, 100000),
+                       "cyclic: full cycles (top, bottom, top) after the first rise", STZ_REF(params.loading.cycles)));
   s.push_back(make_key("loading.end_time", K::real, "s", above(0), "creep and relaxation: the run ends at this time",
                        STZ_REF(params.loading.end_time)));
   s.push_back(make_key("loading.time_step", K::real, "s", above(0),

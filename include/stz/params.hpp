@@ -34,8 +34,10 @@ enum class LoadingCondition { reference, exact };
 /// What the loading holds (docs/model.md §6): the strain rate (loading.strain_rate, to
 /// loading.end_strain), the loaded stress ("creep": loading.creep_stress applied at t = 0 and
 /// held, to loading.end_time or loading.end_strain), or the loaded strain ("relaxation":
-/// loading.relaxation_strain applied at t = 0 and held, to loading.end_time or stop_stress).
-enum class LoadingProtocolKind { strain_rate, creep, relaxation };
+/// loading.relaxation_strain applied at t = 0 and held, to loading.end_time or stop_stress), or
+/// a triangular cycle of the applied strain ("cyclic": loading.cyclic_amplitude about
+/// loading.cyclic_mean at loading.strain_rate, loading.cycles cycles).
+enum class LoadingProtocolKind { strain_rate, creep, relaxation, cyclic };
 /// Loading mode: the single loaded component; the others are held stress free.
 enum class LoadingMode { tension, compression, shear };
 /// Direction factor D in the softened barrier (docs/model.md §4).
@@ -101,6 +103,10 @@ struct LoadingParams {
   double relaxation_strain = 0.03;  ///< relaxation: the loaded strain applied at t = 0 and held
   double end_time = 1e4;            ///< creep and relaxation end at this time, s
   double time_step = 1.0;           ///< the longest time one pass advances (rates frozen over it), s
+  // Cyclic (protocol = cyclic): the applied strain between mean - amplitude and mean + amplitude.
+  double cyclic_amplitude = 0.02;  ///< strain amplitude
+  double cyclic_mean = 0.0;        ///< mean applied strain of the cycles
+  int cycles = 3;                  ///< full cycles (top - bottom - top) after the first rise
 };
 
 struct SolverParams {

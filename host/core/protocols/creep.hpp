@@ -23,7 +23,7 @@ class Creep final : public LoadingProtocol {
   Sym2 initial_mean_strain() const override { return held_elastic_strain_; }
   double step_time() const override { return time_step_; }
   /// Nothing moves while time passes at fixed <p>; `applied` follows the loaded strain.
-  void advance(double, double, double, double& applied, Sym2& mean_strain) const override {
+  void advance(double, double, double, double, double& applied, Sym2& mean_strain) const override {
     applied = axes_.loaded_strain(mean_strain);
   }
   /// The stress is held: eps_bar = C^-1 : sigma_c + <p>.

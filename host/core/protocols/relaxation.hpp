@@ -22,7 +22,7 @@ class Relaxation final : public LoadingProtocol {
   Sym2 initial_mean_strain() const override { return law_.exact_mean_strain(held_strain_, 0.0, 0.0); }
   double step_time() const override { return time_step_; }
   /// The strain is held: nothing moves while time passes.
-  void advance(double, double, double, double& applied, Sym2&) const override { applied = held_strain_; }
+  void advance(double, double, double, double, double& applied, Sym2&) const override { applied = held_strain_; }
   Sym2 after_plastic_change(const Sym2&, double, double p1_mean, double p3_mean) const override {
     return law_.exact_mean_strain(held_strain_, p1_mean, p3_mean);
   }

@@ -18,7 +18,7 @@ class StrainControl final : public LoadingProtocol {
   StrainControl(const Params& params, const ElasticMedium& medium);
 
   double step_time() const override { return law_.step_time(); }
-  void advance(double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override {
+  void advance(double, double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override {
     law_.advance(dt, p1_mean, p3_mean, applied, mean_strain);
   }
   Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override {

@@ -1,0 +1,50 @@
+#pragma once
+/** @file
+ * @brief Cyclic straining (docs/model.md §6.7): the applied strain follows a triangular wave at
+ * the constant rate loading.strain_rate — a first rise from 0 to mean + amplitude, then
+ * loading.cycles full cycles down to mean - amplitude and back up — under strain control in
+ * loading.mode and loading.condition (the StrainLaw of strain control moves the mean strain by
+ * signed increments, so unloading is the same law). The applied strain is a function of the
+ * strain travelled, s = rate * t; the run ends when the last cycle is back at the top. Curve
+ * points go by the strain travelled. Runs on the host loop (no device law).
+ */
+#include "core/protocol.hpp"
+#include "stz/loading/strain_law.hpp"
+
+namespace stz {
+
+class Cyclic final : public LoadingProtocol {
+ public:
+  Cyclic(const Params& params, const ElasticMedium& medium);
+
+  /// The applied strain after travelling s = rate * t (the triangular wave).
+  double applied_at(double travelled) const;
+  /// Full cycles completed after travelling s (0 during the first rise).
+  double cycles_done(double travelled) const;
+
+  double step_time() const override { return law_.step_time(); }
+  void advance(double time, double dt, double p1_mean, double p3_mean, double& applied,
+               Sym2& mean_strain) const override;
+  Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override {
+    return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
+  }
+
+  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
+  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
+  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
+    return law_.loaded_plastic_strain(p1_mean, p3_mean);
+  }
+
+  /// The strain travelled, rate * t.
+  double schedule_coordinate(double time, double) const override { return law_.strain_rate * time; }
+  double record_interval() const override { return law_.record_interval; }
+  double progress_unit() const override { return law_.strain_step; }
+  std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
+
+ private:
+  StrainLaw law_;  ///< strain control's formulas (stz/loading/strain_law.hpp)
+  double amplitude_, mean_;
+  int cycles_;
+};
+
+}  // namespace stz

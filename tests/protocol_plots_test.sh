@@ -1,0 +1,31 @@
+#!/bin/bash
+# The protocols' example decks at 16^2 (creep, relaxation, cyclic: docs/model.md §6.5-6.7) run to
+# their ends and tools/plot_run.py draws each one's figure; the cyclic table has one line per cycle.
+# usage: protocol_plots_test.sh STZKMC SOURCE_DIR
+set -u
+bin=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+py=/usr/bin/python3
+$py -c "import h5py, matplotlib" 2>/dev/null || { echo "SKIPPED: /usr/bin/python3 lacks h5py or matplotlib"; exit 77; }
+cd "$work" || exit 1
+run() {
+  local deck=$1 name=$2
+  shift 2
+  "$bin" run "$src/runs/protocols/$deck" --set grid.n=16 --set output.name="$name" --out "$work/$name" --quiet "$@" \
+    > "$work/$name.log" 2>&1 || fail "$deck did not finish: $(tail -3 "$work/$name.log")"
+}
+run creep.toml creep --set loading.creep_stress=1.9
+run relaxation.toml relaxation --set loading.end_time=100
+run cyclic.toml cyclic --set loading.cycles=2 --set loading.cyclic_amplitude=0.02
+for name in creep relaxation cyclic; do
+  $py "$src/tools/plot_run.py" "$work/$name/$name.h5" > "$work/$name.plot" 2>&1 || fail "plot_run.py on $name: $(tail -3 "$work/$name.plot")"
+done
+kind() { [ -s "$work/$1/$1_$2.png" ] || fail "no $1_$2.png"; }
+kind creep creep
+kind relaxation relaxation
+kind cyclic cycles
+[ "$(grep -c '^cycle [0-9]*:' "$work/cyclic.plot")" = 2 ] || fail "cyclic table: $(cat "$work/cyclic.plot")"
+echo "protocol plots: creep, relaxation, cyclic drawn; $(grep -c '^cycle' "$work/cyclic.plot") cycles tabulated"
