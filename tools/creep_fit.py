@@ -53,8 +53,11 @@ def min_creep_rate(path, window=5e-4):
         pos = t > 0
         t, strain = t[pos], strain[pos]
         rates = []
+        # The strain is not monotone (a plastic event can lower it): search its running maximum
+        # for the first point at least `window` above strain[i].
+        running_max = np.maximum.accumulate(strain)
         for i in range(t.size):
-            j = np.searchsorted(strain, strain[i] + window, side="left")
+            j = np.searchsorted(running_max, strain[i] + window, side="left")
             if j < t.size and t[j] > t[i]:
                 rates.append((strain[j] - strain[i]) / (t[j] - t[i]))
         if not rates:

@@ -425,11 +425,7 @@ class Session {
         spdlog::warn(
             "no progress: {} transformations without {} at applied strain {:.6g}, time {:.6g} s; the run is "
             "stopped at {} (run.max_stall_events)",
-            st.stall_events,
-            deck_.params.loading.protocol == LoadingProtocolKind::strain_rate
-                ? "the applied strain advancing by one loading.strain_step"
-                : "the time advancing by 1/200 of a decade",
-            st.applied_strain, st.time, stall_limit);
+            st.stall_events, driver_->progress_text(), st.applied_strain, st.time, stall_limit);
       }
       if (!more) break;
       if (const int stop = checkpoint_and_signals()) return stop;

@@ -325,6 +325,7 @@ void Driver::apply_plastic(const PlasticIncrement& inc) {
   st_.p1_sum += inc.dp1_sum;
   st_.p3_sum += inc.dp3_sum;
   st_.mean_strain = protocol_->after_plastic_change(st_.mean_strain, st_.applied_strain, p1_mean(), p3_mean());
+  st_.applied_strain = protocol_->applied_after_plastic_change(st_.applied_strain, st_.mean_strain);
 }
 
 void Driver::advance(double dt) {
@@ -374,10 +375,7 @@ bool Driver::check_progress(std::uint64_t transformations) {
   st_.stall_events += transformations;
   const std::uint64_t limit = stall_event_limit(params_);
   if (st_.stall_events < limit) return false;
-  const std::string progress = params_.loading.protocol == LoadingProtocolKind::strain_rate
-                                   ? "the applied strain advancing by one loading.strain_step"
-                                   : "the time advancing by 1/200 of a decade";
-  st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) + " transformations without " + progress +
+  st_.stop_reason = "stalled: " + std::to_string(st_.stall_events) + " transformations without " + progress_text() +
                     " (limit run.max_stall_events = " + std::to_string(limit) + ")";
   return true;
 }

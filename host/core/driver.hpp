@@ -130,6 +130,8 @@ class Driver {
   Sym2 mean_stress() const;
   double loaded_stress() const { return protocol_->loaded_stress(mean_stress()); }
   double loaded_strain() const { return protocol_->loaded_strain(st_.mean_strain); }
+  /// What the stall watchdog counts as progress (the protocol's words).
+  std::string progress_text() const { return protocol_->progress_text(); }
   double loaded_plastic_strain() const { return protocol_->loaded_plastic_strain(p1_mean(), p3_mean()); }
 
   /// Downloads the fields at the current time.

@@ -94,8 +94,10 @@ void validate(const Params& p) {
   require_positive("loading.strain_step", p.loading.strain_step);
   require_positive("loading.end_strain", p.loading.end_strain);
   require_positive("loading.record_interval", p.loading.record_interval);
-  // Runs that could never end, or whose curve could not be held in memory.
-  if (p.loading.end_strain / p.loading.strain_step > max_elastic_steps) {
+  // Runs that could never end, or whose curve could not be held in memory (strain-rate loading;
+  // the other protocols check their own schedule below).
+  const bool strain_rate = p.loading.protocol == LoadingProtocolKind::strain_rate;
+  if (strain_rate && p.loading.end_strain / p.loading.strain_step > max_elastic_steps) {
     std::ostringstream os;
     os << "loading.strain_step = " << p.loading.strain_step << " takes " << p.loading.end_strain / p.loading.strain_step
        << " elastic steps to loading.end_strain = " << p.loading.end_strain << ": allowed at most " << max_elastic_steps
@@ -146,7 +148,7 @@ void validate(const Params& p) {
       throw std::invalid_argument(os.str());
     }
   }
-  if (p.loading.end_strain / p.loading.record_interval > max_curve_points) {
+  if (strain_rate && p.loading.end_strain / p.loading.record_interval > max_curve_points) {
     std::ostringstream os;
     os << "loading.record_interval = " << p.loading.record_interval << " records "
        << p.loading.end_strain / p.loading.record_interval

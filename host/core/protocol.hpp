@@ -40,6 +40,8 @@ class LoadingProtocol {
                        Sym2& mean_strain) const = 0;
   /// The mean strain after <p> changed (plastic events) at fixed time.
   virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const = 0;
+  /// The applied-strain column after a plastic change (creep: it follows the loaded strain).
+  virtual double applied_after_plastic_change(double applied, const Sym2& /*mean_strain*/) const { return applied; }
 
   // ---- The scalars a user reads (signed so that they grow during loading) ----------------------
   virtual double loaded_stress(const Sym2& mean_stress) const = 0;
@@ -54,6 +56,8 @@ class LoadingProtocol {
   /// One unit of progress of the schedule coordinate (the stall watchdog counts transformations
   /// between such units).
   virtual double progress_unit() const = 0;
+  /// What one progress_unit of the schedule is, for the stall watchdog's messages.
+  virtual std::string progress_text() const { return "the applied strain advancing by one loading.strain_step"; }
   /// Empty while the run goes on; otherwise why it ends.
   virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const = 0;
 

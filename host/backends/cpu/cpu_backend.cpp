@@ -152,25 +152,14 @@ void CpuBackend::tile_all_catalogs() {
 template <typename Real>
 Real CpuBackend::pass_barrier_in(std::size_t v, int m, const Real* softened) const {
   // The expressions of exhaustive_pass (hot_loops.inc), term by term: the same bits.
-  const Real s1 = static_cast<Real>((s_.s11[v] - s_.s22[v]) + pass_mean_s1_);
-  const Real s3 = static_cast<Real>(2.0 * s_.s12[v] + pass_mean_s3_);
+  const Real s1 = static_cast<Real>(resolved_s1(s_.s11[v], s_.s22[v], pass_mean_s1_));
+  const Real s3 = static_cast<Real>(resolved_s3(s_.s12[v], pass_mean_s3_));
   const std::size_t k = tiled_index(v, m, pc_.modes);
   return tile_barrier(softened[k], s1, s3, tiled_e1_[k], tiled_e3_[k], static_cast<Real>(pc_.half_volume_ev));
 }
 
 double CpuBackend::pass_barrier(std::size_t v, int m) const {
   return mixed_ ? pass_barrier_in(v, m, softened_f_.data()) : pass_barrier_in(v, m, softened_.data());
-}
-
-double CpuBackend::pass_rate(std::size_t v, double barrier) const {
-  if (mixed_) {
-    // As exhaustive_pass_mixed: relative to the voxel's minimum in float, then scaled.
-    const auto q = static_cast<float>(barrier);  // exact: the barrier came from float
-    const float relative =
-        tile_exp(tile_exponent(q, static_cast<float>(voxel_min_[v]), static_cast<float>(pc_.inv_kT)));
-    return relative * exp_nonpositive(rate_exponent(voxel_min_[v], last_.min_barrier, pc_.inv_kT));
-  }
-  return tile_exp(tile_exponent(barrier, last_.min_barrier, pc_.inv_kT));
 }
 
 void CpuBackend::invalidate_caches() {
@@ -295,14 +284,32 @@ Event CpuBackend::select_thermal_event(double u) {
   std::size_t v = b * block_voxels;
   const std::size_t v_end = std::min(v_count, v + block_voxels);
   while (v + 1 < v_end && cum + voxel_rate_[v] <= target) cum += voxel_rate_[v++];
+  // Then the modes, in the pass's arithmetic, so that the walk reaches the voxel's sum exactly at
+  // its last mode; the round-off fallback is the last mode with a nonzero rate.
   int chosen = -1;
   double q_chosen = 0.0;
-  for (int m = 0; m < modes; ++m) {
-    const double q = pass_barrier(v, m);  // the pass's Q, recomputed (it is not stored)
-    const double k = pass_rate(v, q);
-    if (k > 0.0) chosen = m, q_chosen = q;  // round-off fallback: the last mode with a nonzero rate
-    cum += k;
-    if (cum > target && k > 0.0) break;
+  if (mixed_) {
+    // exhaustive_pass_mixed: a float sum in mode order of rates relative to the voxel's minimum,
+    // times the voxel's scale.
+    const double scale = voxel_scale(voxel_min_[v], last_.min_barrier, pc_.inv_kT);
+    const auto q_min = static_cast<float>(voxel_min_[v]);  // exact: the minimum came from float
+    const auto inv_kT = static_cast<float>(pc_.inv_kT);
+    float partial = 0.0f;
+    for (int m = 0; m < modes; ++m) {
+      const double q = pass_barrier(v, m);  // the pass's Q, recomputed (it is not stored)
+      const float relative = tile_exp(tile_exponent(static_cast<float>(q), q_min, inv_kT));
+      partial += relative;
+      if (relative > 0.0f) chosen = m, q_chosen = q;
+      if (cum + static_cast<double>(partial) * scale > target && relative > 0.0f) break;
+    }
+  } else {
+    for (int m = 0; m < modes; ++m) {
+      const double q = pass_barrier(v, m);
+      const double k = tile_exp(tile_exponent(q, last_.min_barrier, pc_.inv_kT));
+      if (k > 0.0) chosen = m, q_chosen = q;
+      cum += k;
+      if (cum > target && k > 0.0) break;
+    }
   }
   if (chosen < 0) throw std::logic_error("select_thermal_event: selected a voxel without rate");
   return {static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(chosen), q_chosen};
@@ -407,11 +414,14 @@ void CpuBackend::upload(const State& state) {
 }
 
 double CpuBackend::bytes_per_pass() const {
-  // Each of the two sweeps reads A (8, or 4 in float), e1 and e3 (4 + 4) per voxel-mode and the
-  // three stress components per voxel (24) and writes one value per voxel (the minimum, the
-  // rate sum: 8).
+  // Double: each of the two sweeps reads A (8), e1 and e3 (4 + 4) per voxel-mode and the three
+  // stress components per voxel (24) and writes one value per voxel (the minimum, the rate sum:
+  // 8). Mixed: one sweep over A (4), e1, e3 and the stresses, writing minimum and sum (16), then
+  // the scaling loop reads both and rewrites the sum (24).
   const double vm = static_cast<double>(s_.voxels()) * pc_.modes;
-  return 2.0 * (vm * ((mixed_ ? 4 : 8) + 4 + 4) + static_cast<double>(s_.voxels()) * (24 + 8));
+  const double v = static_cast<double>(s_.voxels());
+  if (mixed_) return vm * (4 + 4 + 4) + v * (24 + 16 + 24);
+  return 2.0 * (vm * (8 + 4 + 4) + v * (24 + 8));
 }
 
 double CpuBackend::floor_ns_per_voxel_mode() {

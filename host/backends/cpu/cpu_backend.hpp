@@ -66,8 +66,6 @@ class CpuBackend final : public Backend {
   double pass_barrier(std::size_t voxel, int mode) const;
   template <typename Real>
   Real pass_barrier_in(std::size_t voxel, int mode, const Real* softened) const;
-  /// exp(-(Q - Q_min)/kT) of a barrier of `voxel` from pass_barrier, in the pass's arithmetic.
-  double pass_rate(std::size_t voxel, double barrier) const;
   /// The exhaustive pass's inputs (and the mean stress it resolves, kept for pass_barrier).
   template <typename Real>
   TiledPassInput<Real> pass_input(const Real* softened, const Sym2& mean_stress);

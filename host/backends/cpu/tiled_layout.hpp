@@ -7,7 +7,7 @@
  * so one mode of a whole tile is one contiguous vector of tile_voxels values. The pass then
  * computes a tile's barriers, minima, exponentials and per-voxel rate sums with every vector
  * lane on its own voxel: the sum over modes of one voxel is still taken in mode order (the same
- * additions as a voxel-major loop, hence the same bits), but eight voxels advance at once
+ * additions as a voxel-major loop, hence the same bits), but sixteen voxels advance at once
  * instead of one serial chain of M additions per voxel. The state (State, checkpoints, the
  * GPU) keeps the voxel-major layout of stz/grid.hpp; only the backend's caches are tiled.
  *
@@ -21,7 +21,7 @@
 
 namespace stz {
 
-/// Voxels per tile: one AVX-512 vector of doubles, two AVX2 ones.
+/// Voxels per tile: one AVX-512 vector of floats, two of doubles (four AVX2 ones).
 constexpr std::size_t tile_voxels = 16;
 
 /// Tiles covering `voxels` voxels (the last one possibly padded).
@@ -64,5 +64,15 @@ inline double tile_exponent(double q, double q_min, double inv_kT) { return rate
 inline float tile_exponent(float q, float q_min, float inv_kT) { return rate_exponent_f(q, q_min, inv_kT); }
 inline double tile_exp(double x) { return exp_nonpositive(x); }
 inline float tile_exp(float x) { return exp_nonpositive_f(x); }
+
+/// The resolved stress of a voxel, s1 = s11 - s22 + mean and s3 = 2 s12 + mean (docs/model.md §4),
+/// written once for the pass and the backend's recomputation of one voxel's barriers.
+inline double resolved_s1(double s11, double s22, double mean_s1) { return (s11 - s22) + mean_s1; }
+inline double resolved_s3(double s12, double mean_s3) { return 2.0 * s12 + mean_s3; }
+
+/// The mixed pass's scale of a voxel's relative rate sum: exp(-(Q_v - Q_min)/kT) in double.
+inline double voxel_scale(double voxel_min, double global_min, double inv_kT) {
+  return exp_nonpositive(rate_exponent(voxel_min, global_min, inv_kT));
+}
 
 }  // namespace stz

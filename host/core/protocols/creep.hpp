@@ -26,6 +26,9 @@ class Creep final : public LoadingProtocol {
   void advance(double, double, double, double, double& applied, Sym2& mean_strain) const override {
     applied = axes_.loaded_strain(mean_strain);
   }
+  double applied_after_plastic_change(double, const Sym2& mean_strain) const override {
+    return axes_.loaded_strain(mean_strain);
+  }
   /// The stress is held: eps_bar = C^-1 : sigma_c + <p>.
   Sym2 after_plastic_change(const Sym2&, double, double p1_mean, double p3_mean) const override {
     return held_elastic_strain_ + traceless(p1_mean, p3_mean);
@@ -40,7 +43,8 @@ class Creep final : public LoadingProtocol {
   /// log10(1 + t / time_step): curve points and the stall watchdog go by decades of time.
   double schedule_coordinate(double time, double) const override { return log_time_coordinate(time, time_step_); }
   double record_interval() const override { return 1.0 / held_load_points_per_decade; }
-  double progress_unit() const override { return 1.0 / (10.0 * held_load_points_per_decade); }
+  double progress_unit() const override { return held_load_progress_decades; }
+  std::string progress_text() const override { return held_load_progress_text(); }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:

@@ -35,7 +35,8 @@ class Relaxation final : public LoadingProtocol {
 
   double schedule_coordinate(double time, double) const override { return log_time_coordinate(time, time_step_); }
   double record_interval() const override { return 1.0 / held_load_points_per_decade; }
-  double progress_unit() const override { return 1.0 / (10.0 * held_load_points_per_decade); }
+  double progress_unit() const override { return held_load_progress_decades; }
+  std::string progress_text() const override { return held_load_progress_text(); }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
