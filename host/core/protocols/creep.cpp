@@ -3,11 +3,7 @@
 namespace stz {
 
 Creep::Creep(const Params& params, const ElasticMedium& medium)
-    : LoadingProtocol(medium),
-      axes_(make_strain_law(params, medium)),
-      time_step_(params.loading.time_step),
-      end_time_(params.loading.end_time),
-      end_strain_(params.loading.end_strain) {
+    : HeldLoad(params, medium), end_strain_(params.loading.end_strain) {
   const double s = params.loading.creep_stress;
   Sym2 sigma{};
   switch (params.loading.mode) {
@@ -19,8 +15,8 @@ Creep::Creep(const Params& params, const ElasticMedium& medium)
 }
 
 std::string Creep::end_reason(const Sym2& mean_strain, const Sym2&, double time) const {
-  if (end_time_reached(time, end_time_)) return "end time reached";
-  if (axes_.loaded_strain(mean_strain) >= end_strain_) return "end strain reached (tertiary creep)";
+  if (end_time_reached(time)) return "end time reached";
+  if (law_.loaded_strain(mean_strain) >= end_strain_) return "end strain reached (tertiary creep)";
   return "";
 }
 

@@ -1,28 +1,58 @@
 #pragma once
 /** @file
- * @brief What the protocols that apply a load at t = 0 and hold it (creep, relaxation;
- * docs/model.md §6.5-6.6) share: time as the schedule, curve points spaced logarithmically in it,
- * and the end at loading.end_time.
+ * @brief The base of the protocols that apply a load at t = 0 and hold it (creep, relaxation;
+ * docs/model.md §6.5-6.6): time is the schedule, with curve points spaced logarithmically in it
+ * (held_load_points_per_decade per decade of t / loading.time_step); a pass advances at most
+ * loading.time_step; the run ends at loading.end_time (or by the derived protocol's own test);
+ * the loaded quantities are strain control's in loading.mode. Runs on the host loop (no device
+ * law).
  */
 #include <cmath>
 #include <string>
+
+#include "core/protocol.hpp"
+#include "stz/loading/strain_law.hpp"
 
 namespace stz {
 
 /// Curve points per decade of t / loading.time_step.
 constexpr double held_load_points_per_decade = 20.0;
-
-/// The schedule coordinate of a held load: log10(1 + t / time_step).
-inline double log_time_coordinate(double time, double time_step) { return std::log10(1.0 + time / time_step); }
-
-/// The stall watchdog's unit of progress: a tenth of the curve points' spacing.
+/// The stall watchdog's unit of progress: a tenth of the curve points' spacing, in decades.
 constexpr double held_load_progress_decades = 1.0 / (10.0 * held_load_points_per_decade);
-inline std::string held_load_progress_text() {
-  return "the time advancing by 1/" + std::to_string(static_cast<int>(1.0 / held_load_progress_decades + 0.5)) +
-         " of a decade";
-}
 
-/// The run has reached loading.end_time (a relative tolerance: time is a sum of steps).
-inline bool end_time_reached(double time, double end_time) { return time >= end_time * (1.0 - 1e-12); }
+class HeldLoad : public LoadingProtocol {
+ public:
+  HeldLoad(const Params& params, const ElasticMedium& medium)
+      : LoadingProtocol(medium),
+        law_(make_strain_law(params, medium)),
+        time_step_(params.loading.time_step),
+        end_time_(params.loading.end_time) {}
+
+  double step_time() const override { return time_step_; }
+
+  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
+  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
+  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
+    return law_.loaded_plastic_strain(p1_mean, p3_mean);
+  }
+
+  /// log10(1 + t / time_step).
+  double schedule_coordinate(double time, double) const override { return std::log10(1.0 + time / time_step_); }
+  double record_interval() const override { return 1.0 / held_load_points_per_decade; }
+  double progress_unit() const override { return held_load_progress_decades; }
+  std::string progress_text() const override {
+    return "the time advancing by 1/" + std::to_string(static_cast<int>(1.0 / held_load_progress_decades + 0.5)) +
+           " of a decade";
+  }
+
+ protected:
+  /// The run has reached loading.end_time (a relative tolerance: time is a sum of steps).
+  bool end_time_reached(double time) const { return time >= end_time_ * (1.0 - 1e-12); }
+
+  StrainLaw law_;  ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
+
+ private:
+  double time_step_, end_time_;
+};
 
 }  // namespace stz
