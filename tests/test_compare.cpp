@@ -29,6 +29,8 @@
 #include "test_support.hpp"
 
 using namespace stz;
+using test::mean_and_standard_error;
+using test::MeanSe;
 using Approx = Catch::Detail::Approx;
 
 namespace {
@@ -426,20 +428,6 @@ RunStats full_run(Backend& backend, const Params& p) {
           static_cast<double>(st.counters.thermal_events), static_cast<double>(st.counters.athermal_flips)};
 }
 
-struct MeanSe {
-  double mean, se;
-};
-
-MeanSe mean_and_standard_error(const std::vector<double>& x) {
-  const double n = static_cast<double>(x.size());
-  double m = 0.0;
-  for (double v : x) m += v;
-  m /= n;
-  double var = 0.0;
-  for (double v : x) var += (v - m) * (v - m);
-  var /= (n - 1.0);
-  return {m, std::sqrt(var / n)};
-}
 }  // namespace
 
 TEST_CASE("Yield stress and event counts over 5 seeds at 128x128 agree statistically", "[compare]") {

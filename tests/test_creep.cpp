@@ -13,6 +13,7 @@
 #include "test_support.hpp"
 
 using namespace stz;
+using test::cpu_backend;
 
 namespace {
 
@@ -25,12 +26,6 @@ Params creep_params(int n, double stress, LoadingMode mode, double end_time, dou
   p.loading.time_step = time_step;
   p.kinetics.rule = ThermalRule::residence_time;
   return p;
-}
-
-std::unique_ptr<Backend> cpu_backend(const Params& p) {
-  BackendOptions o;
-  o.threads = 1;
-  return make_backend("cpu", p, o);
 }
 
 }  // namespace

@@ -12,14 +12,11 @@
 #include "test_support.hpp"
 
 using namespace stz;
+using test::cpu_backend;
+using test::mean_and_standard_error;
+using test::MeanSe;
 
 namespace {
-
-std::unique_ptr<Backend> cpu_backend(const Params& p, int threads = 1) {
-  BackendOptions o;
-  o.threads = threads;
-  return make_backend("cpu", p, o);
-}
 
 Params with_precision(Params p, Precision precision) {
   p.solver.precision = precision;
@@ -45,18 +42,6 @@ State loaded_state(const Params& p, double strain, Sym2* mean_stress, double* ti
     if (!probe->compute_barriers_and_rates(*time, *mean_stress).any_unstable) return s;
     REQUIRE(d.step());
   }
-}
-
-struct Stats {
-  double mean, se;
-};
-Stats mean_se(const std::vector<double>& x) {
-  const double n = static_cast<double>(x.size());
-  double m = 0.0, var = 0.0;
-  for (double v : x) m += v;
-  m /= n;
-  for (double v : x) var += (v - m) * (v - m);
-  return {m, std::sqrt(var / (n - 1.0) / n)};
 }
 
 }  // namespace
@@ -135,7 +120,7 @@ TEST_CASE("Mixed precision: the statistics of whole runs over 12 seeds agree wit
   const char* names[4] = {"peak stress (GPa)", "0.2% offset stress (GPa)", "thermal events", "athermal flips"};
   std::ostringstream summary;
   for (int q = 0; q < 4; ++q) {
-    const Stats a = mean_se(f[q]), b = mean_se(m[q]);
+    const MeanSe a = mean_and_standard_error(f[q]), b = mean_and_standard_error(m[q]);
     const double se = std::sqrt(a.se * a.se + b.se * b.se);
     summary << names[q] << ": double " << a.mean << " +- " << a.se << ", mixed " << b.mean << " +- " << b.se << "\n";
     INFO(names[q] << ": double " << a.mean << " +- " << a.se << ", mixed " << b.mean << " +- " << b.se);

@@ -18,14 +18,11 @@
 #include "test_support.hpp"
 
 using namespace stz;
+using test::cpu_backend;
+using test::mean_and_standard_error;
+using test::MeanSe;
 
 namespace {
-
-std::unique_ptr<Backend> cpu_backend(const Params& p) {
-  BackendOptions o;
-  o.threads = 1;
-  return make_backend("cpu", p, o);
-}
 
 /// What one whole run of a rule gives: the curve statistics and the largest advance of the
 /// applied strain in one pass.
@@ -55,20 +52,6 @@ RuleRun run_rule(ThermalRule rule, double rate, std::uint64_t seed, int n = 64) 
   r.sli_reached = st.milestones.localization_reached;
   r.sli = st.milestones.localization.sli;
   return r;
-}
-
-struct MeanSe {
-  double mean = 0.0, se = 0.0;
-};
-MeanSe mean_se(const std::vector<double>& x) {
-  const double n = static_cast<double>(x.size());
-  MeanSe m;
-  for (double v : x) m.mean += v;
-  m.mean /= n;
-  double var = 0.0;
-  for (double v : x) var += (v - m.mean) * (v - m.mean);
-  m.se = std::sqrt(var / (n - 1.0) / n);
-  return m;
 }
 
 const char* rule_name(ThermalRule r) {
@@ -140,26 +123,28 @@ TEST_CASE("The three exhaustive rules agree over 20 seeds at 1e-4 and 1e2 s^-1 (
         if (r.sli_reached) sli[k].push_back(r.sli);
       }
     for (int k = 0; k < 3; ++k) {
-      const MeanSe a = mean_se(peak[k]), e = mean_se(events[k]);
+      const MeanSe a = mean_and_standard_error(peak[k]), e = mean_and_standard_error(events[k]);
       report << rate << " s^-1 " << rule_name(rules[k]) << ": peak " << a.mean << " +- " << a.se << " GPa, events "
              << e.mean << " +- " << e.se;
-      if (sli[k].size() >= 2) report << ", SLI " << mean_se(sli[k]).mean << " +- " << mean_se(sli[k]).se;
+      if (sli[k].size() >= 2)
+        report << ", SLI " << mean_and_standard_error(sli[k]).mean << " +- " << mean_and_standard_error(sli[k]).se;
       report << " (" << sli[k].size() << " localized)\n";
     }
     INFO(report.str());
     if (rate < 1.0) {
       for (int k = 1; k < 3; ++k) {
         for (const auto* metric : {peak, events}) {
-          const MeanSe a = mean_se(metric[0]), b = mean_se(metric[k]);
+          const MeanSe a = mean_and_standard_error(metric[0]), b = mean_and_standard_error(metric[k]);
           CHECK(std::abs(a.mean - b.mean) <= 3.0 * std::sqrt(a.se * a.se + b.se * b.se));
         }
         REQUIRE(sli[0].size() >= 10);
         REQUIRE(sli[k].size() >= 10);
-        const MeanSe a = mean_se(sli[0]), b = mean_se(sli[k]);
+        const MeanSe a = mean_and_standard_error(sli[0]), b = mean_and_standard_error(sli[k]);
         CHECK(std::abs(a.mean - b.mean) <= 3.0 * std::sqrt(a.se * a.se + b.se * b.se));
       }
     } else {
-      const MeanSe ref = mean_se(peak[0]), rt = mean_se(peak[2]), prob = mean_se(peak[1]);
+      const MeanSe ref = mean_and_standard_error(peak[0]), rt = mean_and_standard_error(peak[2]),
+                   prob = mean_and_standard_error(peak[1]);
       const double low = std::min(ref.mean - 3.0 * ref.se, rt.mean - 3.0 * rt.se);
       const double high = std::max(ref.mean + 3.0 * ref.se, rt.mean + 3.0 * rt.se);
       CHECK(prob.mean >= low);
@@ -184,7 +169,7 @@ TEST_CASE("Scan: the three rules at 1e2 s^-1 over many seeds (64^2; run by hand)
     }
   std::ostringstream os;
   for (int k = 0; k < 3; ++k) {
-    const MeanSe m = mean_se(peak[k]);
+    const MeanSe m = mean_and_standard_error(peak[k]);
     os << rule_name(rules[k]) << ": " << seeds << " seeds, peak stress " << m.mean << " +- " << m.se << " GPa (min "
        << *std::min_element(peak[k].begin(), peak[k].end()) << ", max "
        << *std::max_element(peak[k].begin(), peak[k].end()) << "), largest applied-strain advance in one pass "
