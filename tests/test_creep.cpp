@@ -163,11 +163,23 @@ TEST_CASE("Relaxation at a high strain: the strain is held, the stress relaxes a
 
 // ---- Cyclic straining (loading.protocol = "cyclic", docs/model.md §6.7) -------------------------
 
-TEST_CASE("Cyclic straining below the first activation gives closed loops of zero area", "[unit]") {
-  Params p = test::small_params(16, 3);
+namespace {
+Params cyclic_params(int n, std::uint64_t seed, double amplitude, int cycles) {
+  Params p = test::small_params(n, seed);
   p.loading.protocol = LoadingProtocolKind::cyclic;
-  p.loading.cyclic_amplitude = 0.003;
-  p.loading.cycles = 2;
+  p.loading.cyclic_amplitude = amplitude;
+  p.loading.cycles = cycles;
+  return p;
+}
+
+/// The work sigma11 d eps11 (trapezoids) between curve points i - 1 and i.
+double work_increment(const std::vector<CurvePoint>& curve, std::size_t i) {
+  return 0.5 * (curve[i].stress.xx + curve[i - 1].stress.xx) * (curve[i].strain.xx - curve[i - 1].strain.xx);
+}
+}  // namespace
+
+TEST_CASE("Cyclic straining below the first activation gives closed loops of zero area", "[unit]") {
+  Params p = cyclic_params(16, 3, 0.003, 2);
   p.catalog.barrier_mean = 2.2;
   auto b = cpu_backend(p);
   Driver d(p, *b);
@@ -184,8 +196,7 @@ TEST_CASE("Cyclic straining below the first activation gives closed loops of zer
     CHECK(curve[i].stress.xx == Approx(e_star * curve[i].applied_strain).margin(1e-12));
     lowest = std::min(lowest, curve[i].applied_strain);
     highest = std::max(highest, curve[i].applied_strain);
-    if (i > 0)
-      area += 0.5 * (curve[i].stress.xx + curve[i - 1].stress.xx) * (curve[i].strain.xx - curve[i - 1].strain.xx);
+    if (i > 0) area += work_increment(curve, i);
   }
   CHECK(highest == Approx(0.003).epsilon(1e-9));
   CHECK(lowest == Approx(-0.003).epsilon(1e-9));
@@ -197,10 +208,7 @@ TEST_CASE("Cyclic straining below the first activation gives closed loops of zer
 TEST_CASE("Cyclic straining: elastic unloading and reloading have the slope E*, the loops open", "[unit]") {
   // Under the reference condition in tension sigma11 = E*(eps11 - <p1>): between curve points
   // without a plastic change the slope is E* exactly, on unloading and on reloading alike.
-  Params p = test::small_params(32, 2);
-  p.loading.protocol = LoadingProtocolKind::cyclic;
-  p.loading.cyclic_amplitude = 0.035;
-  p.loading.cycles = 1;
+  const Params p = cyclic_params(32, 2, 0.035, 1);
   auto b = cpu_backend(p);
   Driver d(p, *b);
   d.start();
@@ -213,7 +221,7 @@ TEST_CASE("Cyclic straining: elastic unloading and reloading have the slope E*, 
   bool in_loop = false;
   for (std::size_t i = 1; i < curve.size(); ++i) {
     const CurvePoint &a = curve[i - 1], &c = curve[i];
-    if (in_loop) loop_area += 0.5 * (c.stress.xx + a.stress.xx) * (c.strain.xx - a.strain.xx);
+    if (in_loop) loop_area += work_increment(curve, i);
     if (c.applied_strain < a.applied_strain) in_loop = true;  // the first top is passed
     if (!in_loop && i + 1 < curve.size() && curve[i + 1].applied_strain < c.applied_strain) in_loop = true;
     if (c.p1_mean != a.p1_mean || c.strain.xx == a.strain.xx) continue;

@@ -2,11 +2,13 @@
 /** @file
  * @brief A loading protocol (docs/model.md §6): what the loading controls, how the mean strain
  * follows time and plastic events, which scalar "loaded" quantities describe it, when a curve
- * point is due and when the run ends. The Driver asks only this interface; strain control in
- * tension, compression and shear (protocols/strain_control.hpp) is the first protocol.
+ * point is due and when the run ends. The Driver asks only this interface. Protocols:
+ * strain control at a rate (protocols/strain_control.hpp), cyclic straining (cyclic.hpp), and the
+ * held loads creep and relaxation (held_load.hpp, creep.hpp, relaxation.hpp); all state their
+ * loaded quantities in loading.mode through the base's StrainLaw.
  *
- * A new protocol (creep, relaxation, cyclic, stages) is one class derived from this one in
- * protocols/, one line in make_protocol (protocol.cpp), and its deck keys (docs/architecture.md).
+ * A new protocol (stages, stress cycles) is one class derived from this one in protocols/, one
+ * line in make_protocol (protocol.cpp), and its deck keys (docs/architecture.md).
  */
 #include <memory>
 #include <string>
@@ -19,14 +21,16 @@ namespace stz {
 
 class LoadingProtocol {
  public:
-  explicit LoadingProtocol(const ElasticMedium& medium) : medium_(medium) {}
+  /// law_: strain control's formulas for the deck's loading.mode on `medium`; every protocol
+  /// states its loaded quantities with them and may move the mean strain by them.
+  LoadingProtocol(const Params& params, const ElasticMedium& medium) : law_(make_strain_law(params, medium)) {}
   virtual ~LoadingProtocol() = default;
 
   /// The medium whose mean-stress law the protocol works with (stz/physics/medium.hpp).
-  const ElasticMedium& medium() const { return medium_; }
+  const ElasticMedium& medium() const { return law_.medium; }
   /// sigma_bar = C : (eps_bar - <p>).
   Sym2 mean_stress(const Sym2& mean_strain, double p1_mean, double p3_mean) const {
-    return stz::mean_stress(medium_, mean_strain, p1_mean, p3_mean);
+    return stz::mean_stress(law_.medium, mean_strain, p1_mean, p3_mean);
   }
 
   // ---- Time and the mean strain ----------------------------------------------------------------
@@ -43,10 +47,12 @@ class LoadingProtocol {
   /// The applied-strain column after a plastic change (creep: it follows the loaded strain).
   virtual double applied_after_plastic_change(double applied, const Sym2& /*mean_strain*/) const { return applied; }
 
-  // ---- The scalars a user reads (signed so that they grow during loading) ----------------------
-  virtual double loaded_stress(const Sym2& mean_stress) const = 0;
-  virtual double loaded_strain(const Sym2& mean_strain) const = 0;
-  virtual double loaded_plastic_strain(double p1_mean, double p3_mean) const = 0;
+  // ---- The scalars a user reads (signed so that they grow during loading; docs/model.md §6.1) ---
+  double loaded_stress(const Sym2& mean_stress) const { return law_.loaded_stress(mean_stress); }
+  double loaded_strain(const Sym2& mean_strain) const { return law_.loaded_strain(mean_strain); }
+  double loaded_plastic_strain(double p1_mean, double p3_mean) const {
+    return law_.loaded_plastic_strain(p1_mean, p3_mean);
+  }
 
   // ---- Schedule and end --------------------------------------------------------------------------
   /// The coordinate curve points and the stall watchdog go by (the applied strain).
@@ -66,11 +72,12 @@ class LoadingProtocol {
   /// or null: then every pass runs on the host (solver.gpu_loop = "device" falls back).
   virtual const StrainLaw* device_law() const { return nullptr; }
 
- private:
-  ElasticMedium medium_;
+ protected:
+  StrainLaw law_;  ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
 };
 
-/// The protocol a deck asks for (loading.protocol: strain control or creep, in loading.mode),
+/// The protocol a deck asks for (loading.protocol: strain rate, creep, relaxation or cyclic, in
+/// loading.mode),
 /// on the medium the backend solves (Backend::medium).
 std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium);
 

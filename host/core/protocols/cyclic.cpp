@@ -5,8 +5,7 @@
 namespace stz {
 
 Cyclic::Cyclic(const Params& params, const ElasticMedium& medium)
-    : LoadingProtocol(medium),
-      law_(make_strain_law(params, medium)),
+    : LoadingProtocol(params, medium),
       amplitude_(params.loading.cyclic_amplitude),
       mean_(params.loading.cyclic_mean),
       cycles_(params.loading.cycles) {}

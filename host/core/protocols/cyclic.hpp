@@ -29,12 +29,6 @@ class Cyclic final : public LoadingProtocol {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
 
-  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
-  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
-  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
-    return law_.loaded_plastic_strain(p1_mean, p3_mean);
-  }
-
   /// The strain travelled, rate * t.
   double schedule_coordinate(double time, double) const override { return law_.strain_rate * time; }
   double record_interval() const override { return law_.record_interval; }
@@ -42,7 +36,6 @@ class Cyclic final : public LoadingProtocol {
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
-  StrainLaw law_;  ///< strain control's formulas (stz/loading/strain_law.hpp)
   double amplitude_, mean_;
   int cycles_;
 };

@@ -23,18 +23,9 @@ constexpr double held_load_progress_decades = 1.0 / (10.0 * held_load_points_per
 class HeldLoad : public LoadingProtocol {
  public:
   HeldLoad(const Params& params, const ElasticMedium& medium)
-      : LoadingProtocol(medium),
-        law_(make_strain_law(params, medium)),
-        time_step_(params.loading.time_step),
-        end_time_(params.loading.end_time) {}
+      : LoadingProtocol(params, medium), time_step_(params.loading.time_step), end_time_(params.loading.end_time) {}
 
   double step_time() const override { return time_step_; }
-
-  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
-  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
-  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
-    return law_.loaded_plastic_strain(p1_mean, p3_mean);
-  }
 
   /// log10(1 + t / time_step).
   double schedule_coordinate(double time, double) const override { return std::log10(1.0 + time / time_step_); }
@@ -48,8 +39,6 @@ class HeldLoad : public LoadingProtocol {
  protected:
   /// The run has reached loading.end_time (a relative tolerance: time is a sum of steps).
   bool end_time_reached(double time) const { return time >= end_time_ * (1.0 - 1e-12); }
-
-  StrainLaw law_;  ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
 
  private:
   double time_step_, end_time_;

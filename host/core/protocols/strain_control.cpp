@@ -2,8 +2,7 @@
 
 namespace stz {
 
-StrainControl::StrainControl(const Params& params, const ElasticMedium& medium)
-    : LoadingProtocol(medium), law_(make_strain_law(params, medium)) {}
+StrainControl::StrainControl(const Params& params, const ElasticMedium& medium) : LoadingProtocol(params, medium) {}
 
 std::string StrainControl::end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double) const {
   switch (law_.end_code(mean_strain, mean_stress)) {

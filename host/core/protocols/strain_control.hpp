@@ -25,20 +25,12 @@ class StrainControl final : public LoadingProtocol {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
 
-  double loaded_stress(const Sym2& s) const override { return law_.loaded_stress(s); }
-  double loaded_strain(const Sym2& e) const override { return law_.loaded_strain(e); }
-  double loaded_plastic_strain(double p1_mean, double p3_mean) const override {
-    return law_.loaded_plastic_strain(p1_mean, p3_mean);
-  }
-
   double schedule_coordinate(double, double applied) const override { return applied; }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
+  /// law_ is plain data the CUDA device loop evaluates with the same expressions.
   const StrainLaw* device_law() const override { return &law_; }
-
- private:
-  StrainLaw law_;  ///< the formulas, shared with the CUDA device loop (stz/loading/strain_law.hpp)
 };
 
 }  // namespace stz
