@@ -791,6 +791,17 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
 
 ElasticMedium CudaBackend::medium() const { return impl_->medium; }
 
+void CudaBackend::set_temperature(double kelvin) {
+  // Every kernel takes the constants by value at its launch; nothing on the device holds kT.
+  Impl& m = *impl_;
+  m.params.kinetics.temperature = kelvin;
+  m.pc = derive_constants(m.params);
+  m.bparams.tau = m.pc.tau;
+  m.bparams.slack = m.params.kinetics.bound_slack * m.pc.kT;
+  m.bparams.shift = bound_shift(m.pc.kT);
+  m.bparams.inv_kT = m.pc.inv_kT;
+}
+
 void CudaBackend::full_solve() {
   Impl& m = *impl_;
   m.activate();

@@ -52,6 +52,7 @@ class CudaBackend final : public Backend {
   std::vector<DeviceOpTime> device_profile() override;
   void download(State& state, bool with_catalog) override;
   ElasticMedium medium() const override;
+  void set_temperature(double kelvin) override;
   void upload(const State& state) override;
 
  private:

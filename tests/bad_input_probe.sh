@@ -64,6 +64,31 @@ check "kinetics.bound_slack=0"                  2  "$stzkmc" run base.toml --out
 check "kinetics.bound_slack=1e6"                2  "$stzkmc" run base.toml --out out/bs6 --set kinetics.rule=bounded --set kinetics.bound_slack=1e6
 check "softening_clock=event, rule reference"   2  "$stzkmc" run base.toml --out out/sce --set kinetics.softening_clock=event
 
+# ---- stages ([[stage]] tables, --set stage.K.NAME, resume --append-stage) ------------------------
+printf '[[stage]]\nend_strain = 0.01\n[[stage]]\nstrain_rate = -1e-4\nstop_stress = 0.0\n' > stages.toml
+cat base.toml stages.toml > staged.toml
+printf '[stage]\nend_strain = 0.01\n' | cat base.toml - > stage_table.toml
+printf '[[stage]]\nmode = "shear"\n' | cat base.toml - > stage_mode.toml
+printf '[[stage]]\nstrain_rate = -1e-4\n' | cat base.toml - > stage_unload_first.toml
+printf '[[stage]]\ntemperature = 0.5\n' | cat base.toml - > stage_cold.toml
+printf '[[stage]]\nendstrain = 0.01\n' | cat base.toml - > stage_typo.toml
+/usr/bin/python3 -c "print('\n'.join(['[[stage]]\nend_strain = 0.01'] * 1001))" | cat base.toml - > stage_many.toml
+printf '[loading]\nstrain_rate = 1.0\n' > not_stages.toml
+check "[stage] as a table, not [[stage]]"        2  "$stzkmc" run stage_table.toml --out out/st1
+check "[[stage]] sets loading.mode"              2  "$stzkmc" run stage_mode.toml --out out/st2
+check "a first stage that unloads"               2  "$stzkmc" run stage_unload_first.toml --out out/st3
+check "[[stage]] temperature = 0.5 K"            2  "$stzkmc" run stage_cold.toml --out out/st4
+check "[[stage]] with a misspelt key"            2  "$stzkmc" run stage_typo.toml --out out/st5
+check "1001 [[stage]] tables"                    2  "$stzkmc" run stage_many.toml --out out/st6
+check "--set stage.3.end_strain (2 stages)"      2  "$stzkmc" run staged.toml --out out/st7 --set stage.3.end_strain=0.02
+check "--set stage.x.end_strain"                 2  "$stzkmc" run staged.toml --out out/st8 --set stage.x.end_strain=0.02
+check "--set stage.2.cycles=0"                   2  "$stzkmc" run staged.toml --out out/st9 --set stage.2.protocol=cyclic --set stage.2.cycles=0
+check "a staged run"                             0  "$stzkmc" run staged.toml --out out/st10 --quiet --set output.keep_final_checkpoint=true
+check "--append-stage with a [loading] table"    2  "$stzkmc" resume out/st10/p.ckpt.h5 --append-stage not_stages.toml
+check "--append-stage of a missing file"         2  "$stzkmc" resume out/st10/p.ckpt.h5 --append-stage missing.toml
+check "--append-stage to a finished run"         0  "$stzkmc" resume out/st10/p.ckpt.h5 --append-stage stages.toml --quiet
+check "--append-stage, checkpoints removed"      2  "$stzkmc" resume out/empty/p.ckpt.h5 --append-stage stages.toml
+
 # ---- decks that can never progress: rejected (2) or stopped by the watchdog (3) ----------------
 for s in "catalog.barrier_mean=0" "catalog.barrier_mean=0.34" "athermal.threshold=5" "kinetics.temperature=500" \
          "kinetics.temperature=1000" "kinetics.temperature=10000" "kinetics.attempt_frequency=1e30" \

@@ -14,7 +14,7 @@ import numpy as np
 
 CURVE_COLUMNS = ["applied_strain", "strain_11", "strain_22", "strain_12", "stress_11", "stress_22", "stress_12",
                  "p1_mean", "p3_mean", "time", "passes", "thermal_events", "athermal_passes", "athermal_flips",
-                 "elastic_steps", "avalanches", "full_solves"]
+                 "elastic_steps", "avalanches", "full_solves", "stage"]
 FIELDS = ["p1", "p3", "eq_strain", "s11", "s22", "s12", "eta", "generation"]
 META = ["format", "format_version", "version", "commit", "backend", "device", "threads", "seed", "start_time",
         "end_time", "wall_time_s", "segments", "status", "stop_reason", "deck_source", "command", "host", "grid_n",
@@ -44,8 +44,17 @@ def check_h5(path, args, problems):
         for key, value in f["deck"].attrs.items():  # ... and agrees with the per-key attributes
             if key == "source":
                 continue
-            section, name = key.split(".")
-            toml_value = deck[section][name]
+            if key == "stages":  # the number of [[stage]] tables
+                if int(value) != len(deck.get("stage", [])):
+                    problems.append(f"/deck attribute stages = {value} but the TOML text has "
+                                    f"{len(deck.get('stage', []))} [[stage]] tables")
+                continue
+            parts = key.split(".")
+            if parts[0] == "stage":  # stage.K.NAME: key NAME of the K-th [[stage]] (1-based)
+                toml_value = deck["stage"][int(parts[1]) - 1][parts[2]]
+            else:
+                section, name = parts
+                toml_value = deck[section][name]
             if isinstance(value, np.ndarray):
                 ok = np.allclose(value, toml_value, rtol=0, atol=0)
             elif isinstance(toml_value, bool):

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The protocols' example decks at 16^2 (creep, relaxation, cyclic: docs/model.md §6.5-6.7) run to
-# their ends and tools/plot_run.py draws each one's figure; the cyclic table has one line per cycle.
+# The protocols' example decks at 16^2 (creep, relaxation, cyclic, load-unload-reload with stages
+# appended by resume --append-stage: docs/model.md §6.5-6.8) run to their ends and
+# tools/plot_run.py draws each one's figure; the cyclic table has one line per cycle.
 # usage: protocol_plots_test.sh STZKMC SOURCE_DIR
 set -u
 bin=$1
@@ -20,12 +21,24 @@ run() {
 run creep.toml creep --set loading.creep_stress=1.9
 run relaxation.toml relaxation --set loading.end_time=100
 run cyclic.toml cyclic --set loading.cycles=2 --set loading.cyclic_amplitude=0.02
-for name in creep relaxation cyclic; do
+run load_unload_reload.toml lur
+"$bin" resume "$work/lur/lur.ckpt.h5" --append-stage "$src/runs/protocols/warm_hold.stages.toml" --quiet \
+  > "$work/lur_resume.log" 2>&1 || fail "resume --append-stage: $(tail -3 "$work/lur_resume.log")"
+$py - "$work/lur/lur.h5" <<'PY' || fail "the appended run is not 5 finished stages"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    stages = f["analysis/stages"]
+    assert len(stages) == 5 and all(bool(stages[k].attrs["ended"]) for k in stages), list(stages)
+    assert int(f["deck"].attrs["stages"]) == 5 and f["curve"]["stage"][-1] == 4
+    assert f["meta"].attrs["status"] in ("finished", b"finished")
+PY
+for name in creep relaxation cyclic lur; do
   $py "$src/tools/plot_run.py" "$work/$name/$name.h5" > "$work/$name.plot" 2>&1 || fail "plot_run.py on $name: $(tail -3 "$work/$name.plot")"
 done
 kind() { [ -s "$work/$1/$1_$2.png" ] || fail "no $1_$2.png"; }
 kind creep creep
 kind relaxation relaxation
 kind cyclic cycles
+kind lur stages
 [ "$(grep -c '^cycle [0-9]*:' "$work/cyclic.plot")" = 2 ] || fail "cyclic table: $(cat "$work/cyclic.plot")"
-echo "protocol plots: creep, relaxation, cyclic drawn; $(grep -c '^cycle' "$work/cyclic.plot") cycles tabulated"
+echo "protocol plots: creep, relaxation, cyclic, load-unload-reload + 2 appended stages drawn; $(grep -c '^cycle' "$work/cyclic.plot") cycles tabulated"

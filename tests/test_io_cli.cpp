@@ -43,11 +43,11 @@ const std::string& reference_output() {
 TEST_CASE("a bad deck fails fast with exit code 2 and an actionable message", "[cli]") {
   STZ_REQUIRE_STZKMC();
   ScratchDir dir;
-  write_file(dir / "bad.toml", "[grid]\nn = 64\n\n[loading]\nstrain_rate = -1\nmode = \"pull\"\n");
+  write_file(dir / "bad.toml", "[grid]\nn = 64\n\n[loading]\nstrain_step = -1\nmode = \"pull\"\n");
   CHECK(run({stzkmc(), "run", dir / "bad.toml", "--out", dir / "out"}, dir / "log") == 2);
   const std::string log = read_file(dir / "log");
   CHECK_THAT(log,
-             Catch::Contains("bad.toml:5:1: loading.strain_rate = -1: out of range; allowed: a number in (0, inf)"));
+             Catch::Contains("bad.toml:5:1: loading.strain_step = -1: out of range; allowed: a number in (0, inf)"));
   CHECK_THAT(log, Catch::Contains("bad.toml:6:1: loading.mode = \"pull\": not one of the choices"));
   CHECK_FALSE(fs::exists(dir / "out"));  // nothing started
 

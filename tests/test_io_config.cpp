@@ -88,6 +88,9 @@ cyclic_mean = 0.005
 cycles = 7
 end_time = 5e3
 time_step = 2.0
+end_stress = 3.0
+end_plastic_strain = 0.05
+end_events = 99
 [solver]
 full_solve_interval = 500
 cache_softened_barriers = false
@@ -107,6 +110,7 @@ final_fields = false
 checkpoint_strain_interval = 0.02
 checkpoint_minutes = 5
 name = "full-deck_1"
+keep_final_checkpoint = true
 )";
   const Deck d = parse_deck(text, "x.toml");
   CHECK(d.params.grid.n == 128);
@@ -194,10 +198,14 @@ TEST_CASE("deck errors name the place, the key, the value and what is allowed", 
     CHECK_THAT(m, Catch::Contains("solver.full_solve_interval = 2.5: wrong type (floating-point)"));
   }
   SECTION("out of range, with the unit") {
-    const std::string m = rejection("[loading]\nstrain_rate = -1e-4\n");
-    CHECK_THAT(m, Catch::Contains("deck.toml:2:1"));
-    CHECK_THAT(m, Catch::Contains("loading.strain_rate = -0.0001: out of range"));
-    CHECK_THAT(m, Catch::Contains("allowed: a number in (0, inf) (unit: 1/s)"));
+    const std::string m = rejection("[loading]\nstrain_rate = 1e-4\nstrain_step = -1e-4\n");
+    CHECK_THAT(m, Catch::Contains("deck.toml:3:1"));
+    CHECK_THAT(m, Catch::Contains("loading.strain_step = -0.0001: out of range"));
+    CHECK_THAT(m, Catch::Contains("allowed: a number in (0, inf)"));
+    // A negative rate unloads: allowed only in a [[stage]] after the first (stz::validate).
+    const std::string rate = rejection("[loading]\nstrain_rate = -1e-4\n");
+    CHECK_THAT(rate, Catch::Contains("deck.toml:2:1"));
+    CHECK_THAT(rate, Catch::Contains("loading.strain_rate = -0.0001 is out of range: allowed a finite value > 0"));
   }
   SECTION("odd grid size") {
     CHECK_THAT(rejection("[grid]\nn = 63\n"), Catch::Contains("grid.n = 63: out of range; allowed: an even integer"));
@@ -281,7 +289,7 @@ TEST_CASE("the schema documents every key once, with a default that parses", "[i
     const std::string one = "[" + k.section() + "]\n" + k.name() + " = " + value_text(k.get(defaults)) + "\n";
     CHECK(rejection(one).empty());
   }
-  CHECK(keys.size() == 54);
+  CHECK(keys.size() == 58);
 }
 
 TEST_CASE("the README's deck key table is the schema", "[io]") {

@@ -3,6 +3,10 @@
 
   NAME_curve.FMT        loaded stress vs strain (sigma_11 vs eps_11 in tension), with the peak,
                         the 0.2 % offset yield and the field snapshots (numbered) marked
+                        (creep, relaxation and cyclic runs: NAME_creep, NAME_relaxation,
+                        NAME_cyclic instead)
+  NAME_stages.FMT       a staged run ([[stage]] tables): stress vs strain coloured by stage,
+                        and stress and strain against time with the stages marked
   NAME_evolution.FMT    every field snapshot side by side: EqStrain (one power-law colour
                         scale for all, so early diffuse plasticity and the later band both
                         show; extreme sites outlined) and the loaded local stress about its
@@ -123,6 +127,47 @@ def creep_rates(curve, mode, span=4):
     rate = (sp[span:] - sp[:-span]) / (tp[span:] - tp[:-span])
     mid = np.sqrt(tp[span:] * tp[:-span])
     return t, strain, mid, rate
+
+
+def plot_stages(f, mode, name, out, fmt, dpi):
+    """A staged run: the loaded stress against the loaded strain, one colour per stage, and the
+    stress and strain against time with each stage's span, protocol and temperature."""
+    curve = f["curve"][()]
+    deck = f["deck"].attrs
+    strain, stress, xlabel, ylabel = loaded_columns(mode, curve)
+    stage = curve["stage"]
+    t = curve["time"]
+    count = int(deck["stages"])
+    colours = plt.get_cmap("viridis" if count > 6 else "tab10")
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 4.2))
+    a1b = a1.twinx()
+    for k in range(count):
+        rows = stage == k
+        if not np.any(rows):
+            continue
+        c = colours(k / max(count - 1, 1)) if count > 6 else colours(k)
+        protocol = text(deck[f"stage.{k + 1}.protocol"])
+        temperature = float(deck[f"stage.{k + 1}.temperature"])
+        label = f"{k + 1}: {protocol}, {temperature:g} K"
+        a0.plot(strain[rows], stress[rows], "-", color=c, lw=1.4, label=label)
+        a1.plot(t[rows], stress[rows], "-", color=c, lw=1.4)
+        a1b.plot(t[rows], strain[rows], "--", color=c, lw=1.0)
+        t0, t1 = float(t[rows][0]), float(t[rows][-1])
+        a1.axvspan(t0, t1, color=c, alpha=0.08, lw=0)
+        a1.annotate(str(k + 1), ((t0 + t1) / 2, 1.0), xycoords=("data", "axes fraction"), xytext=(0, -10),
+                    textcoords="offset points", ha="center", fontsize=8, color=c)
+    a0.set_xlabel(xlabel)
+    a0.set_ylabel(ylabel)
+    a0.grid(alpha=0.3)
+    a0.legend(loc="best", title="stage")
+    a1.set_xlabel("time (s)")
+    a1.set_ylabel(ylabel + " (solid)")
+    a1b.set_ylabel(xlabel.replace("strain", "loaded strain") + " (dashed)")
+    a1.grid(alpha=0.3)
+    n = f["meta"].attrs["grid_n"]
+    fig.suptitle(f"{name}: {count} stages in {mode}, {n}$^2$ voxels")
+    fig.tight_layout()
+    return save(fig, out, name, "stages", fmt, dpi)
 
 
 def plot_creep(f, mode, name, out, fmt, dpi):
@@ -415,7 +460,10 @@ def main(argv=None):
             sys.exit(f"{args.output} is not an stzkmc output file (no /curve or /deck)")
         mode = text(f["deck"].attrs["loading.mode"])
         protocol = text(f["deck"].attrs["loading.protocol"]) if "loading.protocol" in f["deck"].attrs else "strain-rate"
-        if protocol == "creep":
+        staged = int(f["deck"].attrs["stages"]) if "stages" in f["deck"].attrs else 0
+        if staged > 0:
+            written.append(plot_stages(f, mode, name, out, args.format, args.dpi))
+        elif protocol == "creep":
             written.append(plot_creep(f, mode, name, out, args.format, args.dpi))
         elif protocol == "relaxation":
             written.append(plot_relaxation(f, mode, name, out, args.format, args.dpi))

@@ -33,7 +33,8 @@ RunAnalysis recomputed_analysis(const std::string& path) {
   RunAnalysis a = read_analysis(f);  // status fields are not derived quantities
 
   std::vector<double> strain, stress, plastic;
-  for (const CurvePoint& c : read_curve(f, "curve")) {
+  const std::vector<CurvePoint> curve = read_curve(f, "curve");
+  for (const CurvePoint& c : curve) {
     strain.push_back(loading.loaded_strain(c.strain));
     stress.push_back(loading.loaded_stress(c.stress));
     plastic.push_back(loading.loaded_plastic_strain(c.p1_mean, c.p3_mean));
@@ -56,6 +57,11 @@ RunAnalysis recomputed_analysis(const std::string& path) {
     }
   }
   a.avalanches = avalanche_stats(h5::read_vector<std::uint64_t>(f, "avalanches"));
+  // Per stage, from the curve; why each stage ended is a record, not derived.
+  std::vector<std::string> end_reasons;
+  for (const StageAnalysis& s : a.stages)
+    if (s.ended) end_reasons.push_back(s.end_reason);
+  a.stages = analyze_stages(curve, deck.params, end_reasons);
   return a;
 }
 

@@ -439,8 +439,12 @@ class Session {
     flush();
     progress_.clear();
     // The output is complete; checkpoints only serve to continue a run, and at production
-    // size each holds the whole catalog (~100 MB at 512^2).
+    // size each holds the whole catalog (~100 MB at 512^2). output.keep_final_checkpoint keeps
+    // one of the final state: more stages may be appended to it.
+    const bool keep = deck_.output.keep_final_checkpoint && !stalled;
+    if (keep) write_checkpoint_now("final state, kept: output.keep_final_checkpoint");
     for (const std::string& path : {ckpt_.current, ckpt_.previous}) {
+      if (keep && path == ckpt_.current) continue;
       std::error_code ec;
       if (fs::remove(path, ec)) spdlog::info("removed {} (the run is complete)", path);
     }
@@ -510,6 +514,13 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
         status.clear();  // not a readable output: the plain message below
       }
     }
+    if (status == "finished" && !options.append_stages.empty()) {
+      spdlog::error(
+          "cannot append stages: {} has finished and removed its checkpoints; a run keeps the checkpoint of its "
+          "final state with output.keep_final_checkpoint = true",
+          name);
+      return exit_bad_input;
+    }
     if (status == "finished") {
       spdlog::info("{} has finished ({} says status \"finished\"): nothing to resume", name, output.string());
       return 0;
@@ -564,7 +575,24 @@ int resume_run(const std::string& checkpoint_path, const SessionOptions& options
     used = prev;
   }
   if (!warning.empty()) spdlog::warn("{}", warning);
-  if (c.driver.finished) {
+  if (!options.append_stages.empty()) {
+    const std::size_t before = stage_count(c.deck.params);
+    try {
+      c.deck = append_stages(c.deck, options.append_stages);
+    } catch (const DeckError& e) {
+      spdlog::error("cannot append the stages of {}: {}", options.append_stages, e.what());
+      return exit_bad_input;
+    }
+    spdlog::info("appended {} stage(s) from {}: the run has {} stages", stage_count(c.deck.params) - before,
+                 options.append_stages, stage_count(c.deck.params));
+    if (c.driver.finished && c.driver.stalled) {
+      spdlog::error("cannot append stages: the run stalled ({}); it did not end its stage", c.driver.stop_reason);
+      return exit_bad_input;
+    }
+  }
+  // A run that ended at the end of its last stage goes on when stages were appended
+  // (Driver::restore).
+  if (c.driver.finished && (c.driver.stalled || c.driver.stage + 1 >= stage_count(c.deck.params))) {
     spdlog::info("{}: the run had already ended ({}); nothing to do", used, c.driver.stop_reason);
     return exit_finished;
   }

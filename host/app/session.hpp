@@ -29,6 +29,7 @@ struct SessionOptions {
   bool quiet = false;         ///< no progress line, warnings and errors only
   bool force = false;         ///< run: start afresh over an unfinished run of the same name
   bool from_prev = false;     ///< resume: if the checkpoint is refused, use NAME.ckpt.prev.h5
+  std::string append_stages;  ///< resume: a file of [[stage]] tables to append (io::append_stages)
   std::string command;        ///< the command line, recorded in /meta
   /// Test hook: behave as if SIGTERM arrived once the driver has done this many passes
   /// (0: never). Makes interruption tests deterministic.

@@ -96,6 +96,7 @@ class TimedBackend final : public Backend {
     });
   }
   ElasticMedium medium() const override { return b_.medium(); }
+  void set_temperature(double kelvin) override { b_.set_temperature(kelvin); }
   bool runs_passes_on_device() const override { return b_.runs_passes_on_device(); }
   LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) override {
     // A host backend's stretch is its own operations in a row: timed one by one through this wrapper.

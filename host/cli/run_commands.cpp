@@ -158,11 +158,15 @@ void register_run_commands(CLI::App& app) {
     cmd->add_option("checkpoint", a->checkpoint, "checkpoint file")->required();  // resume_run checks it
     cmd->add_flag("--from-prev", a->session.from_prev,
                   "if the checkpoint is refused (damaged), continue from NAME.ckpt.prev.h5 beside it");
+    cmd->add_option("--append-stage", a->session.append_stages,
+                    "a TOML file of [[stage]] tables to run after the run's own stages (a finished run needs "
+                    "the checkpoint output.keep_final_checkpoint keeps)");
     add_backend_options(cmd, a->session);
     cmd->callback([a] {
       io::setup_logging(a->session.quiet);
       io::SessionOptions o = a->session;
-      o.command = "stzkmc resume " + a->checkpoint + (o.from_prev ? " --from-prev" : "");
+      o.command = "stzkmc resume " + a->checkpoint + (o.from_prev ? " --from-prev" : "") +
+                  (o.append_stages.empty() ? "" : " --append-stage " + o.append_stages);
       const int rc = io::resume_run(a->checkpoint, o);
       if (rc != 0) exit_with(rc);
     });

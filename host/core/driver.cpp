@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "stz/physics/barrier.hpp"
 #include "stz/physics/bounds.hpp"
 #include "stz/rng.hpp"
 
@@ -13,9 +14,10 @@ namespace stz {
 
 Driver::Driver(const Params& params, Backend& backend)
     : params_(params),
-      pc_(derive_constants(params)),
+      stage_params_(stz::stage_params(params, 0)),
+      backend_temperature_(params.kinetics.temperature),
+      pc_(derive_constants(stage_params_)),
       backend_(backend),
-      protocol_(make_protocol(params, backend.medium())),
       voxel_count_(static_cast<double>(params.grid.n) * params.grid.n) {
   // A debugging mode for tests: every voxel's bound checked against its exact rate at every
   // candidate of the "bounded" rule (O(N^2 M) per candidate).
@@ -25,9 +27,38 @@ Driver::Driver(const Params& params, Backend& backend)
   if (params_.kinetics.rule == ThermalRule::bounded && !backend_.has_bounded_rule())
     throw std::invalid_argument("kinetics.rule = \"bounded\" is not implemented by the " + backend_.name() +
                                 " backend: run it with run.backend = \"cpu\" (or choose another kinetics.rule)");
-  // The bounded rule has its own pass, and a protocol without a device law runs on the host.
+  use_stage(false);
+}
+
+void Driver::use_stage(bool carry_softening) {
+  stage_params_ = stz::stage_params(params_, st_.stage);
+  const double temperature = stage_params_.kinetics.temperature;
+  if (temperature != backend_temperature_) {
+    if (carry_softening) {
+      // Temporary softening decays as exp(-integral of dt / tau(T)): what has decayed at the old
+      // temperature stays decayed, and the rest decays from now on with the new tau. Evaluating
+      // the old t_last with the new tau instead would undo (cooling) or speed up (heating) the
+      // decay of every voxel at once (docs/model.md §6.8).
+      const double old_tau = derive_constants(stz::stage_params(params_, st_.stage - 1)).tau;
+      State s;
+      backend_.download(s, true);
+      for (std::size_t v = 0; v < s.eta_t.size(); ++v) {
+        s.eta_t[v] *= temporary_softening_decay(st_.time - s.t_last[v], old_tau);
+        s.t_last[v] = st_.time;
+      }
+      backend_.upload(s);
+    }
+    backend_.set_temperature(temperature);
+    backend_temperature_ = temperature;
+  }
+  pc_ = derive_constants(stage_params_);
+  protocol_ = make_protocol(stage_params_, backend_.medium(), st_.stage_start);
+  // The bounded rule has its own pass, and a protocol without a device law runs on the host;
+  // the device loop knows neither stages nor the end conditions every stage may add.
+  const LoadingParams& l = stage_params_.loading;
   pass_loop_ = params_.solver.gpu_loop == GpuLoop::device && params_.kinetics.rule != ThermalRule::bounded &&
-               protocol_->device_law() != nullptr;
+               protocol_->device_law() != nullptr && stage_count(params_) == 1 && l.end_stress >= 1000.0 &&
+               l.end_plastic_strain == 0.0 && l.end_events == 0;
 }
 
 double Driver::p1_mean() const { return st_.p1_sum / voxel_count_; }
@@ -37,10 +68,11 @@ Sym2 Driver::mean_stress() const { return protocol_->mean_stress(st_.mean_strain
 void Driver::start() {
   st_ = DriverState{};
   res_ = DriverResults{};
+  use_stage(false);  // before the state exists: it is drawn at the stage's temperature
   backend_.initialize();
   backend_.full_solve();
   st_.counters.full_solves = 1;
-  st_.mean_strain = protocol_->initial_mean_strain();
+  st_.mean_strain = protocol_->stage_start_strain(st_.mean_strain, p1_mean(), p3_mean());
   st_.applied_strain = loaded_strain();  // 0 under strain control; creep: the elastic strain of the load
   st_.milestones.yield.peak_stress = loaded_stress();
   st_.milestones.yield.peak_strain = loaded_strain();
@@ -51,6 +83,14 @@ void Driver::start() {
 void Driver::restore(const DriverState& state, const DriverResults& results) {
   st_ = state;
   res_ = results;
+  use_stage(false);  // the state was carried into this stage's temperature before it was saved
+  // Ended at the end of a stage, and more stages follow (appended since): the next one begins as
+  // it would have in one uninterrupted run.
+  if (st_.finished && !st_.stalled && st_.stage + 1 < stage_count(params_)) {
+    st_.finished = false;
+    st_.stop_reason.clear();
+    begin_next_stage();
+  }
   // The bounds themselves came with the backend's state; their sum is derived.
   if (params_.kinetics.rule == ThermalRule::bounded && st_.bounds_valid) bound_sum_ = backend_.bound_sum();
 }
@@ -343,10 +383,15 @@ void Driver::after_pass(std::uint64_t transformations) {
                      p1 = std::move(s.p1);
                      p3 = std::move(s.p3);
                    });
-  const std::string end = protocol_->end_reason(st_.mean_strain, sigma, st_.time);
+  const std::string end = stage_end_reason(sigma);
   if (!end.empty()) {
     close_avalanche();
     record_point();
+    res_.stage_end_reasons.push_back(end);
+    if (st_.stage + 1 < stage_count(params_)) {
+      begin_next_stage();
+      return;
+    }
     st_.finished = true;
     st_.stop_reason = end;
     return;
@@ -362,6 +407,39 @@ void Driver::after_pass(std::uint64_t transformations) {
   if (protocol_->schedule_coordinate(st_.time, st_.applied_strain) >=
       static_cast<double>(st_.records) * interval - 1e-9 * interval)
     record_point();
+}
+
+std::string Driver::stage_end_reason(const Sym2& mean_stress) const {
+  std::string end = protocol_->end_reason(st_.mean_strain, mean_stress, st_.time);
+  if (!end.empty()) return end;
+  const LoadingParams& l = stage_params_.loading;
+  if (protocol_->loaded_stress(mean_stress) >= l.end_stress) return "loaded stress reached loading.end_stress";
+  if (l.end_plastic_strain > 0.0 && loaded_plastic_strain() >= l.end_plastic_strain)
+    return "loaded plastic strain reached loading.end_plastic_strain";
+  if (l.end_events > 0 &&
+      st_.counters.thermal_events + st_.counters.athermal_flips - st_.stage_start.transformations >= l.end_events)
+    return "loading.end_events transformations in the stage";
+  return "";
+}
+
+void Driver::begin_next_stage() {
+  ++st_.stage;
+  StageStart& s = st_.stage_start;
+  s.index = st_.stage;
+  s.time = st_.time;
+  s.applied_strain = st_.applied_strain;
+  s.loaded_strain = loaded_strain();
+  s.transformations = st_.counters.thermal_events + st_.counters.athermal_flips;
+  use_stage(true);
+  // The stage's own load (creep: its stress at once), then a fresh loading step and schedule.
+  st_.mean_strain = protocol_->stage_start_strain(st_.mean_strain, p1_mean(), p3_mean());
+  st_.applied_strain = protocol_->applied_after_plastic_change(st_.applied_strain, st_.mean_strain);
+  st_.step_time_used = 0.0;
+  st_.bounds_valid = false;  // the bounded rule's bounds follow the stage's stress path
+  st_.wait_start = st_.time;
+  st_.stall_events = 0;
+  st_.next_progress_strain = protocol_->progress_unit();
+  record_point();
 }
 
 bool Driver::check_progress(std::uint64_t transformations) {
@@ -389,6 +467,7 @@ void Driver::record_point() {
   c.p3_mean = p3_mean();
   c.time = st_.time;
   c.counters = st_.counters;
+  c.stage = st_.stage;
   res_.curve.push_back(c);
   // Next point at the first multiple of the interval beyond the current coordinate
   // (validate() bounds end_strain / record_interval, so the count fits).

@@ -41,6 +41,7 @@ struct CurvePoint {
   double p1_mean = 0.0, p3_mean = 0.0;
   double time = 0.0;  ///< s
   Counters counters;
+  std::uint32_t stage = 0;  ///< the stage (0-based; docs/model.md §6.8)
 };
 
 enum class Branch : std::uint8_t { thermal = 0, athermal = 1 };
@@ -82,12 +83,17 @@ struct DriverState {
   std::uint64_t bound_refreshes = 0;
   std::uint64_t full_bound_refreshes = 0;
   Milestones milestones;  ///< yield and localization reached so far
+  /// The stage running (0-based) and where it began (docs/model.md §6.8).
+  std::uint32_t stage = 0;
+  StageStart stage_start;
 };
 
 struct DriverResults {
   std::vector<CurvePoint> curve;
   std::vector<std::uint64_t> avalanche_sizes;
   std::vector<EventRecord> events;
+  /// Why each stage that has ended ended, in order (the last: the run's stop_reason).
+  std::vector<std::string> stage_end_reasons;
 };
 
 /// How the passes of a run were run (solver.gpu_loop = "device"; not checkpointed).
@@ -104,7 +110,9 @@ class Driver {
 
   /// Fresh start: draws the catalog and records the first curve point.
   void start();
-  /// Continues from a checkpoint: the backend state must already be uploaded.
+  /// Continues from a checkpoint: the backend state must already be uploaded. A run that ended
+  /// at the end of a stage goes on with the next one when the parameters hold more stages (stages
+  /// appended to a finished run: `stzkmc resume --append-stage`).
   void restore(const DriverState& state, const DriverResults& results);
 
   /// One pass of the loop; returns false once finished.
@@ -122,6 +130,8 @@ class Driver {
   const DriverState& state() const { return st_; }
   const DriverResults& results() const { return res_; }
   const Params& params() const { return params_; }
+  /// The parameters of the stage running (stage_params: its loading and temperature).
+  const Params& stage_params() const { return stage_params_; }
   const LoadingProtocol& protocol() const { return *protocol_; }
   Backend& backend() { return backend_; }
 
@@ -167,9 +177,19 @@ class Driver {
   /// Stall watchdog (docs/implementation.md, "Runs that cannot progress"); true when the run must stop.
   bool check_progress(std::uint64_t transformations);
   void record_point();
+  /// The end of the stage: its protocol's end test, then the end conditions of every stage.
+  std::string stage_end_reason(const Sym2& mean_stress) const;
+  /// Builds the stage st_.stage from st_.stage_start: its parameters, temperature and protocol.
+  /// `carry_softening`: the stage begins now after the one before at another temperature, whose
+  /// decay of temporary softening the state keeps (eta_t and t_last rebased to now).
+  void use_stage(bool carry_softening);
+  /// Ends the stage that has just reached its end and begins the next one.
+  void begin_next_stage();
 
-  Params params_;
-  PhysicsConstants pc_;
+  Params params_;               ///< the whole deck
+  Params stage_params_;         ///< the stage running: stage_params(params_, st_.stage)
+  double backend_temperature_;  ///< the temperature the backend runs at
+  PhysicsConstants pc_;         ///< of stage_params_
   Backend& backend_;
   std::unique_ptr<LoadingProtocol> protocol_;
   double voxel_count_;

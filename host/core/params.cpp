@@ -38,21 +38,107 @@ std::uint64_t stall_event_limit(const Params& p) {
 namespace {
 
 template <class T>
-[[noreturn]] void reject(const char* key, T value, const char* allowed) {
+[[noreturn]] void reject(const std::string& key, T value, const std::string& allowed) {
   std::ostringstream os;
   os << key << " = " << value << " is out of range: allowed " << allowed;
   throw std::invalid_argument(os.str());
 }
 
-void require_positive(const char* key, double v) {
+void require_positive(const std::string& key, double v) {
   if (!(v > 0.0) || !std::isfinite(v)) reject(key, v, "a finite value > 0");
 }
 
-void require_nonnegative(const char* key, double v) {
+void require_nonnegative(const std::string& key, double v) {
   if (!(v >= 0.0) || !std::isfinite(v)) reject(key, v, "a finite value >= 0");
 }
 
+/// The loading of one stage (section "loading", or "stage.K" of a [[stage]] list); the first
+/// stage starts from rest, so it must load (strain_rate > 0).
+void validate_loading(const LoadingParams& l, ThermalRule rule, const std::string& section, bool first) {
+  auto key = [&section](const char* name) { return section + "." + name; };
+  const bool strain_rate = l.protocol == LoadingProtocolKind::strain_rate;
+  if (!std::isfinite(l.strain_rate) || l.strain_rate == 0.0 || (l.strain_rate < 0.0 && (first || !strain_rate)))
+    reject(key("strain_rate"), l.strain_rate,
+           first || !strain_rate ? "a finite value > 0 (a negative rate unloads: a strain-rate stage after the first)"
+                                 : "a finite value other than 0 (negative: unloading)");
+  require_positive(key("strain_step"), l.strain_step);
+  if (!std::isfinite(l.end_strain) || (first && !(l.end_strain > 0.0)))
+    reject(key("end_strain"), l.end_strain, first ? "a finite value > 0" : "a finite value");
+  require_positive(key("record_interval"), l.record_interval);
+  if (!std::isfinite(l.stop_stress)) reject(key("stop_stress"), l.stop_stress, "a finite value");
+  if (!std::isfinite(l.end_stress)) reject(key("end_stress"), l.end_stress, "a finite value");
+  require_nonnegative(key("end_plastic_strain"), l.end_plastic_strain);
+  // Runs that could never end, or whose curve could not be held in memory (strain-rate loading;
+  // the other protocols check their own schedule below). A later stage starts where the one
+  // before ended: its distance is bounded by |end_strain| + 1.
+  const double distance = first ? l.end_strain : std::abs(l.end_strain) + 1.0;
+  if (strain_rate && distance / l.strain_step > max_elastic_steps) {
+    std::ostringstream os;
+    os << key("strain_step") << " = " << l.strain_step << " takes " << distance / l.strain_step << " elastic steps to "
+       << key("end_strain") << " = " << l.end_strain << ": allowed at most " << max_elastic_steps
+       << " (strain_step >= " << distance / max_elastic_steps << ")";
+    throw std::invalid_argument(os.str());
+  }
+  if (strain_rate && distance / l.record_interval > max_curve_points) {
+    std::ostringstream os;
+    os << key("record_interval") << " = " << l.record_interval << " records " << distance / l.record_interval
+       << " curve points up to " << key("end_strain") << " = " << l.end_strain << ": allowed at most "
+       << max_curve_points << " (record_interval >= " << distance / max_curve_points << ")";
+    throw std::invalid_argument(os.str());
+  }
+  if (l.protocol == LoadingProtocolKind::creep && (!(l.creep_stress >= 0.0) || !std::isfinite(l.creep_stress)))
+    reject(key("creep_stress"), l.creep_stress,
+           "a finite stress >= 0 GPa (the loaded sense: tension sigma11, compression -sigma11, shear sigma12)");
+  if (l.protocol == LoadingProtocolKind::relaxation && (!(l.relaxation_strain >= 0.0) || !(l.relaxation_strain < 1.0)))
+    reject(key("relaxation_strain"), l.relaxation_strain,
+           "a strain in [0, 1) (the loaded sense: tension eps11, compression -eps11, shear 2 eps12)");
+  if (l.protocol == LoadingProtocolKind::cyclic) {
+    if (!(l.cyclic_amplitude > 0.0) || !(l.cyclic_amplitude < 1.0))
+      reject(key("cyclic_amplitude"), l.cyclic_amplitude, "a strain amplitude in (0, 1)");
+    if (!(std::abs(l.cyclic_mean) < 1.0)) reject(key("cyclic_mean"), l.cyclic_mean, "a mean strain in (-1, 1)");
+    if (first && l.cyclic_mean + l.cyclic_amplitude <= 0.0)
+      reject(key("cyclic_mean"), l.cyclic_mean,
+             "a value above -" + key("cyclic_amplitude") + " (the first rise goes from 0 up to mean + amplitude)");
+    if (l.cycles < 1 || l.cycles > 100000) reject(key("cycles"), l.cycles, "an integer in [1, 100000]");
+    if (rule == ThermalRule::bounded)
+      reject("kinetics.rule", "\"bounded\"",
+             "\"reference\", \"probabilistic\" or \"residence-time\" with " + key("protocol") +
+                 " = \"cyclic\" (the bounded rule's bounds assume a stress path that is linear over a loading "
+                 "step, which a turning point breaks)");
+    // The first rise (at most 2 from wherever the stage starts) and the cycles.
+    const double path = (first ? l.cyclic_mean + l.cyclic_amplitude : 2.0) + 4.0 * l.cyclic_amplitude * l.cycles;
+    if (path / l.strain_step > max_elastic_steps || path / l.record_interval > max_curve_points) {
+      std::ostringstream os;
+      os << key("cycles") << " = " << l.cycles << " of amplitude " << l.cyclic_amplitude << " travel a strain of "
+         << path << ": allowed at most " << max_elastic_steps << " " << key("strain_step") << " and "
+         << max_curve_points << " " << key("record_interval");
+      throw std::invalid_argument(os.str());
+    }
+  }
+  if (l.protocol == LoadingProtocolKind::creep || l.protocol == LoadingProtocolKind::relaxation) {
+    require_positive(key("end_time"), l.end_time);
+    require_positive(key("time_step"), l.time_step);
+    if (l.end_time / l.time_step > max_elastic_steps) {
+      std::ostringstream os;
+      os << key("time_step") << " = " << l.time_step << " takes " << l.end_time / l.time_step
+         << " passes without an event to " << key("end_time") << " = " << l.end_time << ": allowed at most "
+         << max_elastic_steps << " (time_step >= " << l.end_time / max_elastic_steps << " s)";
+      throw std::invalid_argument(os.str());
+    }
+  }
+}
+
 }  // namespace
+
+std::size_t stage_count(const Params& p) { return p.stages.empty() ? 1 : p.stages.size(); }
+
+Params stage_params(const Params& p, std::size_t k) {
+  if (p.stages.empty()) return p;
+  Params s = p;
+  s.loading = p.stages.at(k).loading;
+  s.kinetics.temperature = p.stages[k].temperature;
+  return s;
+}
 
 void validate(const Params& p) {
   if (p.grid.n < 4 || p.grid.n > 65536 || p.grid.n % 2 != 0)
@@ -90,85 +176,39 @@ void validate(const Params& p) {
   require_nonnegative("softening.kappa_t", p.softening.kappa_t);
   require_nonnegative("softening.eta_max", p.softening.eta_max);
   require_nonnegative("athermal.threshold", p.athermal.threshold);
-  require_positive("loading.strain_rate", p.loading.strain_rate);
-  require_positive("loading.strain_step", p.loading.strain_step);
-  require_positive("loading.end_strain", p.loading.end_strain);
-  require_positive("loading.record_interval", p.loading.record_interval);
-  // Runs that could never end, or whose curve could not be held in memory (strain-rate loading;
-  // the other protocols check their own schedule below).
-  const bool strain_rate = p.loading.protocol == LoadingProtocolKind::strain_rate;
-  if (strain_rate && p.loading.end_strain / p.loading.strain_step > max_elastic_steps) {
-    std::ostringstream os;
-    os << "loading.strain_step = " << p.loading.strain_step << " takes " << p.loading.end_strain / p.loading.strain_step
-       << " elastic steps to loading.end_strain = " << p.loading.end_strain << ": allowed at most " << max_elastic_steps
-       << " (strain_step >= " << p.loading.end_strain / max_elastic_steps << ")";
-    throw std::invalid_argument(os.str());
-  }
-  if (p.loading.protocol == LoadingProtocolKind::creep &&
-      (!(p.loading.creep_stress >= 0.0) || !std::isfinite(p.loading.creep_stress)))
-    reject("loading.creep_stress", p.loading.creep_stress,
-           "a finite stress >= 0 GPa (the loaded sense: tension sigma11, compression -sigma11, shear sigma12)");
-  if (p.loading.protocol == LoadingProtocolKind::relaxation &&
-      (!(p.loading.relaxation_strain >= 0.0) || !(p.loading.relaxation_strain < 1.0)))
-    reject("loading.relaxation_strain", p.loading.relaxation_strain,
-           "a strain in [0, 1) (the loaded sense: tension eps11, compression -eps11, shear 2 eps12)");
-  if (p.loading.protocol == LoadingProtocolKind::cyclic) {
-    if (!(p.loading.cyclic_amplitude > 0.0) || !(p.loading.cyclic_amplitude < 1.0))
-      reject("loading.cyclic_amplitude", p.loading.cyclic_amplitude, "a strain amplitude in (0, 1)");
-    if (!(std::abs(p.loading.cyclic_mean) < 1.0))
-      reject("loading.cyclic_mean", p.loading.cyclic_mean, "a mean strain in (-1, 1)");
-    if (p.loading.cyclic_mean + p.loading.cyclic_amplitude <= 0.0)
-      reject("loading.cyclic_mean", p.loading.cyclic_mean,
-             "a value above -loading.cyclic_amplitude (the first rise goes from 0 up to mean + amplitude)");
-    if (p.loading.cycles < 1 || p.loading.cycles > 100000)
-      reject("loading.cycles", p.loading.cycles, "an integer in [1, 100000]");
-    if (p.kinetics.rule == ThermalRule::bounded)
-      reject("kinetics.rule", "\"bounded\"",
-             "\"reference\", \"probabilistic\" or \"residence-time\" with loading.protocol = \"cyclic\" (the "
-             "bounded rule's bounds assume a stress path that is linear over a loading step, which a turning "
-             "point breaks)");
-    const double path =
-        p.loading.cyclic_mean + p.loading.cyclic_amplitude + 4.0 * p.loading.cyclic_amplitude * p.loading.cycles;
-    if (path / p.loading.strain_step > max_elastic_steps || path / p.loading.record_interval > max_curve_points) {
-      std::ostringstream os;
-      os << "loading.cycles = " << p.loading.cycles << " of amplitude " << p.loading.cyclic_amplitude
-         << " travel a strain of " << path << ": allowed at most " << max_elastic_steps << " loading.strain_step and "
-         << max_curve_points << " loading.record_interval";
-      throw std::invalid_argument(os.str());
+  if (p.stages.empty()) {
+    validate_loading(p.loading, p.kinetics.rule, "loading", true);
+  } else {
+    if (p.stages.size() > max_stages) reject("stage", p.stages.size(), "at most 1000 [[stage]] tables");
+    for (std::size_t k = 0; k < p.stages.size(); ++k) {
+      const std::string section = "stage." + std::to_string(k + 1);
+      const LoadingStage& stage = p.stages[k];
+      if (stage.loading.mode != p.loading.mode || stage.loading.condition != p.loading.condition)
+        reject((section + ".mode").c_str(), to_string(stage.loading.mode),
+               "the loading.mode and loading.condition of [loading] (the same for every stage)");
+      if (stage.temperature < 1.0 || stage.temperature > 1e4)
+        reject((section + ".temperature").c_str(), stage.temperature, "[1, 10000] K");
+      validate_loading(stage.loading, p.kinetics.rule, section, k == 0);
     }
   }
-  if (p.loading.protocol == LoadingProtocolKind::creep || p.loading.protocol == LoadingProtocolKind::relaxation) {
-    require_positive("loading.end_time", p.loading.end_time);
-    require_positive("loading.time_step", p.loading.time_step);
-    if (p.loading.end_time / p.loading.time_step > max_elastic_steps) {
-      std::ostringstream os;
-      os << "loading.time_step = " << p.loading.time_step << " takes " << p.loading.end_time / p.loading.time_step
-         << " passes without an event to loading.end_time = " << p.loading.end_time << ": allowed at most "
-         << max_elastic_steps << " (time_step >= " << p.loading.end_time / max_elastic_steps << " s)";
-      throw std::invalid_argument(os.str());
-    }
-  }
-  if (strain_rate && p.loading.end_strain / p.loading.record_interval > max_curve_points) {
-    std::ostringstream os;
-    os << "loading.record_interval = " << p.loading.record_interval << " records "
-       << p.loading.end_strain / p.loading.record_interval
-       << " curve points up to loading.end_strain = " << p.loading.end_strain << ": allowed at most "
-       << max_curve_points << " (record_interval >= " << p.loading.end_strain / max_curve_points << ")";
-    throw std::invalid_argument(os.str());
-  }
-  if (!std::isfinite(p.loading.stop_stress)) reject("loading.stop_stress", p.loading.stop_stress, "a finite value");
   if (p.solver.full_solve_interval < 1)
     reject("solver.full_solve_interval", p.solver.full_solve_interval, "an integer >= 1");
   if (p.solver.gpu_loop_chunk < 1 || p.solver.gpu_loop_chunk > max_gpu_loop_chunk)
     reject("solver.gpu_loop_chunk", p.solver.gpu_loop_chunk, "an integer in [1, 4096]");
-  const double tau = derive_constants(p).tau;
-  if (!(tau > 0.0) || !std::isfinite(tau)) {
-    std::ostringstream os;
-    os << "kinetics.activation_energy = " << p.kinetics.activation_energy
-       << " is out of range at kinetics.temperature = " << p.kinetics.temperature
-       << " K: the relaxation time 1/(nu0 exp(-Q_act/kT)) of temporary softening overflows; allowed: Q_act below about "
-       << 700.0 * derive_constants(p).kT << " eV (700 kT), or a higher temperature";
-    throw std::invalid_argument(os.str());
+  // The relaxation time of temporary softening at every temperature the run takes.
+  for (std::size_t k = 0; k < stage_count(p); ++k) {
+    const Params sp = stage_params(p, k);
+    const double tau = derive_constants(sp).tau;
+    if (!(tau > 0.0) || !std::isfinite(tau)) {
+      std::ostringstream os;
+      os << "kinetics.activation_energy = " << p.kinetics.activation_energy << " is out of range at "
+         << (p.stages.empty() ? std::string("kinetics.temperature") : "stage." + std::to_string(k + 1) + ".temperature")
+         << " = " << sp.kinetics.temperature
+         << " K: the relaxation time 1/(nu0 exp(-Q_act/kT)) of temporary softening overflows; allowed: Q_act below "
+            "about "
+         << 700.0 * derive_constants(sp).kT << " eV (700 kT), or a higher temperature";
+      throw std::invalid_argument(os.str());
+    }
   }
   // A catalog whose mean barrier is below the athermal threshold starts with half of its modes
   // unstable and each avalanche softens it further: such a run never leaves its first avalanche.

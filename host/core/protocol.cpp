@@ -7,11 +7,15 @@
 
 namespace stz {
 
-std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium) {
-  if (params.loading.protocol == LoadingProtocolKind::creep) return std::make_unique<Creep>(params, medium);
-  if (params.loading.protocol == LoadingProtocolKind::relaxation) return std::make_unique<Relaxation>(params, medium);
-  if (params.loading.protocol == LoadingProtocolKind::cyclic) return std::make_unique<Cyclic>(params, medium);
-  return std::make_unique<StrainControl>(params, medium);
+std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium,
+                                               const StageStart& start) {
+  switch (params.loading.protocol) {
+    case LoadingProtocolKind::creep: return std::make_unique<Creep>(params, medium, start);
+    case LoadingProtocolKind::relaxation: return std::make_unique<Relaxation>(params, medium, start);
+    case LoadingProtocolKind::cyclic: return std::make_unique<Cyclic>(params, medium, start);
+    case LoadingProtocolKind::strain_rate: break;
+  }
+  return std::make_unique<StrainControl>(params, medium, start);
 }
 
 }  // namespace stz

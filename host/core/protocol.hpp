@@ -7,9 +7,13 @@
  * held loads creep and relaxation (held_load.hpp, creep.hpp, relaxation.hpp); all state their
  * loaded quantities in loading.mode through the base's StrainLaw.
  *
- * A new protocol (stages, stress cycles) is one class derived from this one in protocols/, one
+ * A run may chain stages (docs/model.md §6.8): the driver builds one protocol per stage, each
+ * told where its stage begins (StageStart) and counting its schedule and end from there.
+ *
+ * A new protocol (stress cycles, say) is one class derived from this one in protocols/, one
  * line in make_protocol (protocol.cpp), and its deck keys (docs/architecture.md).
  */
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,11 +23,24 @@
 
 namespace stz {
 
+/// Where a stage of the loading begins (docs/model.md §6.8), taken before the stage's protocol
+/// applies its own load (creep's held stress): all zero for the first stage. Checkpointed with
+/// the driver's state, so that a protocol built again on resume is the same.
+struct StageStart {
+  std::uint32_t index = 0;            ///< 0-based stage number
+  double time = 0.0;                  ///< s
+  double applied_strain = 0.0;        ///< the applied-strain column
+  double loaded_strain = 0.0;         ///< the loaded mean strain (relaxation holds it)
+  std::uint64_t transformations = 0;  ///< thermal events + athermal flips before the stage
+};
+
 class LoadingProtocol {
  public:
   /// law_: strain control's formulas for the deck's loading.mode on `medium`; every protocol
   /// states its loaded quantities with them and may move the mean strain by them.
-  LoadingProtocol(const Params& params, const ElasticMedium& medium) : law_(make_strain_law(params, medium)) {}
+  /// `start`: where its stage begins (one stage: all zero).
+  LoadingProtocol(const Params& params, const ElasticMedium& medium, const StageStart& start)
+      : law_(make_strain_law(params, medium)), start_(start) {}
   virtual ~LoadingProtocol() = default;
 
   /// The medium whose mean-stress law the protocol works with (stz/physics/medium.hpp).
@@ -34,8 +51,11 @@ class LoadingProtocol {
   }
 
   // ---- Time and the mean strain ----------------------------------------------------------------
-  /// The mean strain at t = 0, before any plastic event (creep: the held stress applied at once).
-  virtual Sym2 initial_mean_strain() const { return {}; }
+  /// The mean strain once the stage has begun, from the one it begins at (creep: the held
+  /// stress applied at once; the first relaxation stage: its strain applied at once).
+  virtual Sym2 stage_start_strain(const Sym2& mean_strain, double /*p1_mean*/, double /*p3_mean*/) const {
+    return mean_strain;
+  }
   /// The longest time one pass may advance (one elastic step).
   virtual double step_time() const = 0;
   /// Time advances from `time` by dt with <p> fixed: the applied (controlled) strain and the
@@ -55,7 +75,8 @@ class LoadingProtocol {
   }
 
   // ---- Schedule and end --------------------------------------------------------------------------
-  /// The coordinate curve points and the stall watchdog go by (the applied strain).
+  /// The coordinate curve points and the stall watchdog go by, counted from the stage's start
+  /// (strain control: the applied strain travelled).
   virtual double schedule_coordinate(double time, double applied) const = 0;
   /// A curve point every this much of the schedule coordinate.
   virtual double record_interval() const = 0;
@@ -64,7 +85,8 @@ class LoadingProtocol {
   virtual double progress_unit() const = 0;
   /// What one progress_unit of the schedule is, for the stall watchdog's messages.
   virtual std::string progress_text() const { return "the applied strain advancing by one loading.strain_step"; }
-  /// Empty while the run goes on; otherwise why it ends.
+  /// Empty while the stage goes on; otherwise why it ends (the driver adds the end conditions
+  /// every protocol has: loading.end_stress, end_plastic_strain, end_events).
   virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const = 0;
 
   // ---- The device-resident loop --------------------------------------------------------------------
@@ -73,12 +95,14 @@ class LoadingProtocol {
   virtual const StrainLaw* device_law() const { return nullptr; }
 
  protected:
-  StrainLaw law_;  ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
+  StrainLaw law_;     ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
+  StageStart start_;  ///< where the stage begins
 };
 
-/// The protocol a deck asks for (loading.protocol: strain rate, creep, relaxation or cyclic, in
-/// loading.mode),
-/// on the medium the backend solves (Backend::medium).
-std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium);
+/// The protocol `params` ask for (loading.protocol: strain rate, creep, relaxation or cyclic, in
+/// loading.mode; a stage's: stage_params), on the medium the backend solves (Backend::medium),
+/// for a stage that begins at `start`.
+std::unique_ptr<LoadingProtocol> make_protocol(const Params& params, const ElasticMedium& medium,
+                                               const StageStart& start = {});
 
 }  // namespace stz

@@ -19,7 +19,7 @@ namespace {
 // A field added to DriverState or State that is not saved here would make resumed runs
 // diverge silently. These sizes make such a change fail to compile until the checkpoint
 // (and this assertion) is updated.
-static_assert(sizeof(DriverState) == 336, "DriverState changed: update write_driver/read_driver/add_driver");
+static_assert(sizeof(DriverState) == 384, "DriverState changed: update write_driver/read_driver/add_driver");
 static_assert(sizeof(State) == 2 * sizeof(int) + 19 * sizeof(std::vector<double>),
               "State changed: list the new field in state_fields (stz/state.hpp)");
 static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 19,
@@ -28,8 +28,9 @@ static_assert(sizeof(Counters) == 7 * sizeof(std::uint64_t), "Counters changed: 
 
 /// 1: the first format. 2: sealed (a digest of the whole file in its user block, checked before
 /// HDF5 reads it), checksummed metadata, Fletcher32 on every dataset, a digest of the content in
-/// /meta, the stall watchdog's state. Both are read.
-constexpr int format_version = 2;
+/// /meta, the stall watchdog's state. 3: stages (the stage running and where it began, each
+/// curve point's stage, why each ended stage ended). All are read.
+constexpr int format_version = 3;
 constexpr const char* digest_attr = "digest_fnv1a64";
 
 constexpr h5::Storage checked = h5::Storage::checksummed;
@@ -70,6 +71,12 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "localization.mean_eq_strain", s.milestones.localization.mean_eq_strain);
   h5::set_attr(g, "localization.extreme_sites", s.milestones.localization.extreme_sites);
   h5::set_attr(g, "localization.extreme_fraction", s.milestones.localization.extreme_fraction);
+  h5::set_attr(g, "stage", static_cast<std::uint64_t>(s.stage));
+  h5::set_attr(g, "stage_start.index", static_cast<std::uint64_t>(s.stage_start.index));
+  h5::set_attr(g, "stage_start.time", s.stage_start.time);
+  h5::set_attr(g, "stage_start.applied_strain", s.stage_start.applied_strain);
+  h5::set_attr(g, "stage_start.loaded_strain", s.stage_start.loaded_strain);
+  h5::set_attr(g, "stage_start.transformations", s.stage_start.transformations);
 }
 
 DriverState read_driver(hid_t g, int version) {
@@ -112,6 +119,15 @@ DriverState read_driver(hid_t g, int version) {
   s.milestones.localization.mean_eq_strain = h5::attr_double(g, "localization.mean_eq_strain");
   s.milestones.localization.extreme_sites = h5::attr_uint(g, "localization.extreme_sites");
   s.milestones.localization.extreme_fraction = h5::attr_double(g, "localization.extreme_fraction");
+  if (version >= 3) {  // earlier formats hold one-stage runs: stage 0 from t = 0
+    s.stage = static_cast<std::uint32_t>(std::min<std::uint64_t>(h5::attr_uint(g, "stage"), max_stages));
+    s.stage_start.index =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(h5::attr_uint(g, "stage_start.index"), max_stages));
+    s.stage_start.time = h5::attr_double(g, "stage_start.time");
+    s.stage_start.applied_strain = h5::attr_double(g, "stage_start.applied_strain");
+    s.stage_start.loaded_strain = h5::attr_double(g, "stage_start.loaded_strain");
+    s.stage_start.transformations = h5::attr_uint(g, "stage_start.transformations");
+  }
   return s;
 }
 
@@ -189,7 +205,7 @@ void add_counters(Digest& d, const Counters& c) {
     d.add(v);
 }
 
-void add_driver(Digest& d, const DriverState& s) {
+void add_driver(Digest& d, const DriverState& s, int version) {
   for (double v :
        {s.time, s.applied_strain, s.mean_strain.xx, s.mean_strain.yy, s.mean_strain.xy, s.p1_sum, s.p3_sum,
         s.step_time_used, s.milestones.yield.peak_stress, s.milestones.yield.peak_strain,
@@ -206,15 +222,26 @@ void add_driver(Digest& d, const DriverState& s) {
                  s.bounds_valid, s.bounds_unstable})
     d.add(v);
   d.add(s.stop_reason);
+  if (version >= 3) {
+    d.add(static_cast<std::uint64_t>(s.stage));
+    d.add(static_cast<std::uint64_t>(s.stage_start.index));
+    for (double v : {s.stage_start.time, s.stage_start.applied_strain, s.stage_start.loaded_strain}) d.add(v);
+    d.add(s.stage_start.transformations);
+  }
 }
 
-void add_results(Digest& d, const DriverResults& r) {
+void add_results(Digest& d, const DriverResults& r, int version) {
   d.add(static_cast<std::uint64_t>(r.curve.size()));
   for (const CurvePoint& c : r.curve) {
     for (double v : {c.applied_strain, c.strain.xx, c.strain.yy, c.strain.xy, c.stress.xx, c.stress.yy, c.stress.xy,
                      c.p1_mean, c.p3_mean, c.time})
       d.add(v);
     add_counters(d, c.counters);
+    if (version >= 3) d.add(static_cast<std::uint64_t>(c.stage));
+  }
+  if (version >= 3) {
+    d.add(static_cast<std::uint64_t>(r.stage_end_reasons.size()));
+    for (const std::string& reason : r.stage_end_reasons) d.add(reason);
   }
   d.add(r.avalanche_sizes);
   d.add(static_cast<std::uint64_t>(r.events.size()));
@@ -255,12 +282,12 @@ void add_bookkeeping(Digest& d, const OutputBookkeeping& b) {
   d.add(b.backend);
 }
 
-/// The digest of a checkpoint whose deck was written as `deck_text`.
-std::uint64_t digest_of(const std::string& deck_text, const Checkpoint& c) {
+/// The digest of a checkpoint of format `version` whose deck was written as `deck_text`.
+std::uint64_t digest_of(const std::string& deck_text, const Checkpoint& c, int version) {
   Digest d;
   d.add(deck_text);
-  add_driver(d, c.driver);
-  add_results(d, c.results);
+  add_driver(d, c.driver, version);
+  add_results(d, c.results, version);
   add_state(d, c.state);
   add_bookkeeping(d, c.output);
   return d.value();
@@ -371,7 +398,7 @@ CheckpointPaths checkpoint_paths(const std::string& dir, const std::string& name
 
 void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c, bool keep_previous) {
   const std::string deck_text = to_toml(c.deck);
-  const std::uint64_t digest = digest_of(deck_text, c);
+  const std::uint64_t digest = digest_of(deck_text, c, format_version);
   AtomicFile target(paths.current);
   if (keep_previous) target.keep_previous_as(paths.previous);
   {
@@ -395,6 +422,7 @@ void write_checkpoint(const CheckpointPaths& paths, const Checkpoint& c, bool ke
       write_curve(g, "curve", c.results.curve, checked);
       h5::write_vector(g, "avalanche_sizes", c.results.avalanche_sizes, checked);
       write_events(g, "events", c.results.events, checked);
+      write_stage_end_reasons(g, c.results.stage_end_reasons);
     }
     {
       h5::Handle g = h5::create_group(f, "state");
@@ -487,6 +515,7 @@ Checkpoint read_checkpoint_unnamed(const std::string& path, std::string* warning
     c.results.curve = read_curve(g, "curve");
     c.results.avalanche_sizes = h5::read_vector<std::uint64_t>(g, "avalanche_sizes");
     c.results.events = read_events(g, "events");
+    if (o.version >= 3) c.results.stage_end_reasons = read_stage_end_reasons(g);
   }
   {
     h5::Handle g = h5::open_group(o.file, "state");
@@ -498,7 +527,7 @@ Checkpoint read_checkpoint_unnamed(const std::string& path, std::string* warning
   }
   if (c.state.n != c.deck.params.grid.n || c.state.modes != c.deck.params.grid.modes)
     throw std::runtime_error(path + ": the state's grid does not match its deck: the checkpoint is damaged");
-  const std::uint64_t computed = digest_of(deck_text, c);
+  const std::uint64_t computed = digest_of(deck_text, c, o.version);
   if (digest) *digest = computed;
   if (o.version >= 2) {
     const std::string actual = hex(computed);

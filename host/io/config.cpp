@@ -278,15 +278,19 @@ std::vector<KeyInfo> build_schema() {
                        "\"reference\" (soft machine of the published code) or \"exact\" (the loaded mean strain "
                        "follows the applied strain)",
                        STZ_REF(params.loading.condition)));
-  s.push_back(make_key("loading.strain_rate", K::real, "1/s", above(0), "applied strain rate",
+  s.push_back(make_key("loading.strain_rate", K::real, "1/s", finite(),
+                       "applied strain rate (negative: unloading, in a [[stage]] after the first)",
                        STZ_REF(params.loading.strain_rate)));
+  s.back().note = "> 0, or < 0 in a strain-rate [[stage]] after the first";
   s.push_back(make_key("loading.strain_step", K::real, "", above(0),
                        "applied strain per elastic step (dt = strain_step / strain_rate)",
                        STZ_REF(params.loading.strain_step)));
-  s.push_back(make_key("loading.end_strain", K::real, "", above(0),
+  s.push_back(make_key("loading.end_strain", K::real, "", finite(),
                        "stop when the loaded mean strain (tension eps_11, compression -eps_11, shear gamma = 2 "
-                       "eps_12) reaches it; a shear deck that does not set it runs to 0.12 (twice its yield strain)",
+                       "eps_12) reaches it (an unloading stage: falls to it; unset there: 0); a shear deck that does "
+                       "not set it runs to 0.12 (twice its yield strain)",
                        STZ_REF(params.loading.end_strain)));
+  s.back().note = "> 0 in [loading] and a first [[stage]]";
   s.push_back(make_key("loading.record_interval", K::real, "", above(0), "a curve point every this much applied strain",
                        STZ_REF(params.loading.record_interval)));
   s.push_back(make_key("loading.stop_stress", K::real, "GPa", finite(),
@@ -316,12 +320,26 @@ std::vector<KeyInfo> build_schema() {
                        STZ_REF(params.loading.cyclic_mean)));
   s.push_back(make_key("loading.cycles", K::integer, "", between(1, 100000),
                        "cyclic: full cycles (top, bottom, top) after the first rise", STZ_REF(params.loading.cycles)));
-  s.push_back(make_key("loading.end_time", K::real, "s", above(0), "creep and relaxation: the run ends at this time",
+  s.push_back(make_key("loading.end_time", K::real, "s", above(0),
+                       "creep and relaxation: the stage ends this long after it began (one stage: the run's end "
+                       "time)",
                        STZ_REF(params.loading.end_time)));
   s.push_back(make_key("loading.time_step", K::real, "s", above(0),
                        "creep and relaxation: the longest time one pass advances (the thermal rules' step dt; "
                        "rates are frozen over it)",
                        STZ_REF(params.loading.time_step)));
+  s.push_back(make_key("loading.end_stress", K::real, "GPa", finite(),
+                       "any protocol: the stage also ends when the loaded stress rises to this (the default, "
+                       "1000 GPa, is never reached)",
+                       STZ_REF(params.loading.end_stress)));
+  s.push_back(make_key("loading.end_plastic_strain", K::real, "", at_least(0),
+                       "any protocol: the stage also ends when the loaded plastic strain (tension <p1>, "
+                       "compression -<p1>, shear 2 <p3>) reaches this; 0: off",
+                       STZ_REF(params.loading.end_plastic_strain)));
+  s.push_back(make_key("loading.end_events", K::integer, "", at_least(0),
+                       "any protocol: the stage also ends after this many transformations (thermal events + "
+                       "athermal flips) in it; 0: off",
+                       STZ_REF(params.loading.end_events)));
   // [solver]
   s.push_back(make_key("solver.full_solve_interval", K::integer, "", at_least(1),
                        "thermal events between full FFT re-solves of the stress field",
@@ -391,6 +409,12 @@ std::vector<KeyInfo> build_schema() {
                        "file stem of NAME.h5, NAME.xdmf, NAME.ckpt.h5 and the plots", STZ_REF(output.name)));
   s.back().check = is_safe_name;
   s.back().note = "at most 100 letters, digits, '.', '_', '-' (not first '.'); empty: the deck file's stem";
+  s.push_back(make_key("output.keep_final_checkpoint", K::boolean, "", finite(),
+                       "keep a checkpoint of the final state (NAME.ckpt.h5, the whole catalog) when the run ends, so "
+                       "that `stzkmc resume NAME.ckpt.h5 --append-stage STAGES.toml` can continue it with more "
+                       "stages; false: a finished run removes its checkpoints",
+                       STZ_REF(output.keep_final_checkpoint)));
+  s.back().affects_results = false;
   return s;
 }
 
@@ -712,6 +736,36 @@ bool convert(const KeyInfo& k, const toml::node& node, Value& out, std::string& 
   return false;
 }
 
+/// The keys a [[stage]] table may set, as (name in the table, schema key): every [loading] key
+/// but mode and condition (the same for every stage), and temperature (kinetics.temperature).
+const std::vector<std::pair<std::string, std::string>>& stage_keys() {
+  static const std::vector<std::pair<std::string, std::string>> keys = [] {
+    std::vector<std::pair<std::string, std::string>> k;
+    for (const KeyInfo& info : deck_schema())
+      if (info.section() == "loading" && info.name() != "mode" && info.name() != "condition")
+        k.emplace_back(info.name(), info.key);
+    k.emplace_back("temperature", "kinetics.temperature");
+    return k;
+  }();
+  return keys;
+}
+
+/// The schema key behind a [[stage]] key, or null.
+const KeyInfo* stage_key_info(const std::string& name) {
+  for (const auto& [stage_name, key] : stage_keys())
+    if (stage_name == name) return find_key(key);
+  return nullptr;
+}
+
+/// A Deck whose [loading] and temperature are those of `stage` (to read a stage's keys through
+/// the schema's accessors).
+Deck stage_view(const Deck& deck, const LoadingStage& stage) {
+  Deck d = deck;
+  d.params.loading = stage.loading;
+  d.params.kinetics.temperature = stage.temperature;
+  return d;
+}
+
 std::string default_output_name(const std::string& origin) {
   std::string stem = std::filesystem::path(origin).stem().string();
   for (char& c : stem)
@@ -722,8 +776,9 @@ std::string default_output_name(const std::string& origin) {
 
 }  // namespace
 
-Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides) {
-  Deck deck;
+Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides,
+                const Deck* base) {
+  Deck deck = base ? *base : Deck{};
   std::vector<std::string> problems;
   std::map<std::string, std::string> where;  // key -> where its value came from
 
@@ -739,6 +794,19 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   std::vector<std::string> keys;
   for (const KeyInfo& k : deck_schema()) keys.push_back(k.key);
 
+  // Sets schema key `k` of `target` from `node`; `shown` is the key as the user wrote it.
+  auto set_key = [&](Deck& target, const std::string& loc, const std::string& shown, const KeyInfo& k,
+                     const toml::node& node) {
+    Value v;
+    std::string why;
+    if (!convert(k, node, v, why)) {
+      problems.push_back(loc + ": " + shown + " = " + node_text(node) + ": " + why +
+                         "; allowed: " + allowed_with_unit(k));
+      return;
+    }
+    k.set(target, v);
+    where[shown] = loc;
+  };
   auto apply = [&](const std::string& loc, const std::string& key, const toml::node& node) {
     const KeyInfo* k = find_key(key);
     if (!k) {
@@ -750,23 +818,33 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
                          short_text(section) + "]: " + join(in_section) + suggestion(key, keys));
       return;
     }
-    Value v;
-    std::string why;
-    if (!convert(*k, node, v, why)) {
-      problems.push_back(loc + ": " + key + " = " + node_text(node) + ": " + why +
-                         "; allowed: " + allowed_with_unit(*k));
-      return;
+    set_key(deck, loc, key, *k, node);
+  };
+  // A --set value, read as TOML; a bare word is a string for string keys (--set loading.mode=shear).
+  auto override_value = [](const std::string& raw, const KeyInfo* k, toml::table& parsed) {
+    try {
+      parsed = toml::parse("value = " + raw, std::string_view("--set"));
+    } catch (const toml::parse_error&) {
+      if (!k || (k->type != KeyType::string && k->type != KeyType::choice)) return false;
+      parsed = toml::table{};
+      parsed.insert("value", raw);
     }
-    k->set(deck, v);
-    where[key] = loc;
+    return true;
   };
 
+  const toml::node* stage_list = nullptr;  // [[stage]]: read once [loading] and its overrides are
+  std::string stage_list_loc;
   for (auto&& [section_key, section_node] : doc) {
     const std::string section(section_key.str());
     const std::string loc = location(section_key.source());
+    if (section == "stage") {
+      stage_list = &section_node;
+      stage_list_loc = loc;
+      continue;
+    }
     if (std::find(sections.begin(), sections.end(), section) == sections.end()) {
       problems.push_back(loc + ": [" + short_text(section) + "]: unknown section; allowed sections: " + join(sections) +
-                         suggestion(section, sections));
+                         ", and [[stage]] tables" + suggestion(section, sections));
       continue;
     }
     const toml::table* table = section_node.as_table();
@@ -779,6 +857,11 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   }
 
   // --set key=value: the value is read as TOML; a bare word is a string (--set loading.mode=shear).
+  // stage.K.key=value sets a key of the K-th [[stage]] (1-based), once the stages are read.
+  struct StageSet {
+    std::string loc, key, raw;
+  };
+  std::vector<StageSet> stage_sets;
   for (const std::string& o : overrides) {
     const std::string loc = "--set " + short_text(o);
     const std::size_t eq = o.find('=');
@@ -801,19 +884,16 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
       return s;
     };
     const std::string key = trim(o.substr(0, eq)), raw = trim(o.substr(eq + 1));
+    if (key.rfind("stage.", 0) == 0) {
+      stage_sets.push_back({loc, key, raw});
+      continue;
+    }
     const KeyInfo* k = find_key(key);
     toml::table parsed;
-    try {
-      parsed = toml::parse("value = " + raw, std::string_view("--set"));
-    } catch (const toml::parse_error&) {
-      if (k && (k->type == KeyType::string || k->type == KeyType::choice)) {
-        parsed = toml::table{};
-        parsed.insert("value", raw);
-      } else {
-        problems.push_back(loc + ": " + short_text(key) + " = " + short_text(raw) + ": not a TOML value" +
-                           (k ? "; allowed: " + allowed_with_unit(*k) : std::string()));
-        continue;
-      }
+    if (!override_value(raw, k, parsed)) {
+      problems.push_back(loc + ": " + short_text(key) + " = " + short_text(raw) + ": not a TOML value" +
+                         (k ? "; allowed: " + allowed_with_unit(*k) : std::string()));
+      continue;
     }
     apply(loc, key, *parsed.get("value"));
   }
@@ -822,8 +902,92 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
   if (deck.output.name.empty()) deck.output.name = default_output_name(origin);
   // Mode-aware default: simple shear yields at an engineering shear strain of ~0.06, where the
   // tension default would stop it; unless the deck says otherwise it runs twice as far.
-  if (!where.count("loading.end_strain") && deck.params.loading.mode == LoadingMode::shear)
+  if (!base && !where.count("loading.end_strain") && deck.params.loading.mode == LoadingMode::shear)
     deck.params.loading.end_strain = shear_default_end_strain;
+
+  // [[stage]] tables (docs/model.md §6.8): each starts from the resolved [loading] and
+  // kinetics.temperature and sets what differs.
+  std::vector<std::string> stage_names;
+  for (const auto& [name, key] : stage_keys()) stage_names.push_back(name);
+  auto stage_key = [&](const std::string& loc, const std::string& shown, const std::string& name,
+                       const toml::node& node, Deck& target) {
+    if (name == "mode" || name == "condition") {
+      problems.push_back(loc + ": " + shown + " = " + node_text(node) + ": not a stage key; loading." + name +
+                         " is the same for every stage: set it in [loading]");
+      return false;
+    }
+    const KeyInfo* k = stage_key_info(name);
+    if (!k) {
+      problems.push_back(loc + ": " + short_text(shown) + " = " + node_text(node) +
+                         ": unknown key; allowed keys in [[stage]]: " + join(stage_names) +
+                         suggestion(name, stage_names));
+      return false;
+    }
+    set_key(target, loc, shown, *k, node);
+    return true;
+  };
+  std::vector<Deck> stage_decks;
+  std::vector<bool> end_strain_given;
+  // Appending to a run without stages: its loading becomes stage 1.
+  if (base && stage_list && deck.params.stages.empty())
+    deck.params.stages.push_back({deck.params.loading, deck.params.kinetics.temperature});
+  const std::size_t first_stage = deck.params.stages.size();  // stages already there (a base's)
+  if (stage_list) {
+    const toml::array* tables = stage_list->as_array();
+    if (!tables || !tables->is_array_of_tables() || tables->empty()) {
+      problems.push_back(stage_list_loc + ": stage = " + node_text(*stage_list) + ": wrong type (" +
+                         type_name(*stage_list) + "); allowed: one or more [[stage]] tables of keys");
+    } else if (tables->size() > max_stages) {
+      problems.push_back(stage_list_loc + ": " + std::to_string(tables->size()) +
+                         " [[stage]] tables; allowed: at most " + std::to_string(max_stages));
+    } else {
+      for (std::size_t i = 0; i < tables->size(); ++i) {
+        Deck d = deck;
+        bool given = false;
+        for (auto&& [key, node] : *tables->get(i)->as_table()) {
+          const std::string name(key.str());
+          const std::string shown = "stage." + std::to_string(first_stage + i + 1) + "." + name;
+          if (stage_key(location(key.source()), shown, name, node, d) && name == "end_strain") given = true;
+        }
+        stage_decks.push_back(d);
+        end_strain_given.push_back(given);
+      }
+    }
+  }
+  for (const StageSet& s : stage_sets) {
+    const std::size_t dot = s.key.find('.', 6);
+    const std::string index_text = s.key.substr(6, dot == std::string::npos ? std::string::npos : dot - 6);
+    const std::string name = dot == std::string::npos ? "" : s.key.substr(dot + 1);
+    char* end = nullptr;
+    const unsigned long index = std::strtoul(index_text.c_str(), &end, 10);
+    if (index_text.empty() || *end != '\0' || index <= first_stage || index > first_stage + stage_decks.size() ||
+        name.empty()) {
+      problems.push_back(s.loc + ": " + short_text(s.key) + ": a stage key is stage.K.NAME with K from " +
+                         std::to_string(first_stage + 1) + " to the number of [[stage]] tables (" +
+                         std::to_string(first_stage + stage_decks.size()) + " in this deck)");
+      continue;
+    }
+    toml::table parsed;
+    if (!override_value(s.raw, stage_key_info(name), parsed)) {
+      problems.push_back(s.loc + ": " + short_text(s.key) + " = " + short_text(s.raw) + ": not a TOML value");
+      continue;
+    }
+    if (stage_key(s.loc, s.key, name, *parsed.get("value"), stage_decks[index - first_stage - 1]) &&
+        name == "end_strain")
+      end_strain_given[index - first_stage - 1] = true;
+  }
+  if (!problems.empty()) throw DeckError(problems);
+  for (std::size_t i = 0; i < stage_decks.size(); ++i) {
+    LoadingStage stage{stage_decks[i].params.loading, stage_decks[i].params.kinetics.temperature};
+    // A stage that names no end strain: an unloading stage unloads at most to zero strain; a
+    // creep stage ends by its time (or end_plastic_strain), not at the strain [loading] ends at.
+    if (!end_strain_given[i] && stage.loading.protocol == LoadingProtocolKind::strain_rate &&
+        stage.loading.strain_rate < 0.0)
+      stage.loading.end_strain = 0.0;
+    if (!end_strain_given[i] && stage.loading.protocol == LoadingProtocolKind::creep && first_stage + i > 0)
+      stage.loading.end_strain = unreached_creep_strain;
+    deck.params.stages.push_back(stage);
+  }
 
   // Cross-key rules live in stz::validate (host/core/params.cpp); its message starts with
   // "key = value", which locates the offending line.
@@ -864,7 +1028,34 @@ Deck load_deck(const std::string& path, const std::vector<std::string>& override
   return parse_deck(read_text_file(path, "deck file"), path, overrides);
 }
 
+Deck append_stages(const Deck& run, const std::string& path) {
+  const std::string text = read_text_file(path, "stage file");
+  check_toml_shape(text, path);
+  toml::table doc;
+  try {
+    doc = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw DeckError({location(e.source()) + ": TOML syntax error: " + std::string(e.description())});
+  }
+  std::vector<std::string> problems;
+  for (auto&& [key, node] : doc)
+    if (key.str() != "stage")
+      problems.push_back(location(key.source()) + ": " + short_text(std::string(key.str())) +
+                         ": not allowed in a stage file, which holds only [[stage]] tables (the run's other keys "
+                         "stay as they were)");
+  if (!doc.contains("stage")) problems.push_back(path + ": no [[stage]] table to append");
+  if (!problems.empty()) throw DeckError(problems);
+  return parse_deck(text, path, {}, &run);
+}
+
 // ---- Writing -------------------------------------------------------------------------------
+
+std::vector<std::pair<std::string, Value>> stage_key_values(const Deck& deck, std::size_t k) {
+  const Deck view = stage_view(deck, deck.params.stages.at(k));
+  std::vector<std::pair<std::string, Value>> values;
+  for (const auto& [name, key] : stage_keys()) values.emplace_back(name, find_key(key)->get(view));
+  return values;
+}
 
 std::string to_toml(const Deck& deck) {
   std::string s =
@@ -880,6 +1071,11 @@ std::string to_toml(const Deck& deck) {
     if (line.size() < 40) line.resize(40, ' ');
     s += line + "  # " + (k.unit.empty() ? "" : "[" + k.unit + "] ") + k.description + "\n";
   }
+  // Every key of every stage, so that the stages read back the same whatever [loading] says.
+  for (std::size_t i = 0; i < deck.params.stages.size(); ++i) {
+    s += "\n[[stage]]  # stage " + std::to_string(i + 1) + "\n";
+    for (const auto& [name, value] : stage_key_values(deck, i)) s += name + " = " + value_text(value) + "\n";
+  }
   return s;
 }
 
@@ -889,6 +1085,19 @@ std::vector<std::string> result_differences(const Deck& a, const Deck& b) {
     if (!k.affects_results) continue;
     const std::string x = value_text(k.get(a)), y = value_text(k.get(b));
     if (x != y) d.push_back(k.key + ": " + x + " vs " + y);
+  }
+  const std::vector<LoadingStage>&sa = a.params.stages, &sb = b.params.stages;
+  if (sa.size() != sb.size()) {
+    d.push_back("[[stage]] tables: " + std::to_string(sa.size()) + " vs " + std::to_string(sb.size()));
+    return d;
+  }
+  for (std::size_t i = 0; i < sa.size(); ++i) {
+    const Deck va = stage_view(a, sa[i]), vb = stage_view(b, sb[i]);
+    for (const auto& [name, key] : stage_keys()) {
+      const KeyInfo* k = find_key(key);
+      const std::string x = value_text(k->get(va)), y = value_text(k->get(vb));
+      if (x != y) d.push_back("stage." + std::to_string(i + 1) + "." + name + ": " + x + " vs " + y);
+    }
   }
   return d;
 }
@@ -901,6 +1110,10 @@ std::string schema_markdown() {
     s += "| `" + k.key + "` | " + type_names[static_cast<int>(k.type)] + " | " + (k.unit.empty() ? "-" : k.unit) +
          " | `" + value_text(k.get(defaults)) + "` | " + k.allowed() + " | " + k.description + " |\n";
   }
+  s += "\nA deck may chain stages (docs/model.md §6.8): each `[[stage]]` table sets, for its stage, any of";
+  for (const auto& [name, key] : stage_keys()) s += " `" + name + "`";
+  s += " (the [loading] keys but `mode` and `condition`, and the kinetics temperature); what it does not set is "
+       "taken from [loading] and [kinetics]. `--set stage.K.NAME=VALUE` sets a key of the K-th stage.\n";
   return s;
 }
 

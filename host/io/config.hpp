@@ -12,6 +12,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct OutputOptions {
   double checkpoint_strain_interval = 0.01;             ///< 0: never by strain
   double checkpoint_minutes = 30.0;                     ///< wall-clock minutes between checkpoints; 0: never
   std::string name;                                     ///< file stem of the outputs; empty: the deck's stem
+  bool keep_final_checkpoint = false;                   ///< keep NAME.ckpt.h5 of the final state (to append stages)
 };
 
 /// Limits on what a deck or a --set may hold (config.cpp explains each where it is checked).
@@ -117,10 +119,23 @@ std::string read_text_file(const std::string& path, const std::string& what);
 /// max_key_length, before it is parsed (decks and sweep files).
 void check_toml_shape(const std::string& text, const std::string& origin);
 /// As load_deck, from text; `origin` names the source in messages (and its stem the output).
-Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides = {});
+/// `base`: start from this deck instead of the defaults (its [[stage]] list is kept and the
+/// text's stages are appended: append_stages).
+Deck parse_deck(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides = {},
+                const Deck* base = nullptr);
+
+/**
+ * @brief `run` with the [[stage]] tables of the file at `path` appended (`stzkmc resume
+ * --append-stage`, docs/model.md §6.8): the file may hold only [[stage]] tables; what they do not
+ * set comes from the run's [loading] and [kinetics]; a run without stages gets its [loading] as
+ * stage 1 first. Throws DeckError.
+ */
+Deck append_stages(const Deck& run, const std::string& path);
 
 /// The value of a key as TOML text (floats shortest round-trip, so text -> value is exact).
 std::string value_text(const Value& v);
+/// The keys of stage k (0-based) of a deck with [[stage]] tables, as (name in the table, value).
+std::vector<std::pair<std::string, Value>> stage_key_values(const Deck& deck, std::size_t k);
 /// A complete deck with every key, its unit and description, in deck order.
 std::string to_toml(const Deck& deck);
 /// The keys that change results (KeyInfo::affects_results) in which two decks differ, as

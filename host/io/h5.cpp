@@ -606,8 +606,13 @@ std::size_t table_rows(hid_t loc, const std::string& name) {
 void read_table(hid_t loc, const std::string& name, void* rows, std::size_t row_size,
                 const std::vector<Column>& columns) {
   silence_hdf5();
-  Handle type = compound_type(row_size, columns);
   Handle d(check(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), "open table " + where(loc, name)), H5Dclose);
+  // Columns a file written before them lacks (the curve's stage) keep the rows' initial values.
+  Handle file_type(check(H5Dget_type(d), "type of table " + where(loc, name)), H5Tclose);
+  std::vector<Column> present;
+  for (const Column& c : columns)
+    if (H5Tget_member_index(file_type, c.name) >= 0) present.push_back(c);
+  Handle type = compound_type(row_size, present);
   check_status(H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows), "read table " + where(loc, name));
 }
 

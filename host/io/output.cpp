@@ -105,6 +105,11 @@ void write_deck(hid_t file, const Deck& deck, const std::string& source) {
     const Value v = k.get(deck);
     std::visit([&](const auto& x) { h5::set_attr(d, k.key, x); }, v);
   }
+  // Stages: "stages" (0: none, one stage from [loading]) and every key as "stage.K.NAME" (1-based).
+  h5::set_attr(d, "stages", static_cast<std::uint64_t>(deck.params.stages.size()));
+  for (std::size_t i = 0; i < deck.params.stages.size(); ++i)
+    for (const auto& [name, value] : stage_key_values(deck, i))
+      std::visit([&](const auto& x) { h5::set_attr(d, "stage." + std::to_string(i + 1) + "." + name, x); }, value);
 }
 
 void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResults& results,
@@ -118,7 +123,7 @@ void OutputWriter::flush(const RunMeta& meta, const Deck& deck, const DriverResu
     {
       h5::Handle g = h5::create_group(f, "meta");
       h5::set_attr(g, "format", "stzkmc output");
-      h5::set_attr(g, "format_version", 1);
+      h5::set_attr(g, "format_version", 2);  // 2: the curve's stage column, /analysis/stages
       h5::set_attr(g, "version", build_info().version);
       h5::set_attr(g, "commit", build_info().commit);
       h5::set_attr(g, "backend", meta.backend);

@@ -1,5 +1,6 @@
 #include "io/records.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <stdexcept>
@@ -11,6 +12,7 @@ namespace {
 struct CurveRow {
   double applied_strain, strain_11, strain_22, strain_12, stress_11, stress_22, stress_12, p1_mean, p3_mean, time;
   std::uint64_t passes, thermal_events, athermal_passes, athermal_flips, elastic_steps, avalanches, full_solves;
+  std::uint32_t stage;
 };
 
 #define STZ_COL(Row, member, type) \
@@ -26,7 +28,7 @@ std::vector<h5::Column> curve_columns() {
           STZ_COL(CurveRow, passes, u),          STZ_COL(CurveRow, thermal_events, u),
           STZ_COL(CurveRow, athermal_passes, u), STZ_COL(CurveRow, athermal_flips, u),
           STZ_COL(CurveRow, elastic_steps, u),   STZ_COL(CurveRow, avalanches, u),
-          STZ_COL(CurveRow, full_solves, u)};
+          STZ_COL(CurveRow, full_solves, u),     STZ_COL(CurveRow, stage, H5T_NATIVE_UINT32)};
 }
 
 struct EventRow {
@@ -53,12 +55,13 @@ void write_curve(hid_t loc, const std::string& name, const std::vector<CurvePoin
     rows.push_back({c.applied_strain, c.strain.xx, c.strain.yy, c.strain.xy, c.stress.xx, c.stress.yy, c.stress.xy,
                     c.p1_mean, c.p3_mean, c.time, c.counters.passes, c.counters.thermal_events,
                     c.counters.athermal_passes, c.counters.athermal_flips, c.counters.elastic_steps,
-                    c.counters.avalanches, c.counters.full_solves});
+                    c.counters.avalanches, c.counters.full_solves, c.stage});
   h5::write_rows(loc, name, rows, curve_columns(), storage);
   h5::Handle d(H5Dopen2(loc, name.c_str(), H5P_DEFAULT), H5Dclose);
   h5::set_attr(d, "units",
                "strains: 1 (tensor shear strain_12 = gamma_12/2); stresses: GPa (mean stress); time: s; "
-               "counters: cumulative counts since the start");
+               "counters: cumulative counts since the start; stage: the stage (0-based) a point belongs to (the "
+               "point that ends a stage and the one that begins the next are both recorded)");
 }
 
 std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name) {
@@ -78,9 +81,25 @@ std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name) {
     c.counters.elastic_steps = r.elastic_steps;
     c.counters.avalanches = r.avalanches;
     c.counters.full_solves = r.full_solves;
+    c.stage = r.stage;  // 0 in files written before stages
     curve.push_back(c);
   }
   return curve;
+}
+
+void write_stage_end_reasons(hid_t group, const std::vector<std::string>& reasons) {
+  h5::set_attr(group, "stages_ended", static_cast<std::uint64_t>(reasons.size()));
+  for (std::size_t k = 0; k < reasons.size(); ++k)
+    h5::set_attr(group, "stage_end_reason." + std::to_string(k), reasons[k]);
+}
+
+std::vector<std::string> read_stage_end_reasons(hid_t group) {
+  const std::uint64_t count = h5::attr_uint(group, "stages_ended");
+  if (count > max_stages) throw std::runtime_error("stages_ended = " + std::to_string(count) + ": the file is damaged");
+  std::vector<std::string> reasons;
+  for (std::uint64_t k = 0; k < count; ++k)
+    reasons.push_back(h5::attr_string(group, "stage_end_reason." + std::to_string(k)));
+  return reasons;
 }
 
 void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events, h5::Storage storage) {
@@ -234,8 +253,87 @@ RunAnalysis analysis_of(const Driver& driver, const std::vector<SnapshotInfo>& s
     if (s.reason.find("localization") != std::string::npos) a.localization_strain = s.strain;
   a.localization = st.milestones.localization;
   a.avalanches = avalanche_stats(driver.results().avalanche_sizes);
+  a.stages = analyze_stages(driver.results().curve, driver.params(), driver.results().stage_end_reasons);
   return a;
 }
+
+namespace {
+
+void write_stage(hid_t stages, const StageAnalysis& s) {
+  h5::Handle g = h5::create_group(stages, std::to_string(s.index));
+  h5::set_attr(g, "index", static_cast<std::uint64_t>(s.index));
+  h5::set_attr(g, "protocol", to_string(s.protocol));
+  h5::set_attr(g, "temperature", s.temperature);
+  h5::set_attr(g, "first_row", s.first_row);
+  h5::set_attr(g, "rows", s.rows);
+  h5::set_attr(g, "start_time", s.start_time);
+  h5::set_attr(g, "end_time", s.end_time);
+  h5::set_attr(g, "start_strain", s.start_strain);
+  h5::set_attr(g, "end_strain", s.end_strain);
+  h5::set_attr(g, "start_stress", s.start_stress);
+  h5::set_attr(g, "end_stress", s.end_stress);
+  h5::set_attr(g, "peak_stress", s.peak_stress);
+  h5::set_attr(g, "min_stress", s.min_stress);
+  h5::set_attr(g, "plastic_strain_change", s.plastic_strain_change);
+  h5::set_attr(g, "transformations", s.transformations);
+  h5::set_attr(g, "ended", s.ended);
+  h5::set_attr(g, "end_reason", s.end_reason);
+  h5::set_attr(g, "initial_slope", s.initial_slope);
+  h5::set_attr(g, "min_creep_rate", s.min_creep_rate);
+  h5::set_attr(g, "min_creep_rate_time", s.min_creep_rate_time);
+  h5::set_attr(g, "relaxed_fraction", s.relaxed_fraction);
+  h5::set_attr(g, "stress_per_decade", s.stress_per_decade);
+  std::vector<double> peak, valley, area, plastic;
+  for (const CycleRecord& c : s.cycles) {
+    peak.push_back(c.peak_stress);
+    valley.push_back(c.valley_stress);
+    area.push_back(c.loop_area);
+    plastic.push_back(c.plastic_strain);
+  }
+  h5::write_vector(g, "cycle_peak_stress", peak);
+  h5::write_vector(g, "cycle_valley_stress", valley);
+  h5::write_vector(g, "cycle_loop_area", area);
+  h5::write_vector(g, "cycle_plastic_strain", plastic);
+}
+
+StageAnalysis read_stage(hid_t g) {
+  StageAnalysis s;
+  s.index = static_cast<std::uint32_t>(std::min<std::uint64_t>(h5::attr_uint(g, "index"), max_stages));
+  const std::string protocol = h5::attr_string(g, "protocol");
+  for (LoadingProtocolKind k : {LoadingProtocolKind::strain_rate, LoadingProtocolKind::creep,
+                                LoadingProtocolKind::relaxation, LoadingProtocolKind::cyclic})
+    if (to_string(k) == protocol) s.protocol = k;
+  s.temperature = h5::attr_double(g, "temperature");
+  s.first_row = h5::attr_uint(g, "first_row");
+  s.rows = h5::attr_uint(g, "rows");
+  s.start_time = h5::attr_double(g, "start_time");
+  s.end_time = h5::attr_double(g, "end_time");
+  s.start_strain = h5::attr_double(g, "start_strain");
+  s.end_strain = h5::attr_double(g, "end_strain");
+  s.start_stress = h5::attr_double(g, "start_stress");
+  s.end_stress = h5::attr_double(g, "end_stress");
+  s.peak_stress = h5::attr_double(g, "peak_stress");
+  s.min_stress = h5::attr_double(g, "min_stress");
+  s.plastic_strain_change = h5::attr_double(g, "plastic_strain_change");
+  s.transformations = h5::attr_uint(g, "transformations");
+  s.ended = h5::attr_bool(g, "ended");
+  s.end_reason = h5::attr_string(g, "end_reason");
+  s.initial_slope = h5::attr_double(g, "initial_slope");
+  s.min_creep_rate = h5::attr_double(g, "min_creep_rate");
+  s.min_creep_rate_time = h5::attr_double(g, "min_creep_rate_time");
+  s.relaxed_fraction = h5::attr_double(g, "relaxed_fraction");
+  s.stress_per_decade = h5::attr_double(g, "stress_per_decade");
+  const std::vector<double> peak = h5::read_vector<double>(g, "cycle_peak_stress"),
+                            valley = h5::read_vector<double>(g, "cycle_valley_stress"),
+                            area = h5::read_vector<double>(g, "cycle_loop_area"),
+                            plastic = h5::read_vector<double>(g, "cycle_plastic_strain");
+  if (valley.size() != peak.size() || area.size() != peak.size() || plastic.size() != peak.size())
+    throw std::runtime_error("/analysis/stages: cycle records of unequal length: the file is damaged");
+  for (std::size_t i = 0; i < peak.size(); ++i) s.cycles.push_back({peak[i], valley[i], area[i], plastic[i]});
+  return s;
+}
+
+}  // namespace
 
 void write_analysis(hid_t file, const RunAnalysis& a) {
   h5::Handle g = h5::create_group(file, "analysis");
@@ -265,6 +363,8 @@ void write_analysis(hid_t file, const RunAnalysis& a) {
   h5::set_attr(g, "avalanche_s_min", a.avalanches.s_min);
   h5::write_vector(g, "avalanche_bin_edges", a.avalanches.bin_edges);
   h5::write_vector(g, "avalanche_bin_counts", a.avalanches.bin_counts);
+  h5::Handle stages = h5::create_group(g, "stages");
+  for (const StageAnalysis& s : a.stages) write_stage(stages, s);
 }
 
 RunAnalysis read_analysis(hid_t file) {
@@ -297,6 +397,16 @@ RunAnalysis read_analysis(hid_t file) {
   a.avalanches.s_min = h5::attr_uint(g, "avalanche_s_min");
   a.avalanches.bin_edges = h5::read_vector<std::uint64_t>(g, "avalanche_bin_edges");
   a.avalanches.bin_counts = h5::read_vector<std::uint64_t>(g, "avalanche_bin_counts");
+  if (h5::exists(g, "stages")) {  // outputs of format 2 on
+    std::vector<std::string> names = h5::list_group(g, "stages");
+    if (names.size() > max_stages) throw std::runtime_error("/analysis/stages: too many stages: the file is damaged");
+    for (const std::string& name : names) {
+      h5::Handle sg = h5::open_group(g, "stages/" + name);
+      a.stages.push_back(read_stage(sg));
+    }
+    std::sort(a.stages.begin(), a.stages.end(),
+              [](const StageAnalysis& x, const StageAnalysis& y) { return x.index < y.index; });
+  }
   return a;
 }
 
@@ -349,6 +459,49 @@ std::string format_analysis(const RunAnalysis& a, const LoadedNames& names) {
   }
 
   s += ")\n";
+  // Stages: one line each, with the number of its protocol (a one-stage strain-rate run has
+  // said everything above).
+  const bool plain = a.stages.size() == 1 && a.stages[0].protocol == LoadingProtocolKind::strain_rate;
+  for (const StageAnalysis& st : plain ? std::vector<StageAnalysis>{} : a.stages) {
+    std::snprintf(buf, sizeof buf,
+                  "  stage %-3u %-11s %.0f K, t %.4g -> %.4g s, strain %.5f -> %.5f, stress %.4f -> %.4f GPa, "
+                  "plastic %+.5f, %llu transformations; %s\n",
+                  st.index + 1, to_string(st.protocol).c_str(), st.temperature, st.start_time, st.end_time,
+                  st.start_strain, st.end_strain, st.start_stress, st.end_stress, st.plastic_strain_change,
+                  static_cast<unsigned long long>(st.transformations), st.ended ? st.end_reason.c_str() : "running");
+    s += buf;
+    std::string detail;
+    switch (st.protocol) {
+      case LoadingProtocolKind::strain_rate:
+        if (st.initial_slope != 0.0) {
+          std::snprintf(buf, sizeof buf, "initial slope %.2f GPa (over %g of strain)", st.initial_slope,
+                        stage_slope_window);
+          detail = buf;
+        }
+        break;
+      case LoadingProtocolKind::creep:
+        if (st.min_creep_rate > 0.0) {
+          std::snprintf(buf, sizeof buf, "minimum creep rate %.4g 1/s at %.4g s into the stage", st.min_creep_rate,
+                        st.min_creep_rate_time);
+          detail = buf;
+        }
+        break;
+      case LoadingProtocolKind::relaxation:
+        std::snprintf(buf, sizeof buf, "relaxed %.2f %%, %.4f GPa per decade of time", 100.0 * st.relaxed_fraction,
+                      st.stress_per_decade);
+        detail = buf;
+        break;
+      case LoadingProtocolKind::cyclic:
+        for (std::size_t k = 0; k < st.cycles.size(); ++k) {
+          std::snprintf(buf, sizeof buf, "%scycle %zu: stress %.3f/%.3f GPa, loop %.5f GJ/m^3, plastic %+.5f",
+                        k ? "\n            " : "", k + 1, st.cycles[k].peak_stress, st.cycles[k].valley_stress,
+                        st.cycles[k].loop_area, st.cycles[k].plastic_strain);
+          detail += buf;
+        }
+        break;
+    }
+    if (!detail.empty()) s += "            " + detail + "\n";
+  }
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/analysis.hpp"
 #include "core/driver.hpp"
+#include "core/stage_analysis.hpp"
 #include "io/h5.hpp"
 
 namespace stz::io {
@@ -22,6 +23,9 @@ std::vector<CurvePoint> read_curve(hid_t loc, const std::string& name);
 void write_events(hid_t loc, const std::string& name, const std::vector<EventRecord>& events,
                   h5::Storage storage = h5::Storage::plain);
 std::vector<EventRecord> read_events(hid_t loc, const std::string& name);
+/// Why each ended stage ended (DriverResults::stage_end_reasons), as attributes of `group`.
+void write_stage_end_reasons(hid_t group, const std::vector<std::string>& reasons);
+std::vector<std::string> read_stage_end_reasons(hid_t group);
 
 /// Counters as attributes `<prefix><counter>`.
 void write_counters(hid_t obj, const std::string& prefix, const Counters& c);
@@ -68,6 +72,7 @@ struct RunAnalysis {
   double localization_strain = 0.0;  ///< the loaded (mean) strain there, as its snapshot says
   LocalizationStats localization;
   AvalancheStats avalanches;
+  std::vector<StageAnalysis> stages;  ///< per stage (/analysis/stages/K; docs/model.md §6.8)
 };
 /// The analysis of a running or finished driver (yield tracked at every pass); the loaded strain
 /// at localization from the localization snapshot among `snapshots` (the run's so far).

@@ -112,6 +112,10 @@ class Backend {
   /// The elastic medium its solver solves: the loading takes the mean-stress law from here.
   virtual ElasticMedium medium() const = 0;
 
+  /// Runs on at another temperature (a stage's, docs/model.md §6.8): kT and the relaxation time
+  /// of temporary softening change, the state does not; caches derived from them are dropped.
+  virtual void set_temperature(double kelvin) = 0;
+
   // ---- The "bounded" kinetics rule (docs/model.md §5.6, stz/physics/bounds.hpp) ------------------
   // A backend that does not implement it says so here and throws std::logic_error from these.
 

@@ -7,8 +7,10 @@
  * The deck keys are `section.field` with the names used below.
  */
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stz {
 
@@ -107,6 +109,17 @@ struct LoadingParams {
   double cyclic_amplitude = 0.02;  ///< strain amplitude
   double cyclic_mean = 0.0;        ///< mean applied strain of the cycles
   int cycles = 3;                  ///< full cycles (top - bottom - top) after the first rise
+  // End conditions any protocol may add (docs/model.md §6.8): off at their defaults.
+  double end_stress = 1000.0;       ///< the stage ends when the loaded stress rises to this, GPa
+  double end_plastic_strain = 0.0;  ///< ... when the loaded plastic strain reaches this (0: off)
+  std::uint64_t end_events = 0;     ///< ... after this many transformations in the stage (0: off)
+};
+
+/// One stage of a staged run (a deck's [[stage]] tables, docs/model.md §6.8): its loading (mode
+/// and condition are those of [loading]: the same for every stage) and its temperature.
+struct LoadingStage {
+  LoadingParams loading;
+  double temperature = 300.0;  ///< K
 };
 
 struct SolverParams {
@@ -127,6 +140,8 @@ struct Params {
   SofteningParams softening;
   AthermalParams athermal;
   LoadingParams loading;
+  /// The stages of a staged run, in order; empty: one stage, `loading` at kinetics.temperature.
+  std::vector<LoadingStage> stages;
   SolverParams solver;
   std::uint64_t seed = 1;
   bool record_events = false;  ///< keep a per-event catalogue (time, voxel, mode, Q, branch)
@@ -156,6 +171,12 @@ struct PhysicsConstants {
 /// Computes the derived constants (docs/model.md §4).
 PhysicsConstants derive_constants(const Params& p);
 
+/// Stages of a run: params.stages.size(), or 1 when the deck has no [[stage]] list.
+std::size_t stage_count(const Params& p);
+/// The parameters stage k (0-based) runs with: `p` with its loading and temperature (the deck
+/// itself when it has no [[stage]] list).
+Params stage_params(const Params& p, std::size_t k);
+
 /// Transformations (thermal events + athermal flips) without the applied strain advancing by one
 /// strain step after which a run counts as stalled: max_stall_events, or 10 N^2 when it is 0
 /// (ten per voxel within one strain step; a whole run to 6 % strain takes about one per voxel).
@@ -167,6 +188,11 @@ constexpr double max_curve_points = 1e7;
 /// loading.end_strain of a shear deck that does not set it: twice the engineering shear strain at
 /// the stress peak (~0.06 with the reference profile), as 0.06 is for tension (peak at ~0.035).
 constexpr double shear_default_end_strain = 0.12;
+/// loading.end_strain of a creep [[stage]] after the first that does not set it: 100 %, never
+/// reached (the stage ends by its time).
+constexpr double unreached_creep_strain = 1.0;
+/// The most [[stage]] tables a deck may hold.
+constexpr std::size_t max_stages = 1000;
 /// The longest stretch of the device loop (solver.gpu_loop_chunk): its event records are sized by it.
 constexpr int max_gpu_loop_chunk = 4096;
 

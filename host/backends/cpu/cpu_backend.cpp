@@ -162,6 +162,13 @@ double CpuBackend::pass_barrier(std::size_t v, int m) const {
   return mixed_ ? pass_barrier_in(v, m, softened_f_.data()) : pass_barrier_in(v, m, softened_.data());
 }
 
+void CpuBackend::set_temperature(double kelvin) {
+  params_.kinetics.temperature = kelvin;
+  pc_ = derive_constants(params_);
+  // The softened barriers do not depend on T, but which voxels are still softening does (tau).
+  invalidate_caches();
+}
+
 void CpuBackend::invalidate_caches() {
   std::fill(cached_eta_.begin(), cached_eta_.end(), nan_value);
   refresh_all_ = true;

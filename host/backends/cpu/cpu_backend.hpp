@@ -30,6 +30,7 @@ class CpuBackend final : public Backend {
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
   ElasticMedium medium() const override { return solver_.medium(); }
+  void set_temperature(double kelvin) override;
 
   // The "bounded" rule (cpu_bounded.cpp).
   bool has_bounded_rule() const override { return true; }

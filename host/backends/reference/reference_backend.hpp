@@ -35,6 +35,10 @@ class ReferenceBackend final : public Backend {
   void download(State& state, bool with_catalog) override;
   void upload(const State& state) override;
   ElasticMedium medium() const override { return solver_.medium(); }
+  void set_temperature(double kelvin) override {
+    params_.kinetics.temperature = kelvin;
+    pc_ = derive_constants(params_);
+  }
 
   // The "bounded" rule, written out: every voxel checked, every sum recomputed.
   bool has_bounded_rule() const override { return true; }

@@ -2,8 +2,8 @@
 
 namespace stz {
 
-Creep::Creep(const Params& params, const ElasticMedium& medium)
-    : HeldLoad(params, medium), end_strain_(params.loading.end_strain) {
+Creep::Creep(const Params& params, const ElasticMedium& medium, const StageStart& start)
+    : HeldLoad(params, medium, start), end_strain_(params.loading.end_strain) {
   const double s = params.loading.creep_stress;
   Sym2 sigma{};
   switch (params.loading.mode) {

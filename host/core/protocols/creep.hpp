@@ -1,6 +1,7 @@
 #pragma once
 /** @file
- * @brief Creep (docs/model.md §6.5): the loaded stress loading.creep_stress is applied at t = 0
+ * @brief Creep (docs/model.md §6.5): the loaded stress loading.creep_stress is applied when the
+ * stage begins (t = 0 for a first stage)
  * (an instantaneous elastic load, the lateral mean stresses zero) and held; the mean strain then
  * follows the plastic strain, eps_bar = C^-1 : sigma_c + <p>, and time advances through the
  * thermal rule's waiting times and empty passes of at most loading.time_step. The run ends at
@@ -13,9 +14,12 @@ namespace stz {
 
 class Creep final : public HeldLoad {
  public:
-  Creep(const Params& params, const ElasticMedium& medium);
+  Creep(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
-  Sym2 initial_mean_strain() const override { return held_elastic_strain_; }
+  /// The held stress applied at once: eps_bar = C^-1 : sigma_c + <p>.
+  Sym2 stage_start_strain(const Sym2&, double p1_mean, double p3_mean) const override {
+    return held_elastic_strain_ + traceless(p1_mean, p3_mean);
+  }
   /// Nothing moves while time passes at fixed <p>; `applied` follows the loaded strain.
   void advance(double, double, double, double, double& applied, Sym2& mean_strain) const override {
     applied = law_.loaded_strain(mean_strain);

@@ -1,13 +1,16 @@
 #pragma once
 /** @file
  * @brief Cyclic straining (docs/model.md §6.7): the applied strain follows a triangular wave at
- * the constant rate loading.strain_rate — a first rise from 0 to mean + amplitude, then
+ * the constant rate loading.strain_rate — a first leg from where the stage begins (0 in a first
+ * stage) to mean + amplitude, then
  * loading.cycles full cycles down to mean - amplitude and back up — under strain control in
  * loading.mode and loading.condition (the StrainLaw of strain control moves the mean strain by
  * signed increments, so unloading is the same law). The applied strain is a function of the
  * strain travelled, s = rate * t; the run ends when the last cycle is back at the top. Curve
  * points go by the strain travelled. Runs on the host loop (no device law).
  */
+#include <cmath>
+
 #include "core/protocol.hpp"
 #include "stz/loading/strain_law.hpp"
 
@@ -15,9 +18,10 @@ namespace stz {
 
 class Cyclic final : public LoadingProtocol {
  public:
-  Cyclic(const Params& params, const ElasticMedium& medium);
+  Cyclic(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
-  /// The applied strain after travelling s = rate * t (the triangular wave).
+  /// The applied strain after travelling s = rate * t (the triangular wave; t from the stage's
+  /// start, where the first leg starts from the applied strain the stage begins at).
   double applied_at(double travelled) const;
   /// Full cycles completed after travelling s (0 during the first rise).
   double cycles_done(double travelled) const;
@@ -29,13 +33,15 @@ class Cyclic final : public LoadingProtocol {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
 
-  /// The strain travelled, rate * t.
-  double schedule_coordinate(double time, double) const override { return law_.strain_rate * time; }
+  /// The strain travelled, rate * t (t from the stage's start).
+  double schedule_coordinate(double time, double) const override { return law_.strain_rate * (time - start_.time); }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
+  /// The first leg: from the stage's applied strain to the top, its length.
+  double first_leg() const { return std::abs(mean_ + amplitude_ - start_.applied_strain); }
   double amplitude_, mean_;
   int cycles_;
 };

@@ -3,7 +3,8 @@
  * @brief The base of the protocols that apply a load at t = 0 and hold it (creep, relaxation;
  * docs/model.md §6.5-6.6): time is the schedule, with curve points spaced logarithmically in it
  * (held_load_points_per_decade per decade of t / loading.time_step); a pass advances at most
- * loading.time_step; the run ends at loading.end_time (or by the derived protocol's own test);
+ * loading.time_step; the stage ends loading.end_time after it began (or by the derived
+ * protocol's own test); time is counted from the stage's start;
  * the loaded quantities are strain control's in loading.mode. Runs on the host loop (no device
  * law).
  */
@@ -22,13 +23,17 @@ constexpr double held_load_progress_decades = 1.0 / (10.0 * held_load_points_per
 
 class HeldLoad : public LoadingProtocol {
  public:
-  HeldLoad(const Params& params, const ElasticMedium& medium)
-      : LoadingProtocol(params, medium), time_step_(params.loading.time_step), end_time_(params.loading.end_time) {}
+  HeldLoad(const Params& params, const ElasticMedium& medium, const StageStart& start)
+      : LoadingProtocol(params, medium, start),
+        time_step_(params.loading.time_step),
+        end_time_(params.loading.end_time) {}
 
   double step_time() const override { return time_step_; }
 
-  /// log10(1 + t / time_step).
-  double schedule_coordinate(double time, double) const override { return std::log10(1.0 + time / time_step_); }
+  /// log10(1 + t / time_step), t counted from the stage's start.
+  double schedule_coordinate(double time, double) const override {
+    return std::log10(1.0 + (time - start_.time) / time_step_);
+  }
   double record_interval() const override { return 1.0 / held_load_points_per_decade; }
   double progress_unit() const override { return held_load_progress_decades; }
   std::string progress_text() const override {
@@ -37,8 +42,8 @@ class HeldLoad : public LoadingProtocol {
   }
 
  protected:
-  /// The run has reached loading.end_time (a relative tolerance: time is a sum of steps).
-  bool end_time_reached(double time) const { return time >= end_time_ * (1.0 - 1e-12); }
+  /// The stage has lasted loading.end_time (a relative tolerance: time is a sum of steps).
+  bool end_time_reached(double time) const { return time - start_.time >= end_time_ * (1.0 - 1e-12); }
 
  private:
   double time_step_, end_time_;

@@ -2,9 +2,9 @@
 
 namespace stz {
 
-Relaxation::Relaxation(const Params& params, const ElasticMedium& medium)
-    : HeldLoad(params, medium),
-      held_strain_(params.loading.relaxation_strain),
+Relaxation::Relaxation(const Params& params, const ElasticMedium& medium, const StageStart& start)
+    : HeldLoad(params, medium, start),
+      held_strain_(start.index == 0 ? params.loading.relaxation_strain : start.loaded_strain),
       stop_stress_(params.loading.stop_stress) {
   law_.condition = LoadingCondition::exact;  // the strain is held exactly (see the header)
 }

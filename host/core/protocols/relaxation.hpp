@@ -1,7 +1,8 @@
 #pragma once
 /** @file
- * @brief Stress relaxation (docs/model.md §6.6): the loaded strain loading.relaxation_strain is
- * applied at t = 0 (elastically, the lateral mean stresses zero) and held exactly — the loaded
+ * @brief Stress relaxation (docs/model.md §6.6): in a first stage the loaded strain
+ * loading.relaxation_strain is applied at t = 0 (elastically, the lateral mean stresses zero);
+ * in a later stage the loaded strain the stage begins at is kept. That strain is held exactly — the loaded
  * component of the mean strain stays fixed and the others follow the plastic strain so that the
  * held stresses stay zero (the "exact" condition of §6.2, whatever loading.condition says: a
  * soft machine would not hold the strain). The stress then relaxes through plastic events. The
@@ -14,9 +15,12 @@ namespace stz {
 
 class Relaxation final : public HeldLoad {
  public:
-  Relaxation(const Params& params, const ElasticMedium& medium);
+  Relaxation(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
-  Sym2 initial_mean_strain() const override { return law_.exact_mean_strain(held_strain_, 0.0, 0.0); }
+  /// The held strain, exactly (a first stage: loading.relaxation_strain applied at once).
+  Sym2 stage_start_strain(const Sym2&, double p1_mean, double p3_mean) const override {
+    return law_.exact_mean_strain(held_strain_, p1_mean, p3_mean);
+  }
   /// The strain is held: nothing moves while time passes.
   void advance(double, double, double, double, double& applied, Sym2&) const override { applied = held_strain_; }
   Sym2 after_plastic_change(const Sym2&, double, double p1_mean, double p3_mean) const override {

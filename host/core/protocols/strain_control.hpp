@@ -2,8 +2,9 @@
 /** @file
  * @brief Strain control at a constant rate (docs/model.md §6): uniaxial tension, compression or
  * simple shear, the lateral mean stresses held at zero, under the "reference" (soft machine) or
- * "exact" condition. The run ends when the loaded mean strain reaches loading.end_strain or the
- * loaded stress falls below loading.stop_stress.
+ * "exact" condition. The stage ends when the loaded mean strain reaches loading.end_strain or the
+ * loaded stress falls below loading.stop_stress. A negative rate (a stage after the first)
+ * unloads: the stage ends when the loaded strain falls to loading.end_strain.
  *
  * "Loaded" quantities are signed so that they grow during loading: tension uses 11,
  * compression -11, shear the engineering shear 2*eps12 and sigma12.
@@ -15,9 +16,10 @@ namespace stz {
 
 class StrainControl final : public LoadingProtocol {
  public:
-  StrainControl(const Params& params, const ElasticMedium& medium);
+  StrainControl(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
-  double step_time() const override { return law_.step_time(); }
+  /// strain_step / |strain_rate| (a negative rate unloads).
+  double step_time() const override { return loading() ? law_.step_time() : law_.strain_step / -law_.strain_rate; }
   void advance(double, double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override {
     law_.advance(dt, p1_mean, p3_mean, applied, mean_strain);
   }
@@ -25,12 +27,21 @@ class StrainControl final : public LoadingProtocol {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
 
-  double schedule_coordinate(double, double applied) const override { return applied; }
+  /// The applied strain travelled since the stage began.
+  double schedule_coordinate(double, double applied) const override {
+    return loading() ? applied - start_.applied_strain : start_.applied_strain - applied;
+  }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
-  /// law_ is plain data the CUDA device loop evaluates with the same expressions.
-  const StrainLaw* device_law() const override { return &law_; }
+  /// law_ is plain data the CUDA device loop evaluates with the same expressions; the device
+  /// loop counts the schedule from zero and ends by StrainLaw::end_code, so only a first stage
+  /// that loads runs there.
+  const StrainLaw* device_law() const override { return loading() && start_.index == 0 ? &law_ : nullptr; }
+
+ private:
+  /// strain_rate > 0 (else the stage unloads: the applied strain decreases).
+  bool loading() const { return law_.strain_rate > 0.0; }
 };
 
 }  // namespace stz

@@ -1,0 +1,154 @@
+#include "core/stage_analysis.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "stz/loading/strain_law.hpp"
+#include "stz/physics/medium.hpp"
+
+namespace stz {
+
+namespace {
+
+/// Least-squares slope of y against x; 0 with fewer than 3 points or no spread in x.
+double slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  if (n < 3) return 0.0;
+  double mx = 0.0, my = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= static_cast<double>(n);
+  my /= static_cast<double>(n);
+  double sxy = 0.0, sxx = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+  }
+  return sxx > 0.0 ? sxy / sxx : 0.0;
+}
+
+/// The loaded scalars of one row.
+struct Row {
+  double time, applied, strain, stress, plastic;
+  std::uint64_t transformations;
+};
+
+/// The minimum over window starts of window / (time to gain `window` of strain), as in
+/// tools/creep_fit.py: the strain is not monotone (a plastic event can lower it), so the end of a
+/// window is the first row whose running maximum reaches start + window.
+void min_creep_rate(const std::vector<Row>& rows, StageAnalysis& a) {
+  std::vector<double> running_max(rows.size());
+  double m = -HUGE_VAL;
+  for (std::size_t i = 0; i < rows.size(); ++i) running_max[i] = m = std::max(m, rows[i].strain);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto j = static_cast<std::size_t>(
+        std::lower_bound(running_max.begin(), running_max.end(), rows[i].strain + creep_rate_window) -
+        running_max.begin());
+    if (j >= rows.size()) break;
+    const double dt = rows[j].time - rows[i].time;
+    if (!(dt > 0.0)) continue;
+    const double rate = (running_max[j] - rows[i].strain) / dt;
+    if (a.min_creep_rate == 0.0 || rate < a.min_creep_rate) {
+      a.min_creep_rate = rate;
+      a.min_creep_rate_time = rows[i].time - a.start_time;
+    }
+  }
+}
+
+/// Full cycles between successive tops (local maxima) of the applied strain.
+void cycles(const std::vector<Row>& rows, StageAnalysis& a) {
+  std::vector<std::size_t> tops;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const bool rose = rows[i].applied > rows[i - 1].applied;
+    const bool falls_next = i + 1 == rows.size() || rows[i + 1].applied < rows[i].applied;
+    if (rose && falls_next) tops.push_back(i);
+  }
+  for (std::size_t k = 1; k < tops.size(); ++k) {
+    CycleRecord c;
+    c.peak_stress = c.valley_stress = rows[tops[k - 1]].stress;
+    for (std::size_t i = tops[k - 1] + 1; i <= tops[k]; ++i) {
+      c.peak_stress = std::max(c.peak_stress, rows[i].stress);
+      c.valley_stress = std::min(c.valley_stress, rows[i].stress);
+      c.loop_area += 0.5 * (rows[i].stress + rows[i - 1].stress) * (rows[i].strain - rows[i - 1].strain);
+    }
+    c.plastic_strain = rows[tops[k]].plastic - rows[tops[k - 1]].plastic;
+    a.cycles.push_back(c);
+  }
+}
+
+}  // namespace
+
+std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, const Params& params,
+                                          const std::vector<std::string>& end_reasons) {
+  std::vector<StageAnalysis> out;
+  const ElasticMedium medium = make_medium(params.elastic);
+  std::size_t begin = 0;
+  while (begin < curve.size()) {
+    const std::uint32_t index = curve[begin].stage;
+    std::size_t end = begin;
+    while (end < curve.size() && curve[end].stage == index) ++end;
+    if (index >= stage_count(params)) break;  // a damaged file: nothing to say about it
+    const Params sp = stage_params(params, index);
+    const StrainLaw law = make_strain_law(sp, medium);
+    std::vector<Row> rows;
+    for (std::size_t i = begin; i < end; ++i) {
+      const CurvePoint& c = curve[i];
+      rows.push_back({c.time, c.applied_strain, law.loaded_strain(c.strain), law.loaded_stress(c.stress),
+                      law.loaded_plastic_strain(c.p1_mean, c.p3_mean),
+                      c.counters.thermal_events + c.counters.athermal_flips});
+    }
+    StageAnalysis a;
+    a.index = index;
+    a.protocol = sp.loading.protocol;
+    a.temperature = sp.kinetics.temperature;
+    a.first_row = begin;
+    a.rows = end - begin;
+    a.start_time = rows.front().time;
+    a.end_time = rows.back().time;
+    a.start_strain = rows.front().strain;
+    a.end_strain = rows.back().strain;
+    a.start_stress = rows.front().stress;
+    a.end_stress = rows.back().stress;
+    a.peak_stress = a.min_stress = a.start_stress;
+    for (const Row& r : rows) {
+      a.peak_stress = std::max(a.peak_stress, r.stress);
+      a.min_stress = std::min(a.min_stress, r.stress);
+    }
+    a.plastic_strain_change = rows.back().plastic - rows.front().plastic;
+    a.transformations = rows.back().transformations - rows.front().transformations;
+    a.ended = index < end_reasons.size();
+    if (a.ended) a.end_reason = end_reasons[index];
+    switch (a.protocol) {
+      case LoadingProtocolKind::strain_rate: {
+        std::vector<double> x, y;
+        for (const Row& r : rows) {
+          if (std::abs(r.strain - a.start_strain) > stage_slope_window) break;
+          x.push_back(r.strain);
+          y.push_back(r.stress);
+        }
+        a.initial_slope = slope(x, y);
+        break;
+      }
+      case LoadingProtocolKind::creep: min_creep_rate(rows, a); break;
+      case LoadingProtocolKind::relaxation: {
+        if (a.start_stress != 0.0) a.relaxed_fraction = 1.0 - a.end_stress / a.start_stress;
+        std::vector<double> x, y;
+        for (const Row& r : rows)
+          if (r.time - a.start_time >= sp.loading.time_step) {
+            x.push_back(std::log10(r.time - a.start_time));
+            y.push_back(r.stress);
+          }
+        a.stress_per_decade = slope(x, y);
+        break;
+      }
+      case LoadingProtocolKind::cyclic: cycles(rows, a); break;
+    }
+    out.push_back(std::move(a));
+    begin = end;
+  }
+  return out;
+}
+
+}  // namespace stz

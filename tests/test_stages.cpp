@@ -1,0 +1,293 @@
+// Staged runs (Params::stages, a deck's [[stage]] tables; docs/model.md §6.8; issue 16): one
+// stage is today's run bit for bit; a staged run equals the run continued stage by stage from
+// its state (what `stzkmc resume --append-stage` does); elastic unloading and reloading have the
+// modulus of the loading condition; a cold stage has no thermal event; the end conditions every
+// stage may add end it where they say; the per-stage analysis reads the curve right.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "backends/factory.hpp"
+#include "core/driver.hpp"
+#include "core/stage_analysis.hpp"
+#include "test_support.hpp"
+
+using namespace stz;
+using test::cpu_backend;
+
+namespace {
+
+LoadingStage stage_of(const Params& p) { return {p.loading, p.kinetics.temperature}; }
+
+LoadingStage strain_rate_stage(const Params& p, double rate, double end_strain) {
+  LoadingStage s = stage_of(p);
+  s.loading.strain_rate = rate;
+  s.loading.end_strain = end_strain;
+  return s;
+}
+
+struct Outcome {
+  DriverState state;
+  DriverResults results;
+  State fields;
+};
+
+Outcome run_whole(const Params& p) {
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  Outcome o{d.state(), d.results(), {}};
+  b->download(o.fields, true);
+  return o;
+}
+
+/// The first stage alone, then each further stage appended to the finished run and continued
+/// from its state in a fresh backend and driver (as `stzkmc resume --append-stage` does).
+Outcome run_stage_by_stage(const Params& p) {
+  Params first = p;
+  first.stages.resize(1);
+  Outcome o = run_whole(first);
+  for (std::size_t k = 2; k <= p.stages.size(); ++k) {
+    Params q = p;
+    q.stages.resize(k);
+    auto b = cpu_backend(q);
+    b->initialize();
+    b->upload(o.fields);
+    Driver d(q, *b);
+    d.restore(o.state, o.results);
+    d.run();
+    o = {d.state(), d.results(), {}};
+    b->download(o.fields, true);
+  }
+  return o;
+}
+
+void check_same_curve(const std::vector<CurvePoint>& a, const std::vector<CurvePoint>& b, bool same_stage = true) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("curve row " << i);
+    CHECK(a[i].applied_strain == b[i].applied_strain);
+    CHECK(a[i].strain.xx == b[i].strain.xx);
+    CHECK(a[i].strain.yy == b[i].strain.yy);
+    CHECK(a[i].strain.xy == b[i].strain.xy);
+    CHECK(a[i].stress.xx == b[i].stress.xx);
+    CHECK(a[i].stress.xy == b[i].stress.xy);
+    CHECK(a[i].p1_mean == b[i].p1_mean);
+    CHECK(a[i].p3_mean == b[i].p3_mean);
+    CHECK(a[i].time == b[i].time);
+    CHECK(a[i].counters.passes == b[i].counters.passes);
+    CHECK(a[i].counters.thermal_events == b[i].counters.thermal_events);
+    CHECK(a[i].counters.athermal_flips == b[i].counters.athermal_flips);
+    if (same_stage) CHECK(a[i].stage == b[i].stage);
+  }
+}
+
+void check_same_run(const Outcome& a, const Outcome& b) {
+  check_same_curve(a.results.curve, b.results.curve);
+  CHECK(a.results.avalanche_sizes == b.results.avalanche_sizes);
+  REQUIRE(a.results.events.size() == b.results.events.size());
+  for (std::size_t i = 0; i < a.results.events.size(); ++i) {
+    CHECK(a.results.events[i].time == b.results.events[i].time);
+    CHECK(a.results.events[i].voxel == b.results.events[i].voxel);
+    CHECK(a.results.events[i].mode == b.results.events[i].mode);
+  }
+  CHECK(a.results.stage_end_reasons == b.results.stage_end_reasons);
+  CHECK(a.state.stop_reason == b.state.stop_reason);
+  CHECK(a.state.time == b.state.time);
+  CHECK(a.state.p1_sum == b.state.p1_sum);
+  CHECK(a.state.p3_sum == b.state.p3_sum);
+  CHECK(a.fields.eta_p == b.fields.eta_p);
+  CHECK(a.fields.t_last == b.fields.t_last);
+}
+
+/// Load, unload, hold (relaxation, warmer), creep, cycle: every protocol as a later stage.
+Params five_stage_params(ThermalRule rule) {
+  Params p = test::small_params(32, 11);
+  p.record_events = true;
+  p.kinetics.rule = rule;
+  if (rule == ThermalRule::residence_time) p.kinetics.softening_clock = SofteningClock::event;
+  p.stages.push_back(strain_rate_stage(p, 1e-4, 0.035));
+  LoadingStage unload = strain_rate_stage(p, -2e-4, 0.0);
+  unload.loading.stop_stress = 1.0;
+  p.stages.push_back(unload);
+  LoadingStage hold = stage_of(p);
+  hold.loading.protocol = LoadingProtocolKind::relaxation;
+  hold.loading.end_time = 300.0;
+  hold.temperature = 330.0;
+  p.stages.push_back(hold);
+  LoadingStage creep = stage_of(p);
+  creep.loading.protocol = LoadingProtocolKind::creep;
+  creep.loading.creep_stress = 0.6;
+  creep.loading.end_time = 400.0;
+  creep.loading.end_strain = 1.0;
+  p.stages.push_back(creep);
+  if (rule != ThermalRule::bounded) {  // the bounded rule refuses cyclic loading
+    LoadingStage cycle = stage_of(p);
+    cycle.loading.protocol = LoadingProtocolKind::cyclic;
+    cycle.loading.cyclic_mean = 0.02;
+    cycle.loading.cyclic_amplitude = 0.01;
+    cycle.loading.cycles = 1;
+    p.stages.push_back(cycle);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("One [[stage]] equal to [loading] is the run without stages, bit for bit", "[unit]") {
+  Params p = test::small_params(32, 5);
+  p.record_events = true;
+  p.loading.end_strain = 0.045;
+  const Outcome plain = run_whole(p);
+  Params staged = p;
+  staged.stages.push_back(stage_of(p));
+  const Outcome one = run_whole(staged);
+  check_same_run(plain, one);
+  CHECK(one.results.stage_end_reasons == std::vector<std::string>{"end strain reached"});
+}
+
+TEST_CASE("A staged run equals the run continued stage by stage from its state", "[unit]") {
+  const ThermalRule rule = GENERATE(ThermalRule::reference, ThermalRule::residence_time, ThermalRule::bounded);
+  INFO("kinetics.rule = " << to_string(rule));
+  const Params p = five_stage_params(rule);
+  const Outcome whole = run_whole(p);
+  INFO("stop: " << whole.state.stop_reason << "; stage " << whole.state.stage);
+  REQUIRE(whole.results.stage_end_reasons.size() == p.stages.size());
+  CHECK(whole.state.stage + 1 == p.stages.size());
+  // Every stage did something and ended by its own condition.
+  CHECK(whole.results.stage_end_reasons[0] == "end strain reached");
+  CHECK(whole.results.stage_end_reasons[1] == "loaded stress fell below loading.stop_stress");
+  CHECK(whole.results.stage_end_reasons[2] == "end time reached");
+  CHECK(whole.results.stage_end_reasons[3] == "end time reached");
+  if (p.stages.size() == 5) CHECK(whole.results.stage_end_reasons[4] == "cycles completed");
+  const Outcome stepwise = run_stage_by_stage(p);
+  check_same_run(whole, stepwise);
+}
+
+TEST_CASE("Elastic unloading and reloading stages have the modulus of the loading condition", "[unit]") {
+  // A cold stage (50 K: no thermal event in its time) after loading at 300 K: the stress follows
+  // the strain elastically, sigma = modulus (strain - plastic strain), on the way down and up.
+  const LoadingMode mode = GENERATE(LoadingMode::tension, LoadingMode::shear);
+  const LoadingCondition condition = GENERATE(LoadingCondition::reference, LoadingCondition::exact);
+  Params p = test::small_params(32, 3);
+  p.loading.mode = mode;
+  p.loading.condition = condition;
+  const double top = mode == LoadingMode::shear ? 0.06 : 0.03;
+  p.stages.push_back(strain_rate_stage(p, 1e-4, top));
+  LoadingStage down = strain_rate_stage(p, -1e-4, 0.5 * top);
+  down.temperature = 50.0;
+  p.stages.push_back(down);
+  LoadingStage up = strain_rate_stage(p, 1e-4, top);
+  up.temperature = 50.0;
+  p.stages.push_back(up);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  const ElasticMedium m = b->medium();
+  const double modulus = mode == LoadingMode::shear ? m.mu : m.e_star;  // sigma12 = mu gamma; sigma11 = E* eps11
+  INFO("mode " << to_string(mode) << ", condition " << to_string(condition) << ", modulus " << modulus << " GPa");
+  const std::vector<StageAnalysis> stages = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(stages.size() == 3);
+  CHECK(stages[0].transformations > 0);  // the loading stage was plastic
+  for (int k : {1, 2}) {
+    INFO("stage " << k + 1);
+    CHECK(stages[k].transformations == 0);
+    CHECK(stages[k].plastic_strain_change == 0.0);
+    CHECK(stages[k].initial_slope == Approx(modulus).epsilon(1e-9));
+    CHECK(stages[k].end_reason == "end strain reached" + std::string(k == 1 ? " (unloading)" : ""));
+  }
+  CHECK(stages[1].end_strain == Approx(0.5 * top).margin(p.loading.strain_step));
+  // Back at the top, the stress is what it was: the unloading-reloading loop of an elastic
+  // stage is closed.
+  CHECK(stages[2].end_stress - stages[0].end_stress ==
+        Approx(modulus * (stages[2].end_strain - stages[0].end_strain)).margin(1e-9));
+}
+
+TEST_CASE("The end conditions of any stage: stress, plastic strain, transformations", "[unit]") {
+  Params p = test::small_params(32, 9);
+  LoadingStage by_stress = strain_rate_stage(p, 1e-4, 0.2);
+  by_stress.loading.end_stress = 1.5;
+  p.stages.push_back(by_stress);
+  LoadingStage by_plastic = strain_rate_stage(p, 1e-4, 0.2);
+  by_plastic.loading.end_plastic_strain = 0.01;
+  p.stages.push_back(by_plastic);
+  LoadingStage by_events = strain_rate_stage(p, 1e-4, 0.3);
+  by_events.loading.end_events = 200;
+  p.stages.push_back(by_events);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  const auto& reasons = d.results().stage_end_reasons;
+  REQUIRE(reasons.size() == 3);
+  CHECK(reasons[0] == "loaded stress reached loading.end_stress");
+  CHECK(reasons[1] == "loaded plastic strain reached loading.end_plastic_strain");
+  CHECK(reasons[2] == "loading.end_events transformations in the stage");
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, reasons);
+  REQUIRE(s.size() == 3);
+  // Each ends at the first pass that reaches its condition: the point before it had not.
+  const auto& curve = d.results().curve;
+  CHECK(s[0].end_stress >= 1.5);
+  CHECK(curve[s[0].first_row + s[0].rows - 2].stress.xx < 1.5);
+  CHECK(curve[s[1].first_row + s[1].rows - 1].p1_mean >= 0.01);
+  CHECK(s[2].transformations >= 200);
+  std::uint64_t largest = 0;
+  for (std::uint64_t a : d.results().avalanche_sizes) largest = std::max(largest, a);
+  CHECK(s[2].transformations <= 200 + largest);
+}
+
+TEST_CASE("A stage's temperature: relaxation at 340 K relaxes more than at 280 K from the same state", "[unit]") {
+  auto relaxed = [](double temperature) {
+    Params p = test::small_params(32, 4);
+    p.stages.push_back(strain_rate_stage(p, 1e-4, 0.03));
+    LoadingStage hold = stage_of(p);
+    hold.loading.protocol = LoadingProtocolKind::relaxation;
+    hold.loading.end_time = 1000.0;
+    hold.temperature = temperature;
+    p.stages.push_back(hold);
+    auto b = cpu_backend(p);
+    Driver d(p, *b);
+    d.start();
+    d.run();
+    const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+    REQUIRE(s.size() == 2);
+    CHECK(s[1].temperature == temperature);
+    // The strain is held: the loaded strain does not move while the stress relaxes.
+    CHECK(s[1].end_strain == Approx(s[1].start_strain).epsilon(1e-12));
+    return s[1];
+  };
+  const StageAnalysis cold = relaxed(280.0), warm = relaxed(340.0);
+  INFO("relaxed " << cold.relaxed_fraction << " at 280 K, " << warm.relaxed_fraction << " at 340 K");
+  CHECK(cold.start_stress == warm.start_stress);  // the same loading stage before
+  CHECK(warm.transformations > cold.transformations);
+  CHECK(warm.relaxed_fraction > cold.relaxed_fraction);
+  CHECK(warm.stress_per_decade < 0.0);
+}
+
+TEST_CASE("The per-stage analysis of a cyclic stage: a loop per cycle, zero area when elastic", "[unit]") {
+  Params p = test::small_params(32, 6);
+  LoadingStage cycle = stage_of(p);
+  cycle.loading.protocol = LoadingProtocolKind::cyclic;
+  cycle.loading.cyclic_amplitude = 0.004;
+  cycle.loading.cyclic_mean = 0.0;
+  cycle.loading.cycles = 3;
+  cycle.temperature = 50.0;  // no thermal event: the loops are elastic
+  p.stages.push_back(cycle);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 1);
+  REQUIRE(s[0].cycles.size() == 3);
+  for (const CycleRecord& c : s[0].cycles) {
+    CHECK(c.loop_area == Approx(0.0).margin(1e-12));
+    CHECK(c.plastic_strain == 0.0);
+    CHECK(c.peak_stress == Approx(b->medium().e_star * 0.004).epsilon(1e-9));
+    CHECK(c.valley_stress == Approx(-b->medium().e_star * 0.004).epsilon(1e-9));
+  }
+}
