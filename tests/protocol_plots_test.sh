@@ -21,6 +21,7 @@ run() {
 run creep.toml creep --set loading.creep_stress=1.9
 run relaxation.toml relaxation --set loading.end_time=100
 run cyclic.toml cyclic --set loading.cycles=2 --set loading.cyclic_amplitude=0.02
+run stress_cycles.toml stress_cycles --set loading.cycles=2 --set loading.cyclic_mean=1.0 --set loading.cyclic_amplitude=0.5
 run load_unload_reload.toml lur
 "$bin" resume "$work/lur/lur.ckpt.h5" --append-stage "$src/runs/protocols/warm_hold.stages.toml" --quiet \
   > "$work/lur_resume.log" 2>&1 || fail "resume --append-stage: $(tail -3 "$work/lur_resume.log")"
@@ -32,13 +33,16 @@ with h5py.File(sys.argv[1], "r") as f:
     assert int(f["deck"].attrs["stages"]) == 5 and f["curve"]["stage"][-1] == 4
     assert f["meta"].attrs["status"] in ("finished", b"finished")
 PY
-for name in creep relaxation cyclic lur; do
+for name in creep relaxation cyclic stress_cycles lur; do
   $py "$src/tools/plot_run.py" "$work/$name/$name.h5" > "$work/$name.plot" 2>&1 || fail "plot_run.py on $name: $(tail -3 "$work/$name.plot")"
 done
 kind() { [ -s "$work/$1/$1_$2.png" ] || fail "no $1_$2.png"; }
 kind creep creep
 kind relaxation relaxation
 kind cyclic cycles
+kind stress_cycles cycles
 kind lur stages
+[ "$(grep -c '^cycle [0-9]*: stress 0.500 to 1.500 GPa' "$work/stress_cycles.plot")" = 2 ] ||
+  fail "stress cycles table: $(cat "$work/stress_cycles.plot")"
 [ "$(grep -c '^cycle [0-9]*:' "$work/cyclic.plot")" = 2 ] || fail "cyclic table: $(cat "$work/cyclic.plot")"
 echo "protocol plots: creep, relaxation, cyclic, load-unload-reload + 2 appended stages drawn; $(grep -c '^cycle' "$work/cyclic.plot") cycles tabulated"

@@ -93,4 +93,33 @@ grep -q "^module load cuda/12$" "$script"
 grep -q 'rc -eq 143' "$script"
 grep -q 'SLURM_RESTART_COUNT:-0}" -lt 7' "$script"
 bash -n "$script"
+
+# A sweep over a stage's key (stage.K.NAME, docs/model.md §6.8), one run per case: each run's
+# deck has the swept value in its second stage, and collect copes with no scatter.
+cat > "$work/staged.toml" <<'TOML'
+[grid]
+n = 16
+[[stage]]
+end_strain = 0.01
+[[stage]]
+protocol = "creep"
+end_time = 50.0
+[run]
+backend = "cpu"
+threads = 1
+[output]
+field_strains = []
+TOML
+cat > "$work/staged.sweep.toml" <<'TOML'
+base = "staged.toml"
+replicas = 1
+[grid]
+"stage.2.creep_stress" = [0.5, 0.9]
+TOML
+"$stzkmc" sweep "$work/staged.sweep.toml" --local -j 2 > /dev/null
+"$stzkmc" collect "$work/staged.sweep.toml" > /dev/null
+for v in 0.5 0.9; do
+  out=$(ls "$work"/results/staged.sweep/creep_stress=$v/seed-1/*.h5 | head -1)
+  /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1]); assert abs(f['deck'].attrs['stage.2.creep_stress'] - float(sys.argv[2])) < 1e-12 and f['curve']['stage'][-1] == 1" "$out" "$v"
+done
 echo "sweep local test: OK"

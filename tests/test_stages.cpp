@@ -12,6 +12,7 @@
 #include "backends/factory.hpp"
 #include "core/driver.hpp"
 #include "core/stage_analysis.hpp"
+#include "stz/loading/strain_law.hpp"
 #include "test_support.hpp"
 
 using namespace stz;
@@ -131,6 +132,12 @@ Params five_stage_params(ThermalRule rule) {
     cycle.loading.cyclic_amplitude = 0.01;
     cycle.loading.cycles = 1;
     p.stages.push_back(cycle);
+    LoadingStage stress = cycle;  // stress cycles from the stress the strain cycle ended at
+    stress.loading.cyclic_control = CyclicControl::stress;
+    stress.loading.cyclic_mean = 0.0;
+    stress.loading.cyclic_amplitude = 0.5;
+    stress.loading.end_strain = 1.0;
+    p.stages.push_back(stress);
   }
   return p;
 }
@@ -162,7 +169,10 @@ TEST_CASE("A staged run equals the run continued stage by stage from its state",
   CHECK(whole.results.stage_end_reasons[1] == "loaded stress fell below loading.stop_stress");
   CHECK(whole.results.stage_end_reasons[2] == "end time reached");
   CHECK(whole.results.stage_end_reasons[3] == "end time reached");
-  if (p.stages.size() == 5) CHECK(whole.results.stage_end_reasons[4] == "cycles completed");
+  if (p.stages.size() == 6) {
+    CHECK(whole.results.stage_end_reasons[4] == "cycles completed");
+    CHECK(whole.results.stage_end_reasons[5] == "cycles completed");
+  }
   const Outcome stepwise = run_stage_by_stage(p);
   check_same_run(whole, stepwise);
 }
@@ -290,4 +300,57 @@ TEST_CASE("The per-stage analysis of a cyclic stage: a loop per cycle, zero area
     CHECK(c.peak_stress == Approx(b->medium().e_star * 0.004).epsilon(1e-9));
     CHECK(c.valley_stress == Approx(-b->medium().e_star * 0.004).epsilon(1e-9));
   }
+}
+
+TEST_CASE("Stress cycles: elastic loops are closed lines at the held stress; ratcheting under a mean stress",
+          "[unit]") {
+  const LoadingMode mode = GENERATE(LoadingMode::tension, LoadingMode::shear);
+  INFO("mode " << to_string(mode));
+  Params p = test::small_params(32, 8);
+  p.loading.mode = mode;
+  LoadingStage cycle = stage_of(p);
+  cycle.loading.protocol = LoadingProtocolKind::cyclic;
+  cycle.loading.cyclic_control = CyclicControl::stress;
+  cycle.loading.cyclic_mean = 0.2;
+  cycle.loading.cyclic_amplitude = 0.5;
+  cycle.loading.cycles = 2;
+  cycle.temperature = 50.0;  // no thermal event: elastic
+  p.stages.push_back(cycle);
+  LoadingStage warm = cycle;  // then the same cycles about a high mean stress at 300 K
+  warm.temperature = 300.0;
+  warm.loading.cyclic_mean = mode == LoadingMode::shear ? 0.9 : 1.6;
+  warm.loading.cyclic_amplitude = 0.3;
+  warm.loading.cycles = 3;
+  warm.loading.end_strain = 1.0;
+  p.stages.push_back(warm);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  const ElasticMedium m = b->medium();
+  const double modulus = mode == LoadingMode::shear ? m.mu : m.e_star;
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].end_reason == "cycles completed");
+  CHECK(s[0].transformations == 0);
+  REQUIRE(s[0].cycles.size() == 2);
+  for (const CycleRecord& c : s[0].cycles) {
+    CHECK(c.peak_stress == Approx(0.7).epsilon(1e-9));
+    CHECK(c.valley_stress == Approx(-0.3).epsilon(1e-9));
+    CHECK(c.loop_area == Approx(0.0).margin(1e-12));
+  }
+  // At every point of the elastic stage the loaded strain is the held stress over the modulus.
+  const auto& curve = d.results().curve;
+  for (std::uint64_t i = s[0].first_row; i < s[0].first_row + s[0].rows; ++i) {
+    const StrainLaw law = make_strain_law(p, m);
+    CHECK(law.loaded_strain(curve[i].strain) == Approx(law.loaded_stress(curve[i].stress) / modulus).margin(1e-12));
+    CHECK(law.loaded_stress(curve[i].stress) == Approx(curve[i].applied_strain * modulus).margin(1e-12));
+  }
+  // About a high mean stress the glass ratchets: plastic strain accumulates, cycle after cycle,
+  // while the stress follows the wave exactly.
+  CHECK(s[1].end_reason == "cycles completed");
+  REQUIRE(s[1].cycles.size() == 3);
+  for (const CycleRecord& c : s[1].cycles) CHECK(c.peak_stress == Approx(warm.loading.cyclic_mean + 0.3).epsilon(1e-9));
+  CHECK(s[1].plastic_strain_change > 0.0);
+  CHECK(s[1].transformations > 0);
 }

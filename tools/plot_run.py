@@ -231,17 +231,24 @@ def plot_relaxation(f, mode, name, out, fmt, dpi):
     return save(fig, out, name, "relaxation", fmt, dpi)
 
 
+def cyclic_travel(curve, deck):
+    """The distance travelled along the wave, s = rate * t: in applied strain, or in loaded stress
+    (GPa) for stress cycles (loading.cyclic_control = "stress"); and the unit's words."""
+    stress = "loading.cyclic_control" in deck and text(deck["loading.cyclic_control"]) == "stress"
+    rate = float(deck["loading.stress_rate"] if stress else deck["loading.strain_rate"])
+    return rate * np.asarray(curve["time"], dtype=float), (f"{rate:g} GPa/s, stress" if stress else f"{rate:g}/s, strain")
+
+
 def cyclic_records(curve, mode, deck):
     """Per cycle (top, bottom, top of the applied strain): the peak stresses, the loop area (the
     energy dissipated per unit volume, GPa = GJ/m^3), the loaded plastic strain gained and the
-    drift of the loaded strain at the top (ratcheting). Cycle k runs over the strain travelled
-    s in [top + 4 A (k-1), top + 4 A k], s = rate * t."""
+    drift of the loaded strain at the top (ratcheting). Cycle k runs over the distance travelled
+    s in [top + 4 A (k-1), top + 4 A k], s = rate * t (strain, or stress for stress cycles)."""
     strain, stress, _, _ = loaded_columns(mode, curve)
     sign = -1.0 if mode == "compression" else 1.0
     plastic = 2.0 * curve["p3_mean"] if mode == "shear" else sign * curve["p1_mean"]
     amp, mean = float(deck["loading.cyclic_amplitude"]), float(deck["loading.cyclic_mean"])
-    rate = float(deck["loading.strain_rate"])
-    s = rate * np.asarray(curve["time"], dtype=float)
+    s, _ = cyclic_travel(curve, deck)
     top = mean + amp
     rows = []
     k = 1
@@ -296,8 +303,9 @@ def plot_cyclic(f, mode, name, out, fmt, dpi):
         a2.legend(loc="center right", fontsize=8)
         a1.grid(alpha=0.3)
     n = f["meta"].attrs["grid_n"]
-    fig.suptitle(f"{name}: cyclic {mode}, amplitude {amp:g} about {mean:g}, "
-                 f"{float(deck['loading.strain_rate']):g}/s, {n}$^2$ voxels")
+    _, words = cyclic_travel(curve, deck)
+    fig.suptitle(f"{name}: cyclic {mode}, {words} amplitude {amp:g} about {mean:g}, {n}$^2$ voxels"
+                 + ("" if rows else " (no full cycle)"))
     fig.tight_layout()
     for r in rows:
         print(f"cycle {r['cycle']}: stress {r['min_stress']:.3f} to {r['max_stress']:.3f} GPa, loop area "

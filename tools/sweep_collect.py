@@ -189,7 +189,10 @@ def main():
     for col, label, marker in (("peak_stress", "peak", "o"), ("offset_stress", "0.2 % offset", "s")):
         m = [stats[c][col][0] for c in cases]
         s = [stats[c][col][1] for c in cases]
-        ax.errorbar(pos, m, yerr=s, marker=marker, capsize=3, label=label)
+        if not np.any(np.isfinite(m)):
+            continue  # e.g. the offset yield of runs that never reached it
+        # One run per case has no scatter: no error bars (matplotlib refuses all-NaN ones).
+        ax.errorbar(pos, m, yerr=s if np.any(np.isfinite(s)) else None, marker=marker, capsize=3, label=label)
     if numeric:
         if min(pos) > 0 and max(pos) / min(pos) > 50:
             ax.set_xscale("log")
@@ -209,7 +212,8 @@ def main():
     for ax, col, label in ((axes[0], "extreme_sites", "extreme sites (EqStrain > 0.7)"), (axes[1], "sli", "SLI")):
         m = [stats[c][col][0] for c in cases]
         s = [stats[c][col][1] for c in cases]
-        ax.bar(np.arange(len(cases)), m, yerr=s, color=colours, capsize=3)
+        m = [v if np.isfinite(v) else 0.0 for v in m]  # not reached: an empty bar
+        ax.bar(np.arange(len(cases)), m, yerr=s if np.any(np.isfinite(s)) else None, color=colours, capsize=3)
         ax.set_xticks(np.arange(len(cases)))
         ax.set_xticklabels(cases, rotation=25, fontsize=7, ha="right")
         ax.set_ylabel(label)

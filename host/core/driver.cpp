@@ -221,7 +221,7 @@ void Driver::exhaustive_pass() {
 void Driver::update_bounds(bool all) {
   // The segment: from now to the end of the current loading step, the mean stress moving
   // linearly (strain control is linear in time between events).
-  const double remaining = protocol_->step_time() - st_.step_time_used;
+  const double remaining = protocol_->step_time(st_.time - st_.step_time_used) - st_.step_time_used;
   double applied = st_.applied_strain;
   Sym2 strain_end = st_.mean_strain;
   protocol_->advance(st_.time, remaining, p1_mean(), p3_mean(), applied, strain_end);
@@ -248,7 +248,7 @@ void Driver::bounded_pass() {
   }
   close_avalanche();
   const std::uint64_t draw = st_.counters.passes;
-  const double step_time = protocol_->step_time();
+  const double step_time = protocol_->step_time(st_.time - st_.step_time_used);
   const double remaining = step_time - st_.step_time_used;
   // The next stop: the end of the step, or the time a watched barrier could reach zero (then a
   // hair beyond it, so that the stop sees it below zero, or sees that softening decay kept it up).
@@ -275,7 +275,8 @@ void Driver::bounded_pass() {
   const Sym2 mean_now = mean_stress();
   double applied = st_.applied_strain;
   Sym2 strain_end = st_.mean_strain;
-  protocol_->advance(st_.time, protocol_->step_time() - st_.step_time_used, p1_mean(), p3_mean(), applied, strain_end);
+  protocol_->advance(st_.time, protocol_->step_time(st_.time - st_.step_time_used) - st_.step_time_used, p1_mean(),
+                     p3_mean(), applied, strain_end);
   const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
   if (check_bounds_) backend_.check_bounds(st_.time, mean_now);
   const std::uint32_t voxel = backend_.select_bounded_voxel(rng::kmc_uniform(params_.seed, rng::bounded_voxel, draw));
@@ -338,9 +339,10 @@ void Driver::close_avalanche() {
 void Driver::thermal_branch(const RateSummary& rates) {
   close_avalanche();
   // The decision of every exhaustive rule (stz/kmc_loop.hpp, shared with the device loop).
-  const ThermalPlan plan = plan_thermal_pass(params_.kinetics.rule, params_.seed, st_.counters.passes,
-                                             std::log(pc_.rate_prefactor), pc_.inv_kT, rates.min_barrier,
-                                             rates.shifted_rate_sum, protocol_->step_time(), st_.step_time_used);
+  const ThermalPlan plan =
+      plan_thermal_pass(params_.kinetics.rule, params_.seed, st_.counters.passes, std::log(pc_.rate_prefactor),
+                        pc_.inv_kT, rates.min_barrier, rates.shifted_rate_sum,
+                        protocol_->step_time(st_.time - st_.step_time_used), st_.step_time_used);
   st_.step_time_used = plan.step_time_used;
   if (!plan.event) {
     ++st_.counters.elastic_steps;
@@ -429,11 +431,12 @@ void Driver::begin_next_stage() {
   s.time = st_.time;
   s.applied_strain = st_.applied_strain;
   s.loaded_strain = loaded_strain();
+  s.loaded_stress = loaded_stress();
   s.transformations = st_.counters.thermal_events + st_.counters.athermal_flips;
   use_stage(true);
   // The stage's own load (creep: its stress at once), then a fresh loading step and schedule.
   st_.mean_strain = protocol_->stage_start_strain(st_.mean_strain, p1_mean(), p3_mean());
-  st_.applied_strain = protocol_->applied_after_plastic_change(st_.applied_strain, st_.mean_strain);
+  st_.applied_strain = protocol_->stage_start_applied(st_.applied_strain, st_.mean_strain);
   st_.step_time_used = 0.0;
   st_.bounds_valid = false;  // the bounded rule's bounds follow the stage's stress path
   st_.wait_start = st_.time;

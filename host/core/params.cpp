@@ -54,7 +54,8 @@ void require_nonnegative(const std::string& key, double v) {
 
 /// The loading of one stage (section "loading", or "stage.K" of a [[stage]] list); the first
 /// stage starts from rest, so it must load (strain_rate > 0).
-void validate_loading(const LoadingParams& l, ThermalRule rule, const std::string& section, bool first) {
+void validate_loading(const LoadingParams& l, ThermalRule rule, double youngs_modulus, const std::string& section,
+                      bool first) {
   auto key = [&section](const char* name) { return section + "." + name; };
   const bool strain_rate = l.protocol == LoadingProtocolKind::strain_rate;
   if (!std::isfinite(l.strain_rate) || l.strain_rate == 0.0 || (l.strain_rate < 0.0 && (first || !strain_rate)))
@@ -93,9 +94,19 @@ void validate_loading(const LoadingParams& l, ThermalRule rule, const std::strin
     reject(key("relaxation_strain"), l.relaxation_strain,
            "a strain in [0, 1) (the loaded sense: tension eps11, compression -eps11, shear 2 eps12)");
   if (l.protocol == LoadingProtocolKind::cyclic) {
-    if (!(l.cyclic_amplitude > 0.0) || !(l.cyclic_amplitude < 1.0))
-      reject(key("cyclic_amplitude"), l.cyclic_amplitude, "a strain amplitude in (0, 1)");
-    if (!(std::abs(l.cyclic_mean) < 1.0)) reject(key("cyclic_mean"), l.cyclic_mean, "a mean strain in (-1, 1)");
+    // Strain cycles in strain, stress cycles in GPa.
+    const bool stress = l.cyclic_control == CyclicControl::stress;
+    const double limit = stress ? 100.0 : 1.0;
+    if (!(l.cyclic_amplitude > 0.0) || !(l.cyclic_amplitude < limit))
+      reject(key("cyclic_amplitude"), l.cyclic_amplitude,
+             stress ? "a stress amplitude in (0, 100) GPa with cyclic_control = \"stress\""
+                    : "a strain amplitude in (0, 1) with cyclic_control = \"strain\"");
+    if (!(std::abs(l.cyclic_mean) < limit))
+      reject(key("cyclic_mean"), l.cyclic_mean,
+             stress ? "a mean stress in (-100, 100) GPa with cyclic_control = \"stress\""
+                    : "a mean strain in (-1, 1) with cyclic_control = \"strain\"");
+    if (stress && (!(l.stress_rate > 0.0) || !std::isfinite(l.stress_rate)))
+      reject(key("stress_rate"), l.stress_rate, "a finite stress rate > 0 GPa/s");
     if (first && l.cyclic_mean + l.cyclic_amplitude <= 0.0)
       reject(key("cyclic_mean"), l.cyclic_mean,
              "a value above -" + key("cyclic_amplitude") + " (the first rise goes from 0 up to mean + amplitude)");
@@ -105,8 +116,11 @@ void validate_loading(const LoadingParams& l, ThermalRule rule, const std::strin
              "\"reference\", \"probabilistic\" or \"residence-time\" with " + key("protocol") +
                  " = \"cyclic\" (the bounded rule's bounds assume a stress path that is linear over a loading "
                  "step, which a turning point breaks)");
-    // The first rise (at most 2 from wherever the stage starts) and the cycles.
-    const double path = (first ? l.cyclic_mean + l.cyclic_amplitude : 2.0) + 4.0 * l.cyclic_amplitude * l.cycles;
+    // The first rise (at most 2 limits from wherever the stage starts) and the cycles, as strain
+    // (stress cycles: over the Young's modulus, the scale of a step's stress increment).
+    const double scale = stress ? 1.0 / youngs_modulus : 1.0;
+    const double path =
+        scale * ((first ? l.cyclic_mean + l.cyclic_amplitude : 2.0 * limit) + 4.0 * l.cyclic_amplitude * l.cycles);
     if (path / l.strain_step > max_elastic_steps || path / l.record_interval > max_curve_points) {
       std::ostringstream os;
       os << key("cycles") << " = " << l.cycles << " of amplitude " << l.cyclic_amplitude << " travel a strain of "
@@ -177,7 +191,7 @@ void validate(const Params& p) {
   require_nonnegative("softening.eta_max", p.softening.eta_max);
   require_nonnegative("athermal.threshold", p.athermal.threshold);
   if (p.stages.empty()) {
-    validate_loading(p.loading, p.kinetics.rule, "loading", true);
+    validate_loading(p.loading, p.kinetics.rule, p.elastic.youngs_modulus, "loading", true);
   } else {
     if (p.stages.size() > max_stages) reject("stage", p.stages.size(), "at most 1000 [[stage]] tables");
     for (std::size_t k = 0; k < p.stages.size(); ++k) {
@@ -188,7 +202,7 @@ void validate(const Params& p) {
                "the loading.mode and loading.condition of [loading] (the same for every stage)");
       if (stage.temperature < 1.0 || stage.temperature > 1e4)
         reject((section + ".temperature").c_str(), stage.temperature, "[1, 10000] K");
-      validate_loading(stage.loading, p.kinetics.rule, section, k == 0);
+      validate_loading(stage.loading, p.kinetics.rule, p.elastic.youngs_modulus, section, k == 0);
     }
   }
   if (p.solver.full_solve_interval < 1)
@@ -241,6 +255,7 @@ std::string to_string(LoadingProtocolKind v) {
   }
 }
 std::string to_string(Precision v) { return v == Precision::full_double ? "double" : "mixed"; }
+std::string to_string(CyclicControl v) { return v == CyclicControl::strain ? "strain" : "stress"; }
 std::string to_string(NyquistConvention v) { return v == NyquistConvention::zero ? "zero" : "published"; }
 std::string to_string(AthermalVariant v) { return v == AthermalVariant::simultaneous ? "simultaneous" : "single"; }
 std::string to_string(LoadingCondition v) { return v == LoadingCondition::reference ? "reference" : "exact"; }

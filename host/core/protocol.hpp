@@ -31,6 +31,7 @@ struct StageStart {
   double time = 0.0;                  ///< s
   double applied_strain = 0.0;        ///< the applied-strain column
   double loaded_strain = 0.0;         ///< the loaded mean strain (relaxation holds it)
+  double loaded_stress = 0.0;         ///< the loaded mean stress (stress cycles start from it)
   std::uint64_t transformations = 0;  ///< thermal events + athermal flips before the stage
 };
 
@@ -56,8 +57,9 @@ class LoadingProtocol {
   virtual Sym2 stage_start_strain(const Sym2& mean_strain, double /*p1_mean*/, double /*p3_mean*/) const {
     return mean_strain;
   }
-  /// The longest time one pass may advance (one elastic step).
-  virtual double step_time() const = 0;
+  /// The longest time one pass may advance (one elastic step), for the step that began at
+  /// `step_start` (stress cycles end a step at each turning point).
+  virtual double step_time(double step_start) const = 0;
   /// Time advances from `time` by dt with <p> fixed: the applied (controlled) strain and the
   /// mean strain.
   virtual void advance(double time, double dt, double p1_mean, double p3_mean, double& applied,
@@ -66,6 +68,10 @@ class LoadingProtocol {
   virtual Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const = 0;
   /// The applied-strain column after a plastic change (creep: it follows the loaded strain).
   virtual double applied_after_plastic_change(double applied, const Sym2& /*mean_strain*/) const { return applied; }
+  /// The applied-strain column once the stage has begun (after stage_start_strain).
+  virtual double stage_start_applied(double applied, const Sym2& mean_strain) const {
+    return applied_after_plastic_change(applied, mean_strain);
+  }
 
   // ---- The scalars a user reads (signed so that they grow during loading; docs/model.md §6.1) ---
   double loaded_stress(const Sym2& mean_stress) const { return law_.loaded_stress(mean_stress); }

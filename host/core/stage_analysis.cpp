@@ -131,7 +131,11 @@ std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, 
         a.initial_slope = slope(x, y);
         break;
       }
-      case LoadingProtocolKind::creep: min_creep_rate(rows, a); break;
+      case LoadingProtocolKind::creep:
+        min_creep_rate(rows, a);
+        if (a.ended && a.end_reason.rfind("end strain reached", 0) == 0)
+          a.time_to_end_strain = a.end_time - a.start_time;
+        break;
       case LoadingProtocolKind::relaxation: {
         if (a.start_stress != 0.0) a.relaxed_fraction = 1.0 - a.end_stress / a.start_stress;
         std::vector<double> x, y;

@@ -47,6 +47,8 @@ struct StageAnalysis {
   /// Creep stages: the minimum over the stage of the loaded strain's rate over creep_rate_window
   /// of strain (1/s; 0 if the stage crept less), and when (s since the stage began).
   double min_creep_rate = 0.0, min_creep_rate_time = 0.0;
+  /// Creep stages that ended at their end strain: the time to it (tertiary creep), s; else 0.
+  double time_to_end_strain = 0.0;
   /// Relaxation stages: 1 - stress_end / stress_start, and the least-squares slope of the stress
   /// against log10 of the time since the stage began (GPa per decade; points past one time_step).
   double relaxed_fraction = 0.0, stress_per_decade = 0.0;

@@ -19,7 +19,7 @@ namespace {
 // A field added to DriverState or State that is not saved here would make resumed runs
 // diverge silently. These sizes make such a change fail to compile until the checkpoint
 // (and this assertion) is updated.
-static_assert(sizeof(DriverState) == 384, "DriverState changed: update write_driver/read_driver/add_driver");
+static_assert(sizeof(DriverState) == 392, "DriverState changed: update write_driver/read_driver/add_driver");
 static_assert(sizeof(State) == 2 * sizeof(int) + 19 * sizeof(std::vector<double>),
               "State changed: list the new field in state_fields (stz/state.hpp)");
 static_assert(std::tuple_size_v<std::decay_t<decltype(state_fields())>> == 19,
@@ -76,6 +76,7 @@ void write_driver(hid_t g, const DriverState& s) {
   h5::set_attr(g, "stage_start.time", s.stage_start.time);
   h5::set_attr(g, "stage_start.applied_strain", s.stage_start.applied_strain);
   h5::set_attr(g, "stage_start.loaded_strain", s.stage_start.loaded_strain);
+  h5::set_attr(g, "stage_start.loaded_stress", s.stage_start.loaded_stress);
   h5::set_attr(g, "stage_start.transformations", s.stage_start.transformations);
 }
 
@@ -126,6 +127,7 @@ DriverState read_driver(hid_t g, int version) {
     s.stage_start.time = h5::attr_double(g, "stage_start.time");
     s.stage_start.applied_strain = h5::attr_double(g, "stage_start.applied_strain");
     s.stage_start.loaded_strain = h5::attr_double(g, "stage_start.loaded_strain");
+    s.stage_start.loaded_stress = h5::attr_double(g, "stage_start.loaded_stress");
     s.stage_start.transformations = h5::attr_uint(g, "stage_start.transformations");
   }
   return s;
@@ -225,7 +227,9 @@ void add_driver(Digest& d, const DriverState& s, int version) {
   if (version >= 3) {
     d.add(static_cast<std::uint64_t>(s.stage));
     d.add(static_cast<std::uint64_t>(s.stage_start.index));
-    for (double v : {s.stage_start.time, s.stage_start.applied_strain, s.stage_start.loaded_strain}) d.add(v);
+    for (double v :
+         {s.stage_start.time, s.stage_start.applied_strain, s.stage_start.loaded_strain, s.stage_start.loaded_stress})
+      d.add(v);
     d.add(s.stage_start.transformations);
   }
 }

@@ -312,14 +312,25 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(make_key("loading.relaxation_strain", K::real, "", between(0, 1, false, true),
                        "relaxation: the loaded strain held (tension eps11, compression -eps11, shear 2 eps12)",
                        STZ_REF(params.loading.relaxation_strain)));
-  s.push_back(make_key("loading.cyclic_amplitude", K::real, "", between(0, 1, true, true),
-                       "cyclic: the strain amplitude of the triangular cycles",
+  s.push_back(make_key("loading.cyclic_amplitude", K::real, "", above(0),
+                       "cyclic: the amplitude of the triangular cycles (strain; GPa with cyclic_control = \"stress\")",
                        STZ_REF(params.loading.cyclic_amplitude)));
-  s.push_back(make_key("loading.cyclic_mean", K::real, "", between(-1, 1, true, true),
-                       "cyclic: the mean applied strain of the cycles (the first rise goes from 0 to mean + amplitude)",
+  s.back().note = "below 1 (strain) or 100 (GPa)";
+  s.push_back(make_key("loading.cyclic_mean", K::real, "", finite(),
+                       "cyclic: the mean of the cycles (strain, or GPa; the first leg goes from where the stage "
+                       "begins, 0 in a first stage, to mean + amplitude)",
                        STZ_REF(params.loading.cyclic_mean)));
+  s.back().note = "|mean| below 1 (strain) or 100 (GPa)";
   s.push_back(make_key("loading.cycles", K::integer, "", between(1, 100000),
                        "cyclic: full cycles (top, bottom, top) after the first rise", STZ_REF(params.loading.cycles)));
+  s.push_back(enum_key("loading.cyclic_control",
+                       std::vector<CyclicControl>{CyclicControl::strain, CyclicControl::stress},
+                       "cyclic: what cycles, \"strain\" (the applied strain at loading.strain_rate) or \"stress\" "
+                       "(the loaded stress at loading.stress_rate, the other mean stresses zero; docs/model.md 6.7)",
+                       STZ_REF(params.loading.cyclic_control)));
+  s.push_back(make_key("loading.stress_rate", K::real, "GPa/s", above(0),
+                       "cyclic_control = \"stress\": the rate of the stress cycles (default E* x 1e-4/s)",
+                       STZ_REF(params.loading.stress_rate)));
   s.push_back(make_key("loading.end_time", K::real, "s", above(0),
                        "creep and relaxation: the stage ends this long after it began (one stage: the run's end "
                        "time)",
@@ -984,8 +995,10 @@ Deck parse_deck(const std::string& text, const std::string& origin, const std::v
     if (!end_strain_given[i] && stage.loading.protocol == LoadingProtocolKind::strain_rate &&
         stage.loading.strain_rate < 0.0)
       stage.loading.end_strain = 0.0;
-    if (!end_strain_given[i] && stage.loading.protocol == LoadingProtocolKind::creep && first_stage + i > 0)
-      stage.loading.end_strain = unreached_creep_strain;
+    const bool held_stress = stage.loading.protocol == LoadingProtocolKind::creep ||
+                             (stage.loading.protocol == LoadingProtocolKind::cyclic &&
+                              stage.loading.cyclic_control == CyclicControl::stress);
+    if (!end_strain_given[i] && held_stress && first_stage + i > 0) stage.loading.end_strain = unreached_creep_strain;
     deck.params.stages.push_back(stage);
   }
 

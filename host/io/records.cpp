@@ -281,6 +281,7 @@ void write_stage(hid_t stages, const StageAnalysis& s) {
   h5::set_attr(g, "initial_slope", s.initial_slope);
   h5::set_attr(g, "min_creep_rate", s.min_creep_rate);
   h5::set_attr(g, "min_creep_rate_time", s.min_creep_rate_time);
+  h5::set_attr(g, "time_to_end_strain", s.time_to_end_strain);
   h5::set_attr(g, "relaxed_fraction", s.relaxed_fraction);
   h5::set_attr(g, "stress_per_decade", s.stress_per_decade);
   std::vector<double> peak, valley, area, plastic;
@@ -321,6 +322,7 @@ StageAnalysis read_stage(hid_t g) {
   s.initial_slope = h5::attr_double(g, "initial_slope");
   s.min_creep_rate = h5::attr_double(g, "min_creep_rate");
   s.min_creep_rate_time = h5::attr_double(g, "min_creep_rate_time");
+  s.time_to_end_strain = h5::attr_double(g, "time_to_end_strain");
   s.relaxed_fraction = h5::attr_double(g, "relaxed_fraction");
   s.stress_per_decade = h5::attr_double(g, "stress_per_decade");
   const std::vector<double> peak = h5::read_vector<double>(g, "cycle_peak_stress"),
@@ -484,6 +486,10 @@ std::string format_analysis(const RunAnalysis& a, const LoadedNames& names) {
           std::snprintf(buf, sizeof buf, "minimum creep rate %.4g 1/s at %.4g s into the stage", st.min_creep_rate,
                         st.min_creep_rate_time);
           detail = buf;
+          if (st.time_to_end_strain > 0.0) {
+            std::snprintf(buf, sizeof buf, "; end strain (tertiary creep) after %.4g s", st.time_to_end_strain);
+            detail += buf;
+          }
         }
         break;
       case LoadingProtocolKind::relaxation:

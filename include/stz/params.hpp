@@ -29,6 +29,8 @@ enum class GpuLoop { host, device };
 /// barriers, exponentials and per-voxel sums in float with sums over voxels in double
 /// ("mixed"; docs/performance.md states its error budget).
 enum class Precision { full_double, mixed };
+/// What cyclic loading cycles (loading.cyclic_control): the applied strain or the loaded stress.
+enum class CyclicControl { strain, stress };
 /// Athermal avalanche variant (docs/model.md §5.2).
 enum class AthermalVariant { simultaneous, single };
 /// How the mean strain follows the applied strain (docs/model.md §6.2).
@@ -109,6 +111,9 @@ struct LoadingParams {
   double cyclic_amplitude = 0.02;  ///< strain amplitude
   double cyclic_mean = 0.0;        ///< mean applied strain of the cycles
   int cycles = 3;                  ///< full cycles (top - bottom - top) after the first rise
+  /// "stress": the loaded stress cycles (amplitude and mean in GPa) at stress_rate.
+  CyclicControl cyclic_control = CyclicControl::strain;
+  double stress_rate = 0.007;  ///< GPa/s: stress cycles (E* x 1e-4/s with the reference medium)
   // End conditions any protocol may add (docs/model.md §6.8): off at their defaults.
   double end_stress = 1000.0;       ///< the stage ends when the loaded stress rises to this, GPa
   double end_plastic_strain = 0.0;  ///< ... when the loaded plastic strain reaches this (0: off)
@@ -205,6 +210,7 @@ std::string to_string(SofteningClock v);
 std::string to_string(GpuLoop v);
 std::string to_string(LoadingProtocolKind v);
 std::string to_string(Precision v);
+std::string to_string(CyclicControl v);
 std::string to_string(NyquistConvention v);
 std::string to_string(AthermalVariant v);
 std::string to_string(LoadingCondition v);

@@ -9,9 +9,8 @@
  * strain travelled, s = rate * t; the run ends when the last cycle is back at the top. Curve
  * points go by the strain travelled. Runs on the host loop (no device law).
  */
-#include <cmath>
-
 #include "core/protocol.hpp"
+#include "core/protocols/triangle_wave.hpp"
 #include "stz/loading/strain_law.hpp"
 
 namespace stz {
@@ -20,13 +19,7 @@ class Cyclic final : public LoadingProtocol {
  public:
   Cyclic(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
-  /// The applied strain after travelling s = rate * t (the triangular wave; t from the stage's
-  /// start, where the first leg starts from the applied strain the stage begins at).
-  double applied_at(double travelled) const;
-  /// Full cycles completed after travelling s (0 during the first rise).
-  double cycles_done(double travelled) const;
-
-  double step_time() const override { return law_.step_time(); }
+  double step_time(double) const override { return law_.step_time(); }
   void advance(double time, double dt, double p1_mean, double p3_mean, double& applied,
                Sym2& mean_strain) const override;
   Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override {
@@ -40,10 +33,7 @@ class Cyclic final : public LoadingProtocol {
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
-  /// The first leg: from the stage's applied strain to the top, its length.
-  double first_leg() const { return std::abs(mean_ + amplitude_ - start_.applied_strain); }
-  double amplitude_, mean_;
-  int cycles_;
+  TriangleWave wave_;  ///< in applied strain, from the stage's applied strain
 };
 
 }  // namespace stz

@@ -28,7 +28,7 @@ class HeldLoad : public LoadingProtocol {
         time_step_(params.loading.time_step),
         end_time_(params.loading.end_time) {}
 
-  double step_time() const override { return time_step_; }
+  double step_time(double) const override { return time_step_; }
 
   /// log10(1 + t / time_step), t counted from the stage's start.
   double schedule_coordinate(double time, double) const override {

@@ -19,7 +19,9 @@ class StrainControl final : public LoadingProtocol {
   StrainControl(const Params& params, const ElasticMedium& medium, const StageStart& start);
 
   /// strain_step / |strain_rate| (a negative rate unloads).
-  double step_time() const override { return loading() ? law_.step_time() : law_.strain_step / -law_.strain_rate; }
+  double step_time(double) const override {
+    return loading() ? law_.step_time() : law_.strain_step / -law_.strain_rate;
+  }
   void advance(double, double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const override {
     law_.advance(dt, p1_mean, p3_mean, applied, mean_strain);
   }

@@ -1,0 +1,53 @@
+#pragma once
+/** @file
+ * @brief The triangular wave of cyclic loading (docs/model.md §6.7), as a function of the
+ * distance travelled s along it: a first leg from where the stage starts to the top m + A, then
+ * full cycles down to m - A and back up. Strain cycles (cyclic.hpp) travel it in applied strain,
+ * stress cycles (stress_cycles.hpp) in loaded stress.
+ */
+#include <cmath>
+
+namespace stz {
+
+struct TriangleWave {
+  double start = 0.0;      ///< where the first leg starts
+  double mean = 0.0;       ///< m
+  double amplitude = 0.0;  ///< A
+  int cycles = 0;          ///< full cycles after the first leg
+
+  double top() const { return mean + amplitude; }
+  /// The length of the first leg, |m + A - start|.
+  double first_leg() const { return std::abs(top() - start); }
+  /// The whole path: the first leg and the cycles.
+  double length() const { return first_leg() + 4.0 * amplitude * cycles; }
+
+  /// The wave's value after travelling s (s = 0: start).
+  double at(double s) const {
+    const double first = first_leg();
+    if (s <= first) return top() >= start ? start + s : start - s;  // start + s: the rise of a first stage
+    const double u = std::fmod(s - first, 4.0 * amplitude);
+    return u <= 2.0 * amplitude ? top() - u : (mean - amplitude) + (u - 2.0 * amplitude);
+  }
+  /// Full cycles completed after travelling s (0 during the first leg).
+  double cycles_done(double s) const {
+    const double first = first_leg();
+    return s <= first ? 0.0 : std::floor((s - first) / (4.0 * amplitude));
+  }
+  /// A straight leg of the path: the first leg, then the half cycles (length 2A).
+  struct Leg {
+    double index = 0.0;  ///< 0: the first leg
+    double begin = 0.0;  ///< where it begins along the path
+    double length = 0.0;
+  };
+  /// The leg s lies on (a turning point begins the next leg).
+  Leg leg(double s) const {
+    const double first = first_leg();
+    if (s < first) return {0.0, 0.0, first};
+    const double k = std::floor((s - first) / (2.0 * amplitude));
+    return {1.0 + k, first + 2.0 * amplitude * k, 2.0 * amplitude};
+  }
+  /// The end of the path is reached (within a part in 1e-12: the clock advances in steps).
+  bool completed(double s) const { return s >= length() * (1.0 - 1e-12); }
+};
+
+}  // namespace stz
