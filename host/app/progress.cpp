@@ -45,8 +45,7 @@ double EtaEstimator::eta(double end) const {
   return std::max(0.0, (end - now.value) / speed);
 }
 
-Progress::Progress(bool enabled, double end_strain)
-    : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0), end_strain_(end_strain) {
+Progress::Progress(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0) {
   start_ = last_ = last_rate_time_ = clock::now();
 }
 
@@ -67,13 +66,20 @@ void Progress::update(const Driver& d) {
     started_ = true;
     start_ = last_ = last_rate_time_ = last_sample_ = now;
     last_events_ = d.state().counters.thermal_events + d.state().counters.athermal_flips;
-    eta_.add(0.0, d.loaded_strain());
+    stage_ = d.state().stage;
+    eta_.add(0.0, d.stage_progress());
     return;
   }
-  // Samples for the ETA at the terminal's cadence, also when the status goes to a log.
+  // Samples for the ETA (of the running stage: its protocol's progress) at the terminal's
+  // cadence, also when the status goes to a log; a new stage starts a new estimate.
+  if (d.state().stage != stage_) {
+    stage_ = d.state().stage;
+    eta_ = EtaEstimator{};
+    eta_.add(std::chrono::duration<double>(now - start_).count(), d.stage_progress());
+  }
   if (std::chrono::duration<double>(now - last_sample_).count() >= tty_interval) {
     last_sample_ = now;
-    eta_.add(std::chrono::duration<double>(now - start_).count(), d.loaded_strain());
+    eta_.add(std::chrono::duration<double>(now - start_).count(), d.stage_progress());
   }
   const double since_last = std::chrono::duration<double>(now - last_).count();
   if (since_last < (tty_ ? tty_interval : log_interval)) return;
@@ -87,13 +93,26 @@ void Progress::update(const Driver& d) {
   last_events_ = events;
   last_rate_time_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = eta_.eta(end_strain_);
+  const double eta = eta_.eta(1.0);
 
-  char line[320];
-  int len = std::snprintf(
-      line, sizeof line, "strain %.4f/%.4g  stress %.3f GPa  plastic %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s",
-      strain, end_strain_, d.loaded_stress(), d.loaded_plastic_strain(), static_cast<unsigned long long>(events), rate_,
-      duration_text(elapsed).c_str(), duration_text(eta).c_str());
+  // A staged run or another protocol than strain rate names the stage and how far it has come;
+  // the ETA is that of the running stage.
+  char line[384];
+  int len = 0;
+  const std::size_t stages = stage_count(d.params());
+  const bool plain = stages == 1 && d.stage_params().loading.protocol == LoadingProtocolKind::strain_rate;
+  if (!plain)
+    len = std::snprintf(line, sizeof line, "stage %u/%zu %s %.0f%%  t %.4g s  ", st.stage + 1, stages,
+                        to_string(d.stage_params().loading.protocol).c_str(),
+                        100.0 * std::min(1.0, std::max(0.0, d.stage_progress())), st.time);
+  char end[32] = "";
+  if (plain) std::snprintf(end, sizeof end, "/%.4g", d.params().loading.end_strain);
+  const int rest =
+      std::snprintf(line + len, sizeof line - static_cast<std::size_t>(len),
+                    "strain %.4f%s  stress %.3f GPa  plastic %.4f  events %llu (%.3g/s)  elapsed %s  ETA %s%s", strain,
+                    end, d.loaded_stress(), d.loaded_plastic_strain(), static_cast<unsigned long long>(events), rate_,
+                    duration_text(elapsed).c_str(), duration_text(eta).c_str(), stages > 1 ? " (stage)" : "");
+  len = rest < 0 ? len : std::min<int>(len + rest, static_cast<int>(sizeof line) - 1);
   // The stall watchdog (docs/implementation.md): shown from a tenth of its warning level on.
   const double n2 = static_cast<double>(d.params().grid.n) * d.params().grid.n;
   const double limit = static_cast<double>(stall_event_limit(d.params()));

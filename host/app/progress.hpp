@@ -39,7 +39,7 @@ class EtaEstimator {
 class Progress {
  public:
   /// `enabled` false (--quiet) prints nothing.
-  Progress(bool enabled, double end_strain);
+  explicit Progress(bool enabled);
   ~Progress();
   /// Cheap unless a refresh is due.
   void update(const Driver& driver);
@@ -53,7 +53,7 @@ class Progress {
  private:
   using clock = std::chrono::steady_clock;
   bool enabled_, tty_;
-  double end_strain_;
+  std::uint32_t stage_ = 0;  ///< the stage the ETA samples belong to
   clock::time_point start_, last_;
   bool started_ = false;
   std::uint64_t last_events_ = 0;

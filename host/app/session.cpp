@@ -121,7 +121,7 @@ class Session {
       : deck_(std::move(deck)),
         dir_(std::move(dir)),
         opt_(options),
-        progress_(!options.quiet, deck_.params.loading.end_strain),
+        progress_(!options.quiet),
         ckpt_(checkpoint_paths(dir_, deck_.output.name)) {
     if (!opt_.backend.empty()) deck_.run.backend = opt_.backend;
     if (opt_.threads >= 0) deck_.run.threads = opt_.threads;

@@ -143,6 +143,8 @@ class Driver {
   /// What the stall watchdog counts as progress (the protocol's words).
   std::string progress_text() const { return protocol_->progress_text(); }
   double loaded_plastic_strain() const { return protocol_->loaded_plastic_strain(p1_mean(), p3_mean()); }
+  /// How far the running stage has come towards its protocol's end, 0 to 1 (the progress line).
+  double stage_progress() const { return protocol_->stage_progress(st_.time, st_.applied_strain, st_.mean_strain); }
 
   /// Downloads the fields at the current time.
   FieldSet fields();

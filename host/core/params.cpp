@@ -54,8 +54,7 @@ void require_nonnegative(const std::string& key, double v) {
 
 /// The loading of one stage (section "loading", or "stage.K" of a [[stage]] list); the first
 /// stage starts from rest, so it must load (strain_rate > 0).
-void validate_loading(const LoadingParams& l, ThermalRule rule, double youngs_modulus, const std::string& section,
-                      bool first) {
+void validate_loading(const LoadingParams& l, double youngs_modulus, const std::string& section, bool first) {
   auto key = [&section](const char* name) { return section + "." + name; };
   const bool strain_rate = l.protocol == LoadingProtocolKind::strain_rate;
   if (!std::isfinite(l.strain_rate) || l.strain_rate == 0.0 || (l.strain_rate < 0.0 && (first || !strain_rate)))
@@ -111,11 +110,6 @@ void validate_loading(const LoadingParams& l, ThermalRule rule, double youngs_mo
       reject(key("cyclic_mean"), l.cyclic_mean,
              "a value above -" + key("cyclic_amplitude") + " (the first rise goes from 0 up to mean + amplitude)");
     if (l.cycles < 1 || l.cycles > 100000) reject(key("cycles"), l.cycles, "an integer in [1, 100000]");
-    if (rule == ThermalRule::bounded)
-      reject("kinetics.rule", "\"bounded\"",
-             "\"reference\", \"probabilistic\" or \"residence-time\" with " + key("protocol") +
-                 " = \"cyclic\" (the bounded rule's bounds assume a stress path that is linear over a loading "
-                 "step, which a turning point breaks)");
     // The first rise (at most 2 limits from wherever the stage starts) and the cycles, as strain
     // (stress cycles: over the Young's modulus, the scale of a step's stress increment).
     const double scale = stress ? 1.0 / youngs_modulus : 1.0;
@@ -191,7 +185,7 @@ void validate(const Params& p) {
   require_nonnegative("softening.eta_max", p.softening.eta_max);
   require_nonnegative("athermal.threshold", p.athermal.threshold);
   if (p.stages.empty()) {
-    validate_loading(p.loading, p.kinetics.rule, p.elastic.youngs_modulus, "loading", true);
+    validate_loading(p.loading, p.elastic.youngs_modulus, "loading", true);
   } else {
     if (p.stages.size() > max_stages) reject("stage", p.stages.size(), "at most 1000 [[stage]] tables");
     for (std::size_t k = 0; k < p.stages.size(); ++k) {
@@ -202,7 +196,7 @@ void validate(const Params& p) {
                "the loading.mode and loading.condition of [loading] (the same for every stage)");
       if (stage.temperature < 1.0 || stage.temperature > 1e4)
         reject((section + ".temperature").c_str(), stage.temperature, "[1, 10000] K");
-      validate_loading(stage.loading, p.kinetics.rule, p.elastic.youngs_modulus, section, k == 0);
+      validate_loading(stage.loading, p.elastic.youngs_modulus, section, k == 0);
     }
   }
   if (p.solver.full_solve_interval < 1)

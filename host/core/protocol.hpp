@@ -91,6 +91,9 @@ class LoadingProtocol {
   virtual double progress_unit() const = 0;
   /// What one progress_unit of the schedule is, for the stall watchdog's messages.
   virtual std::string progress_text() const { return "the applied strain advancing by one loading.strain_step"; }
+  /// How far the stage has come towards its protocol's own end, 0 to 1 (for the progress line
+  /// and its ETA; not a result).
+  virtual double stage_progress(double time, double applied, const Sym2& mean_strain) const = 0;
   /// Empty while the stage goes on; otherwise why it ends (the driver adds the end conditions
   /// every protocol has: loading.end_stress, end_plastic_strain, end_events).
   virtual std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const = 0;

@@ -29,6 +29,8 @@ class HeldLoad : public LoadingProtocol {
         end_time_(params.loading.end_time) {}
 
   double step_time(double) const override { return time_step_; }
+  /// The time since the stage began over loading.end_time.
+  double stage_progress(double time, double, const Sym2&) const override { return (time - start_.time) / end_time_; }
 
   /// log10(1 + t / time_step), t counted from the stage's start.
   double schedule_coordinate(double time, double) const override {

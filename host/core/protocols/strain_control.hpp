@@ -35,6 +35,10 @@ class StrainControl final : public LoadingProtocol {
   }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
+  /// The loaded strain's way from where the stage began to loading.end_strain.
+  double stage_progress(double, double, const Sym2& mean_strain) const override {
+    return (law_.loaded_strain(mean_strain) - start_.loaded_strain) / (law_.end_strain - start_.loaded_strain);
+  }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
   /// law_ is plain data the CUDA device loop evaluates with the same expressions; the device
   /// loop counts the schedule from zero and ends by StrainLaw::end_code, so only a first stage

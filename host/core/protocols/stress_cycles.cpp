@@ -1,16 +1,6 @@
 #include "core/protocols/stress_cycles.hpp"
 
-#include <algorithm>
-#include <cmath>
-
 namespace stz {
-
-namespace {
-
-/// Equal pieces of at most `unit` a leg of `length` is cut into.
-double pieces(double length, double unit) { return std::max(1.0, std::ceil(length / unit - 1e-9)); }
-
-}  // namespace
 
 StressCycles::StressCycles(const Params& params, const ElasticMedium& medium, const StageStart& start)
     : LoadingProtocol(params, medium, start),
@@ -38,25 +28,11 @@ void StressCycles::advance(double time, double dt, double p1_mean, double p3_mea
 
 double StressCycles::step_time(double step_start) const {
   const double s = rate_ * (step_start - start_.time);
-  TriangleWave::Leg leg = wave_.leg(s);
-  double h = leg.length / pieces(leg.length, modulus_ * law_.strain_step);
-  double end = leg.begin + std::min((std::floor((s - leg.begin) / h + 1e-9) + 1.0) * h, leg.length);
-  if (end - s <= 1e-9 * h) {  // on a point already (within rounding): the step to the next one
-    leg = wave_.leg(end + 1e-9 * h);
-    h = leg.length / pieces(leg.length, modulus_ * law_.strain_step);
-    end = leg.begin + std::min((std::floor((end - leg.begin) / h + 1e-9) + 1.0) * h, leg.length);
-  }
-  return (end - s) / rate_;
+  return (wave_.step_end(s, modulus_ * law_.strain_step) - s) / rate_;
 }
 
 double StressCycles::schedule_coordinate(double time, double) const {
-  const double s = rate_ * (time - start_.time);
-  const double interval = law_.record_interval, unit = modulus_ * interval;
-  const TriangleWave::Leg leg = wave_.leg(s);
-  const double first = pieces(wave_.first_leg(), unit), later = pieces(2.0 * wave_.amplitude, unit);
-  const double before = leg.index == 0.0 ? 0.0 : first + (leg.index - 1.0) * later;  // intervals of earlier legs
-  const double here = leg.index == 0.0 ? first : later;
-  return (before + std::min(s - leg.begin, leg.length) / leg.length * here) * interval;
+  return wave_.grid_coordinate(rate_ * (time - start_.time), modulus_ * law_.record_interval) * law_.record_interval;
 }
 
 std::string StressCycles::end_reason(const Sym2& mean_strain, const Sym2&, double time) const {

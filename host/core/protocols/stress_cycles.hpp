@@ -8,9 +8,9 @@
  * and loading.condition plays no part. Steps and curve points go by the stress travelled over the
  * loading's modulus M (E* in tension and compression, mu in shear): a step is the stress increment
  * M * loading.strain_step, a curve point every M * loading.record_interval, as under strain
- * control of an elastic glass — each leg cut into equal steps and record intervals no longer than
- * those, so that every turning point ends a step and is a curve point; the applied-strain column
- * holds sigma_c(t) / M. The stage ends
+ * control of an elastic glass — a step that would cross a turning point ends there, and each
+ * leg is cut into equal record intervals no longer than M * record_interval, so that every
+ * turning point is a curve point; the applied-strain column holds sigma_c(t) / M. The stage ends
  * when the last cycle is back at the top, or when the loaded strain reaches loading.end_strain
  * (ratcheting to failure). Runs on the host loop (no device law).
  */
@@ -26,8 +26,8 @@ class StressCycles final : public LoadingProtocol {
   /// The loaded stress after travelling s = stress_rate * t (t from the stage's start), GPa.
   double stress_at(double travelled) const { return wave_.at(travelled); }
 
-  /// Each leg is cut into equal steps of at most M * strain_step, so that a step ends at each
-  /// turning point: the time to the next of these points from `step_start`.
+  /// The time to advance M * strain_step of stress, or less if the wave turns first: a step
+  /// never crosses a turning point.
   double step_time(double step_start) const override;
   Sym2 stage_start_strain(const Sym2&, double p1_mean, double p3_mean) const override {
     return elastic_strain(stress_at(0.0)) + traceless(p1_mean, p3_mean);
@@ -48,6 +48,10 @@ class StressCycles final : public LoadingProtocol {
   double progress_unit() const override { return law_.strain_step; }
   std::string progress_text() const override {
     return "the stress advancing by one loading.strain_step times the loading's modulus";
+  }
+  /// The path travelled over the whole wave.
+  double stage_progress(double time, double, const Sym2&) const override {
+    return rate_ * (time - start_.time) / wave_.length();
   }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 

@@ -5,6 +5,7 @@
  * full cycles down to m - A and back up. Strain cycles (cyclic.hpp) travel it in applied strain,
  * stress cycles (stress_cycles.hpp) in loaded stress.
  */
+#include <algorithm>
 #include <cmath>
 
 namespace stz {
@@ -46,6 +47,26 @@ struct TriangleWave {
     const double k = std::floor((s - first) / (2.0 * amplitude));
     return {1.0 + k, first + 2.0 * amplitude * k, 2.0 * amplitude};
   }
+  /// Equal pieces of at most `unit` a leg of `length` is cut into.
+  static double pieces(double length, double unit) { return std::max(1.0, std::ceil(length / unit - 1e-9)); }
+
+  /// Where a step of at most `unit` from s ends: s + unit, or the next turning point if that
+  /// comes first (a step never crosses one; s within rounding of a turning point has left it).
+  double step_end(double s, double unit) const {
+    Leg g = leg(s);
+    if (g.begin + g.length - s <= 1e-9 * unit) g = leg(g.begin + g.length + 1e-9 * unit);
+    return std::min(s + unit, g.begin + g.length);
+  }
+
+  /// How many pieces lie before s when every leg is cut into equal pieces of at most `unit`,
+  /// fractional within a piece: whole numbers at every turning point (the record schedule).
+  double grid_coordinate(double s, double unit) const {
+    const Leg g = leg(s);
+    const double first = pieces(first_leg(), unit), later = pieces(2.0 * amplitude, unit);
+    const double before = g.index == 0.0 ? 0.0 : first + (g.index - 1.0) * later;
+    return before + std::min(s - g.begin, g.length) / g.length * (g.index == 0.0 ? first : later);
+  }
+
   /// The end of the path is reached (within a part in 1e-12: the clock advances in steps).
   bool completed(double s) const { return s >= length() * (1.0 - 1e-12); }
 };
