@@ -271,6 +271,25 @@ TEST_CASE("A stage's temperature: relaxation at 340 K relaxes more than at 280 K
     return s[1];
   };
   const StageAnalysis cold = relaxed(280.0), warm = relaxed(340.0);
+  SECTION("loading.end_relaxed_fraction ends a relaxation stage at that relative stress drop") {
+    Params p = test::small_params(32, 4);
+    p.stages.push_back(strain_rate_stage(p, 1e-4, 0.03));
+    LoadingStage hold = stage_of(p);
+    hold.loading.protocol = LoadingProtocolKind::relaxation;
+    hold.loading.end_time = 1e6;
+    hold.loading.end_relaxed_fraction = 0.5 * warm.relaxed_fraction;
+    hold.temperature = 340.0;
+    p.stages.push_back(hold);
+    auto b = cpu_backend(p);
+    Driver d(p, *b);
+    d.start();
+    d.run();
+    const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+    REQUIRE(s.size() == 2);
+    CHECK(s[1].end_reason == "relaxed by loading.end_relaxed_fraction");
+    CHECK(s[1].relaxed_fraction >= hold.loading.end_relaxed_fraction);
+    CHECK(s[1].end_time - s[1].start_time < 1000.0);  // the same relaxation as above, stopped half way
+  }
   INFO("relaxed " << cold.relaxed_fraction << " at 280 K, " << warm.relaxed_fraction << " at 340 K");
   CHECK(cold.start_stress == warm.start_stress);  // the same loading stage before
   CHECK(warm.transformations > cold.transformations);

@@ -339,6 +339,10 @@ std::vector<KeyInfo> build_schema() {
                        "creep and relaxation: the longest time one pass advances (the thermal rules' step dt; "
                        "rates are frozen over it)",
                        STZ_REF(params.loading.time_step)));
+  s.push_back(make_key("loading.end_relaxed_fraction", K::real, "", between(0, 1, false, true),
+                       "relaxation: the stage also ends when the stress has relaxed by this fraction of the stress "
+                       "it started at (1 - stress / initial stress); 0: off",
+                       STZ_REF(params.loading.end_relaxed_fraction)));
   s.push_back(make_key("loading.end_stress", K::real, "GPa", finite(),
                        "any protocol: the stage also ends when the loaded stress rises to this (the default, "
                        "1000 GPa, is never reached)",

@@ -30,6 +30,8 @@ class Relaxation final : public HeldLoad {
 
  private:
   double held_strain_, stop_stress_;
+  double initial_stress_;  ///< the loaded stress when the strain began to be held
+  double end_fraction_;    ///< loading.end_relaxed_fraction
 };
 
 }  // namespace stz
