@@ -416,3 +416,31 @@ TEST_CASE("The bounded rule under strain and stress cycles: every bound holds at
     top = std::max(top, curve[i].applied_strain);
   CHECK(top == Approx(0.0373).epsilon(1e-12));
 }
+
+TEST_CASE("Creep ends at tertiary creep: the rate exceeds loading.end_creep_rate_factor times its minimum", "[unit]") {
+  Params p = test::small_params(32, 5);
+  p.kinetics.rule = ThermalRule::residence_time;
+  p.loading.protocol = LoadingProtocolKind::creep;
+  p.loading.creep_stress = 1.9;
+  p.loading.end_time = 1e7;
+  p.loading.time_step = 1.0;
+  p.loading.end_strain = 1.0;  // far: the rate must end it
+  p.loading.end_creep_rate_factor = 10.0;
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.state().stop_reason ==
+        "tertiary creep: the creep rate exceeds loading.end_creep_rate_factor times its minimum");
+  const auto& curve = d.results().curve;
+  // The test reads the curve points: the newest one (before the point that ends the stage) put
+  // the ratio above the factor, the one before it had not.
+  REQUIRE(curve.size() > 3);
+  const std::vector<CurvePoint> at_end(curve.begin(), curve.end() - 1), before(curve.begin(), curve.end() - 2);
+  CHECK(creep_rate_ratio(at_end, 0, p) >= 10.0);
+  CHECK(creep_rate_ratio(before, 0, p) < 10.0);
+  const std::vector<StageAnalysis> s = analyze_stages(curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 1);
+  CHECK(s[0].end_strain < 0.5);  // long before the end strain
+  CHECK(s[0].min_creep_rate > 0.0);
+}

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/stage_analysis.hpp"
 #include "stz/physics/barrier.hpp"
 #include "stz/physics/bounds.hpp"
 #include "stz/rng.hpp"
@@ -421,6 +422,18 @@ std::string Driver::stage_end_reason(const Sym2& mean_stress) const {
   if (l.end_events > 0 &&
       st_.counters.thermal_events + st_.counters.athermal_flips - st_.stage_start.transformations >= l.end_events)
     return "loading.end_events transformations in the stage";
+  if (l.end_creep_rate_factor > 0.0 && l.protocol == LoadingProtocolKind::creep) {
+    // Tertiary creep, from the curve points (a new one at most every pass): the rate over the
+    // last window of strain against the stage's minimum.
+    if (res_.curve.size() != creep_ratio_rows_) {
+      creep_ratio_rows_ = res_.curve.size();
+      std::size_t first = res_.curve.size();
+      while (first > 0 && res_.curve[first - 1].stage == st_.stage) --first;
+      creep_ratio_ = creep_rate_ratio(res_.curve, first, stage_params_);
+    }
+    if (creep_ratio_ >= l.end_creep_rate_factor)
+      return "tertiary creep: the creep rate exceeds loading.end_creep_rate_factor times its minimum";
+  }
   return "";
 }
 

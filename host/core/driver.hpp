@@ -197,7 +197,11 @@ class Driver {
   double voxel_count_;
   DriverState st_;
   DriverResults res_;
-  double bound_sum_ = 0.0;     ///< rule "bounded": sum of the backend's bounds (derived state)
+  double bound_sum_ = 0.0;  ///< rule "bounded": sum of the backend's bounds (derived state)
+  /// loading.end_creep_rate_factor: the creep rate ratio of the curve as it was at this many rows
+  /// (derived from the curve, so not checkpointed).
+  mutable std::size_t creep_ratio_rows_ = 0;
+  mutable double creep_ratio_ = 0.0;
   bool check_bounds_ = false;  ///< STZ_CHECK_BOUNDS=1: every bound checked at every pass (tests)
   bool pass_loop_ = false;     ///< solver.gpu_loop = "device" and an exhaustive rule on a device law
   double fields_at_ = HUGE_VAL;

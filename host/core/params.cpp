@@ -68,6 +68,8 @@ void validate_loading(const LoadingParams& l, double youngs_modulus, const std::
   if (!std::isfinite(l.stop_stress)) reject(key("stop_stress"), l.stop_stress, "a finite value");
   if (!std::isfinite(l.end_stress)) reject(key("end_stress"), l.end_stress, "a finite value");
   require_nonnegative(key("end_plastic_strain"), l.end_plastic_strain);
+  if (!(l.end_creep_rate_factor == 0.0 || (l.end_creep_rate_factor > 1.0 && std::isfinite(l.end_creep_rate_factor))))
+    reject(key("end_creep_rate_factor"), l.end_creep_rate_factor, "0 (off) or a finite factor above 1");
   if (!(l.end_relaxed_fraction >= 0.0 && l.end_relaxed_fraction < 1.0))
     reject(key("end_relaxed_fraction"), l.end_relaxed_fraction, "a fraction in [0, 1) (0: off)");
   // Runs that could never end, or whose curve could not be held in memory (strain-rate loading;

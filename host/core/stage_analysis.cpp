@@ -80,6 +80,26 @@ void cycles(const std::vector<Row>& rows, StageAnalysis& a) {
 
 }  // namespace
 
+double creep_rate_ratio(const std::vector<CurvePoint>& curve, std::size_t first_row, const Params& stage_params) {
+  const StrainLaw law = make_strain_law(stage_params, make_medium(stage_params.elastic));
+  std::vector<Row> rows;
+  for (std::size_t i = first_row; i < curve.size(); ++i)
+    rows.push_back({curve[i].time, 0.0, law.loaded_strain(curve[i].strain), 0.0, 0.0, 0});
+  if (rows.size() < 2) return 0.0;
+  StageAnalysis a;
+  a.start_time = rows.front().time;
+  min_creep_rate(rows, a);
+  // The last window: back from the newest row to the last row at least a window below it.
+  const Row& last = rows.back();
+  for (std::size_t i = rows.size() - 1; i-- > 0;)
+    if (rows[i].strain <= last.strain - creep_rate_window) {
+      const double dt = last.time - rows[i].time;
+      if (!(dt > 0.0) || !(a.min_creep_rate > 0.0)) return 0.0;
+      return (last.strain - rows[i].strain) / dt / a.min_creep_rate;
+    }
+  return 0.0;
+}
+
 std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, const Params& params,
                                           const std::vector<std::string>& end_reasons) {
   std::vector<StageAnalysis> out;

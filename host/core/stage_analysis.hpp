@@ -55,6 +55,11 @@ struct StageAnalysis {
   std::vector<CycleRecord> cycles;  ///< cyclic stages: every full cycle
 };
 
+/// Creep: the loaded strain's rate over the last creep_rate_window of strain of the rows from
+/// `first_row` on, divided by the minimum of such rates over the rows (0 while either is
+/// undefined). Tertiary creep: it grows above 1.
+double creep_rate_ratio(const std::vector<CurvePoint>& curve, std::size_t first_row, const Params& stage_params);
+
 /// The stages of `curve` (its stage column), with the deck's `params` and why each ended.
 std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, const Params& params,
                                           const std::vector<std::string>& end_reasons);

@@ -343,6 +343,11 @@ std::vector<KeyInfo> build_schema() {
                        "relaxation: the stage also ends when the stress has relaxed by this fraction of the stress "
                        "it started at (1 - stress / initial stress); 0: off",
                        STZ_REF(params.loading.end_relaxed_fraction)));
+  s.push_back(make_key("loading.end_creep_rate_factor", K::real, "", at_least(0),
+                       "creep: the stage also ends when the creep rate (over 5e-4 of strain, between curve points) "
+                       "exceeds this multiple of its minimum so far: tertiary creep; 0: off",
+                       STZ_REF(params.loading.end_creep_rate_factor)));
+  s.back().note = "0, or above 1";
   s.push_back(make_key("loading.end_stress", K::real, "GPa", finite(),
                        "any protocol: the stage also ends when the loaded stress rises to this (the default, "
                        "1000 GPa, is never reached)",

@@ -103,11 +103,12 @@ struct LoadingParams {
   double record_interval = 5e-4;  ///< curve point every this much applied strain
   double stop_stress = -0.5;      ///< stop if the loaded stress falls below this, GPa
   // Creep and relaxation (protocol = creep, relaxation).
-  double creep_stress = 1.0;          ///< creep: the loaded stress applied at t = 0 and held, GPa
-  double relaxation_strain = 0.03;    ///< relaxation: the loaded strain applied at t = 0 and held
-  double end_time = 1e4;              ///< creep and relaxation end at this time, s
-  double time_step = 1.0;             ///< the longest time one pass advances (rates frozen over it), s
-  double end_relaxed_fraction = 0.0;  ///< relaxation ends when 1 - stress/initial stress reaches it (0: off)
+  double creep_stress = 1.0;           ///< creep: the loaded stress applied at t = 0 and held, GPa
+  double relaxation_strain = 0.03;     ///< relaxation: the loaded strain applied at t = 0 and held
+  double end_time = 1e4;               ///< creep and relaxation end at this time, s
+  double time_step = 1.0;              ///< the longest time one pass advances (rates frozen over it), s
+  double end_relaxed_fraction = 0.0;   ///< relaxation ends when 1 - stress/initial stress reaches it (0: off)
+  double end_creep_rate_factor = 0.0;  ///< creep ends when its rate exceeds this times its minimum (0: off)
   // Cyclic (protocol = cyclic): the applied strain between mean - amplitude and mean + amplitude.
   double cyclic_amplitude = 0.02;  ///< strain amplitude
   double cyclic_mean = 0.0;        ///< mean applied strain of the cycles
