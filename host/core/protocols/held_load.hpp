@@ -28,7 +28,11 @@ class HeldLoad : public LoadingProtocol {
         time_step_(params.loading.time_step),
         end_time_(params.loading.end_time) {}
 
-  double step_time(double) const override { return time_step_; }
+  /// loading.time_step, the last step clipped so that the stage ends at loading.end_time.
+  double step_time(double step_start) const override {
+    const double left = end_time_ - (step_start - start_.time);
+    return left > 0.0 && left < time_step_ ? left : time_step_;
+  }
   /// The time since the stage began over loading.end_time.
   double stage_progress(double time, double, const Sym2&) const override { return (time - start_.time) / end_time_; }
 
