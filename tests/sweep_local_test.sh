@@ -119,7 +119,7 @@ TOML
 "$stzkmc" sweep "$work/staged.sweep.toml" --local -j 2 > /dev/null
 "$stzkmc" collect "$work/staged.sweep.toml" > /dev/null
 for v in 0.5 0.9; do
-  out=$(ls "$work"/results/staged.sweep/creep_stress=$v/seed-1/*.h5 | head -1)
+  out=$(ls "$work"/results/staged.sweep/stage2.creep_stress=$v/seed-1/*.h5 | head -1)
   /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1]); assert abs(f['deck'].attrs['stage.2.creep_stress'] - float(sys.argv[2])) < 1e-12 and f['curve']['stage'][-1] == 1" "$out" "$v"
 done
 echo "sweep local test: OK"

@@ -444,3 +444,155 @@ TEST_CASE("Creep ends at tertiary creep: the rate exceeds loading.end_creep_rate
   CHECK(s[0].end_strain < 0.5);  // long before the end strain
   CHECK(s[0].min_creep_rate > 0.0);
 }
+
+TEST_CASE("Stages that begin late: a clock of 1e8 s still reaches every turning point and end time", "[unit]") {
+  // Each stage counts its time as a difference of clock readings near 1e8 s, which resolve only
+  // ~1.5e-8 s: a step to a turning point or to end_time that the clock cannot make must count as
+  // made (protocol.hpp, clock_resolution), else the run repeats steps of zero length forever.
+  Params p = test::small_params(16, 3);
+  p.kinetics.temperature = 50.0;  // no thermal event: the loading alone
+  LoadingStage creep = stage_of(p);
+  creep.loading.protocol = LoadingProtocolKind::creep;
+  creep.loading.creep_stress = 0.3;
+  creep.loading.end_time = 1e8;
+  creep.loading.time_step = 1.1e7;
+  creep.loading.end_strain = 1.0;
+  p.stages.push_back(creep);
+  LoadingStage hold = stage_of(p);
+  hold.loading.protocol = LoadingProtocolKind::relaxation;
+  hold.loading.end_time = 0.3;
+  hold.loading.time_step = 0.07;
+  p.stages.push_back(hold);
+  LoadingStage strain_cycles = stage_of(p);
+  strain_cycles.loading.protocol = LoadingProtocolKind::cyclic;
+  strain_cycles.loading.cyclic_mean = 0.0;
+  strain_cycles.loading.cyclic_amplitude = 0.00333;
+  strain_cycles.loading.cycles = 2;
+  p.stages.push_back(strain_cycles);
+  LoadingStage stress_cycles = strain_cycles;
+  stress_cycles.loading.cyclic_control = CyclicControl::stress;
+  stress_cycles.loading.cyclic_amplitude = 0.3;
+  stress_cycles.loading.end_strain = 1.0;
+  p.stages.push_back(stress_cycles);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.results().stage_end_reasons ==
+        std::vector<std::string>{"end time reached", "end time reached", "cycles completed", "cycles completed"});
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 4);
+  CHECK(s[1].end_time - s[1].start_time == Approx(0.3).margin(1e-6));
+  REQUIRE(s[2].cycles.size() == 2);
+  REQUIRE(s[3].cycles.size() == 2);
+  for (const CycleRecord& c : s[3].cycles) {
+    CHECK(c.peak_stress == Approx(0.3).epsilon(1e-6));
+    CHECK(c.valley_stress == Approx(-0.3).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("After stress cycles, strain control under the exact condition goes on from the loaded strain", "[unit]") {
+  // Stress cycles write sigma / M in the applied-strain column, which lags the loaded strain by
+  // the plastic strain; under the "exact" condition the applied strain is the loaded strain, so a
+  // strain-controlled stage must begin from the loaded strain (protocol.hpp, start_applied_strain)
+  // or the strain (and the stress) would jump.
+  Params p = test::small_params(32, 8);
+  p.loading.condition = LoadingCondition::exact;
+  LoadingStage ratchet = stage_of(p);  // about a high mean stress: plastic strain accumulates
+  ratchet.loading.protocol = LoadingProtocolKind::cyclic;
+  ratchet.loading.cyclic_control = CyclicControl::stress;
+  ratchet.loading.cyclic_mean = 1.75;
+  ratchet.loading.cyclic_amplitude = 0.3;
+  ratchet.loading.cycles = 3;
+  ratchet.loading.end_strain = 1.0;
+  p.stages.push_back(ratchet);
+  LoadingStage cycle = stage_of(p);  // strain cycles about zero: the first leg descends to the top
+  cycle.loading.protocol = LoadingProtocolKind::cyclic;
+  cycle.loading.cyclic_mean = 0.0;
+  cycle.loading.cyclic_amplitude = 0.004;
+  cycle.loading.cycles = 1;
+  cycle.temperature = 50.0;  // elastic
+  p.stages.push_back(cycle);
+  LoadingStage reload = strain_rate_stage(p, 1e-4, 0.012);
+  reload.temperature = 50.0;
+  p.stages.push_back(reload);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.results().stage_end_reasons ==
+        std::vector<std::string>{"cycles completed", "cycles completed", "end strain reached"});
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 3);
+  REQUIRE(s[0].plastic_strain_change > 2e-4);  // a jump of the strain by it would show
+  const auto& curve = d.results().curve;
+  const StrainLaw law = make_strain_law(p, b->medium());
+  const double interval = p.loading.record_interval;
+  for (std::size_t k = 1; k < 3; ++k) {
+    INFO("stage " << k);
+    const std::uint64_t first = s[k].first_row;
+    CHECK(curve[first].applied_strain == law.loaded_strain(curve[first].strain));
+    // The first curve interval: the loaded strain moves by at most one record interval (the
+    // strain-rate stage: by exactly one), not by the plastic strain more.
+    const double moved = law.loaded_strain(curve[first + 1].strain) - law.loaded_strain(curve[first].strain);
+    CHECK(std::abs(moved) <= interval * (1.0 + 1e-9));
+    if (k == 2) CHECK(moved == Approx(interval).epsilon(1e-9));
+  }
+  // The elastic strain cycle, begun above its top, is one whole cycle: a closed loop at the wave's
+  // extremes.
+  REQUIRE(s[1].cycles.size() == 1);
+  const double plastic = law.loaded_plastic_strain(d.state().p1_sum, d.state().p3_sum) / (32.0 * 32.0);
+  CHECK(s[1].cycles[0].loop_area == Approx(0.0).margin(1e-12));
+  CHECK(s[1].cycles[0].peak_stress == Approx(b->medium().e_star * (0.004 - plastic)).epsilon(1e-9));
+}
+
+TEST_CASE("A relaxation that begins unloaded has no relaxed fraction, and end_relaxed_fraction does not end it",
+          "[unit]") {
+  Params p = test::small_params(16, 2);
+  p.loading.protocol = LoadingProtocolKind::relaxation;
+  p.loading.relaxation_strain = 0.0;
+  p.loading.stop_stress = -1.0;
+  p.loading.end_time = 50.0;
+  p.loading.end_relaxed_fraction = 0.5;
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  CHECK(d.state().stop_reason == "end time reached");
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 1);
+  CHECK(std::isnan(s[0].relaxed_fraction));
+}
+
+TEST_CASE("A temperature change rebases only the voxels that carry temporary softening", "[unit]") {
+  // Voxels without temporary softening keep their t_last: moving all of them to the stage's start
+  // would put every voxel on the CPU backend's list of voxels whose softening still decays.
+  Params p = test::small_params(32, 4);
+  // Fast (tau is 0.16 us at 300 K): the transformations near the stage's end still carry
+  // softening; before yield, so that the held strain sets off no avalanche.
+  p.stages.push_back(strain_rate_stage(p, 1e2, 0.05));
+  LoadingStage hold = stage_of(p);
+  hold.loading.protocol = LoadingProtocolKind::relaxation;
+  hold.loading.end_time = 1.0;
+  hold.temperature = 20.0;  // no thermal event in it
+  p.stages.push_back(hold);
+  auto b = cpu_backend(p);
+  Driver d(p, *b);
+  d.start();
+  d.run();
+  const std::vector<StageAnalysis> s = analyze_stages(d.results().curve, p, d.results().stage_end_reasons);
+  REQUIRE(s.size() == 2);
+  REQUIRE(s[1].transformations == 0);
+  State st;
+  b->download(st, true);
+  std::size_t rebased = 0, softened = 0;
+  for (std::size_t v = 0; v < st.t_last.size(); ++v) {
+    rebased += st.t_last[v] == s[1].start_time;
+    softened += st.eta_t[v] != 0.0;
+  }
+  INFO(rebased << " voxels rebased, " << softened << " with temporary softening, " << s[0].transformations
+               << " transformations before");
+  CHECK(rebased > 0);
+  CHECK(rebased == softened);
+  CHECK(rebased <= s[0].transformations);
+}

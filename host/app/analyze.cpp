@@ -61,6 +61,12 @@ RunAnalysis recomputed_analysis(const std::string& path) {
   std::vector<std::string> end_reasons;
   for (const StageAnalysis& s : a.stages)
     if (s.ended) end_reasons.push_back(s.end_reason);
+  if (a.stages.empty() && stage_count(deck.params) == 1 && h5::exists(f, "meta")) {
+    // A file written before stages were recorded: its one stage ended with the run.
+    h5::Handle g = h5::open_group(f, "meta");
+    if (h5::has_attr(g, "status") && h5::has_attr(g, "stop_reason") && h5::attr_string(g, "status") == "finished")
+      end_reasons.push_back(h5::attr_string(g, "stop_reason"));
+  }
   a.stages = analyze_stages(curve, deck.params, end_reasons);
   return a;
 }

@@ -66,11 +66,14 @@ bool label_char(char c) {
 }
 
 /// Directory-safe form of a case's values: "strain_rate=0.001" or "barrier_mean=1.8_eta_max=0.51"
-/// (other characters become '-'; a long one is cut and made unique by a hash of the whole).
+/// (other characters become '-'; a long one is cut and made unique by a hash of the whole). A
+/// key names itself by its last part, a stage's key by its stage too ("stage2.temperature=340"),
+/// so that it does not read as the [kinetics] or [loading] key of the same name.
 std::string slug(const Overrides& o) {
   std::string s;
   for (const auto& [key, value] : o) {
-    const std::string leaf = key.substr(key.rfind('.') + 1);
+    const bool stage_key = key.rfind("stage.", 0) == 0;
+    const std::string leaf = stage_key ? "stage" + key.substr(6) : key.substr(key.rfind('.') + 1);
     s += (s.empty() ? "" : "_") + leaf + "=" + value;
   }
   const std::string whole = s;

@@ -43,9 +43,12 @@ void Driver::use_stage(bool carry_softening) {
       const double old_tau = derive_constants(stz::stage_params(params_, st_.stage - 1)).tau;
       State s;
       backend_.download(s, true);
+      // Voxels without temporary softening (never transformed, or decayed to exactly 0) keep
+      // their t_last: moving it would put every voxel on the CPU backend's list of voxels whose
+      // softening still decays (cpu_backend.cpp), and eta_t = 0 makes t_last irrelevant.
       for (std::size_t v = 0; v < s.eta_t.size(); ++v) {
         s.eta_t[v] *= temporary_softening_decay(st_.time - s.t_last[v], old_tau);
-        s.t_last[v] = st_.time;
+        if (s.eta_t[v] != 0.0) s.t_last[v] = st_.time;
       }
       backend_.upload(s);
     }
@@ -254,7 +257,10 @@ void Driver::bounded_pass() {
   // The next stop: the end of the step, or the time a watched barrier could reach zero (then a
   // hair beyond it, so that the stop sees it below zero, or sees that softening decay kept it up).
   const bool step_end = !(st_.bound_horizon - st_.time < remaining);
-  const double horizon = step_end ? remaining : std::max(st_.bound_horizon - st_.time, 0.0) + 1e-12 * step_time;
+  // (A hair the clock can resolve: a stage that begins late reads large times.)
+  const double horizon =
+      step_end ? remaining
+               : std::max(st_.bound_horizon - st_.time, 0.0) + std::max(1e-12 * step_time, clock_resolution(st_.time));
   // Candidates arrive at the total bound rate R = prefactor exp(-shift/kT) sum (thinning).
   double wait = std::numeric_limits<double>::infinity();
   if (bound_sum_ > 0.0) {
@@ -496,7 +502,7 @@ void Driver::record_point() {
 FieldSet Driver::fields() {
   State s;
   backend_.download(s, false);
-  return make_fields(s, params_, st_.time, mean_stress());
+  return make_fields(s, stage_params_, st_.time, mean_stress());  // eta at the stage's temperature
 }
 
 }  // namespace stz

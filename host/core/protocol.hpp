@@ -3,17 +3,20 @@
  * @brief A loading protocol (docs/model.md §6): what the loading controls, how the mean strain
  * follows time and plastic events, which scalar "loaded" quantities describe it, when a curve
  * point is due and when the run ends. The Driver asks only this interface. Protocols:
- * strain control at a rate (protocols/strain_control.hpp), cyclic straining (cyclic.hpp), and the
- * held loads creep and relaxation (held_load.hpp, creep.hpp, relaxation.hpp); all state their
+ * strain control at a rate (protocols/strain_control.hpp), cyclic straining and stress cycles
+ * (cyclic.hpp, stress_cycles.hpp), and the held loads creep and relaxation (held_load.hpp,
+ * creep.hpp, relaxation.hpp); all state their
  * loaded quantities in loading.mode through the base's StrainLaw.
  *
  * A run may chain stages (docs/model.md §6.8): the driver builds one protocol per stage, each
  * told where its stage begins (StageStart) and counting its schedule and end from there.
  *
- * A new protocol (stress cycles, say) is one class derived from this one in protocols/, one
+ * A new protocol (sinusoidal cycles, say) is one class derived from this one in protocols/, one
  * line in make_protocol (protocol.cpp), and its deck keys (docs/architecture.md).
  */
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -34,6 +37,13 @@ struct StageStart {
   double loaded_stress = 0.0;         ///< the loaded mean stress (stress cycles start from it)
   std::uint64_t transformations = 0;  ///< thermal events + athermal flips before the stage
 };
+
+/// The smallest time span a clock reading `time` resolves, with a margin (8 eps |time|, about four
+/// units in the last place): a step shorter than it would not move the clock. A stage that begins
+/// late (after a creep stage of 1e8 s, say) counts its time as a difference of two such readings,
+/// so its protocol treats what lies closer than this to a turning point or to its end as reached
+/// (else the driver would repeat steps of zero length forever).
+inline double clock_resolution(double time) { return 8.0 * std::numeric_limits<double>::epsilon() * std::abs(time); }
 
 class LoadingProtocol {
  public:
@@ -104,6 +114,14 @@ class LoadingProtocol {
   virtual const StrainLaw* device_law() const { return nullptr; }
 
  protected:
+  /// Where a strain-controlled stage's applied strain begins: the applied-strain column, or under
+  /// the "exact" condition, where the applied strain is the loaded strain itself, the loaded
+  /// strain (after stress cycles the column holds sigma / M, which lags the loaded strain by the
+  /// plastic strain: holding it would make the strain jump).
+  double start_applied_strain() const {
+    return law_.condition == LoadingCondition::exact ? start_.loaded_strain : start_.applied_strain;
+  }
+
   StrainLaw law_;     ///< strain control's formulas in loading.mode (stz/loading/strain_law.hpp)
   StageStart start_;  ///< where the stage begins
 };

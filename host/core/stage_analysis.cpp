@@ -57,14 +57,15 @@ void min_creep_rate(const std::vector<Row>& rows, StageAnalysis& a) {
   }
 }
 
-/// Full cycles between successive tops (local maxima) of the applied strain.
-void cycles(const std::vector<Row>& rows, StageAnalysis& a) {
+/// Full cycles between successive tops of the wave, m + A in the applied-strain column (`top`;
+/// stress cycles: (m + A) / M). Every top is a curve point (the end of the first leg, then every
+/// full cycle: TriangleWave); found by value, not as local maxima, so that a first leg that
+/// descends to the top (a stage that begins above it) and a stage that ends mid-cycle count right.
+void cycles(const std::vector<Row>& rows, double top, double amplitude, StageAnalysis& a) {
   std::vector<std::size_t> tops;
-  for (std::size_t i = 1; i < rows.size(); ++i) {
-    const bool rose = rows[i].applied > rows[i - 1].applied;
-    const bool falls_next = i + 1 == rows.size() || rows[i + 1].applied < rows[i].applied;
-    if (rose && falls_next) tops.push_back(i);
-  }
+  const double tolerance = 1e-6 * amplitude;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (std::abs(rows[i].applied - top) <= tolerance && (tops.empty() || i > tops.back() + 1)) tops.push_back(i);
   for (std::size_t k = 1; k < tops.size(); ++k) {
     CycleRecord c;
     c.peak_stress = c.valley_stress = rows[tops[k - 1]].stress;
@@ -157,7 +158,9 @@ std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, 
           a.time_to_end_strain = a.end_time - a.start_time;
         break;
       case LoadingProtocolKind::relaxation: {
-        if (a.start_stress != 0.0) a.relaxed_fraction = 1.0 - a.end_stress / a.start_stress;
+        // Undefined (NaN) from a stress that is no load (stage_analysis.hpp).
+        a.relaxed_fraction =
+            a.start_stress > relaxation_min_stress ? 1.0 - a.end_stress / a.start_stress : std::nan("");
         std::vector<double> x, y;
         for (const Row& r : rows)
           if (r.time - a.start_time >= sp.loading.time_step) {
@@ -167,7 +170,16 @@ std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, 
         a.stress_per_decade = slope(x, y);
         break;
       }
-      case LoadingProtocolKind::cyclic: cycles(rows, a); break;
+      case LoadingProtocolKind::cyclic: {
+        // The wave in the applied-strain column: strain cycles travel it, stress cycles write
+        // sigma / M (M = mu in shear, E* otherwise: protocols/stress_cycles.cpp).
+        const double unit = sp.loading.cyclic_control == CyclicControl::strain
+                                ? 1.0
+                                : (sp.loading.mode == LoadingMode::shear ? medium.mu : medium.e_star);
+        cycles(rows, (sp.loading.cyclic_mean + sp.loading.cyclic_amplitude) / unit, sp.loading.cyclic_amplitude / unit,
+               a);
+        break;
+      }
     }
     out.push_back(std::move(a));
     begin = end;

@@ -20,7 +20,11 @@ constexpr double stage_slope_window = 0.002;
 /// The loaded-strain window of the minimum creep rate (tools/creep_fit.py uses the same).
 constexpr double creep_rate_window = 5e-4;
 
-/// One cycle of a cyclic stage: from a top of the applied strain to the next.
+/// The least loaded stress, GPa, a relaxation is measured against: below it (a stage that begins
+/// unloaded) the relaxed fraction is undefined and loading.end_relaxed_fraction never ends a stage.
+constexpr double relaxation_min_stress = 1e-3;
+
+/// One cycle of a cyclic stage: from a top of the wave to the next.
 struct CycleRecord {
   double peak_stress = 0.0;     ///< highest loaded stress in the cycle, GPa
   double valley_stress = 0.0;   ///< lowest, GPa
@@ -49,7 +53,8 @@ struct StageAnalysis {
   double min_creep_rate = 0.0, min_creep_rate_time = 0.0;
   /// Creep stages that ended at their end strain: the time to it (tertiary creep), s; else 0.
   double time_to_end_strain = 0.0;
-  /// Relaxation stages: 1 - stress_end / stress_start, and the least-squares slope of the stress
+  /// Relaxation stages: 1 - stress_end / stress_start (NaN when the stage began below
+  /// relaxation_min_stress), and the least-squares slope of the stress
   /// against log10 of the time since the stage began (GPa per decade; points past one time_step).
   double relaxed_fraction = 0.0, stress_per_decade = 0.0;
   std::vector<CycleRecord> cycles;  ///< cyclic stages: every full cycle

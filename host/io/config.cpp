@@ -352,10 +352,11 @@ std::vector<KeyInfo> build_schema() {
                        "any protocol: the stage also ends when the loaded stress rises to this (the default, "
                        "1000 GPa, is never reached)",
                        STZ_REF(params.loading.end_stress)));
-  s.push_back(make_key("loading.end_plastic_strain", K::real, "", at_least(0),
-                       "any protocol: the stage also ends when the loaded plastic strain (tension <p1>, "
-                       "compression -<p1>, shear 2 <p3>) reaches this; 0: off",
-                       STZ_REF(params.loading.end_plastic_strain)));
+  s.push_back(
+      make_key("loading.end_plastic_strain", K::real, "", at_least(0),
+               "any protocol: the stage also ends when the loaded plastic strain (tension <p1>, "
+               "compression -<p1>, shear 2 <p3>; counted from the run's start, like end_strain) reaches this; 0: off",
+               STZ_REF(params.loading.end_plastic_strain)));
   s.push_back(make_key("loading.end_events", K::integer, "", at_least(0),
                        "any protocol: the stage also ends after this many transformations (thermal events + "
                        "athermal flips) in it; 0: off",

@@ -1,6 +1,7 @@
 #include "io/records.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <stdexcept>
@@ -493,8 +494,12 @@ std::string format_analysis(const RunAnalysis& a, const LoadedNames& names) {
         }
         break;
       case LoadingProtocolKind::relaxation:
-        std::snprintf(buf, sizeof buf, "relaxed %.2f %%, %.4f GPa per decade of time", 100.0 * st.relaxed_fraction,
-                      st.stress_per_decade);
+        if (std::isnan(st.relaxed_fraction))
+          std::snprintf(buf, sizeof buf, "began unloaded (no relaxed fraction), %.4f GPa per decade of time",
+                        st.stress_per_decade);
+        else
+          std::snprintf(buf, sizeof buf, "relaxed %.2f %%, %.4f GPa per decade of time", 100.0 * st.relaxed_fraction,
+                        st.stress_per_decade);
         detail = buf;
         break;
       case LoadingProtocolKind::cyclic:

@@ -118,7 +118,7 @@ struct LoadingParams {
   double stress_rate = 0.007;  ///< GPa/s: stress cycles (E* x 1e-4/s with the reference medium)
   // End conditions any protocol may add (docs/model.md §6.8): off at their defaults.
   double end_stress = 1000.0;       ///< the stage ends when the loaded stress rises to this, GPa
-  double end_plastic_strain = 0.0;  ///< ... when the loaded plastic strain reaches this (0: off)
+  double end_plastic_strain = 0.0;  ///< ... when the loaded plastic strain (from the run's start) reaches this (0: off)
   std::uint64_t end_events = 0;     ///< ... after this many transformations in the stage (0: off)
 };
 

@@ -4,7 +4,8 @@ namespace stz {
 
 Cyclic::Cyclic(const Params& params, const ElasticMedium& medium, const StageStart& start)
     : LoadingProtocol(params, medium, start),
-      wave_{start.applied_strain, params.loading.cyclic_mean, params.loading.cyclic_amplitude, params.loading.cycles} {}
+      wave_{start_applied_strain(), params.loading.cyclic_mean, params.loading.cyclic_amplitude,
+            params.loading.cycles} {}
 
 void Cyclic::advance(double time, double dt, double p1_mean, double p3_mean, double& applied, Sym2& mean_strain) const {
   const double after = wave_.at(law_.strain_rate * (time + dt - start_.time));
@@ -15,7 +16,7 @@ void Cyclic::advance(double time, double dt, double p1_mean, double p3_mean, dou
 
 double Cyclic::step_time(double step_start) const {
   const double s = law_.strain_rate * (step_start - start_.time);
-  return (wave_.step_end(s, law_.strain_step) - s) / law_.strain_rate;
+  return (wave_.step_end(s, law_.strain_step, law_.strain_rate * clock_resolution(step_start)) - s) / law_.strain_rate;
 }
 
 double Cyclic::schedule_coordinate(double time, double) const {
@@ -23,7 +24,9 @@ double Cyclic::schedule_coordinate(double time, double) const {
 }
 
 std::string Cyclic::end_reason(const Sym2&, const Sym2&, double time) const {
-  return wave_.completed(law_.strain_rate * (time - start_.time)) ? "cycles completed" : "";
+  return wave_.completed(law_.strain_rate * (time - start_.time), law_.strain_rate * clock_resolution(time))
+             ? "cycles completed"
+             : "";
 }
 
 }  // namespace stz

@@ -27,6 +27,8 @@ class Cyclic final : public LoadingProtocol {
   Sym2 after_plastic_change(const Sym2& mean_strain, double applied, double p1_mean, double p3_mean) const override {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
+  /// The wave begins where the stage does (protocol.hpp, start_applied_strain).
+  double stage_start_applied(double, const Sym2&) const override { return start_applied_strain(); }
 
   /// The strain travelled, rate * t (t from the stage's start), counted so that every turning
   /// point is a curve point: each leg holds a whole number of record intervals (at most
@@ -41,7 +43,7 @@ class Cyclic final : public LoadingProtocol {
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
 
  private:
-  TriangleWave wave_;  ///< in applied strain, from the stage's applied strain
+  TriangleWave wave_;  ///< in applied strain, from start_applied_strain()
 };
 
 }  // namespace stz

@@ -28,10 +28,11 @@ class HeldLoad : public LoadingProtocol {
         time_step_(params.loading.time_step),
         end_time_(params.loading.end_time) {}
 
-  /// loading.time_step, the last step clipped so that the stage ends at loading.end_time.
+  /// loading.time_step, the last step clipped so that the stage ends at loading.end_time (what
+  /// is left below the clock's resolution counts as reached: end_time_reached).
   double step_time(double step_start) const override {
     const double left = end_time_ - (step_start - start_.time);
-    return left > 0.0 && left < time_step_ ? left : time_step_;
+    return left > clock_resolution(step_start) && left < time_step_ ? left : time_step_;
   }
   /// The time since the stage began over loading.end_time.
   double stage_progress(double time, double, const Sym2&) const override { return (time - start_.time) / end_time_; }
@@ -48,8 +49,11 @@ class HeldLoad : public LoadingProtocol {
   }
 
  protected:
-  /// The stage has lasted loading.end_time (a relative tolerance: time is a sum of steps).
-  bool end_time_reached(double time) const { return time - start_.time >= end_time_ * (1.0 - 1e-12); }
+  /// The stage has lasted loading.end_time (a relative tolerance: time is a sum of steps; and
+  /// the clock's resolution: a stage that begins late cannot come closer).
+  bool end_time_reached(double time) const {
+    return time - start_.time >= end_time_ * (1.0 - 1e-12) - clock_resolution(time);
+  }
 
  private:
   double time_step_, end_time_;

@@ -1,5 +1,7 @@
 #include "core/protocols/relaxation.hpp"
 
+#include "core/stage_analysis.hpp"
+
 namespace stz {
 
 Relaxation::Relaxation(const Params& params, const ElasticMedium& medium, const StageStart& start)
@@ -18,7 +20,7 @@ Relaxation::Relaxation(const Params& params, const ElasticMedium& medium, const 
 std::string Relaxation::end_reason(const Sym2&, const Sym2& mean_stress, double time) const {
   if (end_time_reached(time)) return "end time reached";
   if (law_.loaded_stress(mean_stress) < stop_stress_) return "loaded stress fell below loading.stop_stress";
-  if (end_fraction_ > 0.0 && initial_stress_ > 0.0 &&
+  if (end_fraction_ > 0.0 && initial_stress_ > relaxation_min_stress &&
       1.0 - law_.loaded_stress(mean_stress) / initial_stress_ >= end_fraction_)
     return "relaxed by loading.end_relaxed_fraction";
   return "";

@@ -29,15 +29,18 @@ class StrainControl final : public LoadingProtocol {
     return law_.after_plastic_change(mean_strain, applied, p1_mean, p3_mean);
   }
 
+  /// The applied strain begins where the stage does (protocol.hpp, start_applied_strain).
+  double stage_start_applied(double, const Sym2&) const override { return start_applied_strain(); }
   /// The applied strain travelled since the stage began.
   double schedule_coordinate(double, double applied) const override {
-    return loading() ? applied - start_.applied_strain : start_.applied_strain - applied;
+    return loading() ? applied - start_applied_strain() : start_applied_strain() - applied;
   }
   double record_interval() const override { return law_.record_interval; }
   double progress_unit() const override { return law_.strain_step; }
   /// The loaded strain's way from where the stage began to loading.end_strain.
   double stage_progress(double, double, const Sym2& mean_strain) const override {
-    return (law_.loaded_strain(mean_strain) - start_.loaded_strain) / (law_.end_strain - start_.loaded_strain);
+    const double way = law_.end_strain - start_.loaded_strain;
+    return way != 0.0 ? (law_.loaded_strain(mean_strain) - start_.loaded_strain) / way : 1.0;
   }
   std::string end_reason(const Sym2& mean_strain, const Sym2& mean_stress, double time) const override;
   /// law_ is plain data the CUDA device loop evaluates with the same expressions; the device

@@ -28,7 +28,7 @@ void StressCycles::advance(double time, double dt, double p1_mean, double p3_mea
 
 double StressCycles::step_time(double step_start) const {
   const double s = rate_ * (step_start - start_.time);
-  return (wave_.step_end(s, modulus_ * law_.strain_step) - s) / rate_;
+  return (wave_.step_end(s, modulus_ * law_.strain_step, rate_ * clock_resolution(step_start)) - s) / rate_;
 }
 
 double StressCycles::schedule_coordinate(double time, double) const {
@@ -36,7 +36,7 @@ double StressCycles::schedule_coordinate(double time, double) const {
 }
 
 std::string StressCycles::end_reason(const Sym2& mean_strain, const Sym2&, double time) const {
-  if (wave_.completed(rate_ * (time - start_.time))) return "cycles completed";
+  if (wave_.completed(rate_ * (time - start_.time), rate_ * clock_resolution(time))) return "cycles completed";
   if (law_.loaded_strain(mean_strain) >= end_strain_) return "end strain reached (ratcheting)";
   return "";
 }

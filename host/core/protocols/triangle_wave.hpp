@@ -51,10 +51,13 @@ struct TriangleWave {
   static double pieces(double length, double unit) { return std::max(1.0, std::ceil(length / unit - 1e-9)); }
 
   /// Where a step of at most `unit` from s ends: s + unit, or the next turning point if that
-  /// comes first (a step never crosses one; s within rounding of a turning point has left it).
-  double step_end(double s, double unit) const {
+  /// comes first (a step never crosses one). s within rounding of a turning point has left it:
+  /// within 1e-9 unit, or within `resolution`, the finest step of s the clock can still make
+  /// (a stage that begins late: protocol.hpp, clock_resolution).
+  double step_end(double s, double unit, double resolution) const {
+    const double tolerance = std::max(1e-9 * unit, resolution);
     Leg g = leg(s);
-    if (g.begin + g.length - s <= 1e-9 * unit) g = leg(g.begin + g.length + 1e-9 * unit);
+    if (g.begin + g.length - s <= tolerance) g = leg(g.begin + g.length + tolerance);
     return std::min(s + unit, g.begin + g.length);
   }
 
@@ -67,8 +70,9 @@ struct TriangleWave {
     return before + std::min(s - g.begin, g.length) / g.length * (g.index == 0.0 ? first : later);
   }
 
-  /// The end of the path is reached (within a part in 1e-12: the clock advances in steps).
-  bool completed(double s) const { return s >= length() * (1.0 - 1e-12); }
+  /// The end of the path is reached (within a part in 1e-12: the clock advances in steps; and
+  /// within `resolution`, as in step_end).
+  bool completed(double s, double resolution) const { return s >= length() * (1.0 - 1e-12) - resolution; }
 };
 
 }  // namespace stz
