@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages stzkmc needs, only those missing. Safe to run repeatedly.
-# Usage: tools/install_deps.sh [--with-lammps] [--with-paraview]
+# Usage: tools/install_deps.sh [--with-lammps] [--with-paraview] [--with-aarch64-check]
 #   --with-lammps    LAMMPS for the SEEM data pipeline (tools/seem)
 #   --with-paraview  ParaView (pvpython, ~550 MB) for ctest xdmf_paraview, which is skipped without it
+#   --with-aarch64-check  an aarch64 cross compiler and qemu for ctest isa_aarch64 (skipped without)
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config git clang-format
           libfftw3-dev librandom123-dev catch2 libtomlplusplus-dev libcli11-dev
@@ -12,7 +13,9 @@ for option in "$@"; do
   case "$option" in
     --with-lammps) packages+=(lammps lammps-data) ;;
     --with-paraview) packages+=(paraview python3-paraview) ;;
-    *) echo "tools/install_deps.sh: unknown option $option (allowed: --with-lammps, --with-paraview)" >&2; exit 2 ;;
+    --with-aarch64-check) packages+=(g++-aarch64-linux-gnu qemu-user) ;;
+    *) echo "tools/install_deps.sh: unknown option $option (allowed: --with-lammps, --with-paraview," \
+            "--with-aarch64-check)" >&2; exit 2 ;;
   esac
 done
 missing=()

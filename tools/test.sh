@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Sleeping (not spinning) OpenMP waits: far faster when the cores are shared with other work.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
-# ParaView (pvpython) too: ctest xdmf_paraview reads the XDMF output with its three XDMF readers.
-tools/install_deps.sh --with-paraview
+# ParaView (pvpython) too: ctest xdmf_paraview reads the XDMF output with its three XDMF readers;
+# and an aarch64 cross compiler with qemu: ctest isa_aarch64 checks the hot loops' NEON and SVE bits.
+tools/install_deps.sh --with-paraview --with-aarch64-check
 tools/build.sh
 cd build
 ctest --output-on-failure -j "$(nproc)" "$@"

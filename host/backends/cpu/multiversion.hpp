@@ -8,9 +8,18 @@
  * machine) or -DSTZ_MARCH=LEVEL (e.g. x86-64-v3) the whole build targets that CPU and the
  * clones are not needed. Every clone computes the
  * same bits: the project compiles with -ffp-contract=off and fuses multiply-adds explicitly.
+ *
+ * On aarch64 there are no clones (GCC 12 has no target_clones there): the portable build runs
+ * NEON (Advanced SIMD, part of every aarch64 CPU); SVE takes a build for it (-DSTZ_MARCH=
+ * armv8.2-a+sve, or -DSTZ_NATIVE=ON on the machine). Both compute the x86 bits, at any SVE
+ * vector length (tools/aarch64_check.sh, under qemu; docs/performance.md).
  */
 #include <fstream>
 #include <string>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
 
 #if defined(STZ_PORTABLE_CLONES) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define STZ_CPU_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -45,6 +54,13 @@ inline std::string cpu_code_path() {
   return std::string("portable build, hot loops run the ") + level + " clone";
 #elif defined(STZ_MARCH_BUILD)
   return std::string("build for -march=") + STZ_MARCH_BUILD + " (no run-time choice)";
+#elif defined(__aarch64__)
+#if defined(__linux__) && defined(HWCAP_SVE)
+  if (getauxval(AT_HWCAP) & HWCAP_SVE)
+    return "portable aarch64 build, hot loops run NEON; this CPU has SVE: a build with "
+           "-DSTZ_MARCH=armv8.2-a+sve (or -DSTZ_NATIVE=ON) uses it";
+#endif
+  return "portable aarch64 build, hot loops run NEON (Advanced SIMD)";
 #else
   return "portable build without clones (baseline instruction set)";
 #endif
