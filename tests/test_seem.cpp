@@ -13,6 +13,7 @@
 #include "cuda/entry.hpp"
 #include "io/h5.hpp"
 #include "seem/seem_data.hpp"
+#include "seem/seem_fixed_point.hpp"
 #include "seem/seem_harvest.hpp"
 #include "seem/seem_run.hpp"
 #include "seem/seem_validate.hpp"
@@ -440,5 +441,93 @@ TEST_CASE("bad SEEM input gives messages that name the problem", "[seem][unit]")
     o.device = "cpu";
     o.n_traj = 0;
     CHECK_THROWS_WITH(run_ensemble(db, o), Catch::Contains("trajectories"));
+  }
+}
+
+TEST_CASE("SEEM fixed point: a deterministic sawtooth settles where the atomistic trace does", "[seem][unit]") {
+  // A trace that loads elastically (G dgamma per step, X1 = 0) and drops by 0.3 GPa at every step
+  // that starts above 1 GPa. Harvested on 1 x 2 bins split at 1 GPa: lambda dgamma = 1 above (an
+  // event at every step), 0 below, so SEEM repeats the trace's sawtooth exactly and its steady
+  // state must be the trace's mean over the same strain, whatever the start.
+  const X1Params p = hand_params();
+  AqsTrace t;
+  t.name = "sawtooth";
+  t.omega = p.omega;
+  double tau = 0.05;
+  const double dg = 1e-3, g = shear_modulus(0.0, p);
+  for (int k = 0; k <= 2000; ++k) {
+    t.gamma.push_back(k * dg);
+    t.tau.push_back(tau);
+    t.pe.push_back(energy_from_x1(0.0, tau, p));
+    tau += g * dg - (tau >= 1.0 ? 0.3 : 0.0);
+  }
+  HarvestOptions h;
+  h.x1 = p;
+  h.grid.n_x1 = 1;
+  h.grid.n_tau = 2;
+  h.grid.x1_min = -0.01;
+  h.grid.x1_max = 0.01;
+  h.grid.tau_min = 0.0;
+  h.grid.tau_max = 2.0;
+  h.min_visits = 1;
+  AqsTrace copy = t;
+  copy.name = "sawtooth copy";
+  const std::vector<AqsTrace> glasses{t, copy};
+  const Database db = harvest(glasses, h);
+  REQUIRE(db.lambda[1] * db.dgamma == Approx(1.0));
+  REQUIRE(db.lambda[0] == 0.0);
+
+  FixedPointOptions o;
+  o.run.gamma_max = 1.0;
+  o.run.n_traj = 20;
+  o.run.record_every = 1;
+  o.run.device = "cpu";
+  o.window = 0.5;
+  o.starts_x1 = 1;
+  o.starts_tau = 3;  // 0, 0.5 and 1 GPa
+  o.bootstrap = 4;
+  o.bootstrap_traj = 5;
+  o.aqs_window_lo = 1.0;
+  o.aqs_window_hi = 2.0;
+  const FixedPointResult r = fixed_point(db, glasses, glasses, o);
+  REQUIRE(r.starts.size() == 3);
+  CHECK(r.starts[1].tau_start == Approx(0.5));
+  CHECK(r.aqs.glasses == 2);
+  INFO("SEEM " << r.tau << " GPa, trace " << r.aqs.tau << " GPa, attractor " << r.attractor_tau);
+  CHECK(r.aqs.tau_se == 0.0);
+  CHECK(std::abs(r.tau - r.aqs.tau) < 0.01);  // the window's sampling of a 0.3 GPa sawtooth
+  CHECK(r.spread_tau < 0.01);
+  CHECK(std::abs(r.x1) < 1e-12);
+  // The mean flow: +G below 1 GPa, G - 300 above: its path is the same sawtooth.
+  CHECK(std::abs(r.attractor_tau - r.aqs.tau) < 0.02);
+  CHECK(r.attractor_wander < 0.5);
+  // Identical glasses: every replica harvests the same database, and the dynamics are
+  // deterministic, so every replica lands where the run from the same start does.
+  REQUIRE(r.boot_x1.size() == 4);
+  CHECK(r.boot_escaped == 0);
+  CHECK(r.boot_sd_tau < 1e-12);
+  CHECK(r.boot_tau[0] == Approx(r.starts[0].tau).margin(1e-12));
+
+  SECTION("the atomistic steady state is each glass's mean over the window") {
+    AqsTrace line;
+    line.name = "line";
+    line.omega = p.omega;
+    for (int k = 0; k <= 300; ++k) {
+      line.gamma.push_back(k * 1e-3);
+      line.tau.push_back(k * 1e-3);
+      line.pe.push_back(energy_from_x1(0.0, k * 1e-3, p));
+    }
+    const SteadyStateAqs a = aqs_steady_state({line}, p, 0.2, 0.3);
+    CHECK(a.tau == Approx(0.25).epsilon(1e-12));
+    CHECK(std::abs(a.x1) < 1e-9);
+    CHECK_THROWS_WITH(aqs_steady_state({line}, p, 0.2, 0.5), Catch::Contains("reaches the strain 0.5"));
+  }
+  SECTION("bad options name themselves") {
+    FixedPointOptions bad = o;
+    bad.window = 2.0;
+    CHECK_THROWS_WITH(fixed_point(db, glasses, glasses, bad), Catch::Contains("--window"));
+    bad = o;
+    bad.bootstrap = 3;
+    CHECK_THROWS_WITH(fixed_point(db, {}, {}, bad), Catch::Contains("--bootstrap needs"));
   }
 }

@@ -1,6 +1,7 @@
-// `stzkmc seem ...`: harvest | run | bench | validate | x1 (docs/seem.md).
+// `stzkmc seem ...`: harvest | run | bench | validate | fixedpoint | x1 (docs/seem.md).
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "seem/seem_data.hpp"
+#include "seem/seem_fixed_point.hpp"
 #include "seem/seem_harvest.hpp"
 #include "seem/seem_run.hpp"
 #include "seem/seem_validate.hpp"
@@ -456,6 +458,113 @@ void add_x1(CLI::App& seem) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+void add_fixed_point(CLI::App& seem) {
+  struct Opts {
+    std::string db, data, out, policy;
+    FixedPointOptions f;
+  };
+  auto o = std::make_shared<Opts>();
+  o->f.run.gamma_max = 1.5;
+  o->f.run.n_traj = 5000;
+  o->f.run.record_every = 50;
+  CLI::App* c = seem.add_subcommand(
+      "fixedpoint",
+      "The steady state of SEEM: ensembles from a grid of starts, bootstrap over glasses, atomistic "
+      "steady state, mean-flow attractor");
+  c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone")
+      ->check(CLI::IsMember({"raw", "monotone"}));
+  c->add_option("--db", o->db, "SEEM database (from seem harvest)")->required();
+  c->add_option("--data", o->data,
+                "AQS dataset (HDF5): the database's glasses are resampled by --bootstrap, and all glasses give the "
+                "atomistic steady state");
+  c->add_option("--window", o->f.window, "steady state: mean over the last this much strain")
+      ->capture_default_str()
+      ->check(finite_in(1e-300, 1e6));
+  c->add_option("--starts-x1", o->f.starts_x1, "starts: X1 values across the harvested range")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  c->add_option("--starts-tau", o->f.starts_tau, "starts: stresses from 0 to the middle of the harvested range")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  c->add_option("--bootstrap", o->f.bootstrap, "bootstrap replicas over training glasses (0: none; needs --data)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  c->add_option("--bootstrap-traj", o->f.bootstrap_traj, "trajectories per bootstrap replica")
+      ->capture_default_str()
+      ->check(CLI::Range(1LL, 4294967295LL));
+  c->add_option("--aqs-window", o->f.aqs_window_lo, "atomistic steady state: strain window start (to the end, 0.3)")
+      ->capture_default_str()
+      ->check(finite_in(0, 1e6));
+  add_run_options(c, o->f.run);
+  c->add_option("-o,--out", o->out, "output file (HDF5), or a directory for DIR/seem_fixed_point.h5");
+  c->callback([o]() {
+    const Database db = load_database(o->db, o->policy);
+    std::vector<AqsTrace> training, all;
+    if (!o->data.empty()) {
+      all = read_aqs_h5(o->data).traces;
+      for (const AqsTrace& t : all)
+        if (std::find(db.sources.begin(), db.sources.end(), t.name) != db.sources.end()) training.push_back(t);
+      if (training.empty())
+        throw std::runtime_error("--data " + o->data + " holds none of the database's " +
+                                 std::to_string(db.sources.size()) + " training glasses (is it the dataset " + o->db +
+                                 " was harvested from?)");
+      double end = 1e300;
+      for (const AqsTrace& t : all) end = std::min(end, t.gamma.back());
+      o->f.aqs_window_hi = end;
+    }
+    const FixedPointResult r = fixed_point(db, training, all, o->f);
+    std::printf(
+        "SEEM fixed point: %zu starts, %lld trajectories each, to strain %g; steady state = mean over the "
+        "last %g of strain\n",
+        r.starts.size(), static_cast<long long>(o->f.run.n_traj), o->f.run.gamma_max, o->f.window);
+    std::int64_t outside = 0, steps = 0;
+    for (const FixedPointStart& s : r.starts) {
+      std::printf("  start X1 %8.5f eV/atom, tau %6.3f GPa -> X1 %.5f, tau %.3f\n", s.x1_start, s.tau_start, s.x1,
+                  s.tau);
+      outside += s.outside_lookups;
+      steps += s.steps;
+    }
+    std::printf(
+        "  fixed point: X1 = %.5f eV/atom, tau = %.3f GPa; every start within %.5f eV/atom and %.3f GPa "
+        "of it\n",
+        r.x1, r.tau, r.spread_x1, r.spread_tau);
+    std::printf("  steps outside the harvested grid: %.3g %% (clamped to its edge)\n",
+                steps ? 100.0 * static_cast<double>(outside) / static_cast<double>(steps) : 0.0);
+    if (!r.boot_x1.empty()) {
+      std::printf(
+          "  bootstrap over training glasses (%zu replicas, %lld trajectories each): X1 %.5f +- %.5f "
+          "(16-84 %%: %.5f - %.5f), tau %.3f +- %.3f (%.3f - %.3f)\n",
+          r.boot_x1.size(), static_cast<long long>(o->f.bootstrap_traj), r.x1, r.boot_sd_x1, r.boot_x1_lo, r.boot_x1_hi,
+          r.tau, r.boot_sd_tau, r.boot_tau_lo, r.boot_tau_hi);
+      if (r.boot_escaped > 0 || r.boot_failed > 0)
+        std::printf(
+            "  warning: %d of %zu replicas escaped the harvested grid (their steady state lies outside it: "
+            "loading without end through bins that lost their events in the resampling) and %d had no "
+            "event in it; the statistics above are over the %zu that stay. The data do not pin the fixed "
+            "point down that often.\n",
+            r.boot_escaped, r.boot_x1.size(), r.boot_failed, r.boot_x1.size() - r.boot_escaped);
+    }
+    if (r.aqs.glasses > 0) {
+      std::printf(
+          "  atomistic steady state (mean over strain %g - %g, %d glasses): X1 %.5f +- %.5f, tau %.3f +- "
+          "%.3f (standard errors)\n",
+          o->f.aqs_window_lo, o->f.aqs_window_hi, r.aqs.glasses, r.aqs.x1, r.aqs.x1_se, r.aqs.tau, r.aqs.tau_se);
+      for (std::size_t i = 0; i < r.aqs_rates.size(); ++i)
+        std::printf("    cooling rate %g K/ps (%d glasses): X1 %.5f +- %.5f, tau %.3f +- %.3f\n", r.aqs_rates[i],
+                    r.aqs_per_rate[i].glasses, r.aqs_per_rate[i].x1, r.aqs_per_rate[i].x1_se, r.aqs_per_rate[i].tau,
+                    r.aqs_per_rate[i].tau_se);
+    }
+    std::printf("  mean-flow attractor: X1 %.5f, tau %.3f (wanders %.2f bins over the last quarter of its path)\n",
+                r.attractor_x1, r.attractor_tau, r.attractor_wander);
+    if (!o->out.empty()) {
+      o->out = output_file(o->out, "seem_fixed_point.h5");
+      write_fixed_point(o->out, r, o->f, o->db);
+      std::printf("wrote %s\n", o->out.c_str());
+    }
+  });
+}
+
 }  // namespace
 
 void register_seem_commands(CLI::App& app) {
@@ -465,6 +574,7 @@ void register_seem_commands(CLI::App& app) {
   add_run(*seem);
   add_bench(*seem);
   add_validate(*seem);
+  add_fixed_point(*seem);
   add_x1(*seem);
 }
 

@@ -85,10 +85,15 @@ if [[ "$policy" == raw ]]; then other_policy=monotone; else other_policy=raw; fi
 "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
   --lambda-policy "$other_policy" > "$out/validation_$other_policy.txt"
 "$stzkmc" seem bench --db "$out/seem_db.h5" | tee "$out/bench.txt"
+# the steady state: 10 starts to strain 1.5, a bootstrap over the training glasses, the
+# atomistic steady state of all glasses (docs/seem.md, "The fixed point")
+"$stzkmc" seem fixedpoint --db "$out/seem_db.h5" --data "$data" --traj "$traj" --bootstrap 200 \
+  --bootstrap-traj 2000 -o "$out/fixed_point.h5" | tee "$out/fixed_point.txt"
 
 step "7/7 figures"
 $py tools/seem/plot_seem.py --db "$out/seem_db.h5" --validation "$out/validation.h5" --data "$data" \
-  --fit "$out/x1_fit.json" --holdout "$holdout" --bench "$out/bench.txt" --out "$out/figures"
+  --fit "$out/x1_fit.json" --holdout "$holdout" --bench "$out/bench.txt" --fixed-point "$out/fixed_point.h5" \
+  --out "$out/figures"
 cp "$out/x1_fit.png" "$out/figures/x1_fit.png" 2>/dev/null || true
 
 if (( update )); then
@@ -96,7 +101,7 @@ if (( update )); then
   mkdir -p data/seem/figures
   [[ "$(realpath "$data")" == "$(realpath -m data/seem/cuzr_aqs.h5)" ]] || cp "$data" data/seem/cuzr_aqs.h5
   cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/validation_elastic.txt" \
-     "$out/validation_$other_policy.txt" "$out/bench.txt" data/seem/
+     "$out/validation_$other_policy.txt" "$out/bench.txt" "$out/fixed_point.h5" "$out/fixed_point.txt" data/seem/
   cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
 fi
 echo; echo "done: results in $out (figures in $out/figures)"

@@ -2,13 +2,17 @@
 """Figures and a JSON summary of a trained SEEM and its validation.
 
 Usage: tools/seem/plot_seem.py --db DB.h5 --validation VAL.h5 --data DATA.h5 [--fit FIT.json]
-                               [--holdout N] --out DIR
+                               [--holdout N] [--fixed-point FP.h5] --out DIR
+       tools/seem/plot_seem.py --db DB.h5 --fixed-point FP.h5 --out DIR   (that figure only)
 Writes to DIR:
   seem_maps.png         the four state-space maps: lambda, mean dX1, mean dtau_pl, flow map
   seem_vs_aqs.png       SEEM mean (and 5-95 % band) vs held-out AQS mean, tau and X1 vs strain,
                         per cooling rate
   seem_state_space.png  mean trajectories in (X1, tau), AQS and SEEM, with their crossings
   seem_summary.json     the numbers quoted in docs/seem.md
+  seem_fixed_point.png  (with --fixed-point, from `stzkmc seem fixedpoint`) the mean flow with its
+                        nullclines, the ensemble means from every start, the fixed point with its
+                        bootstrap range, the mean-flow attractor and the atomistic steady state
 """
 import argparse
 import json
@@ -20,6 +24,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.patches  # noqa: E402,F401
 
 GPA_A3_EV = 6.241509074460763e-3
 
@@ -101,6 +106,116 @@ def plot_maps(db, out):
     plt.close(fig)
 
 
+def smooth_nan(z, w):
+    """Weighted 3x3 average of z over the cells where w > 0 (NaN where none): the nullclines of
+    a binned flow map are the zero contours of this, not of the raw, noisy bins."""
+    z = np.where(w > 0, z, 0.0)
+    w = (w > 0).astype(float)
+    kern = np.array([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]])
+    zp, wp = np.pad(z * w, 1), np.pad(w, 1)
+    num = sum(kern[i, j] * zp[i:i + z.shape[0], j:j + z.shape[1]] for i in range(3) for j in range(3))
+    den = sum(kern[i, j] * wp[i:i + z.shape[0], j:j + z.shape[1]] for i in range(3) for j in range(3))
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def plot_fixed_point(db, fp, out):
+    with h5py.File(db, "r") as h:
+        a = dict(h.attrs)
+        m = {k: h["maps"][k][:] for k in h["maps"]}
+    with h5py.File(fp, "r") as h:
+        f = dict(h.attrs)
+        starts = [dict(h["starts"][k].attrs, gamma=h["starts"][k]["gamma"][:], x1=h["starts"][k]["mean_x1"][:],
+                       tau=h["starts"][k]["mean_tau"][:]) for k in sorted(h["starts"], key=lambda k: int(k[1:]))]
+        flow = (h["flow_x1"][:], h["flow_tau"][:])
+        boot = dict(h["bootstrap"].attrs, x1=h["bootstrap"]["x1"][:], tau=h["bootstrap"]["tau"][:]) \
+            if "bootstrap" in h else None
+        aqs = dict(h["aqs_steady_state"].attrs, per_rate=h["aqs_steady_state"]["per_rate"][:]) \
+            if "aqs_steady_state" in h else None
+    xe, te = m["x1_edges"], m["tau_edges"]
+    trusted = m["visits"] >= a["min_visits"]
+    xc, tc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (te[1:] + te[:-1])
+    X, T = np.meshgrid(xc, tc, indexing="ij")
+    dx, dt = xe[1] - xe[0], te[1] - te[0]
+    fig, axs = plt.subplots(2, 2, figsize=(12, 9))
+    ax = axs[0, 0]
+    u = np.where(trusted, m["flow_dx1"], np.nan) / dx
+    v = np.where(trusted, m["flow_dtau"], np.nan) / dt
+    norm = np.hypot(u, v)
+    norm[norm == 0] = 1.0
+    ax.quiver(X, T, 0.7 * u / norm * dx, 0.7 * v / norm * dt, color="0.6", angles="xy", scale_units="xy",
+              scale=1.0, width=0.004)
+    w = np.where(trusted, m["visits"], 0)
+    for z, col, lab in ((m["flow_dx1"], "tab:blue", "dX1/dgamma = 0"), (m["flow_dtau"], "tab:red", "dtau/dgamma = 0")):
+        zs = smooth_nan(np.nan_to_num(z), w)
+        if np.nanmin(zs) < 0 < np.nanmax(zs):
+            ax.contour(X, T, zs, levels=[0.0], colors=col, linewidths=2)
+            ax.plot([], [], color=col, lw=2, label=f"nullcline {lab} (smoothed)")
+    for k, s in enumerate(starts):
+        ax.plot(s["x1"], s["tau"], color="tab:green", lw=0.8, alpha=0.8, label="ensemble means" if k == 0 else None)
+        ax.plot(s["x1"][0], s["tau"][0], "o", color="tab:green", ms=4)
+    ax.plot(*flow, color="k", lw=0.6, alpha=0.6, label="mean flow from the fixed point")
+    ax.plot(f["attractor_x1"], f["attractor_tau"], "D", color="k", ms=8, mfc="none", mew=2,
+            label="mean-flow attractor")
+    if boot is not None:
+        # The 16-84 % box of the replicas that stay in the grid (it need not contain the point:
+        # the bootstrap distribution can be skewed).
+        ax.add_patch(matplotlib.patches.Rectangle((boot["x1_16"], boot["tau_16"]), boot["x1_84"] - boot["x1_16"],
+                                                  boot["tau_84"] - boot["tau_16"], fill=False, ec="m", lw=2))
+    ax.plot(f["x1"], f["tau"], "*", color="m", ms=16,
+            label="SEEM fixed point" + (" (box: bootstrap 16-84 %)" if boot is not None else ""))
+    if aqs is not None:
+        ax.errorbar(aqs["x1"], aqs["tau"], xerr=aqs["x1_se"], yerr=aqs["tau_se"], fmt="s", color="tab:orange",
+                    ms=8, capsize=4, label=f"AQS, strain {aqs['gamma_lo']:g}-{aqs['gamma_hi']:g} (all glasses, SE)")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(te[0], te[-1])
+    ax.set_xlabel("X1 (eV/atom)")
+    ax.set_ylabel("tau (GPa)")
+    ax.set_title("mean flow (arrows: direction), nullclines and the fixed point", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    for col, key, lab in ((0, "tau", "tau (GPa)"), (1, "x1", "X1 (meV/atom)")):
+        ax = axs[1, col]
+        scale = 1e3 if key == "x1" else 1.0
+        for s in starts:
+            ax.plot(s["gamma"], s[key] * scale, lw=0.8)
+        ax.axhline(f[key] * scale, color="m", lw=2, label="SEEM fixed point")
+        ax.axvspan(starts[0]["gamma"][-1] - f["window"], starts[0]["gamma"][-1], color="m", alpha=0.08,
+                   label="steady-state window")
+        if aqs is not None:
+            ax.axhspan((aqs[key] - aqs[key + "_se"]) * scale, (aqs[key] + aqs[key + "_se"]) * scale,
+                       color="tab:orange", alpha=0.4, label="AQS steady state (+- SE)")
+        ax.set_xlabel("shear strain")
+        ax.set_ylabel(lab)
+        ax.set_title(f"ensemble means from {len(starts)} starts", fontsize=10)
+        ax.legend(fontsize=7)
+    ax = axs[0, 1]
+    if boot is not None:
+        inside = (boot["x1"] >= xe[0]) & (boot["x1"] <= xe[-1]) & (boot["tau"] >= te[0]) & (boot["tau"] <= te[-1])
+        ax.plot(boot["x1"][inside] * 1e3, boot["tau"][inside], ".", color="m", alpha=0.6,
+                label=f"replicas in the grid ({inside.sum()})")
+        out_x = np.clip(boot["x1"][~inside], xe[0], xe[-1]) * 1e3
+        out_t = np.clip(boot["tau"][~inside], te[0], te[-1])
+        ax.plot(out_x, out_t, "x", color="0.4",
+                label=f"escaped the grid ({(~inside).sum()}; drawn at its edge)")
+        ax.plot(f["x1"] * 1e3, f["tau"], "*", color="m", ms=14, mec="k", label="SEEM fixed point")
+        if aqs is not None:
+            for r in aqs["per_rate"]:
+                ax.errorbar(r[2] * 1e3, r[4], xerr=r[3] * 1e3, yerr=r[5], fmt="s", ms=6, capsize=3,
+                            label=f"AQS {r[0]:g} K/ps ({int(r[1])} glasses)")
+        ax.set_xlim(xe[0] * 1e3, xe[-1] * 1e3)
+        ax.set_ylim(te[0], te[-1])
+        ax.set_title(f"bootstrap over training glasses: {int(boot['replicas'])} replicas", fontsize=10)
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no bootstrap (run with --data and --bootstrap)", ha="center", transform=ax.transAxes)
+    ax.set_xlabel("X1 (meV/atom)")
+    ax.set_ylabel("tau (GPa)")
+    fig.suptitle(f"SEEM steady state: X1 = {f['x1'] * 1e3:.2f} meV/atom, tau = {f['tau']:.3f} GPa "
+                 f"(strain to {f['gamma_max']:g}, {int(f['n_traj'])} trajectories per start)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_fixed_point.png"), dpi=110)
+    plt.close(fig)
+
+
 def plot_comparison(val, fitp, held, out):
     with h5py.File(val, "r") as h:
         rates = [dict(h["rates"][k].attrs) | {d: h["rates"][k][d][:] for d in h["rates"][k]}
@@ -167,14 +282,22 @@ def plot_comparison(val, fitp, held, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", required=True)
-    ap.add_argument("--validation", required=True)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--validation")
+    ap.add_argument("--data")
+    ap.add_argument("--fixed-point", help="output of 'stzkmc seem fixedpoint'")
     ap.add_argument("--fit", help="fit JSON (tools/seem/fit_x1.py)")
     ap.add_argument("--holdout", type=int, default=2)
     ap.add_argument("--bench", help="text file with the output of 'stzkmc seem bench'")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.fixed_point:
+        plot_fixed_point(args.db, args.fixed_point, args.out)
+        if not args.validation:
+            print("seem_fixed_point.png written to", args.out)
+            return
+    if not args.validation or not args.data:
+        ap.error("--validation and --data are needed (or only --fixed-point)")
     with h5py.File(args.db, "r") as h:
         fitp = {k: float(h.attrs[k]) for k in ("G0", "uA", "tauA", "tauB", "u0", "omega")}
         dbattrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in h.attrs.items()}
