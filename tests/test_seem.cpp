@@ -531,3 +531,88 @@ TEST_CASE("SEEM fixed point: a deterministic sawtooth settles where the atomisti
     CHECK_THROWS_WITH(fixed_point(db, {}, {}, bad), Catch::Contains("--bootstrap needs"));
   }
 }
+
+TEST_CASE("SEEM Poisson process: event counts are Poisson at any record step", "[seem][unit]") {
+  // One bin, lambda = 100 per unit strain (the synthetic trace): over a strain of 0.2 the count
+  // of events per trajectory is Poisson with mean 20 and variance 20 — not binomial (variance
+  // 18 for steps of 1e-3, where lambda dgamma = 0.1) — and does not depend on the record step,
+  // even one that holds five events on average.
+  const X1Params p = hand_params();
+  const Database db = harvest({synthetic_trace(p)}, one_bin(p));
+  for (const double dgamma : {1e-3, 0.05}) {
+    INFO("dgamma " << dgamma);
+    RunOptions o;
+    o.x1_start = 0.0;
+    o.tau_start = 0.5;
+    o.gamma_max = 0.2;
+    o.dgamma = dgamma;
+    o.seed = 9;
+    o.device = "cpu";
+    o.process = "poisson";
+    std::vector<std::vector<double>> x1, tau;
+    std::vector<std::int64_t> ev;
+    run_trajectories(db, o, 6000, x1, tau, ev);
+    double m = 0, v = 0;
+    for (auto e : ev) m += static_cast<double>(e) / ev.size();
+    for (auto e : ev) v += (e - m) * (e - m) / (ev.size() - 1);
+    CHECK(std::abs(m - 20.0) < 5.0 * std::sqrt(20.0 / 6000.0));
+    CHECK(std::abs(v - 20.0) < 5.0 * 20.0 * std::sqrt(2.0 / 6000.0));  // binomial's 18 lies 5.5 sigma away
+    // The ensemble's run agrees and counts no step cut short.
+    o.n_traj = 2000;
+    const RunResult r = run_ensemble(db, o);
+    CHECK(r.saturated_steps == 0);
+    CHECK(std::abs(static_cast<double>(r.events) / 2000.0 - 20.0) < 5.0 * std::sqrt(20.0 / 2000.0));
+  }
+  RunOptions bad;
+  bad.process = "jumps";
+  CHECK_THROWS_WITH(run_ensemble(db, bad), Catch::Contains("--process = 'jumps'"));
+  bad.process = "poisson";
+  bad.device = "cuda";
+  CHECK_THROWS_WITH(run_ensemble(db, bad), Catch::Contains("CPU only"));
+}
+
+TEST_CASE("SEEM Poisson process: the stress of the first event past a bin edge is exponential", "[seem][unit]") {
+  // Two X1 columns x two stress rows split at 1 GPa. Only the bin (column 0, upper row) has
+  // events, at lambda = 500 per unit strain: one kind, dX1 = uA, which sets G = 0 and moves the
+  // state into column 1 (no events): the stress freezes where the first event happened. Loading
+  // from 0.5 GPa at G0 crosses the edge at exactly 1 GPa, so (tau_end - 1) lambda / G0 must be a
+  // unit exponential draw.
+  std::vector<std::int32_t> source{0, 1, 2, 3};
+  std::vector<double> lambda{0.0, 500.0, 0.0, 0.0};
+  std::vector<std::uint32_t> threshold(4, 0), offset{0, 0, 1, 1, 1};
+  std::vector<float> dtau{0.0f}, dx1{0.5f};
+  StepView v;
+  v.n_x1 = 2;
+  v.n_tau = 2;
+  v.x1_min = 0.0;
+  v.inv_dx1 = 2.0;  // columns [0, 0.5), [0.5, 1)
+  v.tau_min = 0.0;
+  v.inv_dtau = 1.0;  // rows [0, 1), [1, 2)
+  v.dgamma = 10.0;   // far past the event
+  v.G0 = 25.0;
+  v.uA = 0.5;
+  v.source = source.data();
+  v.threshold = threshold.data();
+  v.ev_offset = offset.data();
+  v.ev_dtau = dtau.data();
+  v.ev_dx1 = dx1.data();
+  v.lambda = lambda.data();
+  const int n = 20000;
+  double mean = 0.0;
+  int above_one = 0;
+  for (int j = 0; j < n; ++j) {
+    double x1 = 0.0, tau = 0.5;
+    std::uint32_t events = 0;
+    const unsigned f = poisson_step(v, x1, tau, 5, static_cast<std::uint32_t>(j), 0, events);
+    REQUIRE(events == 1);
+    REQUIRE(x1 == 0.5);
+    REQUIRE((f & step_saturated) == 0);
+    const double e = (tau - 1.0) * 500.0 / 25.0;
+    REQUIRE(e >= 0.0);
+    mean += e / n;
+    above_one += e > 1.0;
+  }
+  CHECK(std::abs(mean - 1.0) < 5.0 / std::sqrt(static_cast<double>(n)));
+  const double p = std::exp(-1.0);
+  CHECK(std::abs(above_one / static_cast<double>(n) - p) < 5.0 * std::sqrt(p * (1 - p) / n));
+}

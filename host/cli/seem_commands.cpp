@@ -147,6 +147,18 @@ void print_run_summary(const RunResult& r) {
       "outside the grid (clamped to the edge bin): %lld = %.3g%%\n",
       static_cast<long long>(r.fallback_lookups), 100.0 * static_cast<double>(r.fallback_lookups) / total,
       static_cast<long long>(r.outside_lookups), 100.0 * static_cast<double>(r.outside_lookups) / total);
+  if (r.process == "poisson") {
+    std::printf("  process poisson: events as a Poisson process in strain (any number per step)\n");
+    if (r.saturated_steps > 0)
+      std::printf("  warning: %lld steps used up their draws and were cut short\n",
+                  static_cast<long long>(r.saturated_steps));
+  } else if (r.max_step_probability > 0.1) {
+    std::printf(
+        "  note: the event probability per step, lambda dgamma, reaches %.2f in a trusted bin%s; the step "
+        "process assumes it << 1 (a smaller --dgamma, or --process poisson, which has no such limit)\n",
+        std::min(r.max_step_probability, 1.0),
+        r.max_step_probability > 1.0 ? " (cut to 1: at most one event per step)" : "");
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +295,11 @@ void add_run_options(CLI::App* c, RunOptions& r) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(finite_in(0, 100));
+  c->add_option("--process", r.process,
+                "steps: an event with probability lambda dgamma per step (the paper); poisson: events as a "
+                "Poisson process in strain, dgamma only sets the record points (CPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"steps", "poisson"}));
 }
 
 /// A start state outside the data: the model can only extrapolate there. A warning, or with

@@ -46,6 +46,7 @@ StepView StepTables::view() const {
   v.ev_offset = ev_offset.data();
   v.ev_dtau = ev_dtau.data();
   v.ev_dx1 = ev_dx1.data();
+  v.lambda = lambda.data();
   return v;
 }
 
@@ -60,8 +61,10 @@ StepTables make_step_tables(const Database& db, double dgamma) {
   t.ev_dtau = db.ev_dtau;
   t.ev_dx1 = db.ev_dx1;
   t.threshold.assign(nb, 0u);
+  t.lambda.assign(nb, 0.0);
   for (int b = 0; b < nb; ++b) {
     const double lam = std::isfinite(db.lambda[b]) ? db.lambda[b] : 0.0;
+    t.lambda[b] = lam;
     const double p = lam * dgamma;  // one event at most per step, as in the AQS data
     t.threshold[b] = p >= 1.0 ? 0xffffffffu : static_cast<std::uint32_t>(p * 4294967296.0);
     if (t.threshold[b] > 0 && t.ev_offset[b + 1] == t.ev_offset[b])
@@ -108,12 +111,20 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     if (!(p >= 0 && p <= 100)) fail("SEEM run: percentile " + std::to_string(p) + " outside [0, 100]");
   if (opt.device != "auto" && opt.device != "cpu" && opt.device != "cuda")
     fail("SEEM run: device must be auto, cpu or cuda, got '" + opt.device + "'");
+  if (opt.process != "steps" && opt.process != "poisson")
+    fail("SEEM run: --process = '" + opt.process + "'; allowed: steps, poisson");
+  const bool poisson = opt.process == "poisson";
+  if (poisson && opt.device == "cuda") fail("SEEM run: --process poisson runs on the CPU only (--backend cpu or auto)");
   const double dgamma = opt.dgamma > 0 ? opt.dgamma : db.dgamma;
   const StepTables tables = make_step_tables(db, dgamma);
   const StepView v = tables.view();
 
   RunResult r;
   r.n_traj = opt.n_traj;
+  r.process = opt.process;
+  for (int b = 0; b < db.grid.n_bins(); ++b)
+    if (db.visits[b] >= db.min_visits)
+      r.max_step_probability = std::max(r.max_step_probability, tables.lambda[b] * dgamma);
   if (!(opt.gamma_max / dgamma <= 1e9))
     fail("SEEM run: final strain / strain step = " + std::to_string(opt.gamma_max / dgamma) +
          " steps; allowed at most 1e9");
@@ -127,7 +138,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   // The same backend selection as `stzkmc run` (auto: a GPU when one is usable).
   bool use_cuda = false;
   try {
-    use_cuda = resolve_backend_name(opt.device) == "cuda";
+    use_cuda = !poisson && resolve_backend_name(opt.device) == "cuda";
   } catch (const std::invalid_argument&) {
     fail("SEEM run: device must be auto, cpu or cuda, got '" + opt.device + "'");
   }
@@ -148,20 +159,25 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     rec_tau.assign(n_rec * nt, 0.0f);
     peak.assign(nt, 0.0f);
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-    std::int64_t events = 0, fallback = 0, outside = 0;
+    std::int64_t events = 0, fallback = 0, outside = 0, saturated = 0;
     const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside)
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside, saturated)
     for (std::int64_t j = 0; j < opt.n_traj; ++j) {
       double x1 = opt.x1_start, tau = opt.tau_start, tau_max = tau;
       rec_x1[static_cast<std::size_t>(j)] = static_cast<float>(x1);
       rec_tau[static_cast<std::size_t>(j)] = static_cast<float>(tau);
       std::size_t next = 1;
-      std::int64_t ev = 0, fb = 0, os = 0;
+      std::int64_t ev = 0, fb = 0, os = 0, sat = 0;
       for (std::int64_t s = 0; s < r.n_steps; ++s) {
-        const unsigned f = step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
-        ev += f & step_event;
+        std::uint32_t poisson_events = 0;
+        const unsigned f =
+            poisson ? poisson_step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s),
+                                   poisson_events)
+                    : step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+        ev += poisson ? poisson_events : (f & step_event);
         fb += (f & step_fallback) ? 1 : 0;
         os += (f & step_outside) ? 1 : 0;
+        sat += (f & step_saturated) ? 1 : 0;
         tau_max = tau > tau_max ? tau : tau_max;
         if (s + 1 == rec[next]) {
           rec_x1[next * nt + static_cast<std::size_t>(j)] = static_cast<float>(x1);
@@ -173,11 +189,13 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
       events += ev;
       fallback += fb;
       outside += os;
+      saturated += sat;
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.events = events;
     r.fallback_lookups = fallback;
     r.outside_lookups = outside;
+    r.saturated_steps = saturated;
     r.backend = "cpu (" + std::to_string(threads) + " threads)";
   }
 
@@ -233,8 +251,12 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
     x1[j].push_back(a);
     tau[j].push_back(b);
     for (std::int64_t s = 0; s < n_steps; ++s) {
-      const unsigned f = step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
-      events_per_traj[j] += f & step_event;
+      std::uint32_t poisson_events = 0;
+      const unsigned f = opt.process == "poisson"
+                             ? poisson_step(v, a, b, opt.seed, static_cast<std::uint32_t>(j),
+                                            static_cast<std::uint64_t>(s), poisson_events)
+                             : step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
+      events_per_traj[j] += opt.process == "poisson" ? poisson_events : (f & step_event);
       x1[j].push_back(a);
       tau[j].push_back(b);
     }
@@ -255,6 +277,9 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
     h5::set_attr(root, "events", r.events);
     h5::set_attr(root, "fallback_lookups", r.fallback_lookups);
     h5::set_attr(root, "outside_lookups", r.outside_lookups);
+    h5::set_attr(root, "process", opt.process);
+    h5::set_attr(root, "saturated_steps", r.saturated_steps);
+    h5::set_attr(root, "max_step_probability", r.max_step_probability);
     h5::set_attr(root, "peak_tau_mean", r.peak_tau_mean);
     h5::set_attr(root, "peak_tau_sd", r.peak_tau_sd);
     h5::set_attr(root, "seconds", r.seconds);

@@ -24,6 +24,9 @@ struct RunOptions {
   std::string device = "auto";  ///< auto | cpu | cuda
   std::vector<double> percentiles{5, 25, 50, 75, 95};
   bool record = true;  ///< false: benchmark mode, only final states are kept
+  /// "steps": an event with probability lambda dgamma per strain step (the paper's process);
+  /// "poisson": events as a Poisson process in strain (seem::poisson_step; CPU only).
+  std::string process = "steps";
 };
 
 struct RunResult {
@@ -33,13 +36,18 @@ struct RunResult {
   std::vector<double> percentiles;           ///< which percentiles (%)
   std::vector<std::vector<double>> pct_tau;  ///< [percentile][record]
   std::vector<std::vector<double>> pct_x1;
-  std::int64_t n_traj = 0, n_steps = 0;       ///< per trajectory
-  std::int64_t events = 0;                    ///< all plastic events of the ensemble
-  std::int64_t fallback_lookups = 0;          ///< steps whose bin was redirected (untrusted bin or lambda policy)
-  std::int64_t outside_lookups = 0;           ///< steps outside the grid (clamped to the edge)
+  std::int64_t n_traj = 0, n_steps = 0;  ///< per trajectory
+  std::int64_t events = 0;               ///< all plastic events of the ensemble
+  std::int64_t fallback_lookups = 0;     ///< steps whose bin was redirected (untrusted bin or lambda policy)
+  std::int64_t outside_lookups = 0;      ///< steps outside the grid (clamped to the edge)
+  std::int64_t saturated_steps = 0;      ///< poisson: steps cut short at seem_poisson_max_draws
+  /// The largest event probability per step, lambda dgamma, over the bins the database trusts
+  /// ("steps" assumes it << 1; above 1 it is cut to 1).
+  double max_step_probability = 0.0;
   double peak_tau_mean = 0, peak_tau_sd = 0;  ///< per-trajectory maximum stress (yield), GPa
   double seconds = 0.0;                       ///< wall time of the integration only
   std::string backend;                        ///< "cpu (N threads)" or "cuda (...)"
+  std::string process;                        ///< RunOptions::process
   double steps_per_second() const {
     return seconds > 0 ? static_cast<double>(n_traj) * static_cast<double>(n_steps) / seconds : 0.0;
   }
@@ -48,6 +56,7 @@ struct RunResult {
 /// Host-owned tables behind a StepView (thresholds from lambda and dgamma).
 struct StepTables {
   std::vector<std::int32_t> source;
+  std::vector<double> lambda;  ///< per bin, 0 where unvisited (the Poisson process's intensity)
   std::vector<std::uint32_t> threshold, ev_offset;
   std::vector<float> ev_dtau, ev_dx1;
   StepView view() const;  ///< view with host pointers

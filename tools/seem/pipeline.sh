@@ -89,6 +89,9 @@ if [[ "$policy" == raw ]]; then other_policy=monotone; else other_policy=raw; fi
 # atomistic steady state of all glasses (docs/seem.md, "The fixed point")
 "$stzkmc" seem fixedpoint --db "$out/seem_db.h5" --data "$data" --traj "$traj" --bootstrap 200 \
   --bootstrap-traj 2000 -o "$out/fixed_point.h5" | tee "$out/fixed_point.txt"
+# the strain step: the step process at four steps against the Poisson process
+$py tools/seem/dgamma_convergence.py --stzkmc "$stzkmc" --db "$out/seem_db.h5" --x1 "$x1s" --traj 100000 \
+  --out "$out/dgamma"
 
 step "7/7 figures"
 $py tools/seem/plot_seem.py --db "$out/seem_db.h5" --validation "$out/validation.h5" --data "$data" \
@@ -101,7 +104,9 @@ if (( update )); then
   mkdir -p data/seem/figures
   [[ "$(realpath "$data")" == "$(realpath -m data/seem/cuzr_aqs.h5)" ]] || cp "$data" data/seem/cuzr_aqs.h5
   cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/validation_elastic.txt" \
-     "$out/validation_$other_policy.txt" "$out/bench.txt" "$out/fixed_point.h5" "$out/fixed_point.txt" data/seem/
+     "$out/validation_$other_policy.txt" "$out/bench.txt" "$out/fixed_point.h5" "$out/fixed_point.txt" \
+     "$out/dgamma/dgamma_convergence.txt" data/seem/
+  cp "$out/dgamma/dgamma_convergence.png" data/seem/figures/
   cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
 fi
 echo; echo "done: results in $out (figures in $out/figures)"

@@ -7,6 +7,7 @@
  *
  * Units: stress GPa, energy eV per atom, volume per atom Omega in A^3, strain dimensionless.
  */
+#include <cmath>
 #include <cstdint>
 
 #include "stz/hd.hpp"
@@ -59,6 +60,12 @@ STZ_HD_INLINE double shear_modulus(double x1, const X1Params& p) { return p.G0 *
 /// Philox stream of the SEEM forward integration: one draw per (trajectory, step). A value >= 16
 /// keeps it apart from the HR-STZ streams of stz/rng.hpp.
 constexpr std::uint32_t seem_step_stream = 16;
+/// Philox stream of the continuous-strain (Poisson) process: draws per (trajectory, step, k),
+/// k counting the draws within the step (below 2^16).
+constexpr std::uint32_t seem_poisson_stream = 17;
+/// Draws one step of the Poisson process may take (events and bin crossings); beyond it the
+/// step ends early and is flagged (step_saturated) — far above any rate a database holds.
+constexpr std::uint32_t seem_poisson_max_draws = 65535;
 
 /**
  * @brief Flat, trivially copyable view of a harvested database as the forward step needs it.
@@ -80,10 +87,11 @@ struct StepView {
   const std::uint32_t* ev_offset = nullptr;  ///< per bin: CSR offsets into ev_* (n_bins + 1)
   const float* ev_dtau = nullptr;            ///< plastic stress drop of each event (GPa)
   const float* ev_dx1 = nullptr;             ///< X1 change of each event (eV/atom)
+  const double* lambda = nullptr;            ///< per bin: events per unit strain (Poisson process)
 };
 
-/// Flags returned by step(): what happened, for counters.
-enum StepFlags : unsigned { step_event = 1u, step_fallback = 2u, step_outside = 4u };
+/// Flags returned by step(): what happened, for counters (poisson_step: events counted apart).
+enum StepFlags : unsigned { step_event = 1u, step_fallback = 2u, step_outside = 4u, step_saturated = 8u };
 
 /// Bin of a state, clamped into the grid; sets step_outside in flags when clamping was needed.
 STZ_HD_INLINE int clamped_bin(const StepView& v, double x1, double tau, unsigned& flags) {
@@ -131,6 +139,81 @@ STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uin
     tau -= v.ev_dtau[k];
     x1 += v.ev_dx1[k];
     flags |= step_event;
+  }
+  return flags;
+}
+
+/**
+ * @brief One strain increment dgamma of one trajectory under the continuous-strain event process
+ * (`seem run --process poisson`, docs/seem.md): plastic events form a Poisson process in strain
+ * whose intensity is the harvested lambda of the current state's bin; between events the state
+ * loads elastically, tau += G(X1) dgamma, X1 fixed. Exact for the piecewise-constant lambda: an
+ * exponential strain to the next event is drawn in the current bin; if the loading leaves the
+ * bin (in tau: X1 does not move between events) first, the state moves to the bin's edge and a
+ * fresh exponential is drawn in the next (the process is memoryless). Any number of events may
+ * fall in one increment, so dgamma only sets where states are recorded: unlike step(), whose
+ * event probability lambda dgamma saturates at 1, nothing depends on it but the draws. The mean
+ * rate of plastic flow, lambda E[dtau_pl], is the harvested one, as in step() when lambda
+ * dgamma << 1 (its limit for dgamma -> 0).
+ *
+ * Random numbers: Philox4x32-10 keyed by seed, counter (trajectory, step low 32 bits,
+ * stream << 16 | k, step high 32 bits) for the k-th draw of the step: words 0 and 1 give the
+ * exponential, word 2 selects the event.
+ * @param events incremented by the events of this increment.
+ * @return StepFlags (step_fallback, step_outside: of the state at the start of the increment;
+ * step_saturated: seem_poisson_max_draws were used up).
+ */
+STZ_HD_INLINE unsigned poisson_step(const StepView& v, double& x1, double& tau, std::uint64_t seed,
+                                    std::uint32_t trajectory, std::uint64_t step_index, std::uint32_t& events) {
+  unsigned flags = 0;
+  {
+    const int b0 = clamped_bin(v, x1, tau, flags);
+    if (v.source[b0] != b0) flags |= step_fallback;
+  }
+  const double dtau_bin = 1.0 / v.inv_dtau;
+  double left = v.dgamma;  // strain still to go in this increment
+  std::uint32_t k = 0;
+  int entered = -1;  // the stress row just entered at its edge (the lookup could round to the old one)
+  while (left > 0.0) {
+    if (k == seem_poisson_max_draws) return flags | step_saturated;
+    unsigned ignored = 0;
+    int b0 = clamped_bin(v, x1, tau, ignored);
+    if (entered >= 0) b0 = (b0 / v.n_tau) * v.n_tau + entered;
+    entered = -1;
+    const int b = v.source[b0];
+    const int it = b0 % v.n_tau;
+    const double g = v.G0 * (1.0 - x1 / v.uA);
+    // The strain to the edge of the bin's stress range along the loading (none past the grid's
+    // first or last row: the clamped lookups keep that row's statistics).
+    double exit = 1e300;
+    if (g > 0.0 && it + 1 < v.n_tau) exit = (v.tau_min + (it + 1) * dtau_bin - tau) / g;
+    if (g < 0.0 && it > 0) exit = (v.tau_min + it * dtau_bin - tau) / g;
+    exit = exit > 0.0 ? exit : 0.0;  // a state rounded onto the far side of its edge
+    const rng::Words r =
+        rng::philox(trajectory, static_cast<std::uint32_t>(step_index & 0xffffffffu), (seem_poisson_stream << 16) | k,
+                    static_cast<std::uint32_t>(step_index >> 32), static_cast<std::uint32_t>(seed & 0xffffffffu),
+                    static_cast<std::uint32_t>(seed >> 32));
+    ++k;
+    const double rate = v.lambda[b] > 0.0 ? v.lambda[b] : 0.0;
+    const double to_event = rate > 0.0 ? -std::log(rng::uniform_open0(r.w[0], r.w[1])) / rate : 1e300;
+    if (to_event < left && to_event < exit) {
+      tau += g * to_event;
+      left -= to_event;
+      const std::uint32_t lo = v.ev_offset[b];
+      const std::uint32_t n = v.ev_offset[b + 1] - lo;
+      const std::uint32_t e = lo + static_cast<std::uint32_t>((static_cast<std::uint64_t>(r.w[2]) * n) >> 32);
+      tau -= v.ev_dtau[e];
+      x1 += v.ev_dx1[e];
+      ++events;
+    } else if (exit < left) {
+      // To the edge of the row; the next draw is in the row beyond it.
+      tau = g > 0.0 ? v.tau_min + (it + 1) * dtau_bin : v.tau_min + it * dtau_bin;
+      entered = it + (g > 0.0 ? 1 : -1);
+      left -= exit;
+    } else {
+      tau += g * left;
+      left = 0.0;
+    }
   }
   return flags;
 }
