@@ -53,13 +53,16 @@ __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_
   }
   if (active) peak_tau[j] = static_cast<float>(tau_max);
   // per-trajectory counts fit in 32 bits (<= n_steps); one atomic per warp and counter
+  unsigned left = os > 0u ? 1u : 0u;  // this trajectory left the grid at least once
   ev = __reduce_add_sync(0xffffffffu, ev);
   fb = __reduce_add_sync(0xffffffffu, fb);
   os = __reduce_add_sync(0xffffffffu, os);
+  left = __reduce_add_sync(0xffffffffu, left);
   if ((threadIdx.x & 31u) == 0) {
     atomicAdd(&counters[0], static_cast<unsigned long long>(ev));
     atomicAdd(&counters[1], static_cast<unsigned long long>(fb));
     atomicAdd(&counters[2], static_cast<unsigned long long>(os));
+    atomicAdd(&counters[3], static_cast<unsigned long long>(left));
   }
 }
 
@@ -78,8 +81,8 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   const auto d_dx1 = device_copy(host_view.ev_dx1, n_events);
   auto d_rec = device_copy(record_steps.data(), record_steps.size());
   cuda::DeviceBuffer<float> d_rec_x1(n_out), d_rec_tau(n_out), d_peak(static_cast<std::size_t>(n_traj));
-  cuda::DeviceBuffer<unsigned long long> d_counters(3);
-  STZ_CUDA_TRY(cudaMemset(d_counters.data(), 0, 3 * sizeof(unsigned long long)));
+  cuda::DeviceBuffer<unsigned long long> d_counters(4);
+  STZ_CUDA_TRY(cudaMemset(d_counters.data(), 0, 4 * sizeof(unsigned long long)));
 
   StepView v = host_view;
   v.source = d_source.data();
@@ -108,13 +111,14 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   rec_tau.resize(n_out);
   peak_tau.resize(static_cast<std::size_t>(n_traj));
   STZ_CUDA_TRY(cudaMemcpy(peak_tau.data(), d_peak.data(), peak_tau.size() * sizeof(float), cudaMemcpyDeviceToHost));
-  unsigned long long counters[3];
+  unsigned long long counters[4];
   STZ_CUDA_TRY(cudaMemcpy(rec_x1.data(), d_rec_x1.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));
   STZ_CUDA_TRY(cudaMemcpy(rec_tau.data(), d_rec_tau.data(), n_out * sizeof(float), cudaMemcpyDeviceToHost));
   STZ_CUDA_TRY(cudaMemcpy(counters, d_counters.data(), sizeof counters, cudaMemcpyDeviceToHost));
   out.events = static_cast<std::int64_t>(counters[0]);
   out.fallback_lookups = static_cast<std::int64_t>(counters[1]);
   out.outside_lookups = static_cast<std::int64_t>(counters[2]);
+  out.trajectories_outside = static_cast<std::int64_t>(counters[3]);
   out.seconds = ms * 1e-3;
   int dev = 0;
   cudaDeviceProp prop{};

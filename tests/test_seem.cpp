@@ -241,8 +241,20 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
   const double lambda_est = static_cast<double>(r.events) / (static_cast<double>(o.n_traj) * o.gamma_max);
   CHECK(lambda_est == Approx(100.0).epsilon(0.01));
   // the single bin is trusted, so the unvisited-bin policy is never needed; states leave the
-  // grid's data range and are clamped (counted)
+  // grid's data range and are clamped (counted, and so are the trajectories that do)
   CHECK(r.fallback_lookups == 0);
+  CHECK(r.trajectories_outside > 0);
+  CHECK(r.trajectories_outside <= r.n_traj);
+  CHECK(r.trajectories_outside <= r.outside_lookups);
+  {
+    RunOptions inside = o;  // one step from the middle of the grid: nothing leaves it
+    inside.gamma_max = 1e-3;
+    inside.x1_start = 0.5 * (db.grid.x1_min + db.grid.x1_max);
+    inside.tau_start = 0.5 * (db.grid.tau_min + db.grid.tau_max);
+    const RunResult in = run_ensemble(db, inside);
+    CHECK(in.outside_lookups == 0);
+    CHECK(in.trajectories_outside == 0);
+  }
   // the mean of per-trajectory maxima bounds the maximum of the mean curve from above
   CHECK(r.peak_tau_mean >= *std::max_element(r.mean_tau.begin(), r.mean_tau.end()) - 1e-6);
 
@@ -297,6 +309,9 @@ TEST_CASE("SEEM ensemble: GPU matches CPU", "[seem][compare]") {
   const RunResult g = run_ensemble(db, o);
   CHECK(g.backend.rfind("cuda", 0) == 0);
   CHECK(std::abs(static_cast<double>(g.events - c.events)) <= 1e-3 * static_cast<double>(c.events));
+  // The trajectories that left the grid, counted per warp on the device (never run on a GPU yet).
+  CHECK(std::abs(static_cast<double>(g.trajectories_outside - c.trajectories_outside)) <=
+        1e-3 * static_cast<double>(c.n_traj) + 2.0);
   for (std::size_t k = 0; k < c.gamma.size(); ++k) {
     CHECK(g.mean_tau[k] == Approx(c.mean_tau[k]).epsilon(1e-3).margin(1e-4));
     CHECK(g.mean_x1[k] == Approx(c.mean_x1[k]).epsilon(1e-3).margin(1e-6));

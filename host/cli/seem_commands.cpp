@@ -147,6 +147,12 @@ void print_run_summary(const RunResult& r) {
       "outside the grid (clamped to the edge bin): %lld = %.3g%%\n",
       static_cast<long long>(r.fallback_lookups), 100.0 * static_cast<double>(r.fallback_lookups) / total,
       static_cast<long long>(r.outside_lookups), 100.0 * static_cast<double>(r.outside_lookups) / total);
+  if (r.trajectories_outside > 0)
+    std::printf(
+        "  warning: %lld of %lld trajectories (%.3g%%) left the harvested state space at least once; there "
+        "SEEM only extrapolates (lookups clamp to the edge bins); --strict refuses such a run\n",
+        static_cast<long long>(r.trajectories_outside), static_cast<long long>(r.n_traj),
+        100.0 * static_cast<double>(r.trajectories_outside) / static_cast<double>(r.n_traj));
   if (r.process == "poisson") {
     std::printf("  process poisson: events as a Poisson process in strain (any number per step)\n");
     if (r.saturated_steps > 0)
@@ -329,7 +335,9 @@ void add_run(CLI::App& seem) {
   c->add_option("--tau", o->r.tau_start, "start shear stress (GPa)")
       ->capture_default_str()
       ->check(finite_in(-big, big));
-  c->add_flag("--strict", o->strict, "refuse a start state outside the database's (X1, tau) range");
+  c->add_flag("--strict", o->strict,
+              "refuse to extrapolate: a start state outside the database's (X1, tau) range, or a run in which a "
+              "trajectory leaves it (nothing is written; exit 1)");
   add_run_options(c, o->r);
   c->add_option("-o,--out", o->out,
                 "output file (HDF5): mean, sd and percentile curves; or a directory for DIR/seem_run.h5");
@@ -340,6 +348,10 @@ void add_run(CLI::App& seem) {
     std::printf("SEEM run from X1 = %g eV/atom, tau = %g GPa to strain %g\n", o->r.x1_start, o->r.tau_start,
                 o->r.gamma_max);
     print_run_summary(r);
+    if (o->strict && r.trajectories_outside > 0)
+      throw std::runtime_error("SEEM: " + std::to_string(r.trajectories_outside) + " of " + std::to_string(r.n_traj) +
+                               " trajectories left the harvested (X1, tau) range (--strict refuses to extrapolate; "
+                               "nothing was written)");
     const std::size_t last = r.gamma.size() - 1;
     std::printf("  final: mean tau %.4f GPa (sd %.4f), mean X1 %.5f eV/atom (sd %.5f)\n", r.mean_tau[last],
                 r.sd_tau[last], r.mean_x1[last], r.sd_x1[last]);
@@ -374,6 +386,9 @@ void add_bench(CLI::App& seem) {
   c->add_option("--backend,--device", o->r.device, "cpu | cuda | auto (--device: the former name)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  c->add_option("--process", o->r.process, "steps | poisson (see seem run)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"steps", "poisson"}));
   c->callback([o]() {
     const Database db = read_database(o->db);
     RunOptions r = o->r;
@@ -385,8 +400,8 @@ void add_bench(CLI::App& seem) {
       if (omp_get_max_threads() > 1) threads.push_back(omp_get_max_threads());
     }
     if (r.device != "cpu") threads = {0};
-    std::printf("SEEM bench: %lld trajectories to strain %g (dgamma %g), start X1 %g\n",
-                static_cast<long long>(r.n_traj), r.gamma_max, db.dgamma, r.x1_start);
+    std::printf("SEEM bench: %lld trajectories to strain %g (dgamma %g), start X1 %g, process %s\n",
+                static_cast<long long>(r.n_traj), r.gamma_max, db.dgamma, r.x1_start, r.process.c_str());
     for (int t : threads) {
       r.threads = t;
       run_ensemble(db, r);  // warm-up (page faults, frequency)
@@ -424,21 +439,22 @@ void add_validate(CLI::App& seem) {
     const ValidationResult v = validate(db, train, held, o->r);
     std::printf("SEEM vs held-out AQS (%d held out per cooling rate, lambda policy %s), RMS over the strain range:\n",
                 o->holdout, policy_name(db.policy));
-    std::printf("  %9s %5s %4s %8s %9s %9s %9s %9s %11s %11s %7s %7s\n", "rate K/ps", "train", "held", "rms_tau",
-                "floor_tau", "rms_X1", "floor_X1", "redirect%", "yield_S", "yield_A", "flow_S", "flow_A");
+    std::printf("  %9s %5s %4s %8s %9s %9s %9s %9s %6s %11s %11s %7s %7s\n", "rate K/ps", "train", "held", "rms_tau",
+                "floor_tau", "rms_X1", "floor_X1", "redirect%", "left%", "yield_S", "yield_A", "flow_S", "flow_A");
     for (const auto& rv : v.rates) {
       const double steps = static_cast<double>(rv.seem.n_traj) * static_cast<double>(rv.seem.n_steps);
-      std::printf("  %9g %5d %4d %8.3f %9.3f %9.2e %9.2e %9.3g %5.2f+-%4.2f %5.2f+-%4.2f %7.3f %7.3f\n", rv.rate,
+      std::printf("  %9g %5d %4d %8.3f %9.3f %9.2e %9.2e %9.3g %6.3g %5.2f+-%4.2f %5.2f+-%4.2f %7.3f %7.3f\n", rv.rate,
                   rv.n_train, rv.n_held, rv.rms_tau, rv.rms_tau_train, rv.rms_x1, rv.rms_x1_train,
-                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps, rv.yield_seem, rv.yield_seem_sd,
-                  rv.yield_aqs, rv.yield_aqs_sd, rv.flow_tau_seem, rv.flow_tau_aqs);
+                  100.0 * static_cast<double>(rv.seem.fallback_lookups) / steps,
+                  100.0 * static_cast<double>(rv.seem.trajectories_outside) / static_cast<double>(rv.seem.n_traj),
+                  rv.yield_seem, rv.yield_seem_sd, rv.yield_aqs, rv.yield_aqs_sd, rv.flow_tau_seem, rv.flow_tau_aqs);
     }
     std::printf(
         "  (tau GPa, X1 eV/atom; floor = RMS between the training and held-out AQS means; yield = mean +- sd "
         "of\n"
         "   each trajectory's / held-out glass's maximum stress; flow = mean stress over the last third of "
         "the\n"
-        "   strain range; S = SEEM, A = held-out AQS)\n");
+        "   strain range; S = SEEM, A = held-out AQS; left%% = trajectories that left the harvested state space)\n");
     auto report = [&](const char* what, const std::vector<Crossing>& cs) {
       std::printf("crossings of mean trajectories in (X1, tau), %s: %zu\n", what, cs.size());
       for (std::size_t i = 0; i < cs.size() && i < 5; ++i)
@@ -535,8 +551,9 @@ void add_fixed_point(CLI::App& seem) {
         "SEEM fixed point: %zu starts, %lld trajectories each, to strain %g; steady state = mean over the "
         "last %g of strain\n",
         r.starts.size(), static_cast<long long>(o->f.run.n_traj), o->f.run.gamma_max, o->f.window);
-    std::int64_t outside = 0, steps = 0;
+    std::int64_t outside = 0, steps = 0, left = 0;
     for (const FixedPointStart& s : r.starts) {
+      left += s.trajectories_outside;
       std::printf("  start X1 %8.5f eV/atom, tau %6.3f GPa -> X1 %.5f, tau %.3f\n", s.x1_start, s.tau_start, s.x1,
                   s.tau);
       outside += s.outside_lookups;
@@ -546,8 +563,11 @@ void add_fixed_point(CLI::App& seem) {
         "  fixed point: X1 = %.5f eV/atom, tau = %.3f GPa; every start within %.5f eV/atom and %.3f GPa "
         "of it\n",
         r.x1, r.tau, r.spread_x1, r.spread_tau);
-    std::printf("  steps outside the harvested grid: %.3g %% (clamped to its edge)\n",
-                steps ? 100.0 * static_cast<double>(outside) / static_cast<double>(steps) : 0.0);
+    std::printf(
+        "  steps outside the harvested grid: %.3g %% (clamped to its edge); trajectories that left it at "
+        "least once: %.3g %%\n",
+        steps ? 100.0 * static_cast<double>(outside) / static_cast<double>(steps) : 0.0,
+        100.0 * static_cast<double>(left) / (static_cast<double>(o->f.run.n_traj) * r.starts.size()));
     if (!r.boot_x1.empty()) {
       std::printf(
           "  bootstrap over training glasses (%zu replicas, %lld trajectories each): X1 %.5f +- %.5f "

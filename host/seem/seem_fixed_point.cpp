@@ -164,6 +164,7 @@ FixedPointResult fixed_point(const Database& db, const std::vector<AqsTrace>& tr
       s.mean_tau = rr.mean_tau;
       s.outside_lookups = rr.outside_lookups;
       s.fallback_lookups = rr.fallback_lookups;
+      s.trajectories_outside = rr.trajectories_outside;
       s.steps = rr.n_traj * rr.n_steps;
       r.starts.push_back(std::move(s));
     }
@@ -285,6 +286,7 @@ void write_fixed_point(const std::string& path, const FixedPointResult& r, const
       h5::set_attr(gs.get(), "tau", s.tau);
       h5::set_attr(gs.get(), "outside_lookups", s.outside_lookups);
       h5::set_attr(gs.get(), "fallback_lookups", s.fallback_lookups);
+      h5::set_attr(gs.get(), "trajectories_outside", s.trajectories_outside);
       h5::set_attr(gs.get(), "steps", s.steps);
       const hsize_t n = s.gamma.size();
       h5::write_dataset(gs.get(), "gamma", s.gamma, {n}, h5::Storage::compressed);

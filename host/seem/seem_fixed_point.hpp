@@ -36,6 +36,7 @@ struct FixedPointStart {
   double x1 = 0, tau = 0;                        ///< steady state (ensemble mean over the window)
   std::vector<double> gamma, mean_x1, mean_tau;  ///< ensemble mean curves
   std::int64_t outside_lookups = 0, fallback_lookups = 0, steps = 0;
+  std::int64_t trajectories_outside = 0;  ///< of the ensemble's trajectories, those that left the grid
 };
 
 struct SteadyStateAqs {

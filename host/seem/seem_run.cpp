@@ -152,6 +152,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     r.events = out.events;
     r.fallback_lookups = out.fallback_lookups;
     r.outside_lookups = out.outside_lookups;
+    r.trajectories_outside = out.trajectories_outside;
     r.seconds = out.seconds;
     r.backend = "cuda (" + out.device_name + ")";
   } else {
@@ -159,9 +160,9 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     rec_tau.assign(n_rec * nt, 0.0f);
     peak.assign(nt, 0.0f);
     const int threads = opt.threads > 0 ? opt.threads : omp_get_max_threads();
-    std::int64_t events = 0, fallback = 0, outside = 0, saturated = 0;
+    std::int64_t events = 0, fallback = 0, outside = 0, saturated = 0, left = 0;
     const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside, saturated)
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : events, fallback, outside, saturated, left)
     for (std::int64_t j = 0; j < opt.n_traj; ++j) {
       double x1 = opt.x1_start, tau = opt.tau_start, tau_max = tau;
       rec_x1[static_cast<std::size_t>(j)] = static_cast<float>(x1);
@@ -190,12 +191,14 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
       fallback += fb;
       outside += os;
       saturated += sat;
+      left += os > 0 ? 1 : 0;
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.events = events;
     r.fallback_lookups = fallback;
     r.outside_lookups = outside;
     r.saturated_steps = saturated;
+    r.trajectories_outside = left;
     r.backend = "cpu (" + std::to_string(threads) + " threads)";
   }
 
@@ -277,6 +280,7 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
     h5::set_attr(root, "events", r.events);
     h5::set_attr(root, "fallback_lookups", r.fallback_lookups);
     h5::set_attr(root, "outside_lookups", r.outside_lookups);
+    h5::set_attr(root, "trajectories_outside", r.trajectories_outside);
     h5::set_attr(root, "process", opt.process);
     h5::set_attr(root, "saturated_steps", r.saturated_steps);
     h5::set_attr(root, "max_step_probability", r.max_step_probability);

@@ -36,11 +36,12 @@ struct RunResult {
   std::vector<double> percentiles;           ///< which percentiles (%)
   std::vector<std::vector<double>> pct_tau;  ///< [percentile][record]
   std::vector<std::vector<double>> pct_x1;
-  std::int64_t n_traj = 0, n_steps = 0;  ///< per trajectory
-  std::int64_t events = 0;               ///< all plastic events of the ensemble
-  std::int64_t fallback_lookups = 0;     ///< steps whose bin was redirected (untrusted bin or lambda policy)
-  std::int64_t outside_lookups = 0;      ///< steps outside the grid (clamped to the edge)
-  std::int64_t saturated_steps = 0;      ///< poisson: steps cut short at seem_poisson_max_draws
+  std::int64_t n_traj = 0, n_steps = 0;   ///< per trajectory
+  std::int64_t events = 0;                ///< all plastic events of the ensemble
+  std::int64_t fallback_lookups = 0;      ///< steps whose bin was redirected (untrusted bin or lambda policy)
+  std::int64_t outside_lookups = 0;       ///< steps outside the grid (clamped to the edge)
+  std::int64_t trajectories_outside = 0;  ///< trajectories with at least one such step
+  std::int64_t saturated_steps = 0;       ///< poisson: steps cut short at seem_poisson_max_draws
   /// The largest event probability per step, lambda dgamma, over the bins the database trusts
   /// ("steps" assumes it << 1; above 1 it is cut to 1).
   double max_step_probability = 0.0;

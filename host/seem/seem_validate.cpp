@@ -255,6 +255,7 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
       h5::set_attr(id, "events", rv.seem.events);
       h5::set_attr(id, "fallback_lookups", rv.seem.fallback_lookups);
       h5::set_attr(id, "outside_lookups", rv.seem.outside_lookups);
+      h5::set_attr(id, "trajectories_outside", rv.seem.trajectories_outside);
       h5::set_attr(id, "backend", rv.seem.backend);
       h5::write_dataset(id, "gamma", rv.seem.gamma, {}, h5::Storage::compressed);
       h5::write_dataset(id, "seem_mean_tau", rv.seem.mean_tau, {}, h5::Storage::compressed);

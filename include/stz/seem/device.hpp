@@ -16,7 +16,8 @@ namespace stz::seem {
 
 struct DeviceRunOutput {
   std::int64_t events = 0, fallback_lookups = 0, outside_lookups = 0;
-  double seconds = 0.0;  ///< kernel time (CUDA events), excluding transfers of tables
+  std::int64_t trajectories_outside = 0;  ///< trajectories with at least one step outside the grid
+  double seconds = 0.0;                   ///< kernel time (CUDA events), excluding transfers of tables
   std::string device_name;
 };
 
