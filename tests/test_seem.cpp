@@ -258,6 +258,34 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
   // the mean of per-trajectory maxima bounds the maximum of the mean curve from above
   CHECK(r.peak_tau_mean >= *std::max_element(r.mean_tau.begin(), r.mean_tau.end()) - 1e-6);
 
+  SECTION("whole trajectories are the ensemble's members, with their events") {
+    for (const char* process : {"steps", "poisson"}) {
+      INFO("process " << process);
+      RunOptions small = o;
+      small.n_traj = 300;
+      small.save_trajectories = 300;
+      small.record_every = 20;
+      small.process = process;
+      const RunResult s = run_ensemble(db, small);
+      const TrajectorySamples& t = s.samples;
+      REQUIRE(t.n == 300);
+      const std::size_t n_rec = s.gamma.size();
+      REQUIRE(t.tau.size() == 300 * n_rec);
+      for (std::size_t k = 0; k < n_rec; ++k) {
+        double mean_tau = 0.0;
+        for (std::size_t j = 0; j < 300; ++j) mean_tau += t.tau[j * n_rec + k];
+        CHECK(mean_tau / 300.0 == Approx(s.mean_tau[k]).epsilon(1e-12));
+      }
+      std::uint64_t events = 0;
+      for (std::uint32_t c : t.ev_count) events += c;
+      CHECK(static_cast<std::int64_t>(events) == s.events);
+      REQUIRE(t.ev_offset.size() == 301);
+      CHECK(t.ev_offset.back() == t.ev_gamma.size());
+      if (std::string(process) == "steps")
+        for (double d : t.ev_dtau) CHECK((std::abs(d - 0.3) < 1e-6 || std::abs(d - 0.2) < 1e-6));
+    }
+  }
+
   SECTION("results do not depend on the thread count") {
     RunOptions o1 = o;
     o1.threads = 1;

@@ -339,6 +339,11 @@ void add_run(CLI::App& seem) {
               "refuse to extrapolate: a start state outside the database's (X1, tau) range, or a run in which a "
               "trajectory leaves it (nothing is written; exit 1)");
   add_run_options(c, o->r);
+  c->add_option("--save-trajectories", o->r.save_trajectories,
+                "also write the first N trajectories whole (states at the record points, every event step) to "
+                "/trajectories of the output")
+      ->capture_default_str()
+      ->check(CLI::Range(0LL, 100000LL));
   c->add_option("-o,--out", o->out,
                 "output file (HDF5): mean, sd and percentile curves; or a directory for DIR/seem_run.h5");
   c->callback([o]() {

@@ -202,6 +202,44 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
     r.backend = "cpu (" + std::to_string(threads) + " threads)";
   }
 
+  if (opt.save_trajectories > 0) {
+    // The first members again, step by step on the CPU: the same draws as the ensemble's.
+    TrajectorySamples& t = r.samples;
+    t.n = std::min<std::int64_t>(opt.save_trajectories, opt.n_traj);
+    t.x1.assign(static_cast<std::size_t>(t.n) * n_rec, 0.0f);
+    t.tau.assign(static_cast<std::size_t>(t.n) * n_rec, 0.0f);
+    t.ev_offset.assign(1, 0);
+    for (std::int64_t j = 0; j < t.n; ++j) {
+      double x1 = opt.x1_start, tau = opt.tau_start;
+      const std::size_t row = static_cast<std::size_t>(j) * n_rec;
+      t.x1[row] = static_cast<float>(x1);
+      t.tau[row] = static_cast<float>(tau);
+      std::size_t next = 1;
+      for (std::int64_t s = 0; s < r.n_steps; ++s) {
+        const double x1_before = x1, tau_before = tau, g = v.G0 * (1.0 - x1 / v.uA);
+        std::uint32_t count = 0;
+        if (poisson)
+          poisson_step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s), count);
+        else
+          count = step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s)) & step_event;
+        if (count > 0) {
+          t.ev_gamma.push_back(static_cast<double>(s + 1) * dgamma);
+          t.ev_tau.push_back(tau_before);
+          t.ev_x1.push_back(x1_before);
+          t.ev_dtau.push_back(g * dgamma - (tau - tau_before));
+          t.ev_dx1.push_back(x1 - x1_before);
+          t.ev_count.push_back(count);
+        }
+        if (s + 1 == rec[next]) {
+          t.x1[row + next] = static_cast<float>(x1);
+          t.tau[row + next] = static_cast<float>(tau);
+          ++next;
+        }
+      }
+      t.ev_offset.push_back(t.ev_gamma.size());
+    }
+  }
+
   double pm = 0, pv = 0;
   for (float x : peak) pm += x;
   pm /= static_cast<double>(nt);
@@ -307,6 +345,26 @@ void write_run(const std::string& path, const RunResult& r, const RunOptions& op
     const std::vector<hsize_t> dims{static_cast<hsize_t>(r.percentiles.size()), static_cast<hsize_t>(r.gamma.size())};
     h5::write_dataset(root, "pct_tau", pt, dims, h5::Storage::compressed);
     h5::write_dataset(root, "pct_x1", px, dims, h5::Storage::compressed);
+    const TrajectorySamples& t = r.samples;
+    if (t.n > 0) {
+      h5::Handle g = h5::create_group(root, "trajectories");
+      const hid_t id = g.get();
+      h5::set_attr(id, "n", t.n);
+      h5::set_attr(id, "events",
+                   std::string("per trajectory (CSR ev_offset): the steps that held an event: ev_gamma (strain at the "
+                               "step's end), ev_tau and ev_x1 (state before it), ev_dtau (plastic stress drop, GPa), "
+                               "ev_dx1 (eV/atom), ev_count (events in the step)"));
+      const std::vector<hsize_t> td{static_cast<hsize_t>(t.n), static_cast<hsize_t>(r.gamma.size())};
+      h5::write_dataset(id, "x1", t.x1, td, h5::Storage::compressed);
+      h5::write_dataset(id, "tau", t.tau, td, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_offset", t.ev_offset, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_gamma", t.ev_gamma, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_tau", t.ev_tau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_x1", t.ev_x1, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_dtau", t.ev_dtau, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_dx1", t.ev_dx1, {}, h5::Storage::compressed);
+      h5::write_dataset(id, "ev_count", t.ev_count, {}, h5::Storage::compressed);
+    }
   });
 }
 

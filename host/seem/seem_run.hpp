@@ -27,6 +27,23 @@ struct RunOptions {
   /// "steps": an event with probability lambda dgamma per strain step (the paper's process);
   /// "poisson": events as a Poisson process in strain (seem::poisson_step; CPU only).
   std::string process = "steps";
+  /// Also keep the first this many trajectories whole (RunResult::samples; computed on the CPU
+  /// with the ensemble's random numbers, so they are its first members).
+  std::int64_t save_trajectories = 0;
+};
+
+/// Whole trajectories of an ensemble (`seem run --save-trajectories N`): the state at every
+/// record point and every step that held an event.
+struct TrajectorySamples {
+  std::int64_t n = 0;
+  std::vector<float> x1, tau;  ///< [n][record points]
+  /// Event steps, trajectory after trajectory (CSR: ev_offset[n + 1]): the strain at the end of
+  /// the step, the state before it, the plastic stress drop dtau_pl = G(X1) dgamma - (tau after
+  /// - tau before), the change of X1, and how many events the step held (steps: 1; poisson: the
+  /// step's net change of any number).
+  std::vector<std::uint64_t> ev_offset;
+  std::vector<double> ev_gamma, ev_tau, ev_x1, ev_dtau, ev_dx1;
+  std::vector<std::uint32_t> ev_count;
 };
 
 struct RunResult {
@@ -49,6 +66,7 @@ struct RunResult {
   double seconds = 0.0;                       ///< wall time of the integration only
   std::string backend;                        ///< "cpu (N threads)" or "cuda (...)"
   std::string process;                        ///< RunOptions::process
+  TrajectorySamples samples;                  ///< RunOptions::save_trajectories of them
   double steps_per_second() const {
     return seconds > 0 ? static_cast<double>(n_traj) * static_cast<double>(n_steps) / seconds : 0.0;
   }

@@ -70,7 +70,8 @@ with h5py.File(d, "r") as h:
     print(np.mean([g["pe"][0] - a["u0"] for g in gs if g.attrs["cooling_rate"] == slow]))
 EOF
 )"
-"$stzkmc" seem run --db "$out/seem_db.h5" --x1 "$x1s" --tau 0 --traj "$traj" -o "$out/seem_run.h5"
+"$stzkmc" seem run --db "$out/seem_db.h5" --x1 "$x1s" --tau 0 --traj "$traj" --save-trajectories 5 \
+  -o "$out/seem_run.h5"
 
 step "6/7 validate against held-out samples"
 "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
@@ -96,7 +97,7 @@ $py tools/seem/dgamma_convergence.py --stzkmc "$stzkmc" --db "$out/seem_db.h5" -
 step "7/7 figures"
 $py tools/seem/plot_seem.py --db "$out/seem_db.h5" --validation "$out/validation.h5" --data "$data" \
   --fit "$out/x1_fit.json" --holdout "$holdout" --bench "$out/bench.txt" --fixed-point "$out/fixed_point.h5" \
-  --out "$out/figures"
+  --run "$out/seem_run.h5" --out "$out/figures"
 cp "$out/x1_fit.png" "$out/figures/x1_fit.png" 2>/dev/null || true
 
 if (( update )); then

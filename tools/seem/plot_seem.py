@@ -3,7 +3,8 @@
 
 Usage: tools/seem/plot_seem.py --db DB.h5 --validation VAL.h5 --data DATA.h5 [--fit FIT.json]
                                [--holdout N] [--fixed-point FP.h5] --out DIR
-       tools/seem/plot_seem.py --db DB.h5 --fixed-point FP.h5 --out DIR   (that figure only)
+       tools/seem/plot_seem.py --db DB.h5 [--fixed-point FP.h5] [--run RUN.h5] [--events] --out DIR
+                               (only those figures)
 Writes to DIR:
   seem_maps.png         the four state-space maps: lambda, mean dX1, mean dtau_pl, flow map
   seem_vs_aqs.png       SEEM mean (and 5-95 % band) vs held-out AQS mean, tau and X1 vs strain,
@@ -13,6 +14,10 @@ Writes to DIR:
   seem_fixed_point.png  (with --fixed-point, from `stzkmc seem fixedpoint`) the mean flow with its
                         nullclines, the ensemble means from every start, the fixed point with its
                         bootstrap range, the mean-flow attractor and the atomistic steady state
+  seem_trajectories.png (with --run, from `stzkmc seem run --save-trajectories N`) single
+                        trajectories with their events, against the ensemble's mean and band
+  seem_events.png       (with --events) the recorded events (dtau_pl, dX1) of the busiest bins with
+                        the energy-release boundary, and where events rejuvenate or age
 """
 import argparse
 import json
@@ -216,6 +221,122 @@ def plot_fixed_point(db, fp, out):
     plt.close(fig)
 
 
+def energy(x1, tau, a):
+    """The model's potential energy per atom (eV) of state (X1, tau): u0 + X1 (1 + s) + e0(tau)."""
+    s = 0.5 * a["omega"] * tau ** 2 * GPA_A3_EV / (a["G0"] * a["uA"])
+    e0 = 0.5 * a["omega"] * tau ** 2 * GPA_A3_EV / a["G0"] * (1 + (tau / a["tauA"]) ** 2 + (tau / a["tauB"]) ** 4)
+    return a["u0"] + x1 * (1 + s) + e0
+
+
+def release_boundary(x1, tau, dtau, a):
+    """The dX1 at which an event (dtau_pl, dX1) from (X1, tau) leaves the energy unchanged at fixed
+    strain: events above it would raise the potential energy, which a mechanical instability
+    (an AQS event) cannot."""
+    t2 = tau - dtau
+    s2 = 0.5 * a["omega"] * t2 ** 2 * GPA_A3_EV / (a["G0"] * a["uA"])
+    # u(X1 + dX1, tau - dtau) = u(X1, tau), with u = u0 + X1 (1 + s(tau)) + e0(tau).
+    return (energy(x1, tau, a) - energy(0.0, t2, a)) / (1 + s2) - x1
+
+
+def plot_events(db, out):
+    with h5py.File(db, "r") as h:
+        a = {k: float(h.attrs[k]) for k in ("G0", "uA", "tauA", "tauB", "u0", "omega")}
+        m = {k: h["maps"][k][:] for k in h["maps"]}
+        off, dtau, dx1 = h["events"]["offset"][:], h["events"]["dtau"][:], h["events"]["dx1"][:]
+    xe, te = m["x1_edges"], m["tau_edges"]
+    nx, nt = len(xe) - 1, len(te) - 1
+    xc, tc = 0.5 * (xe[1:] + xe[:-1]), 0.5 * (te[1:] + te[:-1])
+    counts = np.diff(off)
+    busiest = np.argsort(counts)[::-1][:4]
+    # Every event against the boundary at its bin's centre (the database keeps the bin, not the
+    # exact state before the event): relative distance (dX1 - boundary) / |boundary|; near 0 an
+    # event releases almost no energy (a nearly reversible step), below -0.5 it dissipates more
+    # than half of what its stress drop released.
+    rel = []
+    for b in range(nx * nt):
+        lo, hi = off[b], off[b + 1]
+        if hi > lo:
+            bound = release_boundary(xc[b // nt], tc[b % nt], dtau[lo:hi].astype(float), a)
+            rel += list((dx1[lo:hi] - bound) / np.maximum(np.abs(bound), 1e-12))
+    rel = np.array(rel)
+    above, near, dissipative = int(np.sum(rel > 0)), int(np.sum(np.abs(rel) < 0.1)), int(np.sum(rel < -0.5))
+    rejuv = int(np.sum(dx1 > 0))
+    fig = plt.figure(figsize=(14, 7.5))
+    for k, b in enumerate(busiest):
+        ax = fig.add_subplot(2, 3, [1, 2, 4, 5][k])
+        lo, hi = off[b], off[b + 1]
+        x0, t0 = xc[b // nt], tc[b % nt]
+        ax.plot(dtau[lo:hi], dx1[lo:hi] * 1e3, "o", ms=4, alpha=0.7)
+        d = np.linspace(min(0.0, dtau[lo:hi].min()), max(dtau[lo:hi].max(), 0.1) * 1.1, 100)
+        ax.plot(d, release_boundary(x0, t0, d, a) * 1e3, "r-", lw=1.5,
+                label="energy-release boundary (events above it would raise u)")
+        ax.axhline(0.0, color="k", lw=0.6)
+        ax.set_title(f"bin X1 = {x0 * 1e3:.1f} meV/atom, tau = {t0:.2f} GPa: {hi - lo} events", fontsize=9)
+        ax.set_xlabel("plastic stress drop dtau_pl (GPa)")
+        ax.set_ylabel("dX1 (meV/atom)")
+        if k == 0:
+            ax.legend(fontsize=7)
+    ax = fig.add_subplot(1, 3, 3)
+    frac = np.full((nx, nt), np.nan)
+    for b in range(nx * nt):
+        if counts[b] > 0:
+            frac[b // nt, b % nt] = np.mean(dx1[off[b]:off[b + 1]] > 0)
+    pc = ax.pcolormesh(xe * 1e3, te, frac.T, cmap="RdBu_r", vmin=0, vmax=1, shading="flat")
+    fig.colorbar(pc, ax=ax, label="fraction of events with dX1 > 0 (rejuvenating)")
+    ax.set_facecolor("0.85")
+    ax.set_xlabel("X1 (meV/atom)")
+    ax.set_ylabel("tau (GPa)")
+    ax.set_title(f"rejuvenation vs aging: {rejuv} of {len(dx1)} events raise X1", fontsize=9)
+    n = max(len(dx1), 1)
+    fig.suptitle(f"SEEM events: {len(dx1)} in {int(np.sum(counts > 0))} bins. Against the energy-release boundary "
+                 f"at the bin's centre: {100.0 * near / n:.0f} % within 10 % of it (nearly energy-neutral), "
+                 f"{100.0 * dissipative / n:.0f} % dissipate more than half, {100.0 * above / n:.0f} % above it",
+                 fontsize=10)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_events.png"), dpi=110)
+    plt.close(fig)
+    return {"events": int(len(dx1)), "rejuvenating": rejuv, "near_release_boundary": near,
+            "dissipative_half": dissipative, "above_release_boundary": above}
+
+
+def plot_trajectories(run, out, shown=5):
+    with h5py.File(run, "r") as h:
+        g, mt, mx = h["gamma"][:], h["mean_tau"][:], h["mean_x1"][:]
+        pct, pt, px = h["percentiles"][:], h["pct_tau"][:], h["pct_x1"][:]
+        t = h["trajectories"]
+        tau, x1, off = t["tau"][:], t["x1"][:], t["ev_offset"][:]
+        eg, et, ex, ed, edx = (t[k][:] for k in ("ev_gamma", "ev_tau", "ev_x1", "ev_dtau", "ev_dx1"))
+        process = h.attrs["process"].decode() if isinstance(h.attrs["process"], bytes) else h.attrs["process"]
+    fig, axs = plt.subplots(1, 3, figsize=(16, 4.8))
+    lo, hi = (np.argmin(np.abs(pct - 5)), np.argmin(np.abs(pct - 95))) if len(pct) > 1 else (0, 0)
+    axs[0].fill_between(g, pt[lo], pt[hi], color="0.85", label=f"ensemble {pct[lo]:g}-{pct[hi]:g} %")
+    axs[0].plot(g, mt, "k-", lw=2, label="ensemble mean")
+    axs[1].fill_between(g, px[lo] * 1e3, px[hi] * 1e3, color="0.85")
+    axs[1].plot(g, mx * 1e3, "k-", lw=2)
+    for j in range(min(shown, tau.shape[0])):
+        c = f"C{j}"
+        e = slice(off[j], off[j + 1])
+        axs[0].plot(g, tau[j], color=c, lw=0.9)
+        axs[0].scatter(eg[e], et[e], s=8 + 60 * np.abs(ed[e]), color=c, alpha=0.7, zorder=3)
+        axs[1].plot(g, x1[j] * 1e3, color=c, lw=0.9)
+        axs[2].plot(x1[j] * 1e3, tau[j], color=c, lw=0.8, label=f"trajectory {j}: {off[j + 1] - off[j]} event steps")
+        axs[2].plot(ex[e] * 1e3, et[e], ".", color=c, ms=4)
+    axs[0].set_xlabel("shear strain")
+    axs[0].set_ylabel("tau (GPa)")
+    axs[0].set_title("stress; dots: events before they happen (size ~ stress drop)", fontsize=9)
+    axs[0].legend(fontsize=7)
+    axs[1].set_xlabel("shear strain")
+    axs[1].set_ylabel("X1 (meV/atom)")
+    axs[2].set_xlabel("X1 (meV/atom)")
+    axs[2].set_ylabel("tau (GPa)")
+    axs[2].set_title("in the state space (record points; dots: event states)", fontsize=9)
+    axs[2].legend(fontsize=7)
+    fig.suptitle(f"single SEEM trajectories ({process} process) against the ensemble")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "seem_trajectories.png"), dpi=110)
+    plt.close(fig)
+
+
 def plot_comparison(val, fitp, held, out):
     with h5py.File(val, "r") as h:
         rates = [dict(h["rates"][k].attrs) | {d: h["rates"][k][d][:] for d in h["rates"][k]}
@@ -285,6 +406,8 @@ def main():
     ap.add_argument("--validation")
     ap.add_argument("--data")
     ap.add_argument("--fixed-point", help="output of 'stzkmc seem fixedpoint'")
+    ap.add_argument("--run", help="output of 'stzkmc seem run --save-trajectories N'")
+    ap.add_argument("--events", action="store_true", help="the events figure (also drawn with --validation)")
     ap.add_argument("--fit", help="fit JSON (tools/seem/fit_x1.py)")
     ap.add_argument("--holdout", type=int, default=2)
     ap.add_argument("--bench", help="text file with the output of 'stzkmc seem bench'")
@@ -293,9 +416,13 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.fixed_point:
         plot_fixed_point(args.db, args.fixed_point, args.out)
-        if not args.validation:
-            print("seem_fixed_point.png written to", args.out)
-            return
+    if args.run:
+        plot_trajectories(args.run, args.out)
+    if args.events or args.validation:
+        events = plot_events(args.db, args.out)
+    if not args.validation:
+        print("figures written to", args.out)
+        return
     if not args.validation or not args.data:
         ap.error("--validation and --data are needed (or only --fixed-point)")
     with h5py.File(args.db, "r") as h:
@@ -314,6 +441,7 @@ def main():
         "crossings_seem": len(cross["crossings_seem"]),
         "first_crossings_aqs": cross["crossings_aqs"][:5].tolist(),
         "crossing_columns": "rate_a rate_b gamma_a gamma_b x1 tau",
+        "events": events,
     }
     if args.fit:
         summary["fit"] = json.load(open(args.fit))
