@@ -157,6 +157,10 @@ if [[ -f $db ]]; then
   done
   check "seem x1 --fit with a database"         1  "$stzkmc" seem x1 --pe -4.4 --fit "$db"
   check "seem harvest --data with a database"   1  "$stzkmc" seem harvest --data "$db" -o "$work/x.h5" --u0 1 --omega 1
+  for a in "--folds 9" "--folds 1"; do
+    # shellcheck disable=SC2086
+    check "seem validate $a" "1|2" "$stzkmc" seem validate --db "$db" --data "$src/data/seem/cuzr_aqs.h5" --traj 10 $a
+  done
   for a in "--window 5" "--window nan" "--window 0.05 --starts-x1 0" "--window 0.05 --bootstrap 3" \
            "--window 0.05 --bootstrap -1" "--window 0.05 --data $db"; do
     # shellcheck disable=SC2086

@@ -37,19 +37,6 @@ double standard_deviation(const std::vector<double>& v) {
   return std::sqrt(s / static_cast<double>(v.size() - 1));
 }
 
-/// The harvest options a database was made with (its grid kept: every replica bins alike).
-HarvestOptions options_of(const Database& db) {
-  HarvestOptions h;
-  h.grid = db.grid;
-  h.x1 = db.x1;
-  h.criterion = db.criterion;
-  h.drop_threshold = db.drop_threshold;
-  h.min_visits = db.min_visits;
-  h.policy = db.policy;
-  h.hist_bins = db.hist_bins;
-  return h;
-}
-
 void check(const Database& db, const FixedPointOptions& o) {
   if (!(o.window > 0.0) || !(o.window <= o.run.gamma_max))
     fail("--window = " + std::to_string(o.window) + ": allowed (0, --gamma-max = " + std::to_string(o.run.gamma_max) +
@@ -209,7 +196,7 @@ FixedPointResult fixed_point(const Database& db, const std::vector<AqsTrace>& tr
     std::map<double, std::vector<const AqsTrace*>> by_rate;
     for (const AqsTrace& t : training) by_rate[t.cooling_rate].push_back(&t);
     std::mt19937_64 rng(opt.bootstrap_seed);
-    const HarvestOptions h = options_of(db);
+    const HarvestOptions h = harvest_options_of(db);
     for (int k = 0; k < opt.bootstrap; ++k) {
       std::vector<AqsTrace> replica;
       for (const auto& [rate, ts] : by_rate) {

@@ -56,6 +56,18 @@ std::vector<double> x1_series(const AqsTrace& t, const X1Params& p) {
   return x;
 }
 
+HarvestOptions harvest_options_of(const Database& db) {
+  HarvestOptions h;
+  h.grid = db.grid;
+  h.x1 = db.x1;
+  h.criterion = db.criterion;
+  h.drop_threshold = db.drop_threshold;
+  h.min_visits = db.min_visits;
+  h.policy = db.policy;
+  h.hist_bins = db.hist_bins;
+  return h;
+}
+
 void assign_sources(Database& db) {
   const int nb = db.grid.n_bins();
   const int nt = db.grid.n_tau;

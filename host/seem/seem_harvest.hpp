@@ -100,6 +100,10 @@ std::vector<double> x1_series(const AqsTrace& t, const X1Params& p);
 /// Harvests the database; throws when no state falls in the grid or no event is found.
 Database harvest(const std::vector<AqsTrace>& traces, const HarvestOptions& opt);
 
+/// The options `db` was harvested with, its grid included (so that a database harvested from
+/// other traces with them bins alike: bootstrap and k-fold replicas).
+HarvestOptions harvest_options_of(const Database& db);
+
 /// Recomputes `source` (unvisited-bin and lambda policies) from visits, min_visits, lambda.
 void assign_sources(Database& db);
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -280,6 +281,152 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
       }
       h5::write_dataset(id, "all_mean_tau", rv.all.mean_tau, {}, h5::Storage::compressed);
       h5::write_dataset(id, "all_mean_x1", rv.all.mean_x1, {}, h5::Storage::compressed);
+    }
+  });
+}
+
+void split_fold(const std::vector<AqsTrace>& all, int folds, int fold, std::vector<AqsTrace>& train,
+                std::vector<AqsTrace>& held) {
+  if (folds < 2) fail("--folds = " + std::to_string(folds) + ": allowed 2 or more");
+  std::map<double, std::vector<const AqsTrace*>> by_rate;
+  for (const auto& t : all) by_rate[t.cooling_rate].push_back(&t);
+  train.clear();
+  held.clear();
+  for (auto& [rate, ts] : by_rate) {
+    if (static_cast<int>(ts.size()) < folds)
+      fail("--folds = " + std::to_string(folds) + ": cooling rate " + std::to_string(rate) + " K/ps has only " +
+           std::to_string(ts.size()) + " glasses (allowed: at most as many folds as the smallest rate has glasses)");
+    std::stable_sort(ts.begin(), ts.end(), [](const AqsTrace* a, const AqsTrace* b) {
+      return a->sample != b->sample ? a->sample < b->sample : a->name < b->name;
+    });
+    for (std::size_t i = 0; i < ts.size(); ++i)
+      (static_cast<int>(i % static_cast<std::size_t>(folds)) == fold ? held : train).push_back(*ts[i]);
+  }
+}
+
+namespace {
+FoldStat fold_stat(const std::vector<double>& v) {
+  FoldStat s;
+  if (v.empty()) return s;
+  for (double x : v) s.mean += x / static_cast<double>(v.size());
+  if (v.size() > 1) {
+    double q = 0.0;
+    for (double x : v) q += (x - s.mean) * (x - s.mean);
+    s.se = std::sqrt(q / static_cast<double>(v.size() - 1)) / std::sqrt(static_cast<double>(v.size()));
+  }
+  return s;
+}
+}  // namespace
+
+KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt) {
+  KFoldResult k;
+  k.folds = folds;
+  const HarvestOptions h = harvest_options_of(base);
+  std::map<double, std::vector<const RateValidation*>> by_rate;
+  std::map<double, int> glasses;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<AqsTrace> train, held;
+    split_fold(all, folds, f, train, held);
+    const Database db = harvest(train, h);
+    RunOptions o = opt;
+    o.seed = opt.seed + static_cast<std::uint64_t>(f) * 7919u;
+    k.per_fold.push_back(validate(db, train, held, o));
+    std::vector<std::string> names;
+    for (const AqsTrace& t : held) {
+      names.push_back(t.name);
+      ++glasses[t.cooling_rate];
+    }
+    k.held_names.push_back(std::move(names));
+  }
+  for (const ValidationResult& v : k.per_fold)
+    for (const RateValidation& rv : v.rates) by_rate[rv.rate].push_back(&rv);
+  for (const auto& [rate, rvs] : by_rate) {
+    KFoldRate r;
+    r.rate = rate;
+    r.folds = static_cast<int>(rvs.size());
+    r.glasses = glasses[rate];
+    auto stat = [&](auto get) {
+      std::vector<double> v;
+      for (const RateValidation* rv : rvs) v.push_back(get(*rv));
+      return fold_stat(v);
+    };
+    r.rms_tau = stat([](const RateValidation& x) { return x.rms_tau; });
+    r.floor_tau = stat([](const RateValidation& x) { return x.rms_tau_train; });
+    r.rms_x1 = stat([](const RateValidation& x) { return x.rms_x1; });
+    r.floor_x1 = stat([](const RateValidation& x) { return x.rms_x1_train; });
+    r.yield_seem = stat([](const RateValidation& x) { return x.yield_seem; });
+    r.yield_aqs = stat([](const RateValidation& x) { return x.yield_aqs; });
+    r.flow_seem = stat([](const RateValidation& x) { return x.flow_tau_seem; });
+    r.flow_aqs = stat([](const RateValidation& x) { return x.flow_tau_aqs; });
+    r.yield_error = stat([](const RateValidation& x) { return x.yield_seem - x.yield_aqs; });
+    r.flow_error = stat([](const RateValidation& x) { return x.flow_tau_seem - x.flow_tau_aqs; });
+    k.rates.push_back(r);
+  }
+  return k;
+}
+
+void write_kfold(const std::string& path, const KFoldResult& k, const std::string& database_path) {
+  h5::write_file(path, [&](hid_t root) {
+    h5::set_attr(root, "database", database_path);
+    h5::set_attr(root, "folds", static_cast<std::int64_t>(k.folds));
+    h5::set_attr(root, "statistics", std::string("per cooling rate: mean over folds and its standard error"));
+    std::vector<double> rows;
+    for (const KFoldRate& r : k.rates)
+      for (double x : {r.rate,
+                       static_cast<double>(r.folds),
+                       static_cast<double>(r.glasses),
+                       r.rms_tau.mean,
+                       r.rms_tau.se,
+                       r.floor_tau.mean,
+                       r.floor_tau.se,
+                       r.rms_x1.mean,
+                       r.rms_x1.se,
+                       r.floor_x1.mean,
+                       r.floor_x1.se,
+                       r.yield_seem.mean,
+                       r.yield_seem.se,
+                       r.yield_aqs.mean,
+                       r.yield_aqs.se,
+                       r.flow_seem.mean,
+                       r.flow_seem.se,
+                       r.flow_aqs.mean,
+                       r.flow_aqs.se,
+                       r.yield_error.mean,
+                       r.yield_error.se,
+                       r.flow_error.mean,
+                       r.flow_error.se})
+        rows.push_back(x);
+    h5::write_dataset(root, "rates", rows, {static_cast<hsize_t>(k.rates.size()), 23});
+    h5::set_attr(root, "rates_columns",
+                 std::string("cooling_rate folds glasses rms_tau rms_tau_se floor_tau floor_tau_se rms_x1 rms_x1_se "
+                             "floor_x1 floor_x1_se yield_seem yield_seem_se yield_aqs yield_aqs_se flow_seem "
+                             "flow_seem_se flow_aqs flow_aqs_se yield_error yield_error_se flow_error flow_error_se"));
+    h5::Handle folds = h5::create_group(root, "folds");
+    for (std::size_t f = 0; f < k.per_fold.size(); ++f) {
+      h5::Handle g = h5::create_group(folds.get(), "f" + std::to_string(f));
+      std::string names;
+      for (const std::string& n : k.held_names[f]) names += (names.empty() ? "" : " ") + n;
+      h5::set_attr(g.get(), "held_out", names);
+      for (const RateValidation& rv : k.per_fold[f].rates) {
+        char name[64];
+        std::snprintf(name, sizeof name, "r%g", rv.rate);
+        h5::Handle gr = h5::create_group(g.get(), name);
+        h5::set_attr(gr.get(), "rms_tau", rv.rms_tau);
+        h5::set_attr(gr.get(), "rms_tau_train", rv.rms_tau_train);
+        h5::set_attr(gr.get(), "rms_x1", rv.rms_x1);
+        h5::set_attr(gr.get(), "rms_x1_train", rv.rms_x1_train);
+        h5::set_attr(gr.get(), "yield_seem", rv.yield_seem);
+        h5::set_attr(gr.get(), "yield_aqs", rv.yield_aqs);
+        h5::set_attr(gr.get(), "flow_tau_seem", rv.flow_tau_seem);
+        h5::set_attr(gr.get(), "flow_tau_aqs", rv.flow_tau_aqs);
+        h5::set_attr(gr.get(), "trajectories_outside", rv.seem.trajectories_outside);
+        const hsize_t n = rv.seem.gamma.size();
+        h5::write_dataset(gr.get(), "gamma", rv.seem.gamma, {n}, h5::Storage::compressed);
+        h5::write_dataset(gr.get(), "seem_mean_tau", rv.seem.mean_tau, {n}, h5::Storage::compressed);
+        h5::write_dataset(gr.get(), "seem_mean_x1", rv.seem.mean_x1, {n}, h5::Storage::compressed);
+        h5::write_dataset(gr.get(), "aqs_mean_tau", rv.held.mean_tau, {n}, h5::Storage::compressed);
+        h5::write_dataset(gr.get(), "aqs_mean_x1", rv.held.mean_x1, {n}, h5::Storage::compressed);
+      }
     }
   });
 }

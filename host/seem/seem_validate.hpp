@@ -71,4 +71,37 @@ ValidationResult validate(const Database& db, const std::vector<AqsTrace>& train
 void write_validation(const std::string& path, const ValidationResult& v, const Database& db,
                       const std::string& database_path);
 
+/// Fold `fold` of `folds` over glasses, stratified by cooling rate: within each rate, ordered by
+/// sample index, the glasses at positions i with i % folds == fold are held out. Throws when a
+/// rate has fewer glasses than folds (a fold would hold none of it out) or folds < 2.
+void split_fold(const std::vector<AqsTrace>& all, int folds, int fold, std::vector<AqsTrace>& train,
+                std::vector<AqsTrace>& held);
+
+/// A mean over folds and its standard error (sd / sqrt(folds)).
+struct FoldStat {
+  double mean = 0.0, se = 0.0;
+};
+
+/// Per cooling rate, the k-fold statistics of the validation numbers (RateValidation).
+struct KFoldRate {
+  double rate = 0;
+  int folds = 0, glasses = 0;  ///< folds that held out glasses of this rate; glasses held out in all
+  FoldStat rms_tau, floor_tau, rms_x1, floor_x1, yield_seem, yield_aqs, flow_seem, flow_aqs;
+  FoldStat yield_error, flow_error;  ///< SEEM minus held-out AQS, per fold
+};
+
+struct KFoldResult {
+  int folds = 0;
+  std::vector<ValidationResult> per_fold;
+  std::vector<std::vector<std::string>> held_names;  ///< per fold
+  std::vector<KFoldRate> rates;
+};
+
+/// k-fold validation over glasses: per fold, a database harvested from the other folds' glasses
+/// with `base`'s options and grid (harvest_options_of), validated against the fold's glasses as
+/// `validate` does; then per rate the mean and standard error over folds.
+KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt);
+
+void write_kfold(const std::string& path, const KFoldResult& k, const std::string& database_path);
+
 }  // namespace stz::seem
