@@ -6,28 +6,74 @@
 #
 # Usage: tools/seem/generate.sh [--out DIR (out/seem/lammps)] [--ncell 4] [--rates "1000 100 10"] [--samples 8]
 #                               [--dgamma 2e-4] [--gmax 0.3] [--ftol 1e-4] [--jobs 2] [--seed0 7100]
+#                               [--slurm [--sbatch "OPTIONS"]] [--task K]
 # Progress: DIR/progress.log (one line per finished stage, with wall time).
+# On a cluster: --slurm writes DIR/generate.sbatch, a Slurm array of one task per job (submit it
+# with sbatch; every task runs this script with the same settings and --task K, K the array
+# index); --sbatch adds #SBATCH lines (e.g. "--partition=short --time=04:00:00"). --task K runs
+# only the K-th job (0-based, the order above). Collect with tools/seem/lammps_to_h5.py as usual.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="out/seem/lammps"; ncell=4; rates="1000 100 10"; samples=8
-dgamma=2e-4; gmax=0.3; ftol=1e-4; jobs=2; seed0=7100
+dgamma=2e-4; gmax=0.3; ftol=1e-4; jobs=2; seed0=7100; slurm=0; sbatch_opts=""; task=""
 while (( $# )); do
   case "$1" in
     --out) out="$2"; shift 2;;  --ncell) ncell="$2"; shift 2;;  --rates) rates="$2"; shift 2;;
     --samples) samples="$2"; shift 2;;  --dgamma) dgamma="$2"; shift 2;;  --gmax) gmax="$2"; shift 2;;
     --ftol) ftol="$2"; shift 2;;  --jobs) jobs="$2"; shift 2;;  --seed0) seed0="$2"; shift 2;;
-    -h|--help) sed -n 2,10p "$0"; exit 0;;
+    --slurm) slurm=1; shift;;  --sbatch) sbatch_opts="$2"; shift 2;;  --task) task="$2"; shift 2;;
+    -h|--help) sed -n 2,16p "$0"; exit 0;;
     *) echo "generate.sh: unknown option '$1'" >&2; exit 2;;
   esac
 done
+for v in ncell samples jobs seed0; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "generate.sh: --$v = '${!v}': allowed a non-negative integer" >&2; exit 2; }
+done
+[[ -z "$task" || "$task" =~ ^[0-9]+$ ]] || { echo "generate.sh: --task = '$task': allowed a non-negative integer" >&2; exit 2; }
+# Job list: sample-major, so all rates advance together. Seed = seed0 + stride*rate_index + sample,
+# stride 100 (the committed dataset's), or the next power of ten above --samples when that is more
+# (seeds of different rates never collide).
+stride=100
+while (( stride < samples )); do stride=$((stride * 10)); done
+joblist=()
+for ((s = 0; s < samples; ++s)); do
+  ri=0
+  for r in $rates; do joblist+=("$r $s $((seed0 + stride * ri + s))"); ri=$((ri + 1)); done
+done
+(( ${#joblist[@]} > 0 )) || { echo "generate.sh: no jobs (--rates '$rates', --samples $samples)" >&2; exit 2; }
+if (( slurm )); then
+  mkdir -p "$out"
+  script="$out/generate.sbatch"
+  {
+    echo "#!/usr/bin/env bash"
+    echo "#SBATCH --job-name=seem-aqs"
+    echo "#SBATCH --array=0-$(( ${#joblist[@]} - 1 ))"
+    echo "#SBATCH --ntasks=1"
+    echo "#SBATCH --output=$(realpath "$out")/slurm-%A_%a.out"
+    for o in $sbatch_opts; do echo "#SBATCH $o"; done
+    echo "# ${#joblist[@]} jobs: one (cooling rate, sample) each; written by tools/seem/generate.sh --slurm"
+    printf 'exec %q --out %q --ncell %q --rates %q --samples %q --dgamma %q --gmax %q --ftol %q --seed0 %q' \
+      "$here/generate.sh" "$(realpath "$out")" "$ncell" "$rates" "$samples" "$dgamma" "$gmax" "$ftol" "$seed0"
+    echo ' --task "$SLURM_ARRAY_TASK_ID"'
+  } > "$script.tmp"
+  mv "$script.tmp" "$script"
+  echo "generate.sh: wrote $script (${#joblist[@]} array tasks); submit it with: sbatch $script"
+  exit 0
+fi
+if [[ -n "$task" ]]; then
+  (( task < ${#joblist[@]} )) || { echo "generate.sh: --task = $task: allowed 0 to $(( ${#joblist[@]} - 1 ))" >&2; exit 2; }
+  joblist=("${joblist[$task]}")
+  jobs=1
+fi
 command -v lmp >/dev/null || { echo "generate.sh: 'lmp' not found: apt-get install lammps lammps-data (tools/install_deps.sh --with-lammps)" >&2; exit 1; }
 potfile="$(dpkg -L lammps-data 2>/dev/null | grep '/CuZr_mm.eam.fs$' | head -1 || true)"
 [[ -n "$potfile" && -f "$potfile" ]] || { echo "generate.sh: CuZr_mm.eam.fs not found (package lammps-data)" >&2; exit 1; }
 mkdir -p "$out"
-cp "$here/in.cuzr_quench.lmp" "$here/in.cuzr_aqs.lmp" "$out/"
+# (Array tasks start together: every shared file is written under a private name and renamed.)
+for f in in.cuzr_quench.lmp in.cuzr_aqs.lmp; do cp "$here/$f" "$out/$f.$$" && mv "$out/$f.$$" "$out/$f"; done
 log="$out/progress.log"
 # Settings of this dataset, read back by lammps_to_h5.py as provenance.
-cat > "$out/settings.txt" <<SET
+cat > "$out/settings.txt.$$" <<SET
 ncell $ncell
 rates_K_per_ps $rates
 samples $samples
@@ -40,14 +86,8 @@ lammps_package $(dpkg-query -W -f='${Version}' lammps 2>/dev/null || echo unknow
 lammps_version $(lmp -h 2>/dev/null | grep -m1 'Large-scale' | sed 's/.*Simulator - //')
 host_cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 SET
-echo "$(date -Is) start: ncell=$ncell rates=[$rates] samples=$samples dgamma=$dgamma gmax=$gmax jobs=$jobs" >> "$log"
-
-# Job list: sample-major, so all rates advance together. Seed = seed0 + 100*rate_index + sample.
-joblist=()
-for ((s = 0; s < samples; ++s)); do
-  ri=0
-  for r in $rates; do joblist+=("$r $s $((seed0 + 100 * ri + s))"); ri=$((ri + 1)); done
-done
+mv "$out/settings.txt.$$" "$out/settings.txt"
+echo "$(date -Is) start${task:+ task $task}: ncell=$ncell rates=[$rates] samples=$samples dgamma=$dgamma gmax=$gmax jobs=$jobs" >> "$log"
 
 run_one() {  # rate sample seed
   local rate="$1" s="$2" seed="$3"
@@ -71,4 +111,4 @@ run_one() {  # rate sample seed
 export -f run_one
 export out ncell potfile dgamma gmax ftol log
 printf '%s\n' "${joblist[@]}" | xargs -P "$jobs" -L 1 bash -c 'run_one $0 $1 $2'
-echo "$(date -Is) all jobs finished" >> "$log"
+echo "$(date -Is) ${task:+task $task: }all jobs finished" >> "$log"
