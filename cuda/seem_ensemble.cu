@@ -1,7 +1,8 @@
 // SEEM ensemble on the GPU: one thread per trajectory, the same seem::step (and therefore the
-// same Philox draws) as the CPU ensemble in host/seem/seem_run.cpp, so a seed gives identical
-// trajectories on both. Tables are small (bins and events of a 20x20 database) and stay in
-// L1/L2; each thread streams its recorded states out as float.
+// same Philox draws) as the CPU ensemble in host/seem/seem_run.cpp, and built with --fmad=false
+// (cuda/CMakeLists.txt) so that the arithmetic is the CPU's too: a seed should give identical
+// trajectories on both (not yet run on a GPU since that flag). Tables are small (bins and events of a 20x20 database)
+// and stay in L1/L2; each thread streams its recorded states out as float.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -52,18 +53,17 @@ __global__ void seem_ensemble_kernel(StepView v, std::uint64_t seed, std::int64_
     }
   }
   if (active) peak_tau[j] = static_cast<float>(tau_max);
-  // per-trajectory counts fit in 32 bits (<= n_steps); one atomic per warp and counter
-  unsigned left = os > 0u ? 1u : 0u;  // this trajectory left the grid at least once
-  ev = __reduce_add_sync(0xffffffffu, ev);
-  fb = __reduce_add_sync(0xffffffffu, fb);
-  os = __reduce_add_sync(0xffffffffu, os);
-  left = __reduce_add_sync(0xffffffffu, left);
-  if ((threadIdx.x & 31u) == 0) {
-    atomicAdd(&counters[0], static_cast<unsigned long long>(ev));
-    atomicAdd(&counters[1], static_cast<unsigned long long>(fb));
-    atomicAdd(&counters[2], static_cast<unsigned long long>(os));
-    atomicAdd(&counters[3], static_cast<unsigned long long>(left));
-  }
+  // This trajectory left the grid: at a step's start, or where it ends (as the CPU counts).
+  unsigned end_flags = 0;
+  clamped_bin(v, x1, tau, end_flags);
+  const unsigned left = active && (os > 0u || (end_flags & step_outside)) ? 1u : 0u;
+  // Per-trajectory counts fit in 32 bits (<= n_steps <= 1e9), a warp's sum may not: summed in
+  // 64 bits; one atomic per warp and counter.
+  unsigned long long sums[4] = {ev, fb, os, left};
+  for (unsigned long long& x : sums)
+    for (int d = 16; d > 0; d >>= 1) x += __shfl_down_sync(0xffffffffu, x, d);
+  if ((threadIdx.x & 31u) == 0)
+    for (int c = 0; c < 4; ++c) atomicAdd(&counters[c], sums[c]);
 }
 
 }  // namespace
@@ -90,6 +90,7 @@ void run_ensemble_cuda(const StepView& host_view, std::size_t n_bins, std::size_
   v.ev_offset = d_offset.data();
   v.ev_dtau = d_dtau.data();
   v.ev_dx1 = d_dx1.data();
+  v.lambda = nullptr;  // the step process does not read it (the Poisson process runs on the CPU)
 
   cudaEvent_t start, stop;
   STZ_CUDA_TRY(cudaEventCreate(&start));

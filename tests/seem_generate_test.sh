@@ -14,6 +14,10 @@ grep -q '^#SBATCH --partition=short$' "$s" && grep -q '^#SBATCH --time=02:00:00$
 grep -q -- '--task "$SLURM_ARRAY_TASK_ID"' "$s" || { echo "no --task"; exit 1; }
 grep -q -- '--ncell 7' "$s" && grep -q -- '--dgamma 5e-5' "$s" && grep -q -- '--gmax 0.5' "$s" || { echo "settings lost"; exit 1; }
 bash -n "$s"
+# An sbatch option with a glob is written as given (no file-name expansion).
+touch "$work/node1"
+( cd "$work" && bash "$gen" --out "$work/c" --samples 1 --slurm --sbatch "--exclude=node[1-3]" > /dev/null )
+grep -q '^#SBATCH --exclude=node\[1-3\]$' "$work/c/generate.sbatch" || { echo "glob expanded"; cat "$work/c/generate.sbatch"; exit 1; }
 expect_exit() {  # code, args...
   local code=$1; shift
   set +e
@@ -26,6 +30,10 @@ expect_exit 2 --samples 2 --rates "1000 10" --task 4
 expect_exit 2 --samples x
 expect_exit 2 --task -1
 expect_exit 2 --samples 0
+expect_exit 2 --jobs 0
+expect_exit 2 --dgamma -1
+expect_exit 2 --gmax abc
+expect_exit 2 --samples 2000
 expect_exit 2 --bogus
 grep -q "unknown option" "$work/msg.txt"
 echo "seem generate test: OK"

@@ -248,13 +248,17 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
   CHECK(r.trajectories_outside <= r.n_traj);
   CHECK(r.trajectories_outside <= r.outside_lookups);
   {
-    RunOptions inside = o;  // one step from the middle of the grid: nothing leaves it
+    // One step from the middle of the grid: its lookup is inside; but the grid spans X1 0 to
+    // 0.001 only (the trace's two states), so every event (dX1 = +-0.001) ends the trajectory
+    // outside it, and the end state counts.
+    RunOptions inside = o;
     inside.gamma_max = 1e-3;
     inside.x1_start = 0.5 * (db.grid.x1_min + db.grid.x1_max);
     inside.tau_start = 0.5 * (db.grid.tau_min + db.grid.tau_max);
     const RunResult in = run_ensemble(db, inside);
     CHECK(in.outside_lookups == 0);
-    CHECK(in.trajectories_outside == 0);
+    CHECK(in.events > 0);
+    CHECK(in.trajectories_outside == in.events);
   }
   // the mean of per-trajectory maxima bounds the maximum of the mean curve from above
   CHECK(r.peak_tau_mean >= *std::max_element(r.mean_tau.begin(), r.mean_tau.end()) - 1e-6);
@@ -282,8 +286,9 @@ TEST_CASE("SEEM run reproduces lambda in a constant-state bin", "[seem][unit]") 
       CHECK(static_cast<std::int64_t>(events) == s.events);
       REQUIRE(t.ev_offset.size() == 301);
       CHECK(t.ev_offset.back() == t.ev_gamma.size());
-      if (std::string(process) == "steps")
-        for (double d : t.ev_dtau) CHECK((std::abs(d - 0.3) < 1e-6 || std::abs(d - 0.2) < 1e-6));
+      // The recorded events (poisson: each one itself; steps: derived from its step).
+      for (double d : t.ev_dtau) CHECK((std::abs(d - 0.3) < 1e-6 || std::abs(d - 0.2) < 1e-6));
+      for (double d : t.ev_dx1) CHECK(std::abs(std::abs(d) - 0.001) < 1e-9);
     }
   }
 
@@ -647,7 +652,9 @@ TEST_CASE("SEEM Poisson process: the stress of the first event past a bin edge i
   for (int j = 0; j < n; ++j) {
     double x1 = 0.0, tau = 0.5;
     std::uint32_t events = 0;
-    const unsigned f = poisson_step(v, x1, tau, 5, static_cast<std::uint32_t>(j), 0, events);
+    double peak = tau;
+    const unsigned f = poisson_step(v, x1, tau, 5, static_cast<std::uint32_t>(j), 0, events, peak);
+    REQUIRE(peak == tau);  // the stress froze at the event: its highest
     REQUIRE(events == 1);
     REQUIRE(x1 == 0.5);
     REQUIRE((f & step_saturated) == 0);

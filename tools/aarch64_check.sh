@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 x86_digest=${1:?usage: tools/aarch64_check.sh X86_DIGEST_BINARY [WORK_DIR]}
 work=${2:-$(mktemp -d)}
 mkdir -p "$work"
-for tool in aarch64-linux-gnu-g++ qemu-aarch64; do
+for tool in aarch64-linux-gnu-g++ aarch64-linux-gnu-objdump qemu-aarch64; do
   if ! command -v "$tool" >/dev/null; then
     echo "aarch64 check: skipped ($tool not found; tools/install_deps.sh --with-aarch64-check installs it)"
     exit 77
@@ -47,13 +47,19 @@ for level in neon sve; do
     exit 1
   fi
 done
-qemu-aarch64 -cpu cortex-a57 "$work/digest_neon" > "$work/neon.txt" 2> "$work/neon.err"
+emulate() {  # name, binary, qemu cpu: runs it, and compares unless it failed (then says so)
+  if qemu-aarch64 -cpu "$3" "$2" > "$work/$1.txt" 2> "$work/$1.err"; then
+    compare "$1" "$work/$1.txt"
+  else
+    echo "aarch64 check: $1 FAILED to run under qemu (-cpu $3):"
+    tail -5 "$work/$1.err"
+    status=1
+  fi
+}
+emulate neon "$work/digest_neon" cortex-a57
 cat "$work/neon.err"
-compare neon "$work/neon.txt"
 for bytes in 16 32 64 256; do
-  qemu-aarch64 -cpu max,sve-default-vector-length="$bytes" "$work/digest_sve" > "$work/sve$((bytes * 8)).txt" \
-    2> "$work/sve.err"
-  compare "sve$((bytes * 8))" "$work/sve$((bytes * 8)).txt"
+  emulate "sve$((bytes * 8))" "$work/digest_sve" "max,sve-default-vector-length=$bytes"
 done
-cat "$work/sve.err"
+cat "$work/sve2048.err"
 exit "$status"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/protocol.hpp"
 #include "stz/loading/strain_law.hpp"
 #include "stz/physics/medium.hpp"
 
@@ -61,9 +62,11 @@ void min_creep_rate(const std::vector<Row>& rows, StageAnalysis& a) {
 /// stress cycles: (m + A) / M). Every top is a curve point (the end of the first leg, then every
 /// full cycle: TriangleWave); found by value, not as local maxima, so that a first leg that
 /// descends to the top (a stage that begins above it) and a stage that ends mid-cycle count right.
-void cycles(const std::vector<Row>& rows, double top, double amplitude, StageAnalysis& a) {
+/// `resolution`: how finely the clock places a turning point in the applied column this late in
+/// the run (a stage that begins at 1e10 s, say: protocol.hpp, clock_resolution).
+void cycles(const std::vector<Row>& rows, double top, double amplitude, double resolution, StageAnalysis& a) {
   std::vector<std::size_t> tops;
-  const double tolerance = 1e-6 * amplitude;
+  const double tolerance = std::max(1e-6 * amplitude, 4.0 * resolution);
   for (std::size_t i = 0; i < rows.size(); ++i)
     if (std::abs(rows[i].applied - top) <= tolerance && (tops.empty() || i > tops.back() + 1)) tops.push_back(i);
   for (std::size_t k = 1; k < tops.size(); ++k) {
@@ -173,11 +176,11 @@ std::vector<StageAnalysis> analyze_stages(const std::vector<CurvePoint>& curve, 
       case LoadingProtocolKind::cyclic: {
         // The wave in the applied-strain column: strain cycles travel it, stress cycles write
         // sigma / M (M = mu in shear, E* otherwise: protocols/stress_cycles.cpp).
-        const double unit = sp.loading.cyclic_control == CyclicControl::strain
-                                ? 1.0
-                                : (sp.loading.mode == LoadingMode::shear ? medium.mu : medium.e_star);
+        const bool strain = sp.loading.cyclic_control == CyclicControl::strain;
+        const double unit = strain ? 1.0 : (sp.loading.mode == LoadingMode::shear ? medium.mu : medium.e_star);
+        const double rate = strain ? sp.loading.strain_rate : sp.loading.stress_rate / unit;  // applied per s
         cycles(rows, (sp.loading.cyclic_mean + sp.loading.cyclic_amplitude) / unit, sp.loading.cyclic_amplitude / unit,
-               a);
+               std::abs(rate) * clock_resolution(rows.back().time), a);
         break;
       }
     }

@@ -238,10 +238,12 @@ FixedPointResult fixed_point(const Database& db, const std::vector<AqsTrace>& tr
            " escaped, " + std::to_string(r.boot_failed) + " without events)");
     r.boot_sd_x1 = standard_deviation(kept_x1);
     r.boot_sd_tau = standard_deviation(kept_tau);
-    r.boot_x1_lo = percentile(kept_x1, 16.0);
-    r.boot_x1_hi = percentile(kept_x1, 84.0);
-    r.boot_tau_lo = percentile(kept_tau, 16.0);
-    r.boot_tau_hi = percentile(kept_tau, 84.0);
+    r.boot_x1_median = percentile(r.boot_x1, 50.0);
+    r.boot_tau_median = percentile(r.boot_tau, 50.0);
+    r.boot_x1_lo = percentile(r.boot_x1, 16.0);
+    r.boot_x1_hi = percentile(r.boot_x1, 84.0);
+    r.boot_tau_lo = percentile(r.boot_tau, 16.0);
+    r.boot_tau_hi = percentile(r.boot_tau, 84.0);
   }
   return r;
 }
@@ -285,7 +287,12 @@ void write_fixed_point(const std::string& path, const FixedPointResult& r, const
       h5::set_attr(b.get(), "replicas", static_cast<std::int64_t>(r.boot_x1.size()));
       h5::set_attr(b.get(), "escaped", static_cast<std::int64_t>(r.boot_escaped));
       h5::set_attr(b.get(), "without_events", static_cast<std::int64_t>(r.boot_failed));
-      h5::set_attr(b.get(), "statistics", std::string("over the replicas whose steady state lies in the grid"));
+      h5::set_attr(b.get(), "statistics",
+                   std::string("median, x1_16/84, tau_16/84: over every harvested replica; sd_*: over those whose "
+                               "steady state lies in the grid"));
+      h5::set_attr(b.get(), "requested", static_cast<std::int64_t>(opt.bootstrap));
+      h5::set_attr(b.get(), "x1_median", r.boot_x1_median);
+      h5::set_attr(b.get(), "tau_median", r.boot_tau_median);
       h5::set_attr(b.get(), "traj", opt.bootstrap_traj);
       h5::set_attr(b.get(), "sd_x1", r.boot_sd_x1);
       h5::set_attr(b.get(), "sd_tau", r.boot_sd_tau);

@@ -51,12 +51,14 @@ struct FixedPointResult {
   /// Bootstrap over training glasses: every replica's fixed point (run from the fixed point's X1
   /// at zero stress) and the fraction of its steps outside the harvested grid. A replica whose
   /// steady state lies outside the grid has escaped (loading without end through bins that lost
-  /// their events when glasses were resampled): counted, and left out of the statistics, which
-  /// are those of the replicas that stay.
+  /// their events when glasses were resampled). The median and the 16 and 84 % points are over
+  /// every replica harvested (the escaped ones included: they are the tail); the standard
+  /// deviations over those that stay in the grid only.
   std::vector<double> boot_x1, boot_tau, boot_outside;
   int boot_escaped = 0, boot_failed = 0;  ///< escaped; no event in the grid (no SEEM)
-  double boot_sd_x1 = 0, boot_sd_tau = 0;
+  double boot_x1_median = 0, boot_tau_median = 0;
   double boot_x1_lo = 0, boot_x1_hi = 0, boot_tau_lo = 0, boot_tau_hi = 0;  ///< 16 and 84 %
+  double boot_sd_x1 = 0, boot_sd_tau = 0;                                   ///< of the staying replicas
   /// Atomistic steady state: all glasses, then per cooling rate (ascending).
   SteadyStateAqs aqs;
   std::vector<double> aqs_rates;

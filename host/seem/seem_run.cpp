@@ -67,7 +67,7 @@ StepTables make_step_tables(const Database& db, double dgamma) {
     t.lambda[b] = lam;
     const double p = lam * dgamma;  // one event at most per step, as in the AQS data
     t.threshold[b] = p >= 1.0 ? 0xffffffffu : static_cast<std::uint32_t>(p * 4294967296.0);
-    if (t.threshold[b] > 0 && t.ev_offset[b + 1] == t.ev_offset[b])
+    if (lam > 0.0 && t.ev_offset[b + 1] == t.ev_offset[b])
       fail("SEEM database bin " + std::to_string(b) + " has lambda > 0 but no recorded events");
   }
   StepView& v = t.base;
@@ -122,9 +122,8 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
   RunResult r;
   r.n_traj = opt.n_traj;
   r.process = opt.process;
-  for (int b = 0; b < db.grid.n_bins(); ++b)
-    if (db.visits[b] >= db.min_visits)
-      r.max_step_probability = std::max(r.max_step_probability, tables.lambda[b] * dgamma);
+  for (int b = 0; b < db.grid.n_bins(); ++b)  // the lambda each bin's lookups use (its source's)
+    r.max_step_probability = std::max(r.max_step_probability, tables.lambda[tables.source[b]] * dgamma);
   if (!(opt.gamma_max / dgamma <= 1e9))
     fail("SEEM run: final strain / strain step = " + std::to_string(opt.gamma_max / dgamma) +
          " steps; allowed at most 1e9");
@@ -173,7 +172,7 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
         std::uint32_t poisson_events = 0;
         const unsigned f =
             poisson ? poisson_step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s),
-                                   poisson_events)
+                                   poisson_events, tau_max)
                     : step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
         ev += poisson ? poisson_events : (f & step_event);
         fb += (f & step_fallback) ? 1 : 0;
@@ -187,11 +186,13 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
         }
       }
       peak[static_cast<std::size_t>(j)] = static_cast<float>(tau_max);
+      unsigned end_flags = 0;
+      clamped_bin(v, x1, tau, end_flags);  // a trajectory that ends outside the grid has left it too
       events += ev;
       fallback += fb;
       outside += os;
       saturated += sat;
-      left += os > 0 ? 1 : 0;
+      left += os > 0 || (end_flags & step_outside) ? 1 : 0;
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.events = events;
@@ -215,20 +216,36 @@ RunResult run_ensemble(const Database& db, const RunOptions& opt) {
       t.x1[row] = static_cast<float>(x1);
       t.tau[row] = static_cast<float>(tau);
       std::size_t next = 1;
+      // Poisson events are written by poisson_step itself, one by one (any number per step).
+      constexpr std::uint32_t log_capacity = 4096;
+      std::vector<double> lg(log_capacity), lt(log_capacity), lx(log_capacity), ld(log_capacity), ldx(log_capacity);
       for (std::int64_t s = 0; s < r.n_steps; ++s) {
         const double x1_before = x1, tau_before = tau, g = v.G0 * (1.0 - x1 / v.uA);
-        std::uint32_t count = 0;
-        if (poisson)
-          poisson_step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s), count);
-        else
-          count = step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s)) & step_event;
-        if (count > 0) {
+        if (poisson) {
+          PoissonEventLog log{lg.data(), lt.data(), lx.data(), ld.data(), ldx.data(), log_capacity, 0};
+          std::uint32_t count = 0;
+          double peak_ignored = tau;
+          poisson_step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s), count,
+                       peak_ignored, &log);
+          if (count != log.count)
+            throw std::runtime_error("SEEM run: a step of trajectory " + std::to_string(j) + " held " +
+                                     std::to_string(count) + " events, more than can be saved");
+          for (std::uint32_t e = 0; e < log.count; ++e) {
+            t.ev_gamma.push_back(static_cast<double>(s) * dgamma + lg[e]);
+            t.ev_tau.push_back(lt[e]);
+            t.ev_x1.push_back(lx[e]);
+            t.ev_dtau.push_back(ld[e]);
+            t.ev_dx1.push_back(ldx[e]);
+            t.ev_count.push_back(1);
+          }
+        } else if (step(v, x1, tau, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s)) &
+                   step_event) {
           t.ev_gamma.push_back(static_cast<double>(s + 1) * dgamma);
           t.ev_tau.push_back(tau_before);
           t.ev_x1.push_back(x1_before);
           t.ev_dtau.push_back(g * dgamma - (tau - tau_before));
           t.ev_dx1.push_back(x1 - x1_before);
-          t.ev_count.push_back(count);
+          t.ev_count.push_back(1);
         }
         if (s + 1 == rec[next]) {
           t.x1[row + next] = static_cast<float>(x1);
@@ -293,9 +310,10 @@ void run_trajectories(const Database& db, const RunOptions& opt, std::int64_t n,
     tau[j].push_back(b);
     for (std::int64_t s = 0; s < n_steps; ++s) {
       std::uint32_t poisson_events = 0;
+      double peak_ignored = b;
       const unsigned f = opt.process == "poisson"
                              ? poisson_step(v, a, b, opt.seed, static_cast<std::uint32_t>(j),
-                                            static_cast<std::uint64_t>(s), poisson_events)
+                                            static_cast<std::uint64_t>(s), poisson_events, peak_ignored)
                              : step(v, a, b, opt.seed, static_cast<std::uint32_t>(j), static_cast<std::uint64_t>(s));
       events_per_traj[j] += opt.process == "poisson" ? poisson_events : (f & step_event);
       x1[j].push_back(a);

@@ -37,10 +37,10 @@ struct RunOptions {
 struct TrajectorySamples {
   std::int64_t n = 0;
   std::vector<float> x1, tau;  ///< [n][record points]
-  /// Event steps, trajectory after trajectory (CSR: ev_offset[n + 1]): the strain at the end of
-  /// the step, the state before it, the plastic stress drop dtau_pl = G(X1) dgamma - (tau after
-  /// - tau before), the change of X1, and how many events the step held (steps: 1; poisson: the
-  /// step's net change of any number).
+  /// Events, trajectory after trajectory (CSR: ev_offset[n + 1]): the strain at which it
+  /// happened (steps: the end of its step; poisson: its own strain), the state just before it
+  /// (steps: at the start of its step), its plastic stress drop dtau_pl (steps: G(X1) dgamma -
+  /// (tau after - tau before)) and change of X1, and ev_count (1: one event per record).
   std::vector<std::uint64_t> ev_offset;
   std::vector<double> ev_gamma, ev_tau, ev_x1, ev_dtau, ev_dx1;
   std::vector<std::uint32_t> ev_count;

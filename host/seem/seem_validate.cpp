@@ -305,14 +305,15 @@ void split_fold(const std::vector<AqsTrace>& all, int folds, int fold, std::vect
 }
 
 namespace {
-FoldStat fold_stat(const std::vector<double>& v) {
+/// `held_over_train`: the fold's held-out over training glasses (the Nadeau-Bengio term).
+FoldStat fold_stat(const std::vector<double>& v, double held_over_train) {
   FoldStat s;
   if (v.empty()) return s;
   for (double x : v) s.mean += x / static_cast<double>(v.size());
   if (v.size() > 1) {
     double q = 0.0;
     for (double x : v) q += (x - s.mean) * (x - s.mean);
-    s.se = std::sqrt(q / static_cast<double>(v.size() - 1)) / std::sqrt(static_cast<double>(v.size()));
+    s.se = std::sqrt((1.0 / static_cast<double>(v.size()) + held_over_train) * q / static_cast<double>(v.size() - 1));
   }
   return s;
 }
@@ -345,10 +346,13 @@ KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& al
     r.rate = rate;
     r.folds = static_cast<int>(rvs.size());
     r.glasses = glasses[rate];
+    double ratio = 0.0;
+    for (const RateValidation* rv : rvs)
+      ratio += static_cast<double>(rv->n_held) / std::max(rv->n_train, 1) / static_cast<double>(rvs.size());
     auto stat = [&](auto get) {
       std::vector<double> v;
       for (const RateValidation* rv : rvs) v.push_back(get(*rv));
-      return fold_stat(v);
+      return fold_stat(v, ratio);
     };
     r.rms_tau = stat([](const RateValidation& x) { return x.rms_tau; });
     r.floor_tau = stat([](const RateValidation& x) { return x.rms_tau_train; });
@@ -360,6 +364,7 @@ KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& al
     r.flow_aqs = stat([](const RateValidation& x) { return x.flow_tau_aqs; });
     r.yield_error = stat([](const RateValidation& x) { return x.yield_seem - x.yield_aqs; });
     r.flow_error = stat([](const RateValidation& x) { return x.flow_tau_seem - x.flow_tau_aqs; });
+    r.rms_excess = stat([](const RateValidation& x) { return x.rms_tau - x.rms_tau_train; });
     k.rates.push_back(r);
   }
   return k;
@@ -369,7 +374,9 @@ void write_kfold(const std::string& path, const KFoldResult& k, const std::strin
   h5::write_file(path, [&](hid_t root) {
     h5::set_attr(root, "database", database_path);
     h5::set_attr(root, "folds", static_cast<std::int64_t>(k.folds));
-    h5::set_attr(root, "statistics", std::string("per cooling rate: mean over folds and its standard error"));
+    h5::set_attr(root, "statistics",
+                 std::string("per cooling rate: mean over folds and its standard error, corrected for the overlap "
+                             "of the folds' training sets (Nadeau and Bengio 2003: (1/K + n_held/n_train) sd^2)"));
     std::vector<double> rows;
     for (const KFoldRate& r : k.rates)
       for (double x : {r.rate,

@@ -77,7 +77,9 @@ void write_validation(const std::string& path, const ValidationResult& v, const 
 void split_fold(const std::vector<AqsTrace>& all, int folds, int fold, std::vector<AqsTrace>& train,
                 std::vector<AqsTrace>& held);
 
-/// A mean over folds and its standard error (sd / sqrt(folds)).
+/// A mean over folds and its standard error. Folds are not independent (any two training sets
+/// share most glasses), so sd / sqrt(K) is too small; the error uses the corrected resampled
+/// variance of Nadeau and Bengio (2003), (1/K + n_held/n_train) sd^2.
 struct FoldStat {
   double mean = 0.0, se = 0.0;
 };
@@ -88,6 +90,7 @@ struct KFoldRate {
   int folds = 0, glasses = 0;  ///< folds that held out glasses of this rate; glasses held out in all
   FoldStat rms_tau, floor_tau, rms_x1, floor_x1, yield_seem, yield_aqs, flow_seem, flow_aqs;
   FoldStat yield_error, flow_error;  ///< SEEM minus held-out AQS, per fold
+  FoldStat rms_excess;               ///< rms_tau - floor_tau, per fold
 };
 
 struct KFoldResult {

@@ -29,16 +29,24 @@ done
 for v in ncell samples jobs seed0; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || { echo "generate.sh: --$v = '${!v}': allowed a non-negative integer" >&2; exit 2; }
 done
+(( jobs >= 1 && ncell >= 1 )) || { echo "generate.sh: --jobs = $jobs, --ncell = $ncell: allowed 1 or more" >&2; exit 2; }
+for v in dgamma gmax ftol; do
+  [[ "${!v}" =~ ^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$ ]] && awk -v x="${!v}" 'BEGIN { exit !(x > 0) }' ||
+    { echo "generate.sh: --$v = '${!v}': allowed a number > 0" >&2; exit 2; }
+done
 [[ -z "$task" || "$task" =~ ^[0-9]+$ ]] || { echo "generate.sh: --task = '$task': allowed a non-negative integer" >&2; exit 2; }
-# Job list: sample-major, so all rates advance together. Seed = seed0 + stride*rate_index + sample,
-# stride 100 (the committed dataset's), or the next power of ten above --samples when that is more
-# (seeds of different rates never collide).
-stride=100
-while (( stride < samples )); do stride=$((stride * 10)); done
+# Job list: sample-major, so all rates advance together. Seed = seed0 + 100*rate_index + sample
+# for samples below 100 (the committed dataset's), seed0 + 1000000 + 1000*rate_index + sample - 100
+# beyond (up to 1100 samples): a sample keeps its seed when --samples grows, and no two collide.
+(( samples <= 1100 )) || { echo "generate.sh: --samples = $samples: allowed at most 1100" >&2; exit 2; }
 joblist=()
 for ((s = 0; s < samples; ++s)); do
   ri=0
-  for r in $rates; do joblist+=("$r $s $((seed0 + stride * ri + s))"); ri=$((ri + 1)); done
+  for r in $rates; do
+    if (( s < 100 )); then seed=$((seed0 + 100 * ri + s)); else seed=$((seed0 + 1000000 + 1000 * ri + s - 100)); fi
+    joblist+=("$r $s $seed")
+    ri=$((ri + 1))
+  done
 done
 (( ${#joblist[@]} > 0 )) || { echo "generate.sh: no jobs (--rates '$rates', --samples $samples)" >&2; exit 2; }
 if (( slurm )); then
@@ -50,7 +58,8 @@ if (( slurm )); then
     echo "#SBATCH --array=0-$(( ${#joblist[@]} - 1 ))"
     echo "#SBATCH --ntasks=1"
     echo "#SBATCH --output=$(realpath "$out")/slurm-%A_%a.out"
-    for o in $sbatch_opts; do echo "#SBATCH $o"; done
+    read -ra sbatch_list <<< "$sbatch_opts"  # split on spaces, no glob expansion
+    for o in "${sbatch_list[@]}"; do echo "#SBATCH $o"; done
     echo "# ${#joblist[@]} jobs: one (cooling rate, sample) each; written by tools/seem/generate.sh --slurm"
     printf 'exec %q --out %q --ncell %q --rates %q --samples %q --dgamma %q --gmax %q --ftol %q --seed0 %q' \
       "$here/generate.sh" "$(realpath "$out")" "$ncell" "$rates" "$samples" "$dgamma" "$gmax" "$ftol" "$seed0"

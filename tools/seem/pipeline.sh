@@ -86,9 +86,12 @@ if [[ "$policy" == raw ]]; then other_policy=monotone; else other_policy=raw; fi
 "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --holdout "$holdout" --traj "$traj" \
   --lambda-policy "$other_policy" > "$out/validation_$other_policy.txt"
 "$stzkmc" seem bench --db "$out/seem_db.h5" | tee "$out/bench.txt"
-# k-fold over glasses: every glass held out once (8 folds: one per cooling rate at a time)
-"$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --folds 8 --traj "$traj" -o "$out/kfold8.h5" \
-  | tee "$out/kfold8.txt"
+# k-fold over glasses: every glass held out once (up to 8 folds, as many as the smallest rate has glasses)
+folds=$($py -c "import h5py, collections, sys; c = collections.Counter(g.attrs['cooling_rate'] for g in h5py.File(sys.argv[1])['samples'].values()); print(min(8, min(c.values())))" "$data")
+if (( folds >= 2 )); then
+  "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --folds "$folds" --traj "$traj" \
+    -o "$out/kfold$folds.h5" | tee "$out/kfold$folds.txt"
+fi
 # the steady state: 10 starts to strain 1.5, a bootstrap over the training glasses, the
 # atomistic steady state of all glasses (docs/seem.md, "The fixed point")
 "$stzkmc" seem fixedpoint --db "$out/seem_db.h5" --data "$data" --traj "$traj" --bootstrap 200 \
@@ -109,7 +112,8 @@ if (( update )); then
   [[ "$(realpath "$data")" == "$(realpath -m data/seem/cuzr_aqs.h5)" ]] || cp "$data" data/seem/cuzr_aqs.h5
   cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/validation_elastic.txt" \
      "$out/validation_$other_policy.txt" "$out/bench.txt" "$out/fixed_point.h5" "$out/fixed_point.txt" \
-     "$out/dgamma/dgamma_convergence.txt" "$out/kfold8.txt" "$out/kfold8.h5" data/seem/
+     "$out/dgamma/dgamma_convergence.txt" data/seem/
+  if (( folds >= 2 )); then cp "$out/kfold$folds.txt" "$out/kfold$folds.h5" data/seem/; fi
   cp "$out/dgamma/dgamma_convergence.png" data/seem/figures/
   cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
 fi

@@ -116,7 +116,10 @@ STZ_HD_INLINE int clamped_bin(const StepView& v, double x1, double tau, unsigned
  * tau += G dgamma - dtau_pl, X1 += dX1; otherwise elastic loading tau += G(X1) dgamma.
  * Random numbers: one Philox4x32-10 call keyed by seed with counter
  * (trajectory, step low 32 bits, stream << 16, step high 32 bits): words 0 and 1 decide and
- * select the event, independent of thread layout, so CPU and GPU give identical trajectories.
+ * select the event, independent of thread layout; with the same arithmetic on both (the CPU
+ * build does not contract multiply-adds, cuda/seem_ensemble.cu is built with --fmad=false) CPU
+ * and GPU give identical trajectories — to be confirmed on a GPU: `[seem][compare]` checks
+ * them to a tolerance.
  * @return StepFlags of this step.
  */
 STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uint64_t seed, std::uint32_t trajectory,
@@ -143,6 +146,17 @@ STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uin
   return flags;
 }
 
+/// Where poisson_step writes each event it takes, when given one (host code: the trajectories
+/// `seem run --save-trajectories` keeps); at most `capacity` events, `count` of them taken.
+struct PoissonEventLog {
+  double* strain = nullptr;  ///< strain into the increment at which the event happened
+  double* tau = nullptr;     ///< the state just before it
+  double* x1 = nullptr;
+  double* dtau = nullptr;  ///< its plastic stress drop (GPa)
+  double* dx1 = nullptr;   ///< its change of X1 (eV/atom)
+  std::uint32_t capacity = 0, count = 0;
+};
+
 /**
  * @brief One strain increment dgamma of one trajectory under the continuous-strain event process
  * (`seem run --process poisson`, docs/seem.md): plastic events form a Poisson process in strain
@@ -152,35 +166,35 @@ STZ_HD_INLINE unsigned step(const StepView& v, double& x1, double& tau, std::uin
  * bin (in tau: X1 does not move between events) first, the state moves to the bin's edge and a
  * fresh exponential is drawn in the next (the process is memoryless). Any number of events may
  * fall in one increment, so dgamma only sets where states are recorded: unlike step(), whose
- * event probability lambda dgamma saturates at 1, nothing depends on it but the draws. The mean
- * rate of plastic flow, lambda E[dtau_pl], is the harvested one, as in step() when lambda
- * dgamma << 1 (its limit for dgamma -> 0).
+ * event probability lambda dgamma saturates at 1, the process does not depend on it (the draws
+ * do). The mean rate of plastic flow, lambda E[dtau_pl], is the harvested one, as in step() when
+ * lambda dgamma << 1 (its limit for dgamma -> 0).
  *
  * Random numbers: Philox4x32-10 keyed by seed, counter (trajectory, step low 32 bits,
  * stream << 16 | k, step high 32 bits) for the k-th draw of the step: words 0 and 1 give the
  * exponential, word 2 selects the event.
  * @param events incremented by the events of this increment.
- * @return StepFlags (step_fallback, step_outside: of the state at the start of the increment;
- * step_saturated: seem_poisson_max_draws were used up).
+ * @param tau_peak raised to the highest stress the state reaches in the increment (just before
+ * an event, or at its end), so that a trajectory's maximum does not depend on dgamma.
+ * @param log where each event is written, or null.
+ * @return StepFlags: step_fallback, step_outside when any lookup of the increment was redirected
+ * or clamped; step_saturated when seem_poisson_max_draws were used up.
  */
 STZ_HD_INLINE unsigned poisson_step(const StepView& v, double& x1, double& tau, std::uint64_t seed,
-                                    std::uint32_t trajectory, std::uint64_t step_index, std::uint32_t& events) {
+                                    std::uint32_t trajectory, std::uint64_t step_index, std::uint32_t& events,
+                                    double& tau_peak, PoissonEventLog* log = nullptr) {
   unsigned flags = 0;
-  {
-    const int b0 = clamped_bin(v, x1, tau, flags);
-    if (v.source[b0] != b0) flags |= step_fallback;
-  }
   const double dtau_bin = 1.0 / v.inv_dtau;
   double left = v.dgamma;  // strain still to go in this increment
   std::uint32_t k = 0;
   int entered = -1;  // the stress row just entered at its edge (the lookup could round to the old one)
   while (left > 0.0) {
     if (k == seem_poisson_max_draws) return flags | step_saturated;
-    unsigned ignored = 0;
-    int b0 = clamped_bin(v, x1, tau, ignored);
+    int b0 = clamped_bin(v, x1, tau, flags);
     if (entered >= 0) b0 = (b0 / v.n_tau) * v.n_tau + entered;
     entered = -1;
     const int b = v.source[b0];
+    if (b != b0) flags |= step_fallback;
     const int it = b0 % v.n_tau;
     const double g = v.G0 * (1.0 - x1 / v.uA);
     // The strain to the edge of the bin's stress range along the loading (none past the grid's
@@ -199,9 +213,18 @@ STZ_HD_INLINE unsigned poisson_step(const StepView& v, double& x1, double& tau, 
     if (to_event < left && to_event < exit) {
       tau += g * to_event;
       left -= to_event;
+      tau_peak = tau > tau_peak ? tau : tau_peak;
       const std::uint32_t lo = v.ev_offset[b];
       const std::uint32_t n = v.ev_offset[b + 1] - lo;
       const std::uint32_t e = lo + static_cast<std::uint32_t>((static_cast<std::uint64_t>(r.w[2]) * n) >> 32);
+      if (log && log->count < log->capacity) {
+        log->strain[log->count] = v.dgamma - left;
+        log->tau[log->count] = tau;
+        log->x1[log->count] = x1;
+        log->dtau[log->count] = v.ev_dtau[e];
+        log->dx1[log->count] = v.ev_dx1[e];
+        ++log->count;
+      }
       tau -= v.ev_dtau[e];
       x1 += v.ev_dx1[e];
       ++events;
@@ -215,6 +238,8 @@ STZ_HD_INLINE unsigned poisson_step(const StepView& v, double& x1, double& tau, 
       left = 0.0;
     }
   }
+  tau_peak = tau > tau_peak ? tau : tau_peak;
+  clamped_bin(v, x1, tau, flags);  // where the increment ends counts too
   return flags;
 }
 
