@@ -17,14 +17,10 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("SEEM fixed point: " + what); }
 
-/// Percentile p (0..100) of values, linear between order statistics.
+/// Percentile p (0..100) of unsorted values (seem_run's percentile_sorted).
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  if (v.size() == 1) return v[0];
-  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
-  const auto i = static_cast<std::size_t>(pos);
-  if (i + 1 >= v.size()) return v.back();
-  return v[i] + (pos - static_cast<double>(i)) * (v[i + 1] - v[i]);
+  return percentile_sorted(v, p);
 }
 
 double standard_deviation(const std::vector<double>& v) {

@@ -29,7 +29,8 @@ std::vector<std::int64_t> record_steps(std::int64_t n_steps, int every, bool rec
   return r;
 }
 
-/// Percentile p (0..100) of sorted values, linear between order statistics (numpy's default).
+}  // namespace
+
 double percentile_sorted(const std::vector<double>& v, double p) {
   if (v.size() == 1) return v[0];
   const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
@@ -37,7 +38,6 @@ double percentile_sorted(const std::vector<double>& v, double p) {
   if (i + 1 >= v.size()) return v.back();
   return v[i] + (pos - static_cast<double>(i)) * (v[i + 1] - v[i]);
 }
-}  // namespace
 
 StepView StepTables::view() const {
   StepView v = base;

@@ -82,6 +82,9 @@ struct StepTables {
   StepView base;          ///< scalars (grid, dgamma, G0, uA)
 };
 
+/// Percentile p (0..100) of sorted values, linear between order statistics (numpy's default).
+double percentile_sorted(const std::vector<double>& v, double p);
+
 /// Builds the step tables for strain step dgamma (> 0). Throws when the database is empty.
 StepTables make_step_tables(const Database& db, double dgamma);
 
