@@ -156,8 +156,10 @@ if [[ -f $db ]]; then
     check "seem run $a" "1|2" "$stzkmc" seem run --db "$db" --traj 10 $a
   done
   check "seem x1 --fit with a database"         1  "$stzkmc" seem x1 --pe -4.4 --fit "$db"
+  check "seem folds --folds 9"                  1  "$stzkmc" seem folds --data "$src/data/seem/cuzr_aqs.h5" --folds 9
   check "seem harvest --data with a database"   1  "$stzkmc" seem harvest --data "$db" -o "$work/x.h5" --u0 1 --omega 1
-  for a in "--folds 9" "--folds 1"; do
+  for a in "--folds 9" "--folds 1" "--folds 8 --fold-fits $db" "--fold-fits $work/f{fold}.h5" \
+           "--folds 8 --fold-fits $work/missing{fold}.h5" "--folds 8 --fold-fits $db{fold}"; do
     # shellcheck disable=SC2086
     check "seem validate $a" "1|2" "$stzkmc" seem validate --db "$db" --data "$src/data/seem/cuzr_aqs.h5" --traj 10 $a
   done

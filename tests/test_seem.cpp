@@ -722,3 +722,38 @@ TEST_CASE("k-fold validation holds every glass out once, stratified by cooling r
     CHECK(r.yield_aqs.se == 0.0);
   }
 }
+
+TEST_CASE("k-fold validation with one X1 fit per fold uses each fold's own fit", "[seem][unit]") {
+  const X1Params p = hand_params();
+  std::vector<AqsTrace> all;
+  for (const double rate : {10.0, 100.0})
+    for (int i = 0; i < 3; ++i) {
+      AqsTrace t = synthetic_trace(p);
+      t.cooling_rate = rate;
+      t.sample = i;
+      t.name = "r" + std::to_string(static_cast<int>(rate)) + "_s" + std::to_string(i);
+      all.push_back(t);
+    }
+  const Database base = harvest(all, one_bin(p));
+  RunOptions o;
+  o.n_traj = 100;
+  o.gamma_max = 0.2;
+  o.device = "cpu";
+  // Fold 1's fit puts the energy zero 2 meV/atom higher: every X1 it sees is 2 meV/atom lower
+  // (exactly so at zero stress; the start stress here is 0.05 GPa, a 1e-5 relative effect).
+  X1Params shifted = p;
+  shifted.u0 += 0.002;
+  const KFoldResult k = kfold_validate(base, all, 3, o, {p, shifted, p});
+  CHECK(k.per_fold_x1);
+  REQUIRE(k.per_fold.size() == 3);
+  for (std::size_t r = 0; r < 2; ++r) {
+    const double x0 = k.per_fold[0].rates[r].x1_start;
+    CHECK(k.per_fold[1].rates[r].x1_start == Approx(x0 - 0.002).margin(1e-7));
+    CHECK(k.per_fold[2].rates[r].x1_start == Approx(x0).margin(1e-12));
+    // the fold's SEEM ensemble starts there and its held-out AQS X1 curve is read with the same fit
+    CHECK(k.per_fold[1].rates[r].held.mean_x1.front() ==
+          Approx(k.per_fold[0].rates[r].held.mean_x1.front() - 0.002).margin(1e-7));
+  }
+  CHECK_FALSE(kfold_validate(base, all, 3, o).per_fold_x1);
+  CHECK_THROWS_WITH(kfold_validate(base, all, 3, o, {p, p}), Catch::Contains("2 X1 fits for 3 folds"));
+}

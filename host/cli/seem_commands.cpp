@@ -421,7 +421,7 @@ void add_bench(CLI::App& seem) {
 // ---------------------------------------------------------------------------------------------
 void add_validate(CLI::App& seem) {
   struct Opts {
-    std::string db, data, out, policy;
+    std::string db, data, out, policy, fold_fits;
     int holdout = 2, folds = 0;
     RunOptions r;
   };
@@ -431,6 +431,9 @@ void add_validate(CLI::App& seem) {
                 "k-fold over glasses instead of --holdout: every glass is held out once; each fold harvests its "
                 "own database with --db's options and grid")
       ->check(CLI::Range(2, 1000));
+  c->add_option("--fold-fits", o->fold_fits,
+                "with --folds: one X1 fit per fold, a path with {fold} for the fold index (0-based), each "
+                "fitted on that fold's training glasses (tools/seem/kfold_refit.sh); default: --db's fit for all");
   c->add_option("--lambda-policy", o->policy, "override the database's lambda policy: raw | monotone")
       ->check(CLI::IsMember({"raw", "monotone"}));
   c->add_option("--db", o->db, "SEEM database harvested with the same --holdout")->required();
@@ -446,12 +449,33 @@ void add_validate(CLI::App& seem) {
     if (o->folds > 0 && c->count("--holdout") > 0)
       throw std::runtime_error("--folds " + std::to_string(o->folds) + " and --holdout " + std::to_string(o->holdout) +
                                ": allowed one of them (k-fold holds out every glass once; --holdout a fixed set)");
+    if (!o->fold_fits.empty() && o->folds == 0)
+      throw std::runtime_error("--fold-fits '" + o->fold_fits + "': allowed only with --folds");
     if (o->folds > 0) {
-      const KFoldResult k = kfold_validate(db, d.traces, o->folds, o->r);
+      std::vector<X1Params> fold_x1;
+      if (!o->fold_fits.empty()) {
+        const std::string mark = "{fold}";
+        const std::size_t at = o->fold_fits.find(mark);
+        if (at == std::string::npos)
+          throw std::runtime_error("--fold-fits '" + o->fold_fits +
+                                   "': allowed a path containing {fold} (replaced by the fold index 0.." +
+                                   std::to_string(o->folds - 1) + ")");
+        for (int f = 0; f < o->folds; ++f) {
+          std::string path = o->fold_fits;
+          path.replace(at, mark.size(), std::to_string(f));
+          try {
+            fold_x1.push_back(read_x1_fit(path));
+          } catch (const std::exception& e) {
+            throw std::runtime_error("--fold-fits, fold " + std::to_string(f) + ": " + e.what());
+          }
+        }
+      }
+      const KFoldResult k = kfold_validate(db, d.traces, o->folds, o->r, fold_x1);
       std::printf(
-          "SEEM vs held-out AQS, %d-fold over glasses (stratified by cooling rate; lambda policy %s): mean "
-          "over folds +- standard error\n",
-          o->folds, policy_name(db.policy));
+          "SEEM vs held-out AQS, %d-fold over glasses (stratified by cooling rate; lambda policy %s; X1 fit %s): "
+          "mean over folds +- standard error\n",
+          o->folds, policy_name(db.policy),
+          k.per_fold_x1 ? "one per fold from --fold-fits, X1 bin range per fold" : "--db's");
       std::printf("  %9s %7s %15s %15s %15s %15s %15s %15s\n", "rate K/ps", "glasses", "rms_tau", "floor_tau",
                   "yield_S-yield_A", "flow_S-flow_A", "yield_A", "flow_A");
       for (const KFoldRate& r : k.rates)
@@ -525,6 +549,32 @@ void add_validate(CLI::App& seem) {
       o->out = output_file(o->out, "seem_validation.h5");
       write_validation(o->out, v, db, o->db);
       std::printf("wrote %s\n", o->out.c_str());
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_folds(CLI::App& seem) {
+  struct Opts {
+    std::string data;
+    int folds = 0;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* c = seem.add_subcommand(
+      "folds", "List the k-fold split over glasses that `seem validate --folds` uses (one line per fold and side)");
+  c->add_option("--data", o->data, "AQS dataset (HDF5)")->required();
+  c->add_option("--folds", o->folds, "number of folds")->required()->check(CLI::Range(2, 1000));
+  c->callback([o]() {
+    const AqsDataset d = read_aqs_h5(o->data);
+    // Scripts read these lines (tools/seem/kfold_refit.sh): "fold F train|held NAME,NAME,...".
+    for (int f = 0; f < o->folds; ++f) {
+      std::vector<AqsTrace> train, held;
+      split_fold(d.traces, o->folds, f, train, held);
+      for (const auto& [side, ts] : {std::pair{"train", &train}, std::pair{"held", &held}}) {
+        std::string names;
+        for (const AqsTrace& t : *ts) names += (names.empty() ? "" : ",") + t.name;
+        std::printf("fold %d %s %s\n", f, side, names.c_str());
+      }
     }
   });
 }
@@ -680,6 +730,7 @@ void register_seem_commands(CLI::App& app) {
   add_bench(*seem);
   add_validate(*seem);
   add_fixed_point(*seem);
+  add_folds(*seem);
   add_x1(*seem);
 }
 

@@ -319,15 +319,27 @@ FoldStat fold_stat(const std::vector<double>& v, double held_over_train) {
 }
 }  // namespace
 
-KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt) {
+KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt,
+                           const std::vector<X1Params>& fold_x1) {
   KFoldResult k;
   k.folds = folds;
-  const HarvestOptions h = harvest_options_of(base);
+  if (!fold_x1.empty() && static_cast<int>(fold_x1.size()) != folds)
+    fail("k-fold: " + std::to_string(fold_x1.size()) + " X1 fits for " + std::to_string(folds) +
+         " folds (allowed: none, or one per fold)");
+  k.per_fold_x1 = !fold_x1.empty();
+  HarvestOptions h = harvest_options_of(base);
   std::map<double, std::vector<const RateValidation*>> by_rate;
   std::map<double, int> glasses;
   for (int f = 0; f < folds; ++f) {
     std::vector<AqsTrace> train, held;
     split_fold(all, folds, f, train, held);
+    if (k.per_fold_x1) {
+      // The base grid's X1 range is in the base fit's X1; under the fold's own fit the states
+      // move (u0 and uA shift X1 by meV/atom), so the fold chooses its X1 range from its own
+      // training states, as an automatic harvest does (bin counts and stress range stay).
+      h.x1 = fold_x1[static_cast<std::size_t>(f)];
+      h.grid.x1_min = h.grid.x1_max = 0.0;
+    }
     const Database db = harvest(train, h);
     RunOptions o = opt;
     o.seed = opt.seed + static_cast<std::uint64_t>(f) * 7919u;
@@ -374,6 +386,9 @@ void write_kfold(const std::string& path, const KFoldResult& k, const std::strin
   h5::write_file(path, [&](hid_t root) {
     h5::set_attr(root, "database", database_path);
     h5::set_attr(root, "folds", static_cast<std::int64_t>(k.folds));
+    h5::set_attr(root, "x1_fit",
+                 std::string(k.per_fold_x1 ? "one per fold (--fold-fits); X1 bin range chosen per fold"
+                                           : "the database's, for every fold, with its grid"));
     h5::set_attr(root, "statistics",
                  std::string("per cooling rate: mean over folds and its standard error, corrected for the overlap "
                              "of the folds' training sets (Nadeau and Bengio 2003: (1/K + n_held/n_train) sd^2)"));

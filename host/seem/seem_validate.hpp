@@ -97,13 +97,18 @@ struct KFoldResult {
   int folds = 0;
   std::vector<ValidationResult> per_fold;
   std::vector<std::vector<std::string>> held_names;  ///< per fold
+  bool per_fold_x1 = false;                          ///< each fold had its own X1 fit
   std::vector<KFoldRate> rates;
 };
 
 /// k-fold validation over glasses: per fold, a database harvested from the other folds' glasses
 /// with `base`'s options and grid (harvest_options_of), validated against the fold's glasses as
 /// `validate` does; then per rate the mean and standard error over folds.
-KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt);
+/// `fold_x1`: empty (every fold uses base's X1 fit), or one X1 fit per fold, each fitted on that
+/// fold's training glasses only (tools/seem/kfold_refit.sh), so that no held-out glass enters
+/// the X1 decomposition it is validated with; the fold harvests and validates with it.
+KFoldResult kfold_validate(const Database& base, const std::vector<AqsTrace>& all, int folds, const RunOptions& opt,
+                           const std::vector<X1Params>& fold_x1 = {});
 
 void write_kfold(const std::string& path, const KFoldResult& k, const std::string& database_path);
 

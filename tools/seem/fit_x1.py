@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Fit the X1 decomposition of docs/seem.md (G0, uA, tauA, tauB) to AQS traces.
 
-Usage: tools/seem/fit_x1.py DATA.h5 OUT_PREFIX [--holdout N] [--bootstrap B] [--seed S]
+Usage: tools/seem/fit_x1.py DATA.h5 OUT_PREFIX [--holdout N | --train NAME,NAME,...]
+                           [--bootstrap B] [--seed S] [--no-plot]
 Writes OUT_PREFIX.h5 (root attributes read by `stzkmc seem --fit`), OUT_PREFIX.json and
-OUT_PREFIX.png (diagnostics).
+OUT_PREFIX.png (diagnostics). --train fits on the named samples only (the rest count as held
+out): tools/seem/kfold_refit.sh passes each fold's training glasses (`stzkmc seem folds`).
 
 Model. docs/seem.md's X1 formula is the potential energy per atom split as
     u = u0 + X1 + Omega tau^2 / (2 G0) [1 + X1/uA + (tau/tauA)^2 + (tau/tauB)^4]
@@ -29,6 +31,7 @@ glass are correlated, so glasses, not steps, are resampled).
 """
 import argparse
 import json
+import os
 import sys
 
 import h5py
@@ -38,13 +41,22 @@ GPA_A3_EV = 6.241509074460763e-3  # 1 GPa A^3 in eV
 PUBLISHED = {"G0": 25.90, "uA": 0.101, "tauA": 8.4, "tauB": 2.90}
 
 
-def load(path, holdout):
-    """Training traces (the last `holdout` samples of each cooling rate are held out)."""
+def load(path, holdout, train_names=None):
+    """Training traces: the named ones if `train_names` is given, else all but the last `holdout`
+    samples of each cooling rate."""
     traces = []
     with h5py.File(path, "r") as h:
         for name, g in h["samples"].items():
             traces.append(dict(name=name, rate=float(g.attrs["cooling_rate"]), sample=int(g.attrs["sample"]),
                                omega=float(g.attrs["omega"]), gamma=g["gamma"][:], tau=g["tau"][:], pe=g["pe"][:]))
+    if train_names is not None:
+        known = {t["name"] for t in traces}
+        missing = sorted(set(train_names) - known)
+        if missing:
+            sys.exit(f"fit_x1.py: --train names {', '.join(missing)}: not samples of {path} "
+                     f"(allowed: {', '.join(sorted(known))})")
+        wanted = set(train_names)
+        return ([t for t in traces if t["name"] in wanted], [t for t in traces if t["name"] not in wanted])
     by_rate = {}
     for t in traces:
         by_rate.setdefault(t["rate"], []).append(t)
@@ -135,11 +147,18 @@ def main():
     ap.add_argument("data")
     ap.add_argument("out_prefix")
     ap.add_argument("--holdout", type=int, default=2)
-    ap.add_argument("--bootstrap", type=int, default=200)
+    ap.add_argument("--train", help="comma-separated sample names to fit on (overrides --holdout)")
+    ap.add_argument("--bootstrap", type=int, default=200, help="replicas (0: no uncertainties)")
     ap.add_argument("--seed", type=int, default=12345)
+    ap.add_argument("--no-plot", action="store_true", help="skip the diagnostic figure")
     args = ap.parse_args()
+    if args.bootstrap < 0:
+        sys.exit(f"fit_x1.py: --bootstrap = {args.bootstrap}: allowed 0 or more")
 
-    train, held = load(args.data, args.holdout)
+    train_names = [n for n in args.train.split(",") if n] if args.train is not None else None
+    if train_names is not None and not train_names:
+        sys.exit("fit_x1.py: --train is empty: allowed a comma-separated list of sample names")
+    train, held = load(args.data, args.holdout, train_names)
     slowest = min(t["rate"] for t in train)
     u0 = float(np.mean([t["pe"][0] for t in train if t["rate"] == slowest]))
     omega = float(np.mean([t["omega"] for t in train]))
@@ -157,7 +176,7 @@ def main():
             pick += [ts[i] for i in rng.integers(0, len(ts), len(ts))]
         q, _, _ = fit(pick, u0)
         boot.append([q["G0"], q["uA"], q["tauA"], q["tauB"]])
-    boot = np.array(boot)
+    boot = np.array(boot).reshape(-1, 4)
     keys = ["G0", "uA", "tauA", "tauB"]
     # a replica where a nonlinearity vanishes has tau -> infinity: the standard deviation uses
     # the finite replicas, the percentiles all of them, and the infinite fraction is reported
@@ -165,9 +184,10 @@ def main():
         v = v[np.isfinite(v)]
         return float(np.std(v, ddof=1)) if len(v) > 1 else float("nan")
     err = {k: finite_std(boot[:, i]) for i, k in enumerate(keys)}
-    pct = {k: [float(v) for v in np.percentile(boot[:, i], [16, 84], method="nearest")]
-           for i, k in enumerate(keys)}
-    nan_frac = {k: float(np.mean(~np.isfinite(boot[:, i]))) for i, k in enumerate(keys)}
+    pct = {k: ([float(v) for v in np.percentile(boot[:, i], [16, 84], method="nearest")] if len(boot)
+               else [float("nan")] * 2) for i, k in enumerate(keys)}
+    nan_frac = {k: (float(np.mean(~np.isfinite(boot[:, i]))) if len(boot) else float("nan"))
+                for i, k in enumerate(keys)}
 
     x1_cat = np.concatenate([x1_of(t, u0, p) for t in train + held])
 
@@ -197,9 +217,11 @@ def main():
             return [plain(x) for x in v]
         return v
 
-    with open(args.out_prefix + ".json", "w") as f:
+    # written under temporary names and renamed: a fit file is never left half written
+    with open(args.out_prefix + ".json.tmp", "w") as f:
         json.dump(plain(result), f, indent=2)
-    with h5py.File(args.out_prefix + ".h5", "w") as h:
+    os.replace(args.out_prefix + ".json.tmp", args.out_prefix + ".json")
+    with h5py.File(args.out_prefix + ".h5.tmp", "w") as h:
         for k, v in (("G0", p["G0"]), ("uA", p["uA"]), ("tauA", p["tauA"]), ("tauB", p["tauB"]),
                      ("u0", u0), ("omega", omega)):
             h.attrs[k] = float(v)
@@ -213,6 +235,7 @@ def main():
         h.attrs["data"] = args.data
         h.create_dataset("bootstrap", data=boot)
         h["bootstrap"].attrs["columns"] = "G0 uA tauA tauB"
+    os.replace(args.out_prefix + ".h5.tmp", args.out_prefix + ".h5")
 
     print("X1 fit (%d elastic steps, %d kept after trimming, %d iterations):" % (
         info["n_steps"], info["n_kept"], info["iterations"]))
@@ -221,6 +244,8 @@ def main():
               f"published {PUBLISHED[k]})")
     print(f"  u0 = {u0:.6f} eV/atom, omega = {omega:.4f} A^3/atom; X1 range {x1_cat.min():.4f} .. {x1_cat.max():.4f}")
 
+    if args.no_plot:
+        return
     try:
         import matplotlib
         matplotlib.use("Agg")

@@ -91,6 +91,9 @@ folds=$($py -c "import h5py, collections, sys; c = collections.Counter(g.attrs['
 if (( folds >= 2 )); then
   "$stzkmc" seem validate --db "$out/seem_db.h5" --data "$data" --folds "$folds" --traj "$traj" \
     -o "$out/kfold$folds.h5" | tee "$out/kfold$folds.txt"
+  # the same with the X1 decomposition refitted inside every fold (no held-out glass in the fit)
+  tools/seem/kfold_refit.sh --data "$data" --db "$out/seem_db.h5" --folds "$folds" --out "$out/kfold_refit" \
+    --control "$out/x1_fit.h5" --stzkmc "$stzkmc" -- --traj "$traj"
 fi
 # the steady state: 10 starts to strain 1.5, a bootstrap over the training glasses, the
 # atomistic steady state of all glasses (docs/seem.md, "The fixed point")
@@ -113,7 +116,13 @@ if (( update )); then
   cp "$out/x1_fit.h5" "$out/x1_fit.json" "$out/seem_db.h5" "$out/validation.txt" "$out/validation_elastic.txt" \
      "$out/validation_$other_policy.txt" "$out/bench.txt" "$out/fixed_point.h5" "$out/fixed_point.txt" \
      "$out/dgamma/dgamma_convergence.txt" data/seem/
-  if (( folds >= 2 )); then cp "$out/kfold$folds.txt" "$out/kfold$folds.h5" data/seem/; fi
+  if (( folds >= 2 )); then
+    cp "$out/kfold$folds.txt" "$out/kfold$folds.h5" data/seem/
+    cp "$out/kfold_refit/kfold_refit.txt" "data/seem/kfold${folds}_refit.txt"
+    cp "$out/kfold_refit/kfold_refit.h5" "data/seem/kfold${folds}_refit.h5"
+    cp "$out/kfold_refit/x1_folds.txt" "data/seem/x1_folds${folds}.txt"
+    cp "$out/kfold_refit/kfold_control.txt" "data/seem/kfold${folds}_control.txt"
+  fi
   cp "$out/dgamma/dgamma_convergence.png" data/seem/figures/
   cp "$out"/figures/*.png "$out/figures/seem_summary.json" data/seem/figures/
 fi
