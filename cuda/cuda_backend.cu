@@ -811,6 +811,7 @@ void CudaBackend::full_solve() {
 }
 
 LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
+  if (!runs_passes_on_device(c.rule)) return Backend::run_passes(s, c, events);
   Impl& m = *impl_;
   if (c.max_passes < 1 || c.max_passes > static_cast<std::uint32_t>(max_gpu_loop_chunk))
     throw std::invalid_argument("run_passes: max_passes = " + std::to_string(c.max_passes) + " outside [1, " +

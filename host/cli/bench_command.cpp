@@ -97,10 +97,10 @@ class TimedBackend final : public Backend {
   }
   ElasticMedium medium() const override { return b_.medium(); }
   void set_temperature(double kelvin) override { b_.set_temperature(kelvin); }
-  bool runs_passes_on_device() const override { return b_.runs_passes_on_device(); }
+  bool runs_passes_on_device(ThermalRule rule) const override { return b_.runs_passes_on_device(rule); }
   LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) override {
     // A host backend's stretch is its own operations in a row: timed one by one through this wrapper.
-    if (!b_.runs_passes_on_device()) return Backend::run_passes(s, c, events);
+    if (!b_.runs_passes_on_device(c.rule)) return Backend::run_passes(s, c, events);
     return timed(times.device_loop, [&] { return b_.run_passes(s, c, events); });
   }
   bool has_bounded_rule() const override { return b_.has_bounded_rule(); }

@@ -57,12 +57,12 @@ void Driver::use_stage(bool carry_softening) {
   }
   pc_ = derive_constants(stage_params_);
   protocol_ = make_protocol(stage_params_, backend_.medium(), st_.stage_start);
-  // The bounded rule has its own pass, and a protocol without a device law runs on the host;
-  // the device loop knows neither stages nor the end conditions every stage may add.
+  // A protocol without a device law runs on the host; the device loop knows neither stages nor
+  // the end conditions every stage may add (nor the bounded rule's debugging check).
   const LoadingParams& l = stage_params_.loading;
-  pass_loop_ = params_.solver.gpu_loop == GpuLoop::device && params_.kinetics.rule != ThermalRule::bounded &&
-               protocol_->device_law() != nullptr && stage_count(params_) == 1 && l.end_stress >= 1000.0 &&
-               l.end_plastic_strain == 0.0 && l.end_events == 0;
+  pass_loop_ = params_.solver.gpu_loop == GpuLoop::device && protocol_->device_law() != nullptr &&
+               stage_count(params_) == 1 && l.end_stress >= 1000.0 && l.end_plastic_strain == 0.0 &&
+               l.end_events == 0 && !(params_.kinetics.rule == ThermalRule::bounded && check_bounds_);
 }
 
 double Driver::p1_mean() const { return st_.p1_sum / voxel_count_; }
@@ -106,8 +106,10 @@ void Driver::run() {
 
 bool Driver::step() {
   if (st_.finished) return false;
-  // An avalanche in progress is closed by the next thermal pass on the host (its size is a result).
-  if (pass_loop_ && st_.open_avalanche == 0)
+  // An avalanche in progress is closed by the next thermal pass on the host (its size is a result);
+  // the bounded rule's bounds are first computed (all of them) on the host.
+  const bool bounds_ready = params_.kinetics.rule != ThermalRule::bounded || st_.bounds_valid;
+  if (pass_loop_ && st_.open_avalanche == 0 && bounds_ready)
     loop_step();
   else
     host_step();
@@ -141,6 +143,12 @@ PassScalars Driver::loop_scalars() const {
   s.next_progress_strain = st_.next_progress_strain;
   s.peak_stress = st_.milestones.yield.peak_stress;
   s.peak_strain = st_.milestones.yield.peak_strain;
+  s.bounded.bound_sum = bound_sum_;
+  s.bounded.bound_horizon = st_.bound_horizon;
+  s.bounded.wait_start = st_.wait_start;
+  s.bounded.unstable = st_.bounds_unstable;
+  s.bounded.candidates_rejected = st_.candidates_rejected;
+  s.bounded.bound_refreshes = st_.bound_refreshes;
   return s;
 }
 
@@ -159,6 +167,12 @@ void Driver::take_loop_scalars(const PassScalars& s) {
   st_.next_progress_strain = s.next_progress_strain;
   st_.milestones.yield.peak_stress = s.peak_stress;
   st_.milestones.yield.peak_strain = s.peak_strain;
+  bound_sum_ = s.bounded.bound_sum;
+  st_.bound_horizon = s.bounded.bound_horizon;
+  st_.wait_start = s.bounded.wait_start;
+  st_.bounds_unstable = s.bounded.unstable;
+  st_.candidates_rejected = s.bounded.candidates_rejected;
+  st_.bound_refreshes = s.bounded.bound_refreshes;
 }
 
 LoopConfig Driver::loop_config() const {
@@ -169,6 +183,7 @@ LoopConfig Driver::loop_config() const {
   c.seed = params_.seed;
   c.log_prefactor = std::log(pc_.rate_prefactor);
   c.inv_kT = pc_.inv_kT;
+  c.bound_shift = bound_shift(pc_.kT);
   c.voxel_count = voxel_count_;
   c.full_solve_interval = static_cast<std::uint64_t>(params_.solver.full_solve_interval);
   c.stall_limit = stall_event_limit(params_);
@@ -194,6 +209,11 @@ void Driver::loop_step() {
   switch (out.stop) {
     case LoopStop::chunk: return;
     case LoopStop::unstable: {
+      // The bounded rule: a watched barrier is below zero; the driver's own pass flips it.
+      if (params_.kinetics.rule == ThermalRule::bounded) {
+        host_step();
+        return;
+      }
       // The backend holds that pass's barriers (Backend::run_passes): its athermal pass follows
       // as in the driver's own loop, without computing the barriers again.
       const std::uint64_t before = st_.counters.athermal_flips;
@@ -204,8 +224,10 @@ void Driver::loop_step() {
       return;
     }
     case LoopStop::host:
-      // What the driver's loop does after such a pass that close_loop_pass left to the host.
+      // What the driver's loop does after such a pass that close_loop_pass left to the host
+      // (the bounded rule: the bounds after the full solve, as in bounded_pass).
       full_solve_if_due();
+      if (out.bounds_pending) update_bounds(false);
       after_pass(out.last_transformations);
       return;
     case LoopStop::error: break;
@@ -237,8 +259,7 @@ void Driver::update_bounds(bool all) {
   st_.bounds_valid = true;
   st_.bounds_unstable = b.any_unstable;
   // No watched barrier can reach zero before the end of the step: no horizon inside it.
-  st_.bound_horizon =
-      b.unstable_fraction < 1.0 ? st_.time + b.unstable_fraction * remaining : std::numeric_limits<double>::infinity();
+  st_.bound_horizon = bound_horizon_of(st_.time, b.unstable_fraction, remaining);
 }
 
 void Driver::bounded_pass() {
@@ -251,34 +272,24 @@ void Driver::bounded_pass() {
     return;
   }
   close_avalanche();
-  const std::uint64_t draw = st_.counters.passes;
-  const double step_time = protocol_->step_time(st_.time - st_.step_time_used);
-  const double remaining = step_time - st_.step_time_used;
-  // The next stop: the end of the step, or the time a watched barrier could reach zero (then a
-  // hair beyond it, so that the stop sees it below zero, or sees that softening decay kept it up).
-  const bool step_end = !(st_.bound_horizon - st_.time < remaining);
-  // (A hair the clock can resolve: a stage that begins late reads large times.)
-  const double horizon =
-      step_end ? remaining
-               : std::max(st_.bound_horizon - st_.time, 0.0) + std::max(1e-12 * step_time, clock_resolution(st_.time));
-  // Candidates arrive at the total bound rate R = prefactor exp(-shift/kT) sum (thinning).
-  double wait = std::numeric_limits<double>::infinity();
-  if (bound_sum_ > 0.0) {
-    const double log_rate = std::log(pc_.rate_prefactor) - bound_shift(pc_.kT) * pc_.inv_kT + std::log(bound_sum_);
-    wait = -std::log(rng::kmc_uniform_open0(params_.seed, rng::bounded_wait, draw)) * std::exp(-log_rate);
-  }
-  if (!(wait < horizon)) {
+  // The next candidate, or the next stop: the end of the step, or the time a watched barrier
+  // could reach zero (the scalar side is stz/kmc_loop.hpp's, shared with the device loop).
+  const BoundedPlan plan = plan_bounded_pass(
+      bound_sum_, st_.bound_horizon, st_.time, protocol_->step_time(st_.time - st_.step_time_used), st_.step_time_used,
+      params_.seed, st_.counters.passes, std::log(pc_.rate_prefactor), bound_shift(pc_.kT), pc_.inv_kT);
+  if (!plan.candidate) {
     // No candidate before the end of the step (or before a watched barrier could reach zero):
     // the loading moves on, and the bounds are checked for the next segment.
-    advance(horizon);
+    advance(plan.dt);
     st_.wait_start = st_.time;
     ++st_.counters.elastic_steps;
-    st_.step_time_used = step_end || st_.step_time_used + horizon >= step_time ? 0.0 : st_.step_time_used + horizon;
+    st_.step_time_used =
+        plan.step_end || st_.step_time_used + plan.dt >= plan.step_time ? 0.0 : st_.step_time_used + plan.dt;
     update_bounds(false);
     return;
   }
-  advance(wait);
-  st_.step_time_used += wait;
+  advance(plan.dt);
+  st_.step_time_used += plan.dt;
   const Sym2 mean_now = mean_stress();
   double applied = st_.applied_strain;
   Sym2 strain_end = st_.mean_strain;
@@ -286,10 +297,9 @@ void Driver::bounded_pass() {
                      p3_mean(), applied, strain_end);
   const Sym2 mean_end = protocol_->mean_stress(strain_end, p1_mean(), p3_mean());
   if (check_bounds_) backend_.check_bounds(st_.time, mean_now);
-  const std::uint32_t voxel = backend_.select_bounded_voxel(rng::kmc_uniform(params_.seed, rng::bounded_voxel, draw));
+  const std::uint32_t voxel = backend_.select_bounded_voxel(plan.u_voxel);
   const BoundedCandidate c =
-      backend_.bounded_candidate(voxel, rng::kmc_uniform(params_.seed, rng::bounded_accept, draw),
-                                 rng::kmc_uniform(params_.seed, rng::bounded_mode, draw), st_.time, mean_now, mean_end);
+      backend_.bounded_candidate(voxel, plan.u_accept, plan.u_mode, st_.time, mean_now, mean_end);
   bound_sum_ = c.bound_sum;
   if (!c.accepted) {
     ++st_.candidates_rejected;

@@ -38,13 +38,6 @@ struct StageStart {
   std::uint64_t transformations = 0;  ///< thermal events + athermal flips before the stage
 };
 
-/// The smallest time span a clock reading `time` resolves, with a margin (8 eps |time|, about four
-/// units in the last place): a step shorter than it would not move the clock. A stage that begins
-/// late (after a creep stage of 1e8 s, say) counts its time as a difference of two such readings,
-/// so its protocol treats what lies closer than this to a turning point or to its end as reached
-/// (else the driver would repeat steps of zero length forever).
-inline double clock_resolution(double time) { return 8.0 * std::numeric_limits<double>::epsilon() * std::abs(time); }
-
 class LoadingProtocol {
  public:
   /// law_: strain control's formulas for the deck's loading.mode on `medium`; every protocol

@@ -153,17 +153,20 @@ class Backend {
 
   // ---- The device-resident loop (solver.gpu_loop = "device"; stz/kmc_loop.hpp) ------------------
 
-  /// True when run_passes runs without the host (the CUDA backend); the default below runs the
-  /// same sequence through the operations above.
-  virtual bool runs_passes_on_device() const { return false; }
+  /// True when run_passes runs the rule's passes without the host (the CUDA backend, exhaustive
+  /// rules); the default below runs the same sequence through the operations above.
+  virtual bool runs_passes_on_device(ThermalRule) const { return false; }
   /**
-   * @brief Up to c.max_passes passes of an exhaustive rule from the scalars `s`, each: the
+   * @brief Up to c.max_passes passes from the scalars `s`. Exhaustive rules, each pass: the
    * barrier pass at s.time under loop_mean_stress, the plan (plan_loop_pass), the selection and
    * transformation when it is an event (dated event_date), commit_loop_pass, close_loop_pass.
    * Stops at an unstable pass (not counted; its barriers stay the backend's last barrier pass,
    * so athermal_pass may follow directly) and after a pass close_loop_pass hands to the host.
-   * Appends a LoopEvent per thermal event to `events` when not null. `s` holds the scalars
-   * afterwards.
+   * The bounded rule (the bounds valid at the start): Driver::bounded_pass with the plan of
+   * plan_loop_bounded_pass; stops before a pass when a watched barrier is below zero
+   * (LoopStop::unstable, not counted), and with bounds_pending when an event made a full solve
+   * due (the driver solves, then computes the bounds). Appends a LoopEvent per thermal event to
+   * `events` when not null. `s` holds the scalars afterwards.
    */
   virtual LoopOutcome run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events);
 
@@ -212,7 +215,67 @@ inline BoundedCandidate Backend::bounded_candidate(std::uint32_t, double, double
 inline double Backend::bound_sum() { detail::no_bounded_rule(name()); }
 inline void Backend::check_bounds(double, const Sym2&) { detail::no_bounded_rule(name()); }
 
+namespace detail {
+/// The bounds for the rest of the current loading step (Driver::update_bounds through a device law).
+inline void loop_update_bounds(Backend& b, PassScalars& s, const LoopConfig& c) {
+  const BoundSummary u = b.update_bounds(s.time, loop_mean_stress(s, c), loop_segment_end_stress(s, c), false);
+  take_bound_update(s, c, u.bound_sum, u.refreshed, u.any_unstable, u.unstable_fraction);
+}
+
+/// Backend::run_passes under the bounded rule: Driver::bounded_pass through the backend's
+/// bounded operations, pass by pass; stops where the driver has work (an athermal pass, a full
+/// solve before the bounds, after_pass's).
+inline LoopOutcome run_bounded_passes(Backend& b, PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
+  LoopOutcome out;
+  for (std::uint32_t i = 0; i < c.max_passes; ++i) {
+    if (s.bounded.unstable) {
+      out.stop = LoopStop::unstable;
+      return out;
+    }
+    const BoundedPlan plan = plan_loop_bounded_pass(s, c);
+    std::uint32_t transformations = 0;
+    if (!plan.candidate) {
+      commit_bounded_stop(s, c, plan);
+      loop_update_bounds(b, s, c);
+    } else {
+      commit_bounded_wait(s, c, plan.dt);
+      const std::uint32_t voxel = b.select_bounded_voxel(plan.u_voxel);
+      const BoundedCandidate cand = b.bounded_candidate(voxel, plan.u_accept, plan.u_mode, s.time,
+                                                        loop_mean_stress(s, c), loop_segment_end_stress(s, c));
+      s.bounded.bound_sum = cand.bound_sum;
+      if (!cand.accepted) {
+        commit_bounded_rejection(s);
+      } else {
+        if (events) events->push_back({s.time, cand.event.voxel, cand.event.mode, cand.event.barrier});
+        const PlasticIncrement inc = b.transform(cand.event, bounded_event_date(s, c));
+        commit_bounded_event(s, c, inc.dp1_sum, inc.dp3_sum);
+        transformations = 1;
+        if (s.events_since_full_solve >= c.full_solve_interval) {
+          // The driver solves before it computes the bounds again.
+          ++s.passes;
+          ++out.passes;
+          out.last_transformations = 1;
+          out.stop = LoopStop::host;
+          out.bounds_pending = true;
+          return out;
+        }
+        loop_update_bounds(b, s, c);
+      }
+    }
+    ++s.passes;
+    ++out.passes;
+    out.last_transformations = transformations;
+    if (close_loop_pass(s, c, transformations) == LoopStop::host) {
+      out.stop = LoopStop::host;
+      return out;
+    }
+  }
+  return out;
+}
+}  // namespace detail
+
 inline LoopOutcome Backend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
+  if (c.rule == ThermalRule::bounded) return detail::run_bounded_passes(*this, s, c, events);
   LoopOutcome out;
   for (std::uint32_t i = 0; i < c.max_passes; ++i) {
     const RateSummary r = compute_barriers_and_rates(s.time, loop_mean_stress(s, c));

@@ -95,6 +95,15 @@ STZ_HD_INLINE ThermalPlan plan_thermal_pass(ThermalRule rule, std::uint64_t seed
 
 // ---- The device-resident loop ------------------------------------------------------------------
 
+/// The bounded rule's scalars (docs/model.md §5.6; DriverState's fields of the same names).
+struct BoundedScalars {
+  double bound_sum = 0.0;      ///< sum of the backend's voxel bounds (derived state)
+  double bound_horizon = 0.0;  ///< when a watched barrier could reach zero (infinity: not this step)
+  double wait_start = 0.0;     ///< start of the current waiting interval
+  bool unstable = false;       ///< a watched barrier is below zero: an athermal pass is due
+  std::uint64_t candidates_rejected = 0, bound_refreshes = 0;
+};
+
 /// The driver's scalars a pass of the device loop changes (a part of DriverState).
 struct PassScalars {
   double time = 0.0;
@@ -107,6 +116,7 @@ struct PassScalars {
   std::uint64_t stall_events = 0;
   double next_progress_strain = 0.0;
   double peak_stress = 0.0, peak_strain = 0.0;
+  BoundedScalars bounded;  ///< rule "bounded" only
 };
 
 /// What a stretch of passes needs to know, fixed for the stretch.
@@ -116,6 +126,7 @@ struct LoopConfig {
   SofteningClock clock = SofteningClock::pass;
   std::uint64_t seed = 0;
   double log_prefactor = 0.0, inv_kT = 0.0;
+  double bound_shift = 0.0;  ///< rule "bounded": bound_shift(kT), the bounds' reference barrier (eV)
   double voxel_count = 1.0;
   std::uint64_t full_solve_interval = 1;
   std::uint64_t stall_limit = 0;
@@ -138,6 +149,9 @@ struct LoopOutcome {
   LoopStop stop = LoopStop::chunk;
   std::uint32_t passes = 0;                ///< passes counted in this stretch
   std::uint32_t last_transformations = 0;  ///< of the last pass (LoopStop::host)
+  /// Rule "bounded", LoopStop::host: the last pass's event made a full solve due, which the
+  /// driver does before the bounds are computed again (its own order): the host does both.
+  bool bounds_pending = false;
 };
 
 /// One thermal event of the stretch, for run.record_events.
@@ -189,6 +203,115 @@ STZ_HD_INLINE void commit_loop_pass(PassScalars& s, const LoopConfig& c, const T
     if (c.clock == SofteningClock::pass) loop_advance(s, c, p.dt);
   }
   ++s.passes;
+}
+
+// ---- The bounded rule's pass (Driver::bounded_pass, step for step) -----------------------------
+
+/// The bounded rule's decision for one pass: the next candidate, or the loading to the horizon.
+struct BoundedPlan {
+  bool candidate = false;  ///< a candidate comes before the horizon
+  bool step_end = false;   ///< the horizon is the end of the loading step (not a watched barrier's)
+  double dt = 0.0;         ///< the wait before the candidate, or the horizon
+  double step_time = 0.0;  ///< the loading step's length
+  double u_voxel = 0.0, u_accept = 0.0, u_mode = 0.0;  ///< the candidate's draws
+};
+
+/// When the watched barrier could reach zero, from the bounds' unstable fraction of the segment
+/// [time, time + remaining] (1: not within it).
+STZ_HD_INLINE double bound_horizon_of(double time, double unstable_fraction, double remaining) {
+  return unstable_fraction < 1.0 ? time + unstable_fraction * remaining : HUGE_VAL;
+}
+
+/**
+ * @brief Candidates arrive at the total bound rate R = prefactor exp(-shift/kT) sum (thinning);
+ * the next one, unless the horizon comes first: the end of the loading step, or a hair past the
+ * time a watched barrier could reach zero (so that the stop sees it below zero, or sees that
+ * softening decay kept it up). `draw` = the pass number; `log_prefactor` = log(nu0 V').
+ */
+STZ_HD_INLINE BoundedPlan plan_bounded_pass(double bound_sum, double bound_horizon, double time, double step_time,
+                                            double step_time_used, std::uint64_t seed, std::uint64_t draw,
+                                            double log_prefactor, double bound_shift, double inv_kT) {
+  BoundedPlan p;
+  p.step_time = step_time;
+  const double remaining = step_time - step_time_used;
+  p.step_end = !(bound_horizon - time < remaining);
+  // (A hair the clock can resolve: a stage that begins late reads large times.)
+  const double gap = bound_horizon - time > 0.0 ? bound_horizon - time : 0.0;
+  const double hair = 1e-12 * step_time > clock_resolution(time) ? 1e-12 * step_time : clock_resolution(time);
+  const double horizon = p.step_end ? remaining : gap + hair;
+  double wait = HUGE_VAL;
+  if (bound_sum > 0.0) {
+    const double log_rate = log_prefactor - bound_shift * inv_kT + std::log(bound_sum);
+    wait = -std::log(rng::kmc_uniform_open0(seed, rng::bounded_wait, draw)) * std::exp(-log_rate);
+  }
+  p.candidate = wait < horizon;
+  p.dt = p.candidate ? wait : horizon;
+  if (p.candidate) {
+    p.u_voxel = rng::kmc_uniform(seed, rng::bounded_voxel, draw);
+    p.u_accept = rng::kmc_uniform(seed, rng::bounded_accept, draw);
+    p.u_mode = rng::kmc_uniform(seed, rng::bounded_mode, draw);
+  }
+  return p;
+}
+
+STZ_HD_INLINE BoundedPlan plan_loop_bounded_pass(const PassScalars& s, const LoopConfig& c) {
+  return plan_bounded_pass(s.bounded.bound_sum, s.bounded.bound_horizon, s.time, c.law.step_time(), s.step_time_used,
+                           c.seed, s.passes, c.log_prefactor, c.bound_shift, c.inv_kT);
+}
+
+/// No candidate before the horizon: the loading moves on to it (the bounds are checked next).
+STZ_HD_INLINE void commit_bounded_stop(PassScalars& s, const LoopConfig& c, const BoundedPlan& p) {
+  loop_advance(s, c, p.dt);
+  s.bounded.wait_start = s.time;
+  ++s.elastic_steps;
+  s.step_time_used = p.step_end || s.step_time_used + p.dt >= p.step_time ? 0.0 : s.step_time_used + p.dt;
+}
+
+/// A candidate: the clock and the loading move to it.
+STZ_HD_INLINE void commit_bounded_wait(PassScalars& s, const LoopConfig& c, double wait) {
+  loop_advance(s, c, wait);
+  s.step_time_used += wait;
+}
+
+/// The mean stress at the end of the current loading step: the end of the bounds' segment.
+STZ_HD_INLINE Sym2 loop_segment_end_stress(const PassScalars& s, const LoopConfig& c) {
+  double applied = s.applied_strain;
+  Sym2 strain_end = s.mean_strain;
+  c.law.advance(c.law.step_time() - s.step_time_used, s.p1_sum / c.voxel_count, s.p3_sum / c.voxel_count, applied,
+                strain_end);
+  return c.law.mean_stress(strain_end, s.p1_sum / c.voxel_count, s.p3_sum / c.voxel_count);
+}
+
+/// The date of an accepted candidate's transformation: the start of its waiting interval under
+/// the published clock, now under softening_clock = "event".
+STZ_HD_INLINE double bounded_event_date(const PassScalars& s, const LoopConfig& c) {
+  return c.clock == SofteningClock::pass ? s.bounded.wait_start : s.time;
+}
+
+/// An accepted candidate whose transformation changed the summed eigenstrain by (da, db).
+STZ_HD_INLINE void commit_bounded_event(PassScalars& s, const LoopConfig& c, double da, double db) {
+  s.p1_sum += da;
+  s.p3_sum += db;
+  s.mean_strain =
+      c.law.after_plastic_change(s.mean_strain, s.applied_strain, s.p1_sum / c.voxel_count, s.p3_sum / c.voxel_count);
+  ++s.thermal_events;
+  ++s.events_since_full_solve;
+  s.bounded.wait_start = s.time;
+}
+
+/// A rejected candidate: its voxel's bound was computed again.
+STZ_HD_INLINE void commit_bounded_rejection(PassScalars& s) {
+  ++s.bounded.candidates_rejected;
+  ++s.bounded.bound_refreshes;
+}
+
+/// The bounds computed again (Backend::update_bounds' summary) at the scalars' time.
+STZ_HD_INLINE void take_bound_update(PassScalars& s, const LoopConfig& c, double bound_sum, std::uint64_t refreshed,
+                                     bool any_unstable, double unstable_fraction) {
+  s.bounded.bound_sum = bound_sum;
+  s.bounded.bound_refreshes += refreshed;
+  s.bounded.unstable = any_unstable;
+  s.bounded.bound_horizon = bound_horizon_of(s.time, unstable_fraction, c.law.step_time() - s.step_time_used);
 }
 
 /**

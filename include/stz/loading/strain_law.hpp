@@ -10,11 +10,20 @@
  * they grow during loading: tension uses 11, compression -11, shear the engineering shear
  * 2*eps12 and sigma12.
  */
+#include <cmath>
+
 #include "stz/hd.hpp"
 #include "stz/params.hpp"
 #include "stz/physics/elastic.hpp"
 
 namespace stz {
+
+/// The smallest time span a clock reading `time` resolves, with a margin (8 eps |time| = 2^-49
+/// |time|, about four units in the last place): a step shorter than it would not move the clock.
+/// A stage that begins late (after a creep stage of 1e8 s, say) counts its time as a difference
+/// of two such readings, so its protocol treats what lies closer than this to a turning point or
+/// to its end as reached (else the driver would repeat steps of zero length forever).
+STZ_HD_INLINE double clock_resolution(double time) { return 0x1p-49 * fabs(time); }
 
 /// Why strain control ends a run (StrainLaw::end_code).
 enum class StrainEnd : int { none = 0, end_strain = 1, stop_stress = 2 };
