@@ -29,7 +29,22 @@ int scratch_threads(int modes, int arrays) {
   return t < 1 ? 1 : static_cast<int>(t);
 }
 
-__global__ void bound_reset_kernel(BoundResult* r) {
+/// The device loop's gates: a kernel of the bounded pass runs only while the loop runs and, for
+/// the candidate's kernels, when the pass has a candidate, for the bounds' update when it is due.
+enum class LoopStage { candidate, update };
+__device__ inline bool loop_skips(const LoopBlock* loop, LoopStage stage) {
+  if (!loop) return false;
+  if (!loop->running) return true;
+  return stage == LoopStage::candidate ? !loop->candidate : !loop->update_bounds;
+}
+
+__device__ inline void stop_loop(LoopBlock* loop, LoopStop why) {
+  loop->running = 0;
+  loop->stop = static_cast<std::uint32_t>(why);
+}
+
+/// Clears the counters, minima and flags (not the bound sum, which the selection reads).
+__device__ void reset_result(BoundResult* r) {
   r->refreshed = 0;
   r->any_unstable = 0;
   r->fraction_key = ordered_key(2.0);  // >= 1: no watched barrier reaches zero in the segment
@@ -39,6 +54,8 @@ __global__ void bound_reset_kernel(BoundResult* r) {
   r->voxel = 0;
   r->mode = 0;
 }
+
+__global__ void bound_reset_kernel(BoundResult* r) { reset_result(r); }
 
 /// The eta of voxel i at `time` and its exact barriers and relative rates into q, rate.
 __device__ double exact_rates(const DeviceView& v, const BoundParams& p, std::size_t i, double time, double s1,
@@ -66,9 +83,16 @@ __device__ void refresh_bound(const DeviceView& v, const BoundView& b, const Bou
 }
 
 __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1,
-                                     double now_s3, double end_s1, double end_s3, double drift, int all,
-                                     BoundResult* r) {
+                                     double now_s3, double end_s1, double end_s3, double drift, int all, BoundResult* r,
+                                     const LoopBlock* loop) {
   extern __shared__ double scratch[];
+  if (loop) {  // the device loop: the segment from its block (never all)
+    if (loop_skips(loop, LoopStage::update)) return;
+    time = loop->s.time;
+    now_s1 = loop->now_s1, now_s3 = loop->now_s3, end_s1 = loop->end_s1, end_s3 = loop->end_s3;
+    drift = loop->drift;
+    all = 0;
+  }
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   bool refresh = false;
   double f1 = 0.0, f3 = 0.0;
@@ -89,7 +113,12 @@ __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, d
   if (refresh) refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
 }
 
-__global__ void __launch_bounds__(wide_block) bound_block_kernel(DeviceView v, BoundView b, std::size_t first) {
+/// `loop` with `stage` candidate: the candidate's block only (first from result->voxel).
+__global__ void __launch_bounds__(wide_block)
+    bound_block_kernel(DeviceView v, BoundView b, std::size_t first, const LoopBlock* loop, LoopStage stage,
+                       const BoundResult* r) {
+  if (loop_skips(loop, stage)) return;
+  if (loop && stage == LoopStage::candidate) first = r->voxel / wide_block;
   using SumReduce = cub::BlockReduce<double, wide_block>;
   using CountReduce = cub::BlockReduce<unsigned, wide_block>;
   __shared__ union {
@@ -109,16 +138,24 @@ __global__ void __launch_bounds__(wide_block) bound_block_kernel(DeviceView v, B
 }
 
 /// Inclusive prefix sums of the block sums (block_scan_kernel's chunked order) and the total.
-__global__ void __launch_bounds__(wide_block) bound_total_kernel(DeviceView v, BoundView b, BoundResult* r) {
+__global__ void __launch_bounds__(wide_block)
+    bound_total_kernel(DeviceView v, BoundView b, BoundResult* r, const LoopBlock* loop, LoopStage stage) {
   __shared__ SearchScan::TempStorage temp;
+  if (loop_skips(loop, stage)) return;
   const std::size_t nb = v.rate_blocks;
   block_prefix_sums(b.block_sum, b.block_incl, nb, temp);
   if (threadIdx.x == 0) r->bound_sum = b.block_incl[nb - 1];
 }
 
 __global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1, double now_s3,
-                                   double ds1, double ds3, BoundResult* r) {
+                                   double ds1, double ds3, BoundResult* r, const LoopBlock* loop) {
   extern __shared__ double scratch[];
+  if (loop) {  // the device loop: the segment from its block
+    if (loop_skips(loop, LoopStage::update)) return;
+    time = loop->s.time;
+    now_s1 = loop->now_s1, now_s3 = loop->now_s3;
+    ds1 = loop->end_s1 - loop->now_s1, ds3 = loop->end_s3 - loop->now_s3;
+  }
   const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (i >= v.voxels || b.block_watch[i / wide_block] == 0 || !(b.low[i] < 0.0)) return;
   double* q = scratch + 2 * threadIdx.x * p.modes;
@@ -140,13 +177,18 @@ __global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, dou
 /// select_kernel's first two levels over the bounds (CpuBackend::select_bounded_voxel's rule:
 /// the first block, then voxel, with a nonzero bound whose cumulative sum exceeds u S).
 __global__ void __launch_bounds__(wide_block)
-    select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r) {
+    select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r, LoopBlock* loop) {
   __shared__ SearchTemp temp;
+  if (loop_skips(loop, LoopStage::candidate)) return;
+  if (loop) u = loop->bplan.u_voxel;
   const double target = u * r->bound_sum;
   double cum0 = 0.0;
   const int block = find_block(b.block_sum, b.block_incl, v.rate_blocks, target, temp, cum0);
   if (block < 0) {  // no voxel has a bound: the driver never asks then (its wait is infinite)
-    if (threadIdx.x == 0) r->error = 1;
+    if (threadIdx.x == 0) {
+      r->error = 1;
+      if (loop) stop_loop(loop, LoopStop::error);
+    }
     return;
   }
   const std::size_t i = static_cast<std::size_t>(block) * wide_block + threadIdx.x;
@@ -154,19 +196,31 @@ __global__ void __launch_bounds__(wide_block)
   double before = 0.0;
   const int t = find_item(valid ? b.rate[i] : 0.0, valid, cum0, target, temp, before);
   if (threadIdx.x == 0) {
-    if (t < 0)
+    if (t < 0) {
       r->error = 1;
-    else
+      if (loop) stop_loop(loop, LoopStop::error);
+    } else
       r->voxel = static_cast<std::uint32_t>(static_cast<std::size_t>(block) * wide_block + t);
   }
 }
 
 /// CpuBackend::bounded_candidate on one thread (the voxel's M modes in shared memory).
+/// `loop`: the device loop's candidate (the selected voxel, the plan's draws, the block's time and
+/// segment); an accepted one marks the pass's event and goes into `sel` for the loop's
+/// transformation kernels.
 __global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams p, std::uint32_t voxel, double u_accept,
                                          double u_mode, double time, double now_s1, double now_s3, double drift,
-                                         BoundResult* r) {
+                                         BoundResult* r, LoopBlock* loop, Selection* sel) {
   extern __shared__ double scratch[];
-  if (threadIdx.x != 0) return;
+  if (threadIdx.x != 0 || loop_skips(loop, LoopStage::candidate)) return;
+  if (loop) {
+    voxel = r->voxel;
+    u_accept = loop->bplan.u_accept;
+    u_mode = loop->bplan.u_mode;
+    time = loop->s.time;
+    now_s1 = loop->now_s1, now_s3 = loop->now_s3;
+    drift = loop->drift;
+  }
   double* q = scratch;
   double* rate = q + p.modes;
   const std::size_t i = voxel;
@@ -179,6 +233,7 @@ __global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams 
   // The bound must hold (docs/model.md §5.6); the slack of one part in 1e12 is round-off.
   if (total > bound * (1.0 + 1e-12)) {
     r->error = 1;
+    if (loop) stop_loop(loop, LoopStop::error);
     return;
   }
   r->accepted = u_accept * bound < total ? 1 : 0;
@@ -193,10 +248,16 @@ __global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams 
     }
     if (chosen < 0) {
       r->error = 2;  // no mode with a nonzero rate (the host names it)
+      if (loop) stop_loop(loop, LoopStop::error);
       return;
     }
     r->mode = static_cast<std::uint32_t>(chosen);
     r->barrier = q[chosen];
+    if (loop) {
+      const std::size_t k = i * static_cast<std::size_t>(p.modes) + static_cast<std::size_t>(chosen);
+      *sel = Selection{voxel, r->mode, r->barrier, v.e1[k], v.e3[k], 0};
+      loop->plan.event = true;
+    }
     return;
   }
   // A rejected candidate's bound was too loose: computed again from now (it then covers the
@@ -246,7 +307,140 @@ __global__ void check_bounds_kernel(DeviceView v, BoundView b, BoundParams p, do
   }
 }
 
+// ---- The device loop (launch_bounded_loop_pass) ----------------------------------------------
+
+/// The bounds' segment of the scalars now: the resolved mean stress now and at the end of the
+/// loading step, and the distance between them (CudaBackend::update_bounds forms them so).
+__device__ void loop_segment(LoopBlock* loop) {
+  const Sym2 now = loop_mean_stress(loop->s, loop->c);
+  const Sym2 end = loop_segment_end_stress(loop->s, loop->c);
+  loop->now_s1 = now.xx - now.yy;
+  loop->now_s3 = 2.0 * now.xy;
+  loop->end_s1 = end.xx - end.yy;
+  loop->end_s3 = 2.0 * end.xy;
+  loop->drift = hypot(loop->end_s1 - loop->now_s1, loop->end_s3 - loop->now_s3);
+}
+
+/// The pass's plan (Driver::bounded_pass up to its candidate): an athermal pass due stops the
+/// loop; else the loading moves to the candidate or to the horizon.
+__global__ void bounded_loop_plan_kernel(LoopBlock* loop, BoundResult* r) {
+  if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
+  loop->plan = ThermalPlan{};
+  loop->candidate = 0;
+  loop->update_bounds = 0;
+  loop->last_transformations = 0;
+  if (loop->s.bounded.unstable) {  // the driver's own pass flips it (not counted here)
+    stop_loop(loop, LoopStop::unstable);
+    return;
+  }
+  reset_result(r);
+  const BoundedPlan plan = plan_loop_bounded_pass(loop->s, loop->c);
+  loop->bplan = plan;
+  if (!plan.candidate) {
+    commit_bounded_stop(loop->s, loop->c, plan);
+    loop->update_bounds = 1;
+    return;
+  }
+  commit_bounded_wait(loop->s, loop->c, plan.dt);
+  loop->candidate = 1;
+  loop->dated = bounded_event_date(loop->s, loop->c);
+  loop_segment(loop);
+}
+
+/// After the candidate (and its transformation): the scalars of an accepted or rejected one; a
+/// full solve due stops the loop before the bounds (the driver's order); else the bounds' update
+/// is prepared when it is due.
+__global__ void bounded_loop_commit_kernel(LoopBlock* loop, BoundResult* r, const Selection* sel, LoopEvent* events) {
+  if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
+  if (loop->candidate) {
+    loop->s.bounded.bound_sum = r->bound_sum;  // the candidate's block summed again
+    if (loop->plan.event) {
+      if (loop->record) events[loop->events++] = LoopEvent{loop->s.time, sel->voxel, sel->mode, sel->barrier};
+      // The SFTS the transformation applied (CudaBackend::transform's increments).
+      commit_bounded_event(loop->s, loop->c, sel->e1, sel->e3);
+      loop->last_transformations = 1;
+      if (loop->s.events_since_full_solve >= loop->c.full_solve_interval) {
+        ++loop->s.passes;
+        ++loop->passes;
+        loop->bounds_pending = 1;
+        stop_loop(loop, LoopStop::host);
+        return;
+      }
+      loop->update_bounds = 1;
+    } else {
+      commit_bounded_rejection(loop->s);
+    }
+  }
+  if (loop->update_bounds) {
+    reset_result(r);
+    loop_segment(loop);
+  }
+}
+
+/// The bounds' summary into the scalars, the pass counted, and the stop test (close_loop_pass).
+__global__ void bounded_loop_finish_kernel(LoopBlock* loop, const BoundResult* r,
+                                           cudaGraphConditionalHandle while_handle, int in_while_graph) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  if (loop->running) {
+    if (loop->update_bounds)
+      take_bound_update(loop->s, loop->c, r->bound_sum, r->refreshed, r->any_unstable != 0,
+                        from_ordered_key(r->fraction_key));
+    ++loop->s.passes;
+    ++loop->passes;
+    if (close_loop_pass(loop->s, loop->c, loop->last_transformations) == LoopStop::host)
+      stop_loop(loop, LoopStop::host);
+    else if (loop->passes >= loop->c.max_passes)
+      stop_loop(loop, LoopStop::chunk);
+  }
+#if CUDART_VERSION >= 12040
+  if (in_while_graph) cudaGraphSetConditional(while_handle, loop->running ? 1u : 0u);
+#else
+  (void)while_handle, (void)in_while_graph;
+#endif
+}
+
 }  // namespace
+
+void launch_bounded_loop_pass(const DeviceView& v, const BoundView& b, const BoundParams& p, const KernelView& k,
+                              const PhysicsConstants& pc, std::uint64_t seed, LoopBlock* loop, BoundResult* result,
+                              Selection* selection, double* da, double* db, LoopEvent* events,
+                              const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
+  bounded_loop_plan_kernel<<<1, 1, 0, stream>>>(loop, result);
+  STZ_CUDA_CHECK_LAUNCH();
+  // The candidate: selection, exact rates and acceptance (or its bound refreshed), its block's
+  // sum and the total again.
+  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, 0.0, result, loop);
+  STZ_CUDA_CHECK_LAUNCH();
+  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(v, b, p, 0u, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                                                                            result, loop, selection);
+  STZ_CUDA_CHECK_LAUNCH();
+  bound_block_kernel<<<1, wide_block, 0, stream>>>(v, b, 0, loop, LoopStage::candidate, result);
+  STZ_CUDA_CHECK_LAUNCH();
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, loop, LoopStage::candidate);
+  STZ_CUDA_CHECK_LAUNCH();
+  // An accepted candidate's transformation and single-voxel stress update.
+  launch_loop_event(v, k, pc, seed, loop, selection, da, db, stream);
+  bounded_loop_commit_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events);
+  STZ_CUDA_CHECK_LAUNCH();
+  // The bounds for the rest of the step, when due (CudaBackend::update_bounds' kernels).
+  const int refresh_threads = scratch_threads(p.modes, 1);
+  bound_refresh_kernel<<<blocks_for(v.voxels, refresh_threads), refresh_threads,
+                         refresh_threads * p.modes * sizeof(double), stream>>>(v, b, p, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0,
+                                                                               result, loop);
+  STZ_CUDA_CHECK_LAUNCH();
+  bound_block_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, b, 0, loop, LoopStage::update,
+                                                                                      result);
+  STZ_CUDA_CHECK_LAUNCH();
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, loop, LoopStage::update);
+  STZ_CUDA_CHECK_LAUNCH();
+  const int watch_threads = scratch_threads(p.modes, 2);
+  bound_watch_kernel<<<blocks_for(v.voxels, watch_threads), watch_threads, 2 * watch_threads * p.modes * sizeof(double),
+                       stream>>>(v, b, p, 0.0, 0.0, 0.0, 0.0, 0.0, result, loop);
+  STZ_CUDA_CHECK_LAUNCH();
+  bounded_loop_finish_kernel<<<1, 1, 0, stream>>>(
+      loop, result, while_handle ? *while_handle : cudaGraphConditionalHandle{}, while_handle ? 1 : 0);
+  STZ_CUDA_CHECK_LAUNCH();
+}
 
 void launch_bound_reset(BoundResult* result, cudaStream_t stream) {
   bound_reset_kernel<<<1, 1, 0, stream>>>(result);
@@ -258,17 +452,18 @@ void launch_bound_refresh(const DeviceView& v, const BoundView& b, const BoundPa
                           cudaStream_t stream) {
   const int threads = scratch_threads(p.modes, 1);
   bound_refresh_kernel<<<blocks_for(v.voxels, threads), threads, threads * p.modes * sizeof(double), stream>>>(
-      v, b, p, time, now_s1, now_s3, end_s1, end_s3, drift, all ? 1 : 0, result);
+      v, b, p, time, now_s1, now_s3, end_s1, end_s3, drift, all ? 1 : 0, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
 void launch_bound_sums(const DeviceView& v, const BoundView& b, std::size_t first, std::size_t count,
                        BoundResult* result, cudaStream_t stream) {
   if (count) {
-    bound_block_kernel<<<static_cast<unsigned>(count), wide_block, 0, stream>>>(v, b, first);
+    bound_block_kernel<<<static_cast<unsigned>(count), wide_block, 0, stream>>>(v, b, first, nullptr, LoopStage::update,
+                                                                                result);
     STZ_CUDA_CHECK_LAUNCH();
   }
-  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result);
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, nullptr, LoopStage::update);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -276,21 +471,21 @@ void launch_bound_watch(const DeviceView& v, const BoundView& b, const BoundPara
                         double now_s3, double ds1, double ds3, BoundResult* result, cudaStream_t stream) {
   const int threads = scratch_threads(p.modes, 2);
   bound_watch_kernel<<<blocks_for(v.voxels, threads), threads, 2 * threads * p.modes * sizeof(double), stream>>>(
-      v, b, p, time, now_s1, now_s3, ds1, ds3, result);
+      v, b, p, time, now_s1, now_s3, ds1, ds3, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
 void launch_select_bounded(const DeviceView& v, const BoundView& b, double u, BoundResult* result,
                            cudaStream_t stream) {
-  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, u, result);
+  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, u, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
 void launch_bounded_candidate(const DeviceView& v, const BoundView& b, const BoundParams& p, std::uint32_t voxel,
                               double u_accept, double u_mode, double time, double now_s1, double now_s3, double drift,
                               BoundResult* result, cudaStream_t stream) {
-  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(v, b, p, voxel, u_accept, u_mode, time,
-                                                                            now_s1, now_s3, drift, result);
+  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(
+      v, b, p, voxel, u_accept, u_mode, time, now_s1, now_s3, drift, result, nullptr, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

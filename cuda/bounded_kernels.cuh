@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "cuda/device_state.cuh"
+#include "cuda/kernels.cuh"
 
 namespace stz::cuda {
 
@@ -66,6 +67,23 @@ void launch_bounded_athermal_scan(const DeviceView& v, const BoundView& b, const
 /// *first = the first voxel whose voxel_min equals the barrier of result->min_key.
 void launch_bounded_first_minimum(const DeviceView& v, const BoundResult* result, std::uint32_t* first,
                                   cudaStream_t stream);
+
+/**
+ * @brief One pass of the bounded rule in the device loop (solver.gpu_loop = "device"; docs/cuda.md
+ * "The bounded rule"): Driver::bounded_pass as Backend::run_passes' default runs it, every
+ * kernel a no-op once loop->running is 0 or its branch is not taken. The plan (one thread:
+ * plan_loop_bounded_pass, the loading to the candidate or the horizon, the segment), the
+ * bounded selection and the candidate (their launch arguments read from the block), the
+ * candidate's block sum and the total, the transformation and stress update of an accepted
+ * candidate (kernels.cu's loop kernels, through `selection`), the commit (one thread), the
+ * bounds' margin check, refresh, sums and watch when they are due, and the finish (one thread:
+ * take_bound_update, the pass counted, close_loop_pass; it sets `while_handle` when not null).
+ * Enqueues only, as launch_loop_pass.
+ */
+void launch_bounded_loop_pass(const DeviceView& v, const BoundView& b, const BoundParams& p, const KernelView& k,
+                              const PhysicsConstants& pc, std::uint64_t seed, LoopBlock* loop, BoundResult* result,
+                              Selection* selection, double* da, double* db, LoopEvent* events,
+                              const cudaGraphConditionalHandle* while_handle, cudaStream_t stream);
 
 /// Debugging (STZ_CHECK_BOUNDS): result->error = 1 and result->voxel = the first voxel whose
 /// exact rate exceeds its bound or whose barrier lies below its bound's lowest.

@@ -542,10 +542,16 @@ void CudaBackend::Impl::compute_unit_kernels() {
 }
 
 void CudaBackend::Impl::enqueue_loop_passes(std::uint32_t passes, const cudaGraphConditionalHandle* while_handle) {
+  // A backend is made for one kinetics rule: its graphs hold that rule's pass.
   for (std::uint32_t i = 0; i < passes; ++i)
-    cuda::launch_loop_pass(view, kview, pc, params.seed, params.solver.cache_softened_barriers, d_loop.data(),
-                           d_pass.data(), d_selection.data(), da.data(), db.data(), d_loop_events.data(), while_handle,
-                           stream);
+    if (bounded)
+      cuda::launch_bounded_loop_pass(view, bview, bparams, kview, pc, params.seed, d_loop.data(), d_bound.data(),
+                                     d_selection.data(), da.data(), db.data(), d_loop_events.data(), while_handle,
+                                     stream);
+    else
+      cuda::launch_loop_pass(view, kview, pc, params.seed, params.solver.cache_softened_barriers, d_loop.data(),
+                             d_pass.data(), d_selection.data(), da.data(), db.data(), d_loop_events.data(),
+                             while_handle, stream);
 }
 
 cudaGraphExec_t CudaBackend::Impl::loop_while_graph() {
@@ -792,8 +798,12 @@ PlasticIncrement CudaBackend::athermal_pass(double time, std::vector<Event>* fli
 ElasticMedium CudaBackend::medium() const { return impl_->medium; }
 
 void CudaBackend::set_temperature(double kelvin) {
-  // Every kernel takes the constants by value at its launch; nothing on the device holds kT.
+  // Every kernel takes the constants by value at its launch; nothing on the device holds kT but
+  // the device loop's captured graphs, which are built again at their next use.
   Impl& m = *impl_;
+  m.while_graph.reset();
+  m.while_graph_failed = false;
+  m.loop_graphs.clear();
   m.params.kinetics.temperature = kelvin;
   m.pc = derive_constants(m.params);
   m.bparams.tau = m.pc.tau;
@@ -811,7 +821,6 @@ void CudaBackend::full_solve() {
 }
 
 LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
-  if (!runs_passes_on_device(c.rule)) return Backend::run_passes(s, c, events);
   Impl& m = *impl_;
   if (c.max_passes < 1 || c.max_passes > static_cast<std::uint32_t>(max_gpu_loop_chunk))
     throw std::invalid_argument("run_passes: max_passes = " + std::to_string(c.max_passes) + " outside [1, " +
@@ -830,7 +839,7 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   block.running = 1;
   block.record = events ? 1u : 0u;
   STZ_CUDA_TRY(cudaMemcpyAsync(m.d_loop.data(), &block, sizeof block, cudaMemcpyHostToDevice, m.stream));
-  cuda::launch_loop_start(m.d_loop.data(), m.d_pass.data(), m.stream);
+  if (!m.bounded) cuda::launch_loop_start(m.d_loop.data(), m.d_pass.data(), m.stream);
 #ifdef STZ_CUDA_SYNC_CHECK
   m.timer.time("device loop (launched pass by pass: STZ_CUDA_SYNC_CHECK)", m.stream,
                [&] { m.enqueue_loop_passes(c.max_passes); });  // synchronising launches cannot be captured
@@ -842,6 +851,9 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   STZ_CUDA_TRY(cudaMemcpyAsync(&block, m.d_loop.data(), sizeof block, cudaMemcpyDeviceToHost, m.stream));
   STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
                                m.stream));
+  if (m.bounded)
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->bound, m.d_bound.data(), sizeof(cuda::BoundResult),
+                                 cudaMemcpyDeviceToHost, m.stream));
   // The event records in the same batch: at most one per pass.
   if (events)
     STZ_CUDA_TRY(cudaMemcpyAsync(m.loop_events_mail.data(), m.d_loop_events.data(), c.max_passes * sizeof(LoopEvent),
@@ -853,6 +865,29 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   if (events) events->insert(events->end(), m.loop_events_mail.data(), m.loop_events_mail.data() + block.events);
   s = block.s;
   m.selection_valid = false;
+  if (m.bounded) {
+    // The bounded rule's stretch: its bound sum is the backend's (bound_sum()); an error is
+    // named as the host-driven candidate names it.
+    m.rates_valid = false;
+    m.bound_total = block.s.bounded.bound_sum;
+    const cuda::BoundResult& b = m.mail.data()->bound;
+    if (block.stop == static_cast<std::uint32_t>(LoopStop::error)) {
+      if (b.error == 1 && b.bound > 0.0)
+        throw std::logic_error("rule bounded (device loop): voxel " + std::to_string(b.voxel) + " has rate " +
+                               std::to_string(b.rate) + " above its bound " + std::to_string(b.bound));
+      throw std::logic_error("rule bounded (device loop): no candidate could be selected or no mode of voxel " +
+                             std::to_string(b.voxel) + " has a nonzero rate (error " + std::to_string(b.error) + ")");
+    }
+    if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
+      throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
+                             ", stop " + std::to_string(block.stop) + ")");
+    LoopOutcome out;
+    out.stop = static_cast<LoopStop>(block.stop);
+    out.passes = block.passes;
+    out.last_transformations = block.last_transformations;
+    out.bounds_pending = block.bounds_pending != 0;
+    return out;
+  }
   // An unstable pass leaves its barriers for the athermal pass that follows (as a host pass).
   m.rates_valid = block.stop == static_cast<std::uint32_t>(LoopStop::unstable) && !block.running;
   if (m.rates_valid) {

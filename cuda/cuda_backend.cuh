@@ -34,9 +34,7 @@ class CudaBackend final : public Backend {
   PlasticIncrement athermal_pass(double time, std::vector<Event>* flipped) override;
   PlasticIncrement transform(const Event& event, double time) override;
   void full_solve() override;
-  /// The exhaustive rules' passes run on the device; the bounded rule's through the default
-  /// (host-driven, the backend's bounded operations), until its device loop exists.
-  bool runs_passes_on_device(ThermalRule rule) const override { return rule != ThermalRule::bounded; }
+  bool runs_passes_on_device(ThermalRule) const override { return true; }
   /// The "bounded" rule, host-driven (cuda/bounded_kernels.cu; never yet run on a GPU).
   bool has_bounded_rule() const override { return true; }
   BoundSummary update_bounds(double time, const Sym2& mean_now, const Sym2& mean_end, bool all) override;

@@ -139,6 +139,15 @@ struct LoopBlock {
   std::uint32_t last_transformations;
   std::uint32_t events;  ///< LoopEvents written in this stretch
   std::uint32_t record;  ///< nonzero: write a LoopEvent per thermal event
+  // Rule "bounded" (launch_bounded_loop_pass): plan.event marks an accepted candidate, whose
+  // voxel-mode goes into the Selection so that the exhaustive loop's transformation and stress
+  // update kernels apply it.
+  BoundedPlan bplan;             ///< this pass's plan (plan_loop_bounded_pass)
+  double now_s1, now_s3;         ///< resolved mean stress now (as CudaBackend's resolved())
+  double end_s1, end_s3, drift;  ///< at the end of the loading step, and the distance between
+  std::uint32_t candidate;       ///< this pass has a candidate (else the loading moved on)
+  std::uint32_t update_bounds;   ///< the bounds are computed again in this pass
+  std::uint32_t bounds_pending;  ///< stopped (host) after an event that made a full solve due
 };
 
 /// Order-preserving map double -> uint64 (total order of non-NaN values), so that the global

@@ -676,15 +676,20 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
   launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop);
   select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, 0.0, result, selection, loop);
   STZ_CUDA_CHECK_LAUNCH();
+  launch_loop_event(v, k, pc, seed, loop, selection, da, db, stream);
+  loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events,
+                                          while_handle ? *while_handle : cudaGraphConditionalHandle{},
+                                          while_handle ? 1 : 0);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_loop_event(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
+                       const LoopBlock* loop, const Selection* selection, double* da, double* db, cudaStream_t stream) {
   transform_kernel<<<1, transform_threads, 0, stream>>>(v, pc, seed, 0.0, nullptr, 0u, 0u, da, db, nullptr, loop,
                                                         selection);
   STZ_CUDA_CHECK_LAUNCH();
   stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, 0, 0, da, db, loop,
                                                                                     selection);
-  STZ_CUDA_CHECK_LAUNCH();
-  loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events,
-                                          while_handle ? *while_handle : cudaGraphConditionalHandle{},
-                                          while_handle ? 1 : 0);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

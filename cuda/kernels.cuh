@@ -108,6 +108,12 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
                       LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream);
 
+/// The transformation and single-voxel stress update of the device loop's pass when it has an
+/// event (loop->plan.event; the voxel-mode in *selection, dated loop->dated): part of
+/// launch_loop_pass, and of the bounded rule's pass (bounded_kernels.cuh).
+void launch_loop_event(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
+                       const LoopBlock* loop, const Selection* selection, double* da, double* db, cudaStream_t stream);
+
 /// Checks that this GPU can run the kernels (an image for its architecture exists).
 cudaError_t probe_kernel_image();
 
