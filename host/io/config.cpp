@@ -371,9 +371,8 @@ std::vector<KeyInfo> build_schema() {
   s.push_back(enum_key("solver.gpu_loop", std::vector<GpuLoop>{GpuLoop::host, GpuLoop::device},
                        "who runs the kMC loop: \"host\" (pass by pass) or \"device\" (stretches of passes "
                        "without the host, woken for athermal passes, curve points, full solves, snapshots and the "
-                       "end; on the GPU for the exhaustive rules, never yet run there; the bounded rule's stretches "
-                       "run through the backend's bounded operations; on the cpu backend the same results either "
-                       "way; docs/cuda.md)",
+                       "end; on the cuda backend one graph launch per stretch, every rule, never yet run on a GPU; "
+                       "on the cpu backend the same results either way; docs/cuda.md)",
                        STZ_REF(params.solver.gpu_loop)));
   s.push_back(make_key("solver.gpu_loop_chunk", K::integer, "", between(1, 4096),
                        "solver.gpu_loop = \"device\": passes per stretch at most (the host waits once per stretch)",
