@@ -53,6 +53,8 @@ __device__ void reset_result(BoundResult* r) {
   r->error = 0;
   r->voxel = 0;
   r->mode = 0;
+  r->rate = 0.0;
+  r->bound = 0.0;
 }
 
 __global__ void bound_reset_kernel(BoundResult* r) { reset_result(r); }
@@ -107,8 +109,10 @@ __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, d
     const bool inside = a1 * a1 + a3 * a3 <= m2 && b1 * b1 + b3 * b3 <= m2;
     refresh = all || v.bound_stale[i] || !inside;
   }
-  // One atomic per warp for the count (update_bounds(all) refreshes every voxel).
-  const unsigned mask = __ballot_sync(__activemask(), refresh);
+  // One atomic per warp for the count (update_bounds(all) refreshes every voxel). Every thread of
+  // the block gets here; a block narrower than a warp (large M) has only its first lanes.
+  const unsigned lanes = blockDim.x >= 32u ? 0xffffffffu : (1u << blockDim.x) - 1u;
+  const unsigned mask = __ballot_sync(lanes, refresh);
   if ((threadIdx.x & 31u) == 0 && mask) atomicAdd(&r->refreshed, static_cast<unsigned long long>(__popc(mask)));
   if (refresh) refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
 }
@@ -186,7 +190,7 @@ __global__ void __launch_bounds__(wide_block)
   const int block = find_block(b.block_sum, b.block_incl, v.rate_blocks, target, temp, cum0);
   if (block < 0) {  // no voxel has a bound: the driver never asks then (its wait is infinite)
     if (threadIdx.x == 0) {
-      r->error = 1;
+      r->error = 3;
       if (loop) stop_loop(loop, LoopStop::error);
     }
     return;
@@ -197,7 +201,7 @@ __global__ void __launch_bounds__(wide_block)
   const int t = find_item(valid ? b.rate[i] : 0.0, valid, cum0, target, temp, before);
   if (threadIdx.x == 0) {
     if (t < 0) {
-      r->error = 1;
+      r->error = 3;
       if (loop) stop_loop(loop, LoopStop::error);
     } else
       r->voxel = static_cast<std::uint32_t>(static_cast<std::size_t>(block) * wide_block + t);
@@ -328,11 +332,11 @@ __global__ void bounded_loop_plan_kernel(LoopBlock* loop, BoundResult* r) {
   loop->plan = ThermalPlan{};
   loop->candidate = 0;
   loop->update_bounds = 0;
-  loop->last_transformations = 0;
   if (loop->s.bounded.unstable) {  // the driver's own pass flips it (not counted here)
     stop_loop(loop, LoopStop::unstable);
     return;
   }
+  loop->last_transformations = 0;
   reset_result(r);
   const BoundedPlan plan = plan_loop_bounded_pass(loop->s, loop->c);
   loop->bplan = plan;

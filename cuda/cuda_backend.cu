@@ -801,9 +801,11 @@ void CudaBackend::set_temperature(double kelvin) {
   // Every kernel takes the constants by value at its launch; nothing on the device holds kT but
   // the device loop's captured graphs, which are built again at their next use.
   Impl& m = *impl_;
-  m.while_graph.reset();
-  m.while_graph_failed = false;
+  m.activate();
+  m.while_graph.reset();  // (a WHILE graph that could not be built stays so)
   m.loop_graphs.clear();
+  m.rates_valid = false;
+  m.selection_valid = false;
   m.params.kinetics.temperature = kelvin;
   m.pc = derive_constants(m.params);
   m.bparams.tau = m.pc.tau;
@@ -822,6 +824,9 @@ void CudaBackend::full_solve() {
 
 LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::vector<LoopEvent>* events) {
   Impl& m = *impl_;
+  if ((c.rule == ThermalRule::bounded) != m.bounded)
+    throw std::logic_error("run_passes: kinetics rule " + std::string(c.rule == ThermalRule::bounded ? "" : "not ") +
+                           "bounded on a CUDA backend made for " + (m.bounded ? "the bounded rule" : "another rule"));
   if (c.max_passes < 1 || c.max_passes > static_cast<std::uint32_t>(max_gpu_loop_chunk))
     throw std::invalid_argument("run_passes: max_passes = " + std::to_string(c.max_passes) + " outside [1, " +
                                 std::to_string(max_gpu_loop_chunk) + "]");
@@ -849,9 +854,10 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
       m.stream, [&] { STZ_CUDA_TRY(cudaGraphLaunch(graph, m.stream)); });
 #endif
   STZ_CUDA_TRY(cudaMemcpyAsync(&block, m.d_loop.data(), sizeof block, cudaMemcpyDeviceToHost, m.stream));
-  STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult), cudaMemcpyDeviceToHost,
-                               m.stream));
-  if (m.bounded)
+  if (!m.bounded)
+    STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult),
+                                 cudaMemcpyDeviceToHost, m.stream));
+  else
     STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->bound, m.d_bound.data(), sizeof(cuda::BoundResult),
                                  cudaMemcpyDeviceToHost, m.stream));
   // The event records in the same batch: at most one per pass.
@@ -872,11 +878,14 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
     m.bound_total = block.s.bounded.bound_sum;
     const cuda::BoundResult& b = m.mail.data()->bound;
     if (block.stop == static_cast<std::uint32_t>(LoopStop::error)) {
-      if (b.error == 1 && b.bound > 0.0)
+      if (b.error == 1)
         throw std::logic_error("rule bounded (device loop): voxel " + std::to_string(b.voxel) + " has rate " +
                                std::to_string(b.rate) + " above its bound " + std::to_string(b.bound));
-      throw std::logic_error("rule bounded (device loop): no candidate could be selected or no mode of voxel " +
-                             std::to_string(b.voxel) + " has a nonzero rate (error " + std::to_string(b.error) + ")");
+      if (b.error == 2)
+        throw std::logic_error("rule bounded (device loop): accepted voxel " + std::to_string(b.voxel) +
+                               " has no mode with a nonzero rate (total rate " + std::to_string(b.rate) + ")");
+      throw std::logic_error("rule bounded (device loop): no voxel's cumulative bound reaches u S (error " +
+                             std::to_string(b.error) + ")");
     }
     if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
       throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
@@ -946,7 +955,8 @@ std::uint32_t CudaBackend::select_bounded_voxel(double u) {
     cuda::launch_select_bounded(m.view, m.bview, u, m.d_bound.data(), m.stream);
   });
   const cuda::BoundResult& b = m.fetch_bound();
-  if (b.error) throw std::logic_error("select_bounded_voxel: no voxel has a nonzero rate bound");
+  if (b.error)
+    throw std::logic_error("select_bounded_voxel: no voxel's cumulative bound reaches u S (round-off, or no bound)");
   return b.voxel;
 }
 

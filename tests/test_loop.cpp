@@ -73,7 +73,8 @@ void require_same_run(const LoopRun& host, const LoopRun& loop, bool exact) {
   CHECK(host.st.stall_events == loop.st.stall_events);
   CHECK(host.st.events_since_full_solve == loop.st.events_since_full_solve);
   CHECK(host.st.candidates_rejected == loop.st.candidates_rejected);
-  CHECK(host.st.bound_refreshes == loop.st.bound_refreshes);
+  // (on the GPU the device forms the bounds' segment: a margin check on an ulp may flip)
+  if (exact) CHECK(host.st.bound_refreshes == loop.st.bound_refreshes);
   CHECK(host.st.full_bound_refreshes == loop.st.full_bound_refreshes);
   CHECK(host.st.bounds_unstable == loop.st.bounds_unstable);
   CHECK(close(host.st.bound_horizon, loop.st.bound_horizon, exact));

@@ -108,7 +108,8 @@ bool Driver::step() {
   if (st_.finished) return false;
   // An avalanche in progress is closed by the next thermal pass on the host (its size is a result);
   // the bounded rule's bounds are first computed (all of them) on the host.
-  const bool bounds_ready = params_.kinetics.rule != ThermalRule::bounded || st_.bounds_valid;
+  // (and a pass that must flip a barrier below zero is the driver's own)
+  const bool bounds_ready = params_.kinetics.rule != ThermalRule::bounded || (st_.bounds_valid && !st_.bounds_unstable);
   if (pass_loop_ && st_.open_avalanche == 0 && bounds_ready)
     loop_step();
   else

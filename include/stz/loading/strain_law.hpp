@@ -23,7 +23,7 @@ namespace stz {
 /// A stage that begins late (after a creep stage of 1e8 s, say) counts its time as a difference
 /// of two such readings, so its protocol treats what lies closer than this to a turning point or
 /// to its end as reached (else the driver would repeat steps of zero length forever).
-STZ_HD_INLINE double clock_resolution(double time) { return 0x1p-49 * fabs(time); }
+STZ_HD_INLINE double clock_resolution(double time) { return 0x1p-49 * std::fabs(time); }
 
 /// Why strain control ends a run (StrainLaw::end_code).
 enum class StrainEnd : int { none = 0, end_strain = 1, stop_stress = 2 };
