@@ -119,6 +119,26 @@ __device__ inline bool fused_rates_valid(const LoopBlock* loop, double min_barri
          (min_barrier - loop->shift) * inv_kT <= loop_shift_limit_kT;
 }
 
+/// Q of one voxel-mode from its softened barrier A, its SFTS and the voxel's resolved stress
+/// (s1, s3) — the one expression of every kernel that forms Q, so that a Q formed again (below)
+/// has the bits of the barrier pass's.
+__device__ __forceinline__ double voxel_mode_barrier(double a, double s1, double s3, float e1, float e3,
+                                                     double half_volume_ev) {
+  return activation_barrier(a, resolved_work(s1, s3, e1, e3), half_volume_ev);
+}
+
+/// The device loop's fused passes do not store Q (loop->use_shift: their rates come from the
+/// barriers in shared memory); a kernel that needs some Q of such a pass forms it again from the
+/// stored A (v.softened) and the stress, with the barrier kernel's expressions.
+__device__ inline bool q_stored(const LoopBlock* loop) { return !(loop && loop->use_shift); }
+
+__device__ inline double formed_barrier(const DeviceView& v, std::size_t vox, std::size_t k, double mean_s1,
+                                        double mean_s3, double half_volume_ev) {
+  const double s1 = (v.s11[vox] - v.s22[vox]) + mean_s1;
+  const double s3 = 2.0 * v.s12[vox] + mean_s3;
+  return voxel_mode_barrier(v.softened[k], s1, s3, v.e1[k], v.e3[k], half_volume_ev);
+}
+
 /**
  * Q of every voxel-mode, per-voxel min and argmin (first index on ties), the global min (an
  * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
@@ -176,8 +196,9 @@ __global__ void __launch_bounds__(1024)
     } else {
       a = v.softened[k];
     }
-    const double qm = activation_barrier(a, resolved_work(s1_s[lv], s3_s[lv], e1, e3), pc.half_volume_ev);
-    v.q[k] = qm;
+    const double qm = voxel_mode_barrier(a, s1_s[lv], s3_s[lv], e1, e3, pc.half_volume_ev);
+    // (A fused pass of the device loop keeps Q in shared memory only: 8 B per voxel-mode less.)
+    if (!FusedRates || q_stored(loop)) v.q[k] = qm;
     q_s[tid] = qm;
   }
   __syncthreads();
@@ -217,9 +238,10 @@ __global__ void __launch_bounds__(1024)
   if (tid == 0) atomicMin(&result->min_key, block_key);
 }
 
-/// Shifted rates and their per-voxel sums, added in mode order.
-__global__ void __launch_bounds__(1024)
-    rate_kernel(DeviceView v, double inv_kT, int vpb, const PassResult* result, const LoopBlock* loop) {
+/// Shifted rates and their per-voxel sums, added in mode order (Q formed again where the device
+/// loop's fused pass did not store it and its shift could not be used).
+__global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT, double half_volume_ev, int vpb,
+                                                    const PassResult* result, const LoopBlock* loop) {
   if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
@@ -229,7 +251,12 @@ __global__ void __launch_bounds__(1024)
   const int tid = threadIdx.x;
   const std::size_t v0 = static_cast<std::size_t>(blockIdx.x) * vpb;
   const int nv = static_cast<int>(min_size(static_cast<std::size_t>(vpb), v.voxels - v0));
-  if (tid / modes < nv) smem[tid] = shifted_rate(v.q[v0 * modes + tid], min_barrier, inv_kT);
+  if (tid / modes < nv) {
+    const std::size_t k = v0 * modes + tid;
+    const double q =
+        q_stored(loop) ? v.q[k] : formed_barrier(v, v0 + tid / modes, k, loop->mean_s1, loop->mean_s3, half_volume_ev);
+    smem[tid] = shifted_rate(q, min_barrier, inv_kT);
+  }
   __syncthreads();
   if (tid < nv) {
     const double* r = smem + tid * modes;
@@ -290,10 +317,11 @@ __global__ void __launch_bounds__(wide_block)
  * mode with a nonzero rate.
  */
 __global__ void __launch_bounds__(wide_block)
-    select_kernel(DeviceView v, double inv_kT, double u, const PassResult* result, Selection* sel, LoopBlock* loop) {
+    select_kernel(DeviceView v, double inv_kT, double half_volume_ev, double u, const PassResult* result,
+                  Selection* sel, LoopBlock* loop) {
   __shared__ SearchTemp temp;
   __shared__ double s_before[wide_block];
-  extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel
+  extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel, then its M barriers
   __shared__ int s_go;
   __shared__ double s_u;
 
@@ -351,8 +379,12 @@ __global__ void __launch_bounds__(wide_block)
   // 3. Mode: the rates in parallel, the walk in order (CpuBackend::select_thermal_event).
   const std::size_t chosen_voxel = static_cast<std::size_t>(block) * wide_block + t;
   const int modes = v.modes;
-  const double* q = v.q + chosen_voxel * modes;
-  for (int m = tid; m < modes; m += wide_block) s_rates[m] = shifted_rate(q[m], shift, inv_kT);
+  double* q = s_rates + modes;
+  for (int m = tid; m < modes; m += wide_block) {
+    const std::size_t k = chosen_voxel * modes + m;
+    q[m] = q_stored(loop) ? v.q[k] : formed_barrier(v, chosen_voxel, k, loop->mean_s1, loop->mean_s3, half_volume_ev);
+    s_rates[m] = shifted_rate(q[m], shift, inv_kT);
+  }
   __syncthreads();
   if (tid == 0) {
     double cum = s_before[t];
@@ -590,7 +622,8 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
     barrier_kernel<false><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
                                                                        t.voxels_per_block, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
-  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, t.voxels_per_block, result, loop);
+  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, pc.half_volume_ev, t.voxels_per_block, result,
+                                                      loop);
   STZ_CUDA_CHECK_LAUNCH();
   block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
@@ -600,7 +633,8 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
 
 void launch_select(const DeviceView& v, const PhysicsConstants& pc, double u, const PassResult* result,
                    Selection* selection, cudaStream_t stream) {
-  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, u, result, selection, nullptr);
+  select_kernel<<<1, wide_block, 2 * v.modes * sizeof(double), stream>>>(v, pc.inv_kT, pc.half_volume_ev, u, result,
+                                                                         selection, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -674,7 +708,8 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
                       LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
   launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop);
-  select_kernel<<<1, wide_block, v.modes * sizeof(double), stream>>>(v, pc.inv_kT, 0.0, result, selection, loop);
+  select_kernel<<<1, wide_block, 2 * v.modes * sizeof(double), stream>>>(v, pc.inv_kT, pc.half_volume_ev, 0.0, result,
+                                                                         selection, loop);
   STZ_CUDA_CHECK_LAUNCH();
   launch_loop_event(v, k, pc, seed, loop, selection, da, db, stream);
   loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events,
