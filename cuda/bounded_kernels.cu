@@ -29,13 +29,10 @@ int scratch_threads(int modes, int arrays) {
   return t < 1 ? 1 : static_cast<int>(t);
 }
 
-/// The device loop's gates: a kernel of the bounded pass runs only while the loop runs and, for
-/// the candidate's kernels, when the pass has a candidate, for the bounds' update when it is due.
-enum class LoopStage { candidate, update };
-__device__ inline bool loop_skips(const LoopBlock* loop, LoopStage stage) {
-  if (!loop) return false;
-  if (!loop->running) return true;
-  return stage == LoopStage::candidate ? !loop->candidate : !loop->update_bounds;
+/// The device loop's gate of the bounds' update kernels: they run only while the loop runs and
+/// the pass has its bounds due.
+__device__ inline bool update_skipped(const LoopBlock* loop) {
+  return loop && (!loop->running || !loop->update_bounds);
 }
 
 __device__ inline void stop_loop(LoopBlock* loop, LoopStop why) {
@@ -89,7 +86,7 @@ __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, d
                                      const LoopBlock* loop) {
   extern __shared__ double scratch[];
   if (loop) {  // the device loop: the segment from its block (never all)
-    if (loop_skips(loop, LoopStage::update)) return;
+    if (update_skipped(loop)) return;
     time = loop->s.time;
     now_s1 = loop->now_s1, now_s3 = loop->now_s3, end_s1 = loop->end_s1, end_s3 = loop->end_s3;
     drift = loop->drift;
@@ -117,19 +114,18 @@ __global__ void bound_refresh_kernel(DeviceView v, BoundView b, BoundParams p, d
   if (refresh) refresh_bound(v, b, p, i, time, f1 + now_s1, f3 + now_s3, drift, scratch + threadIdx.x * p.modes);
 }
 
-/// `loop` with `stage` candidate: the candidate's block only (first from result->voxel).
-__global__ void __launch_bounds__(wide_block)
-    bound_block_kernel(DeviceView v, BoundView b, std::size_t first, const LoopBlock* loop, LoopStage stage,
-                       const BoundResult* r) {
-  if (loop_skips(loop, stage)) return;
-  if (loop && stage == LoopStage::candidate) first = r->voxel / wide_block;
-  using SumReduce = cub::BlockReduce<double, wide_block>;
-  using CountReduce = cub::BlockReduce<unsigned, wide_block>;
-  __shared__ union {
-    typename SumReduce::TempStorage sum;
-    typename CountReduce::TempStorage count;
-  } temp;
-  const std::size_t block = first + blockIdx.x;
+using BoundSumReduce = cub::BlockReduce<double, wide_block>;
+using WatchCountReduce = cub::BlockReduce<unsigned, wide_block>;
+union BlockSumTemp {
+  typename BoundSumReduce::TempStorage sum;
+  typename WatchCountReduce::TempStorage count;
+};
+
+/// The sum of the bounds and the watch count of rate block `block` (fixed tree), by all
+/// wide_block threads of a block.
+__device__ void bound_block_sum(const DeviceView& v, const BoundView& b, std::size_t block, BlockSumTemp& temp) {
+  using SumReduce = BoundSumReduce;
+  using CountReduce = WatchCountReduce;
   const std::size_t i = block * wide_block + threadIdx.x;
   const bool valid = i < v.voxels;
   const double sum = SumReduce(temp.sum).Sum(valid ? b.rate[i] : 0.0);
@@ -141,21 +137,34 @@ __global__ void __launch_bounds__(wide_block)
   }
 }
 
-/// Inclusive prefix sums of the block sums (block_scan_kernel's chunked order) and the total.
+/// `loop`: the bounds' update of the device loop (every block, when due).
 __global__ void __launch_bounds__(wide_block)
-    bound_total_kernel(DeviceView v, BoundView b, BoundResult* r, const LoopBlock* loop, LoopStage stage) {
-  __shared__ SearchScan::TempStorage temp;
-  if (loop_skips(loop, stage)) return;
+    bound_block_kernel(DeviceView v, BoundView b, std::size_t first, const LoopBlock* loop) {
+  if (update_skipped(loop)) return;
+  __shared__ BlockSumTemp temp;
+  bound_block_sum(v, b, first + blockIdx.x, temp);
+}
+
+/// The prefix sums of every block sum and the total into r->bound_sum (all threads of a block).
+__device__ void bound_total(const DeviceView& v, const BoundView& b, BoundResult* r, SearchScan::TempStorage& temp) {
   const std::size_t nb = v.rate_blocks;
   block_prefix_sums(b.block_sum, b.block_incl, nb, temp);
   if (threadIdx.x == 0) r->bound_sum = b.block_incl[nb - 1];
+}
+
+/// Inclusive prefix sums of the block sums (block_scan_kernel's chunked order) and the total.
+__global__ void __launch_bounds__(wide_block)
+    bound_total_kernel(DeviceView v, BoundView b, BoundResult* r, const LoopBlock* loop) {
+  __shared__ SearchScan::TempStorage temp;
+  if (update_skipped(loop)) return;
+  bound_total(v, b, r, temp);
 }
 
 __global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1, double now_s3,
                                    double ds1, double ds3, BoundResult* r, const LoopBlock* loop) {
   extern __shared__ double scratch[];
   if (loop) {  // the device loop: the segment from its block
-    if (loop_skips(loop, LoopStage::update)) return;
+    if (update_skipped(loop)) return;
     time = loop->s.time;
     now_s1 = loop->now_s1, now_s3 = loop->now_s3;
     ds1 = loop->end_s1 - loop->now_s1, ds3 = loop->end_s3 - loop->now_s3;
@@ -180,11 +189,9 @@ __global__ void bound_watch_kernel(DeviceView v, BoundView b, BoundParams p, dou
 
 /// select_kernel's first two levels over the bounds (CpuBackend::select_bounded_voxel's rule:
 /// the first block, then voxel, with a nonzero bound whose cumulative sum exceeds u S).
-__global__ void __launch_bounds__(wide_block)
-    select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r, LoopBlock* loop) {
-  __shared__ SearchTemp temp;
-  if (loop_skips(loop, LoopStage::candidate)) return;
-  if (loop) u = loop->bplan.u_voxel;
+/// All wide_block threads of a block; `loop`: a failure also stops the device loop.
+__device__ void select_bounded(const DeviceView& v, const BoundView& b, double u, BoundResult* r, LoopBlock* loop,
+                               SearchTemp& temp) {
   const double target = u * r->bound_sum;
   double cum0 = 0.0;
   const int block = find_block(b.block_sum, b.block_incl, v.rate_blocks, target, temp, cum0);
@@ -208,23 +215,18 @@ __global__ void __launch_bounds__(wide_block)
   }
 }
 
-/// CpuBackend::bounded_candidate on one thread (the voxel's M modes in shared memory).
-/// `loop`: the device loop's candidate (the selected voxel, the plan's draws, the block's time and
-/// segment); an accepted one marks the pass's event and goes into `sel` for the loop's
-/// transformation kernels.
-__global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams p, std::uint32_t voxel, double u_accept,
-                                         double u_mode, double time, double now_s1, double now_s3, double drift,
-                                         BoundResult* r, LoopBlock* loop, Selection* sel) {
-  extern __shared__ double scratch[];
-  if (threadIdx.x != 0 || loop_skips(loop, LoopStage::candidate)) return;
-  if (loop) {
-    voxel = r->voxel;
-    u_accept = loop->bplan.u_accept;
-    u_mode = loop->bplan.u_mode;
-    time = loop->s.time;
-    now_s1 = loop->now_s1, now_s3 = loop->now_s3;
-    drift = loop->drift;
-  }
+__global__ void __launch_bounds__(wide_block)
+    select_bounded_kernel(DeviceView v, BoundView b, double u, BoundResult* r) {
+  __shared__ SearchTemp temp;
+  select_bounded(v, b, u, r, nullptr, temp);
+}
+
+/// CpuBackend::bounded_candidate on one thread (`scratch`: 2 M doubles of shared memory).
+/// `loop`: an error also stops the device loop, and an accepted candidate marks the pass's event
+/// and goes into `sel` for the loop's transformation kernels.
+__device__ void bounded_candidate(const DeviceView& v, const BoundView& b, const BoundParams& p, std::uint32_t voxel,
+                                  double u_accept, double u_mode, double time, double now_s1, double now_s3,
+                                  double drift, BoundResult* r, LoopBlock* loop, Selection* sel, double* scratch) {
   double* q = scratch;
   double* rate = q + p.modes;
   const std::size_t i = voxel;
@@ -267,6 +269,14 @@ __global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams 
   // A rejected candidate's bound was too loose: computed again from now (it then covers the
   // rest of the segment).
   refresh_bound(v, b, p, i, time, s1, s3, drift, q);
+}
+
+__global__ void bounded_candidate_kernel(DeviceView v, BoundView b, BoundParams p, std::uint32_t voxel, double u_accept,
+                                         double u_mode, double time, double now_s1, double now_s3, double drift,
+                                         BoundResult* r) {
+  extern __shared__ double scratch[];
+  if (threadIdx.x == 0)
+    bounded_candidate(v, b, p, voxel, u_accept, u_mode, time, now_s1, now_s3, drift, r, nullptr, nullptr, scratch);
 }
 
 __global__ void bounded_athermal_scan_kernel(DeviceView v, BoundView b, BoundParams p, double time, double now_s1,
@@ -325,16 +335,16 @@ __device__ void loop_segment(LoopBlock* loop) {
   loop->drift = hypot(loop->end_s1 - loop->now_s1, loop->end_s3 - loop->now_s3);
 }
 
-/// The pass's plan (Driver::bounded_pass up to its candidate): an athermal pass due stops the
-/// loop; else the loading moves to the candidate or to the horizon.
-__global__ void bounded_loop_plan_kernel(LoopBlock* loop, BoundResult* r) {
-  if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
+/// The pass's plan (Driver::bounded_pass up to its candidate), on one thread: an athermal pass
+/// due stops the loop; else the loading moves to the candidate or to the horizon. True when a
+/// candidate follows.
+__device__ bool plan_bounded_loop_pass(LoopBlock* loop, BoundResult* r) {
   loop->plan = ThermalPlan{};
   loop->candidate = 0;
   loop->update_bounds = 0;
   if (loop->s.bounded.unstable) {  // the driver's own pass flips it (not counted here)
     stop_loop(loop, LoopStop::unstable);
-    return;
+    return false;
   }
   loop->last_transformations = 0;
   reset_result(r);
@@ -343,17 +353,72 @@ __global__ void bounded_loop_plan_kernel(LoopBlock* loop, BoundResult* r) {
   if (!plan.candidate) {
     commit_bounded_stop(loop->s, loop->c, plan);
     loop->update_bounds = 1;
-    return;
+    return false;
   }
   commit_bounded_wait(loop->s, loop->c, plan.dt);
   loop->candidate = 1;
   loop->dated = bounded_event_date(loop->s, loop->c);
   loop_segment(loop);
+  return true;
 }
 
-/// After the candidate (and its transformation): the scalars of an accepted or rejected one; a
+/**
+ * The candidates of the device loop in ONE block (wide_block threads), pass after pass, as long
+ * as they are rejected: a rejected candidate touches one voxel's bound, its block's sum and the
+ * total, so it needs no full-grid kernel and no launch of its own. Each rejected candidate is a
+ * counted pass (commit_bounded_rejection, close_loop_pass), as in Driver::bounded_pass. The
+ * kernel leaves, for the rest of the body, the pass that ends in a loading stop (bounds due), an
+ * accepted candidate (its event, then the bounds), or a stop of the loop. The selection, the
+ * candidate, the block sum and the total are the host-driven kernels' own device functions.
+ */
+__global__ void __launch_bounds__(wide_block)
+    bounded_loop_candidates_kernel(DeviceView v, BoundView b, BoundParams p, LoopBlock* loop, BoundResult* r,
+                                   Selection* sel) {
+  extern __shared__ double scratch[];  // the candidate's 2 M doubles
+  __shared__ union {
+    SearchTemp search;
+    BlockSumTemp block;
+    SearchScan::TempStorage scan;
+  } temp;
+  __shared__ int s_candidate;
+  if (!loop->running) return;  // (every thread reads the same word)
+  for (;;) {
+    if (threadIdx.x == 0) s_candidate = plan_bounded_loop_pass(loop, r) ? 1 : 0;
+    __syncthreads();
+    if (!s_candidate) return;  // a loading stop (bounds due) or a stop of the loop
+    select_bounded(v, b, loop->bplan.u_voxel, r, loop, temp.search);
+    __syncthreads();
+    if (!loop->running) return;  // no candidate could be selected (an error, named by the host)
+    if (threadIdx.x == 0)
+      bounded_candidate(v, b, p, r->voxel, loop->bplan.u_accept, loop->bplan.u_mode, loop->s.time, loop->now_s1,
+                        loop->now_s3, loop->drift, r, loop, sel, scratch);
+    __syncthreads();
+    if (!loop->running) return;  // a rate above its bound, or no mode (errors)
+    // The candidate's block again (unchanged bits when it was accepted) and the total.
+    bound_block_sum(v, b, r->voxel / wide_block, temp.block);
+    __syncthreads();
+    bound_total(v, b, r, temp.scan);
+    __syncthreads();
+    if (loop->plan.event) return;  // accepted: its transformation, then the bounds
+    if (threadIdx.x == 0) {
+      loop->s.bounded.bound_sum = r->bound_sum;
+      commit_bounded_rejection(loop->s);
+      ++loop->s.passes;
+      ++loop->passes;
+      loop->last_transformations = 0;
+      if (close_loop_pass(loop->s, loop->c, 0u) == LoopStop::host)
+        stop_loop(loop, LoopStop::host);
+      else if (loop->passes >= loop->c.max_passes)
+        stop_loop(loop, LoopStop::chunk);
+    }
+    __syncthreads();
+    if (!loop->running) return;
+  }
+}
+
+/// After the candidates kernel (and the transformation): the scalars of an accepted candidate; a
 /// full solve due stops the loop before the bounds (the driver's order); else the bounds' update
-/// is prepared when it is due.
+/// is prepared when it is due (an accepted candidate or a loading stop).
 __global__ void bounded_loop_commit_kernel(LoopBlock* loop, BoundResult* r, const Selection* sel, LoopEvent* events) {
   if (threadIdx.x != 0 || blockIdx.x != 0 || !loop->running) return;
   if (loop->candidate) {
@@ -371,9 +436,8 @@ __global__ void bounded_loop_commit_kernel(LoopBlock* loop, BoundResult* r, cons
         return;
       }
       loop->update_bounds = 1;
-    } else {
-      commit_bounded_rejection(loop->s);
     }
+    // (A rejected candidate never gets here: the candidates kernel has counted it.)
   }
   if (loop->update_bounds) {
     reset_result(r);
@@ -409,18 +473,9 @@ void launch_bounded_loop_pass(const DeviceView& v, const BoundView& b, const Bou
                               const PhysicsConstants& pc, std::uint64_t seed, LoopBlock* loop, BoundResult* result,
                               Selection* selection, double* da, double* db, LoopEvent* events,
                               const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
-  bounded_loop_plan_kernel<<<1, 1, 0, stream>>>(loop, result);
-  STZ_CUDA_CHECK_LAUNCH();
-  // The candidate: selection, exact rates and acceptance (or its bound refreshed), its block's
-  // sum and the total again.
-  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, 0.0, result, loop);
-  STZ_CUDA_CHECK_LAUNCH();
-  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(v, b, p, 0u, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-                                                                            result, loop, selection);
-  STZ_CUDA_CHECK_LAUNCH();
-  bound_block_kernel<<<1, wide_block, 0, stream>>>(v, b, 0, loop, LoopStage::candidate, result);
-  STZ_CUDA_CHECK_LAUNCH();
-  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, loop, LoopStage::candidate);
+  // Plans and candidates until one is accepted, the loading stops, or the loop does.
+  bounded_loop_candidates_kernel<<<1, wide_block, 2 * p.modes * sizeof(double), stream>>>(v, b, p, loop, result,
+                                                                                          selection);
   STZ_CUDA_CHECK_LAUNCH();
   // An accepted candidate's transformation and single-voxel stress update.
   launch_loop_event(v, k, pc, seed, loop, selection, da, db, stream);
@@ -432,10 +487,9 @@ void launch_bounded_loop_pass(const DeviceView& v, const BoundView& b, const Bou
                          refresh_threads * p.modes * sizeof(double), stream>>>(v, b, p, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0,
                                                                                result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  bound_block_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, b, 0, loop, LoopStage::update,
-                                                                                      result);
+  bound_block_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, b, 0, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, loop, LoopStage::update);
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
   const int watch_threads = scratch_threads(p.modes, 2);
   bound_watch_kernel<<<blocks_for(v.voxels, watch_threads), watch_threads, 2 * watch_threads * p.modes * sizeof(double),
@@ -463,11 +517,10 @@ void launch_bound_refresh(const DeviceView& v, const BoundView& b, const BoundPa
 void launch_bound_sums(const DeviceView& v, const BoundView& b, std::size_t first, std::size_t count,
                        BoundResult* result, cudaStream_t stream) {
   if (count) {
-    bound_block_kernel<<<static_cast<unsigned>(count), wide_block, 0, stream>>>(v, b, first, nullptr, LoopStage::update,
-                                                                                result);
+    bound_block_kernel<<<static_cast<unsigned>(count), wide_block, 0, stream>>>(v, b, first, nullptr);
     STZ_CUDA_CHECK_LAUNCH();
   }
-  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, nullptr, LoopStage::update);
+  bound_total_kernel<<<1, wide_block, 0, stream>>>(v, b, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -481,15 +534,15 @@ void launch_bound_watch(const DeviceView& v, const BoundView& b, const BoundPara
 
 void launch_select_bounded(const DeviceView& v, const BoundView& b, double u, BoundResult* result,
                            cudaStream_t stream) {
-  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, u, result, nullptr);
+  select_bounded_kernel<<<1, wide_block, 0, stream>>>(v, b, u, result);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
 void launch_bounded_candidate(const DeviceView& v, const BoundView& b, const BoundParams& p, std::uint32_t voxel,
                               double u_accept, double u_mode, double time, double now_s1, double now_s3, double drift,
                               BoundResult* result, cudaStream_t stream) {
-  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(
-      v, b, p, voxel, u_accept, u_mode, time, now_s1, now_s3, drift, result, nullptr, nullptr);
+  bounded_candidate_kernel<<<1, 32, 2 * p.modes * sizeof(double), stream>>>(v, b, p, voxel, u_accept, u_mode, time,
+                                                                            now_s1, now_s3, drift, result);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
