@@ -380,20 +380,24 @@ __global__ void __launch_bounds__(wide_block)
     BlockSumTemp block;
     SearchScan::TempStorage scan;
   } temp;
-  __shared__ int s_candidate;
-  if (!loop->running) return;  // (every thread reads the same word)
+  // Thread 0 alone writes the loop block; it publishes each decision in its own flag, read by
+  // every thread after the next barrier (no thread reads a word thread 0 may be writing).
+  __shared__ int s_planned, s_selected, s_tried, s_rejected;
   for (;;) {
-    if (threadIdx.x == 0) s_candidate = plan_bounded_loop_pass(loop, r) ? 1 : 0;
+    if (threadIdx.x == 0) s_planned = loop->running && plan_bounded_loop_pass(loop, r) ? 1 : 0;
     __syncthreads();
-    if (!s_candidate) return;  // a loading stop (bounds due) or a stop of the loop
+    if (!s_planned) return;  // a loading stop (bounds due) or a stop of the loop
     select_bounded(v, b, loop->bplan.u_voxel, r, loop, temp.search);
+    if (threadIdx.x == 0) s_selected = loop->running ? 1 : 0;
     __syncthreads();
-    if (!loop->running) return;  // no candidate could be selected (an error, named by the host)
-    if (threadIdx.x == 0)
+    if (!s_selected) return;  // no candidate could be selected (an error, named by the host)
+    if (threadIdx.x == 0) {
       bounded_candidate(v, b, p, r->voxel, loop->bplan.u_accept, loop->bplan.u_mode, loop->s.time, loop->now_s1,
                         loop->now_s3, loop->drift, r, loop, sel, scratch);
+      s_tried = loop->running ? 1 : 0;
+    }
     __syncthreads();
-    if (!loop->running) return;  // a rate above its bound, or no mode (errors)
+    if (!s_tried) return;  // a rate above its bound, or no mode (errors)
     // The candidate's block again (unchanged bits when it was accepted) and the total.
     bound_block_sum(v, b, r->voxel / wide_block, temp.block);
     __syncthreads();
@@ -410,9 +414,10 @@ __global__ void __launch_bounds__(wide_block)
         stop_loop(loop, LoopStop::host);
       else if (loop->passes >= loop->c.max_passes)
         stop_loop(loop, LoopStop::chunk);
+      s_rejected = loop->running ? 1 : 0;
     }
     __syncthreads();
-    if (!loop->running) return;
+    if (!s_rejected) return;
   }
 }
 
@@ -436,8 +441,13 @@ __global__ void bounded_loop_commit_kernel(LoopBlock* loop, BoundResult* r, cons
         return;
       }
       loop->update_bounds = 1;
+    } else {
+      // A rejected candidate never gets here (the candidates kernel counted it): a bug, named by
+      // the host, rather than a pass counted twice.
+      r->error = 4;
+      stop_loop(loop, LoopStop::error);
+      return;
     }
-    // (A rejected candidate never gets here: the candidates kernel has counted it.)
   }
   if (loop->update_bounds) {
     reset_result(r);

@@ -884,6 +884,8 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
       if (b.error == 2)
         throw std::logic_error("rule bounded (device loop): accepted voxel " + std::to_string(b.voxel) +
                                " has no mode with a nonzero rate (total rate " + std::to_string(b.rate) + ")");
+      if (b.error == 4)
+        throw std::logic_error("rule bounded (device loop): a rejected candidate reached the commit kernel (a bug)");
       throw std::logic_error("rule bounded (device loop): no voxel's cumulative bound reaches u S (error " +
                              std::to_string(b.error) + ")");
     }

@@ -77,10 +77,10 @@ struct BoundResult {
   unsigned long long min_key;       ///< athermal: ordered_key of the lowest flippable barrier
   int any_unstable;                 ///< a watched barrier is below zero now
   int accepted;                     ///< candidate accepted
-  int error;                        ///< 1: a rate above its bound, 2: no mode, 3: no selection (bugs)
-  std::uint32_t voxel, mode;        ///< selected voxel; the accepted mode; a failed check's voxel
-  double barrier;                   ///< the accepted mode's Q
-  double rate, bound;               ///< candidate: its exact rate and bound (for an error)
+  int error;                  ///< 1: a rate above its bound, 2: no mode, 3: no selection, 4: device loop order (bugs)
+  std::uint32_t voxel, mode;  ///< selected voxel; the accepted mode; a failed check's voxel
+  double barrier;             ///< the accepted mode's Q
+  double rate, bound;         ///< candidate: its exact rate and bound (for an error)
 };
 
 /// The six unit kernels K1_c, K3_c (c = 11, 22, 12), each N^2 doubles.

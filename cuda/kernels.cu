@@ -119,12 +119,13 @@ __device__ inline bool fused_rates_valid(const LoopBlock* loop, double min_barri
          (min_barrier - loop->shift) * inv_kT <= loop_shift_limit_kT;
 }
 
-/// Q of one voxel-mode from its softened barrier A, its SFTS and the voxel's resolved stress
-/// (s1, s3) — the one expression of every kernel that forms Q, so that a Q formed again (below)
-/// has the bits of the barrier pass's.
+/// Q = A - (V/2)(s1 e1 + s3 e3) of one voxel-mode (activation_barrier of resolved_work) — the
+/// one expression of every kernel that forms Q, with every rounding pinned by intrinsics (the
+/// contraction nvcc chose for the plain expression: s3 e3 rounded, then two fused multiply-adds),
+/// so that a Q formed again (below) has the bits of the barrier pass's whatever ptxas decides.
 __device__ __forceinline__ double voxel_mode_barrier(double a, double s1, double s3, float e1, float e3,
                                                      double half_volume_ev) {
-  return activation_barrier(a, resolved_work(s1, s3, e1, e3), half_volume_ev);
+  return __fma_rn(-half_volume_ev, __fma_rn(s1, static_cast<double>(e1), __dmul_rn(s3, static_cast<double>(e3))), a);
 }
 
 /// The device loop's fused passes do not store Q (loop->use_shift: their rates come from the
