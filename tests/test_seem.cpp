@@ -723,6 +723,27 @@ TEST_CASE("k-fold validation holds every glass out once, stratified by cooling r
   }
 }
 
+TEST_CASE("fixed point: starts that settle apart form basins; the fixed point is the largest", "[seem][unit]") {
+  // Eight starts within a bin of (0.026, 1.74), two near the grid's top (0.038, 1.51); bins of
+  // 0.002 eV/atom and 0.2 GPa.
+  const std::vector<double> x1{0.0387, 0.0376, 0.0265, 0.0262, 0.0260, 0.0261, 0.0260, 0.0261, 0.0260, 0.0260};
+  const std::vector<double> tau{1.509, 1.515, 1.690, 1.718, 1.731, 1.747, 1.746, 1.740, 1.738, 1.759};
+  const auto basins = group_basins(x1, tau, 0.002, 0.2);
+  REQUIRE(basins.size() == 2);
+  CHECK(basins[0].starts == std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9});
+  CHECK(basins[1].starts == std::vector<int>{0, 1});
+  double mx = 0.0, mt = 0.0;
+  for (int k = 2; k < 10; ++k) mx += x1[k] / 8.0, mt += tau[k] / 8.0;
+  CHECK(basins[0].x1 == mx);  // summed in start order, as the plain mean
+  CHECK(basins[0].tau == mt);
+  // One basin: exactly the mean of every start (the result before basins existed).
+  const auto one = group_basins({0.02, 0.0201, 0.0199}, {1.6, 1.61, 1.59}, 0.002, 0.2);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].x1 == 0.02 / 3.0 + 0.0201 / 3.0 + 0.0199 / 3.0);
+  // Far apart in stress alone: two basins.
+  CHECK(group_basins({0.02, 0.02}, {1.0, 1.5}, 0.002, 0.2).size() == 2);
+}
+
 TEST_CASE("k-fold validation with one X1 fit per fold uses each fold's own fit", "[seem][unit]") {
   const X1Params p = hand_params();
   std::vector<AqsTrace> all;

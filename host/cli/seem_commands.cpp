@@ -666,17 +666,28 @@ void add_fixed_point(CLI::App& seem) {
         "last %g of strain\n",
         r.starts.size(), static_cast<long long>(o->f.run.n_traj), o->f.run.gamma_max, o->f.window);
     std::int64_t outside = 0, steps = 0, left = 0;
-    for (const FixedPointStart& s : r.starts) {
+    std::vector<int> basin_of(r.starts.size(), 0);
+    for (std::size_t b = 0; b < r.basins.size(); ++b)
+      for (const int k : r.basins[b].starts) basin_of[static_cast<std::size_t>(k)] = static_cast<int>(b);
+    for (std::size_t i = 0; i < r.starts.size(); ++i) {
+      const FixedPointStart& s = r.starts[i];
       left += s.trajectories_outside;
-      std::printf("  start X1 %8.5f eV/atom, tau %6.3f GPa -> X1 %.5f, tau %.3f\n", s.x1_start, s.tau_start, s.x1,
-                  s.tau);
+      std::printf("  start X1 %8.5f eV/atom, tau %6.3f GPa -> X1 %.5f, tau %.3f  (basin %d; %.0f %% left the grid)\n",
+                  s.x1_start, s.tau_start, s.x1, s.tau, basin_of[i],
+                  100.0 * static_cast<double>(s.trajectories_outside) / static_cast<double>(o->f.run.n_traj));
       outside += s.outside_lookups;
       steps += s.steps;
     }
     std::printf(
-        "  fixed point: X1 = %.5f eV/atom, tau = %.3f GPa; every start within %.5f eV/atom and %.3f GPa "
-        "of it\n",
-        r.x1, r.tau, r.spread_x1, r.spread_tau);
+        "  fixed point: X1 = %.5f eV/atom, tau = %.3f GPa (basin 0: %zu of %zu starts, all within %.5f eV/atom "
+        "and %.3f GPa of it)\n",
+        r.x1, r.tau, r.basins.front().starts.size(), r.starts.size(), r.spread_x1, r.spread_tau);
+    for (std::size_t b = 1; b < r.basins.size(); ++b)
+      std::printf(
+          "  warning: %zu start(s) settle elsewhere: basin %zu at X1 %.5f eV/atom, tau %.3f GPa%s (more than a "
+          "bin from the fixed point; not averaged in)\n",
+          r.basins[b].starts.size(), b, r.basins[b].x1, r.basins[b].tau,
+          r.basins[b].outside ? ", outside the harvested grid" : "");
     std::printf(
         "  steps outside the harvested grid: %.3g %% (clamped to its edge); trajectories that left it at "
         "least once: %.3g %%\n",

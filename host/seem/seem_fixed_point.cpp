@@ -123,6 +123,31 @@ void integrate_mean_flow(const Database& db, double x1, double tau, double dgamm
   }
 }
 
+std::vector<FixedPointBasin> group_basins(const std::vector<double>& x1, const std::vector<double>& tau, double bin_x1,
+                                          double bin_tau) {
+  std::vector<FixedPointBasin> basins;
+  for (std::size_t i = 0; i < x1.size(); ++i) {
+    FixedPointBasin* home = nullptr;
+    for (FixedPointBasin& b : basins)
+      if (std::abs(x1[i] - b.x1) <= bin_x1 && std::abs(tau[i] - b.tau) <= bin_tau) {
+        home = &b;
+        break;
+      }
+    if (!home) home = &basins.emplace_back();
+    home->starts.push_back(static_cast<int>(i));
+    // The mean again from its members, in start order (one basin: the plain mean of all starts).
+    double sx = 0.0, st = 0.0;
+    const double n = static_cast<double>(home->starts.size());
+    for (const int k : home->starts) sx += x1[k] / n, st += tau[k] / n;
+    home->x1 = sx;
+    home->tau = st;
+  }
+  std::stable_sort(basins.begin(), basins.end(), [](const FixedPointBasin& a, const FixedPointBasin& b) {
+    return a.starts.size() > b.starts.size();
+  });
+  return basins;
+}
+
 FixedPointResult fixed_point(const Database& db, const std::vector<AqsTrace>& training,
                              const std::vector<AqsTrace>& atomistic, const FixedPointOptions& opt) {
   check(db, opt);
@@ -151,13 +176,19 @@ FixedPointResult fixed_point(const Database& db, const std::vector<AqsTrace>& tr
       s.steps = rr.n_traj * rr.n_steps;
       r.starts.push_back(std::move(s));
     }
-  for (const FixedPointStart& s : r.starts) {
-    r.x1 += s.x1 / static_cast<double>(r.starts.size());
-    r.tau += s.tau / static_cast<double>(r.starts.size());
+  {
+    std::vector<double> sx, st;
+    for (const FixedPointStart& s : r.starts) sx.push_back(s.x1), st.push_back(s.tau);
+    r.basins = group_basins(sx, st, (g.x1_max - g.x1_min) / g.n_x1, (g.tau_max - g.tau_min) / g.n_tau);
+    for (FixedPointBasin& b : r.basins)
+      b.outside = !(b.x1 >= g.x1_min && b.x1 <= g.x1_max && b.tau >= g.tau_min && b.tau <= g.tau_max);
   }
-  for (const FixedPointStart& s : r.starts) {
-    r.spread_x1 = std::max(r.spread_x1, std::abs(s.x1 - r.x1));
-    r.spread_tau = std::max(r.spread_tau, std::abs(s.tau - r.tau));
+  const FixedPointBasin& main_basin = r.basins.front();
+  r.x1 = main_basin.x1;
+  r.tau = main_basin.tau;
+  for (const int i : main_basin.starts) {
+    r.spread_x1 = std::max(r.spread_x1, std::abs(r.starts[i].x1 - r.x1));
+    r.spread_tau = std::max(r.spread_tau, std::abs(r.starts[i].tau - r.tau));
   }
 
   // The mean flow from the fixed point, over as much strain as the ensembles ran.
@@ -256,6 +287,8 @@ void write_fixed_point(const std::string& path, const FixedPointResult& r, const
     h5::set_attr(root, "tau", r.tau);
     h5::set_attr(root, "spread_x1", r.spread_x1);
     h5::set_attr(root, "spread_tau", r.spread_tau);
+    h5::set_attr(root, "basins", static_cast<std::int64_t>(r.basins.size()));
+    h5::set_attr(root, "main_basin_starts", static_cast<std::int64_t>(r.basins.front().starts.size()));
     h5::set_attr(root, "attractor_x1", r.attractor_x1);
     h5::set_attr(root, "attractor_tau", r.attractor_tau);
     h5::set_attr(root, "attractor_wander_bins", r.attractor_wander);
@@ -273,6 +306,9 @@ void write_fixed_point(const std::string& path, const FixedPointResult& r, const
       h5::set_attr(gs.get(), "fallback_lookups", s.fallback_lookups);
       h5::set_attr(gs.get(), "trajectories_outside", s.trajectories_outside);
       h5::set_attr(gs.get(), "steps", s.steps);
+      for (std::size_t b = 0; b < r.basins.size(); ++b)
+        for (const int k : r.basins[b].starts)
+          if (k == static_cast<int>(i)) h5::set_attr(gs.get(), "basin", static_cast<std::int64_t>(b));
       const hsize_t n = s.gamma.size();
       h5::write_dataset(gs.get(), "gamma", s.gamma, {n}, h5::Storage::compressed);
       h5::write_dataset(gs.get(), "mean_x1", s.mean_x1, {n}, h5::Storage::compressed);

@@ -39,6 +39,19 @@ struct FixedPointStart {
   std::int64_t trajectories_outside = 0;  ///< of the ensemble's trajectories, those that left the grid
 };
 
+/// Starts whose steady states lie within one bin of each other (in X1 and in tau) share a basin.
+struct FixedPointBasin {
+  std::vector<int> starts;  ///< indices into FixedPointResult::starts, in start order
+  double x1 = 0, tau = 0;   ///< mean of their steady states
+  bool outside = false;     ///< the steady state lies outside the harvested grid
+};
+
+/// Groups steady states (x1[i], tau[i]) into basins: each state, in order, joins the first basin
+/// whose mean (so far) lies within bin_x1 in X1 and bin_tau in tau, else opens a new one. Means
+/// are summed in start order. The basins come back largest first (ties: first opened first).
+std::vector<FixedPointBasin> group_basins(const std::vector<double>& x1, const std::vector<double>& tau, double bin_x1,
+                                          double bin_tau);
+
 struct SteadyStateAqs {
   int glasses = 0;
   double x1 = 0, tau = 0, x1_se = 0, tau_se = 0;  ///< mean over glasses and its standard error
@@ -46,8 +59,12 @@ struct SteadyStateAqs {
 
 struct FixedPointResult {
   std::vector<FixedPointStart> starts;
-  double x1 = 0, tau = 0;                ///< mean of the starts' steady states
-  double spread_x1 = 0, spread_tau = 0;  ///< largest distance of a start's steady state from it
+  /// The starts' steady states grouped (group_basins, one bin): the fixed point is the basin
+  /// most starts reach; others (e.g. starts that load through the grid's edge without end) are
+  /// reported, not averaged in.
+  std::vector<FixedPointBasin> basins;
+  double x1 = 0, tau = 0;                ///< the main basin's mean steady state
+  double spread_x1 = 0, spread_tau = 0;  ///< largest distance of its starts' steady states from it
   /// Bootstrap over training glasses: every replica's fixed point (run from the fixed point's X1
   /// at zero stress) and the fraction of its steps outside the harvested grid. A replica whose
   /// steady state lies outside the grid has escaped (loading without end through bins that lost
