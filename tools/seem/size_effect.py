@@ -9,7 +9,9 @@ stress falls) per unit strain; their mean stress drop |dtau| and the same times 
 (constant if an event is a local rearrangement of a fixed number of atoms, whose stress drop is
 diluted by the box); and the stress relaxed by events per unit strain (size independent if the
 plastic flow is). A SEEM database inherits these: its lambda grows and its dtau shrinks with
-the box, so a database is for one glass size.
+the box, so a database is for one glass size. Also the share of events whose drop is below
+--small (1 MPa), and of the stress they relax: drops at the noise level of the minimizer, which
+SEEM's "drop" criterion counts as events (`seem harvest --threshold` sets a floor).
 
 Usage: tools/seem/size_effect.py --data A.h5 --data B.h5 ... --fit data/seem/x1_fit.h5 --out DIR
            [--flow-from 0.3] [--gamma-max 0.5]
@@ -40,7 +42,7 @@ def load(path, gamma_max):
     return out
 
 
-def per_rate(traces, fit, flow_from):
+def per_rate(traces, fit, flow_from, small):
     rows = []
     for rate in sorted({t["rate"] for t in traces}):
         ts = [t for t in traces if t["rate"] == rate]
@@ -68,6 +70,8 @@ def per_rate(traces, fit, flow_from):
                          mean_drop_GPa=float(d.mean()) if len(d) else float("nan"),
                          mean_drop_times_N=float(d.mean() * np.mean([t["natoms"] for t in ts])) if len(d) else float("nan"),
                          largest_drop_GPa=float(d.max()) if len(d) else float("nan"),
+                         small_events_pct=float(100.0 * np.mean(d < small)) if len(d) else float("nan"),
+                         small_relaxed_pct=float(100.0 * d[d < small].sum() / d.sum()) if len(d) else float("nan"),
                          relaxed_per_strain_GPa=float(d.sum() / strain) if strain > 0 else float("nan"),
                          drops_times_N=(d * np.mean([t["natoms"] for t in ts])).tolist()))
     return rows
@@ -80,25 +84,29 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--flow-from", type=float, default=0.3, help="the flow stage begins at this strain")
     ap.add_argument("--gamma-max", type=float, default=0.5, help="traces are cut at this strain")
+    ap.add_argument("--small", type=float, default=0.001,
+                    help="a stress drop below this (GPa) counts as small: their share of the events and of the relaxed stress")
     a = ap.parse_args()
     if not (0.0 <= a.flow_from < a.gamma_max):
         sys.exit(f"size_effect.py: --flow-from {a.flow_from}, --gamma-max {a.gamma_max}: allowed 0 <= flow-from < gamma-max")
     with h5py.File(a.fit, "r") as h:
         fit = {k: float(h.attrs[k]) for k in ("G0", "uA", "tauA", "tauB", "u0")}
     os.makedirs(a.out, exist_ok=True)
-    result = {"flow_from": a.flow_from, "gamma_max": a.gamma_max, "fit": a.fit, "datasets": []}
+    if not a.small > 0:
+        sys.exit(f"size_effect.py: --small {a.small}: allowed a stress drop > 0 (GPa)")
+    result = {"flow_from": a.flow_from, "gamma_max": a.gamma_max, "fit": a.fit, "small_GPa": a.small, "datasets": []}
     lines = [f"AQS data by glass size (flow stage gamma >= {a.flow_from}, traces cut at {a.gamma_max}; "
-             f"events = steps whose stress falls; mean +- sd over glasses)",
+             f"events = steps whose stress falls; mean +- sd over glasses; small = drops below {a.small:g} GPa)",
              f"{'dataset':28s} {'K/ps':>6s} {'N':>5s} {'gl':>3s} {'yield GPa':>13s} {'flow GPa':>13s} "
              f"{'X1 flow meV':>13s} {'ev/strain':>9s} {'<dtau> GPa':>10s} {'N<dtau>':>8s} {'max dtau':>8s} "
-             f"{'relaxed/strain':>14s}"]
+             f"{'relaxed/strain':>14s} {'small ev%':>9s} {'small rel%':>10s}"]
     traces_by_set = []
     for path in a.data:
         traces = load(path, a.gamma_max)
         if not traces:
             sys.exit(f"size_effect.py: {path} has no samples")
         traces_by_set.append(traces)
-        rows = per_rate(traces, fit, a.flow_from)
+        rows = per_rate(traces, fit, a.flow_from, a.small)
         result["datasets"].append({"data": path, "rates": [{k: v for k, v in r.items() if k != "drops_times_N"}
                                                            for r in rows]})
         for r in rows:
@@ -106,7 +114,7 @@ def main():
                          f"{r['yield_GPa'][0]:6.3f}+-{r['yield_GPa'][1]:5.3f} {r['flow_GPa'][0]:6.3f}+-{r['flow_GPa'][1]:5.3f} "
                          f"{r['x1_flow_meV'][0]:6.2f}+-{r['x1_flow_meV'][1]:5.2f} {r['events_per_strain']:9.0f} "
                          f"{r['mean_drop_GPa']:10.4f} {r['mean_drop_times_N']:8.1f} {r['largest_drop_GPa']:8.3f} "
-                         f"{r['relaxed_per_strain_GPa']:14.1f}")
+                         f"{r['relaxed_per_strain_GPa']:14.1f} {r['small_events_pct']:9.0f} {r['small_relaxed_pct']:10.1f}")
         result["datasets"][-1]["drops_times_N"] = {str(r["rate"]): r["drops_times_N"] for r in rows}
     text = "\n".join(lines) + "\n"
     print(text, end="")
@@ -135,10 +143,13 @@ def main():
             mean = np.mean([np.interp(grid, t["gamma"], t["tau"]) for t in ts], axis=0)
             ax[0].plot(grid, mean, styles[si % 4], color=colors[ri % len(colors)], lw=1.2,
                        label=f"{rate:g} K/ps, N={ts[0]['natoms']} ({len(ts)})")
-        d = np.concatenate([np.asarray(v) for v in result["datasets"][si]["drops_times_N"].values()])
+        d = np.sort(np.concatenate([np.asarray(v) for v in result["datasets"][si]["drops_times_N"].values()]))
         if len(d):
-            bins = np.logspace(np.log10(max(d.min(), 1e-3)), np.log10(d.max()), 40)
-            ax[1].hist(d, bins=bins, density=True, histtype="step", lw=1.4, label=os.path.basename(path))
+            # complementary cumulative distribution: smooth with few events, the usual view of
+            # avalanche sizes
+            ccdf = 1.0 - np.arange(len(d)) / len(d)
+            ax[1].step(d, ccdf, where="post", lw=1.4,
+                       label=f"{os.path.basename(path)} ({len(d)} events, N = {traces[0]['natoms']})")
     ax[0].set_xlabel("shear strain")
     ax[0].set_ylabel("mean shear stress (GPa)")
     ax[0].legend(fontsize=7, ncol=2)
@@ -146,9 +157,9 @@ def main():
     ax[1].set_xscale("log")
     ax[1].set_yscale("log")
     ax[1].set_xlabel("N |dtau| per event (GPa x atoms)")
-    ax[1].set_ylabel("density")
+    ax[1].set_ylabel("fraction of events above")
     ax[1].legend(fontsize=8)
-    ax[1].set_title("stress drops scaled by the atom count", fontsize=10)
+    ax[1].set_title("stress drops scaled by the atom count (all rates)", fontsize=10)
     fig.tight_layout()
     fig.savefig(os.path.join(a.out, "size_effect.png"), dpi=120)
 
