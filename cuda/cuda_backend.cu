@@ -871,6 +871,19 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
   if (events) events->insert(events->end(), m.loop_events_mail.data(), m.loop_events_mail.data() + block.events);
   s = block.s;
   m.selection_valid = false;
+  // The stretch's outcome from the block copied back (both rules; bounds_pending is 0 but under
+  // the bounded rule).
+  const auto outcome = [&block] {
+    if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
+      throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
+                             ", stop " + std::to_string(block.stop) + ")");
+    LoopOutcome out;
+    out.stop = static_cast<LoopStop>(block.stop);
+    out.passes = block.passes;
+    out.last_transformations = block.last_transformations;
+    out.bounds_pending = block.bounds_pending != 0;
+    return out;
+  };
   if (m.bounded) {
     // The bounded rule's stretch: its bound sum is the backend's (bound_sum()); an error is
     // named as the host-driven candidate names it.
@@ -889,15 +902,7 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
       throw std::logic_error("rule bounded (device loop): no voxel's cumulative bound reaches u S (error " +
                              std::to_string(b.error) + ")");
     }
-    if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
-      throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
-                             ", stop " + std::to_string(block.stop) + ")");
-    LoopOutcome out;
-    out.stop = static_cast<LoopStop>(block.stop);
-    out.passes = block.passes;
-    out.last_transformations = block.last_transformations;
-    out.bounds_pending = block.bounds_pending != 0;
-    return out;
+    return outcome();
   }
   // An unstable pass leaves its barriers for the athermal pass that follows (as a host pass).
   m.rates_valid = block.stop == static_cast<std::uint32_t>(LoopStop::unstable) && !block.running;
@@ -908,14 +913,7 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
     m.last.shifted_rate_sum = r.shifted_rate_sum;
     if (!m.last.any_unstable) throw std::logic_error("the device loop stopped as unstable after a stable pass");
   }
-  if (block.running || block.stop > static_cast<std::uint32_t>(LoopStop::error))
-    throw std::logic_error("the device loop ended in an undefined state (running " + std::to_string(block.running) +
-                           ", stop " + std::to_string(block.stop) + ")");
-  LoopOutcome out;
-  out.stop = static_cast<LoopStop>(block.stop);
-  out.passes = block.passes;
-  out.last_transformations = block.last_transformations;
-  return out;
+  return outcome();
 }
 
 // ---- The "bounded" rule (docs/model.md §5.6; cuda/bounded_kernels.cu) ------------------------------
