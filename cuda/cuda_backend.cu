@@ -216,7 +216,9 @@ struct CudaBackend::Impl {
   double* eigenstrain = nullptr;  // [p1 | p3]
   double* stress = nullptr;       // [s11 | s22 | s12]
   // Pass scratch: voxel-mode arrays, then per voxel.
-  cuda::DeviceBuffer<double> softened, q;
+  cuda::DeviceBuffer<double> softened, q;  // double precision
+  cuda::DeviceBuffer<float> softened_f;    // solver.precision = "mixed": A in float, no Q
+  bool mixed = false;
   cuda::DeviceBuffer<double> cached_eta, voxel_min, voxel_rate;
   cuda::DeviceBuffer<std::uint32_t> voxel_argmin;
   cuda::DeviceBuffer<double> kernels;  // [K1_11 | K1_22 | K1_12 | K3_11 | K3_22 | K3_12]
@@ -322,7 +324,8 @@ CudaBackend::Impl::Impl(const Params& params_in, const BackendOptions& options)
                              STZ_CUDA_ARCHITECTURES + "): " + cudaGetErrorString(err));
   }
   bounded = params.kinetics.rule == ThermalRule::bounded;
-  plan = cuda::make_memory_plan(params.grid.n, params.grid.modes, bounded);
+  mixed = params.solver.precision == Precision::mixed;
+  plan = cuda::make_memory_plan(params.grid.n, params.grid.modes, bounded, mixed);
   // First without the FFT work area and CUB scratch, so that a hopeless grid fails with the
   // memory message before cuFFT plans for it; then with them, before anything is allocated.
   check_memory();
@@ -395,8 +398,12 @@ void CudaBackend::Impl::allocate() {
   if (state.field<double>("p3") != eigenstrain + v || state.field<double>("s22") != stress + v ||
       state.field<double>("s12") != stress + 2 * v)
     throw std::logic_error("the state registry must keep p1 | p3 and s11 | s22 | s12 contiguous");
-  softened.allocate(vm);
-  q.allocate(vm);
+  if (mixed) {
+    softened_f.allocate(vm);
+  } else {
+    softened.allocate(vm);
+    q.allocate(vm);
+  }
   cached_eta.allocate(v);
   voxel_min.allocate(v);
   voxel_rate.allocate(v);
@@ -454,8 +461,9 @@ void CudaBackend::Impl::allocate() {
   view.barrier = state.field<float>("barrier");
   view.e1 = state.field<float>("sfts_e1");
   view.e3 = state.field<float>("sfts_e3");
-  view.softened = softened.data();
-  view.q = q.data();
+  view.softened = mixed ? nullptr : softened.data();
+  view.q = mixed ? nullptr : q.data();
+  view.softened_f = mixed ? softened_f.data() : nullptr;
   view.p1 = eigenstrain;
   view.p3 = eigenstrain + v;
   view.d1 = state.field<float>("d1");
@@ -488,7 +496,8 @@ void CudaBackend::Impl::allocate() {
     if (buffer.size()) STZ_CUDA_TRY(cudaMemsetAsync(buffer.data(), 0, buffer.bytes(), stream));
   };
   state.zero(stream);
-  zero(softened), zero(q), zero(voxel_min), zero(voxel_rate), zero(voxel_argmin), zero(block_rate), zero(block_incl);
+  zero(softened), zero(q), zero(softened_f), zero(voxel_min), zero(voxel_rate), zero(voxel_argmin), zero(block_rate),
+      zero(block_incl);
   zero(bound_block_sum), zero(bound_block_incl), zero(bound_block_watch), zero(d_bound);
   if (bounded) STZ_CUDA_TRY(cudaMemsetAsync(bound_stale.data(), 1, v, stream));
   cuda::launch_invalidate_cache(view, stream);
@@ -501,14 +510,16 @@ void CudaBackend::Impl::set_l2_window() {
   // do not depend on it, and a device without persisting L2 simply goes without.
   if (!params.solver.gpu_l2_window || props.persistingL2CacheMaxSize <= 0 || props.accessPolicyMaxWindowSize <= 0)
     return;
-  const std::size_t window = std::min(softened.bytes(), static_cast<std::size_t>(props.accessPolicyMaxWindowSize));
+  void* const a_base = mixed ? static_cast<void*>(softened_f.data()) : static_cast<void*>(softened.data());
+  const std::size_t a_bytes = mixed ? softened_f.bytes() : softened.bytes();
+  const std::size_t window = std::min(a_bytes, static_cast<std::size_t>(props.accessPolicyMaxWindowSize));
   const std::size_t persist = std::min(window, static_cast<std::size_t>(props.persistingL2CacheMaxSize));
   if (window == 0 || cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, persist) != cudaSuccess) {
     cudaGetLastError();
     return;
   }
   cudaStreamAttrValue attr{};
-  attr.accessPolicyWindow.base_ptr = softened.data();
+  attr.accessPolicyWindow.base_ptr = a_base;
   attr.accessPolicyWindow.num_bytes = window;
   attr.accessPolicyWindow.hitRatio = static_cast<float>(static_cast<double>(persist) / static_cast<double>(window));
   attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
@@ -662,6 +673,7 @@ std::string CudaBackend::device_description() const {
      << ", " << p.multiProcessorCount << " SMs, " << format_gib(p.totalGlobalMem) << " GiB";
   if (impl_->l2_window_bytes)
     os << ", L2 window " << impl_->l2_window_bytes / (1024 * 1024) << " MiB of the softened barriers";
+  if (impl_->mixed) os << ", mixed-precision pass (float barriers and rates)";
   return os.str();
 }
 

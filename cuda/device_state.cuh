@@ -24,8 +24,11 @@ struct DeviceView {
   float* barrier;  ///< dF, eV
   float* e1;       ///< SFTS of the current generation
   float* e3;
-  double* softened;  ///< cached A = dF exp(-D eta)
-  double* q;         ///< Q of the last barrier pass
+  double* softened;  ///< cached A = dF exp(-D eta) (null in the mixed-precision pass)
+  double* q;         ///< Q of the last barrier pass (null in the mixed-precision pass)
+  /// solver.precision = "mixed" (docs/cuda.md, "Mixed precision"): A cached in float, and no Q
+  /// array at all; null in double precision. Kernels tell the two passes apart by this pointer.
+  float* softened_f;
   // Per voxel.
   double* p1;  ///< accumulated eigenstrain; p3 = p1 + voxels (one allocation, so
   double* p3;  ///<   a batched r2c transforms both)
@@ -41,7 +44,7 @@ struct DeviceView {
   double* cached_eta;  ///< eta that `softened` was computed with (NaN: stale)
   double* voxel_min;   ///< min_m Q
   std::uint32_t* voxel_argmin;
-  double* voxel_rate;  ///< sum_m exp(-(Q - Q_min)/kT) in mode order
+  double* voxel_rate;  ///< sum_m exp(-(Q - Q_min)/kT) in mode order (mixed: see barrier_kernel_mixed)
   double* block_rate;  ///< sums of voxel_rate over fixed blocks of rate_block_voxels
   double* block_incl;  ///< inclusive prefix sums of block_rate
   /// Rule "bounded": 1 where the voxel transformed since its rate bound was computed (null
@@ -100,6 +103,9 @@ struct PassResult {
   double shift;                ///< rates are exp(-(Q - shift)/kT): min_barrier, or the device loop's shift
   double shifted_rate_sum;     ///< S (0 when unstable)
   int any_unstable;            ///< min_barrier < 0
+  /// The pass's resolved mean stress (mean.xx - mean.yy, 2 mean.xy), written by the
+  /// mixed-precision barrier kernel: the selection forms the chosen voxel's float Q again from it.
+  double mean_s1, mean_s3;
 };
 
 /// Result of select_thermal_event; e1, e3 let transform() skip a copy for this event.

@@ -70,8 +70,9 @@ __global__ void init_catalog_kernel(DeviceView v, std::uint64_t seed, double mea
   const rng::SftsDraw e = rng::sfts(seed, voxel, 0u, mode, gamma_star);
   v.e1[k] = e.e1;
   v.e3[k] = e.e3;
-  v.softened[k] = 0.0;
-  v.q[k] = 0.0;
+  if (v.softened) v.softened[k] = 0.0;
+  if (v.q) v.q[k] = 0.0;
+  if (v.softened_f) v.softened_f[k] = 0.0f;
 }
 
 __global__ void init_voxels_kernel(DeviceView v, double t_last0) {
@@ -114,8 +115,9 @@ constexpr double loop_shift_limit_kT = 600.0;
  * far below it that rates could underflow; otherwise rate_kernel computes them relative to the
  * exact minimum, as the host-driven pass always does.
  */
-__device__ inline bool fused_rates_valid(const LoopBlock* loop, double min_barrier, double inv_kT) {
-  return loop && loop->use_shift && min_barrier >= loop->shift &&
+__device__ inline bool fused_rates_valid(const DeviceView& v, const LoopBlock* loop, double min_barrier,
+                                         double inv_kT) {
+  return !v.softened_f && loop && loop->use_shift && min_barrier >= loop->shift &&
          (min_barrier - loop->shift) * inv_kT <= loop_shift_limit_kT;
 }
 
@@ -239,6 +241,131 @@ __global__ void __launch_bounds__(1024)
   if (tid == 0) atomicMin(&result->min_key, block_key);
 }
 
+// ---- The mixed-precision pass (solver.precision = "mixed") ------------------------------------
+
+/// The resolved stress of a voxel in float, as the CPU's tile_resolved_stress<float> forms it
+/// (in double, then rounded once; 2 s12 is exact, so a contraction cannot change the sum).
+__device__ __forceinline__ float mixed_resolved_s1(const DeviceView& v, std::size_t vox, double mean_s1) {
+  return static_cast<float>(__dadd_rn(__dsub_rn(v.s11[vox], v.s22[vox]), mean_s1));
+}
+__device__ __forceinline__ float mixed_resolved_s3(const DeviceView& v, std::size_t vox, double mean_s3) {
+  return static_cast<float>(__dadd_rn(__dmul_rn(2.0, v.s12[vox]), mean_s3));
+}
+
+/// Q in float of one voxel-mode: the CPU's tile_barrier<float> (activation_barrier_f of
+/// resolved_work_f) with every product and sum rounded on its own, as the host build computes
+/// it (-ffp-contract=off), so the same inputs give the same bits on both backends.
+__device__ __forceinline__ float mixed_voxel_mode_barrier(float a, float s1, float s3, float e1, float e3,
+                                                          float half_volume_ev) {
+  const float work = __fadd_rn(__fmul_rn(s1, e1), __fmul_rn(s3, e3));
+  return __fsub_rn(a, __fmul_rn(half_volume_ev, work));
+}
+
+/// The rate of a voxel-mode relative to its voxel's fastest, exp(-(Q - Q_v)/kT) in float (the
+/// CPU's tile_exp(tile_exponent(...)); neither expression has a product to contract into a sum).
+__device__ __forceinline__ float mixed_relative_rate(float q, float voxel_min, float inv_kT) {
+  return exp_nonpositive_f(rate_exponent_f(q, voxel_min, inv_kT));
+}
+
+/**
+ * The mixed-precision pass (docs/cuda.md, "Mixed precision"; the CPU's exhaustive_pass_mixed):
+ * A cached in float (refreshed where eta changed), the float Q of every voxel-mode in shared
+ * memory only, the voxel's minimum Q_v (first index on ties) and r_v = sum_m exp(-(Q - Q_v)/kT)
+ * in float and mode order — relative to the voxel's own minimum, so no global minimum, shift or
+ * second sweep is needed: block_sum_kernel scales r_v by exp(-(Q_v - Q_min)/kT) in double once
+ * the minimum is known. Both loops (host-driven and device) run this kernel; nothing per
+ * voxel-mode is written but A where it changed. Also records the pass's mean stress for the
+ * selection, which forms the chosen voxel's Q again.
+ */
+__global__ void __launch_bounds__(1024)
+    barrier_kernel_mixed(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
+                         int vpb, PassResult* result, const LoopBlock* loop) {
+  if (loop) {  // the device loop: this pass's time and mean stress from its control block
+    if (!loop->running) return;
+    time = loop->s.time;
+    mean_s1 = loop->mean_s1;
+    mean_s3 = loop->mean_s3;
+  }
+  extern __shared__ double smem[];
+  const int modes = v.modes;
+  double* eta_s = smem;  // per voxel of the block
+  float* s1_s = reinterpret_cast<float*>(eta_s + vpb);
+  float* s3_s = s1_s + vpb;
+  float* d1_s = s3_s + vpb;
+  float* d3_s = d1_s + vpb;
+  float* min_s = d3_s + vpb;
+  int* refresh_s = reinterpret_cast<int*>(min_s + vpb);
+  float* q_s = reinterpret_cast<float*>(refresh_s + vpb);  // vpb * modes barriers, then rates
+  __shared__ unsigned long long block_key;
+
+  const int tid = threadIdx.x;
+  const std::size_t v0 = static_cast<std::size_t>(blockIdx.x) * vpb;
+  const int nv = static_cast<int>(min_size(static_cast<std::size_t>(vpb), v.voxels - v0));
+  if (tid == 0) block_key = ~0ull;
+  if (tid == 0 && blockIdx.x == 0) {
+    result->mean_s1 = mean_s1;
+    result->mean_s3 = mean_s3;
+  }
+  if (tid < nv) {
+    const std::size_t vox = v0 + tid;
+    const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
+    eta_s[tid] = eta;
+    refresh_s[tid] = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
+    s1_s[tid] = mixed_resolved_s1(v, vox, mean_s1);
+    s3_s[tid] = mixed_resolved_s3(v, vox, mean_s3);
+    d1_s[tid] = v.d1[vox];
+    d3_s[tid] = v.d3[vox];
+  }
+  __syncthreads();
+
+  const int lv = tid / modes;
+  const float half_volume_ev = static_cast<float>(pc.half_volume_ev);
+  if (lv < nv) {
+    const std::size_t k = v0 * modes + tid;  // = voxel_mode_index(v0 + lv, tid - lv * modes)
+    const float e1 = v.e1[k];
+    const float e3 = v.e3[k];
+    float a;
+    if (refresh_s[lv]) {
+      // The CPU's refresh_softened_barriers: A in double, rounded once to float.
+      a = static_cast<float>(
+          softened_barrier(v.barrier[k], direction_factor(pc.direction_factor, d1_s[lv], d3_s[lv], e1, e3), eta_s[lv]));
+      v.softened_f[k] = a;
+    } else {
+      a = v.softened_f[k];
+    }
+    q_s[tid] = mixed_voxel_mode_barrier(a, s1_s[lv], s3_s[lv], e1, e3, half_volume_ev);
+  }
+  __syncthreads();
+
+  if (tid < nv) {
+    const std::size_t vox = v0 + tid;
+    const float* qv = q_s + tid * modes;
+    float mn = qv[0];
+    std::uint32_t am = 0;
+    for (int m = 1; m < modes; ++m)
+      if (qv[m] < mn) {  // strict: the first index wins ties, as on the CPU
+        mn = qv[m];
+        am = static_cast<std::uint32_t>(m);
+      }
+    min_s[tid] = mn;
+    v.voxel_min[vox] = mn;
+    v.voxel_argmin[vox] = am;
+    if (refresh_s[tid]) v.cached_eta[vox] = eta_s[tid];
+    atomicMin(&block_key, ordered_key(static_cast<double>(mn)));
+  }
+  __syncthreads();
+  const float inv_kT = static_cast<float>(pc.inv_kT);
+  if (lv < nv) q_s[tid] = mixed_relative_rate(q_s[tid], min_s[lv], inv_kT);
+  __syncthreads();
+  if (tid < nv) {
+    const float* r = q_s + tid * modes;
+    float sum = 0.0f;
+    for (int m = 0; m < modes; ++m) sum += r[m];  // mode order, in float, as the CPU
+    v.voxel_rate[v0 + tid] = sum;                 // relative to the voxel's minimum until scaled
+  }
+  if (tid == 0) atomicMin(&result->min_key, block_key);
+}
+
 /// Shifted rates and their per-voxel sums, added in mode order (Q formed again where the device
 /// loop's fused pass did not store it and its shift could not be used).
 __global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT, double half_volume_ev, int vpb,
@@ -246,7 +373,8 @@ __global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT,
   if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;  // unstable: an athermal pass follows, no rates (as on the CPU)
-  if (fused_rates_valid(loop, min_barrier, inv_kT)) return;  // the barrier kernel made them
+  if (v.softened_f) return;       // the mixed-precision barrier kernel made them (block_sum_kernel scales them)
+  if (fused_rates_valid(v, loop, min_barrier, inv_kT)) return;  // the barrier kernel made them
   extern __shared__ double smem[];
   const int modes = v.modes;
   const int tid = threadIdx.x;
@@ -268,14 +396,21 @@ __global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT,
 }
 
 /// Sum of the voxel rates of each fixed block of rate_block_voxels voxels (fixed tree order).
+/// In the mixed-precision pass each voxel's sum, relative to its own minimum, is first scaled
+/// to the global minimum (the CPU's voxel_scale, in double) and written back for the selection.
 __global__ void __launch_bounds__(wide_block)
-    block_sum_kernel(DeviceView v, const PassResult* result, const LoopBlock* loop) {
+    block_sum_kernel(DeviceView v, double inv_kT, const PassResult* result, const LoopBlock* loop) {
   if (loop && !loop->running) return;
-  if (from_ordered_key(result->min_key) < 0.0) return;
+  const double min_barrier = from_ordered_key(result->min_key);
+  if (min_barrier < 0.0) return;
   using Reduce = cub::BlockReduce<double, wide_block>;
   __shared__ typename Reduce::TempStorage temp;
   const std::size_t vox = static_cast<std::size_t>(blockIdx.x) * wide_block + threadIdx.x;
-  const double r = vox < v.voxels ? v.voxel_rate[vox] : 0.0;
+  double r = vox < v.voxels ? v.voxel_rate[vox] : 0.0;
+  if (v.softened_f && vox < v.voxels) {
+    r *= voxel_scale(v.voxel_min[vox], min_barrier, inv_kT);
+    v.voxel_rate[vox] = r;
+  }
   const double sum = Reduce(temp).Sum(r);
   if (threadIdx.x == 0) v.block_rate[blockIdx.x] = sum;
 }
@@ -300,7 +435,7 @@ __global__ void __launch_bounds__(wide_block)
   block_prefix_sums(v.block_rate, v.block_incl, nb, temp);
   if (threadIdx.x == 0) {
     result->min_barrier = min_barrier;
-    result->shift = fused_rates_valid(loop, min_barrier, inv_kT) ? loop->shift : min_barrier;
+    result->shift = fused_rates_valid(v, loop, min_barrier, inv_kT) ? loop->shift : min_barrier;
     result->shifted_rate_sum = v.block_incl[nb - 1];
     result->any_unstable = 0;
   }
@@ -380,21 +515,50 @@ __global__ void __launch_bounds__(wide_block)
   // 3. Mode: the rates in parallel, the walk in order (CpuBackend::select_thermal_event).
   const std::size_t chosen_voxel = static_cast<std::size_t>(block) * wide_block + t;
   const int modes = v.modes;
+  const bool mixed = v.softened_f != nullptr;
   double* q = s_rates + modes;
-  for (int m = tid; m < modes; m += wide_block) {
-    const std::size_t k = chosen_voxel * modes + m;
-    q[m] = q_stored(loop) ? v.q[k] : formed_barrier(v, chosen_voxel, k, loop->mean_s1, loop->mean_s3, half_volume_ev);
-    s_rates[m] = shifted_rate(q[m], shift, inv_kT);
+  if (mixed) {
+    // The mixed-precision pass stores no Q: the chosen voxel's float barriers formed again with
+    // the pass's expressions, their rates relative to the voxel's minimum (exact in float).
+    const float s1 = mixed_resolved_s1(v, chosen_voxel, result->mean_s1);
+    const float s3 = mixed_resolved_s3(v, chosen_voxel, result->mean_s3);
+    const auto voxel_min = static_cast<float>(v.voxel_min[chosen_voxel]);
+    for (int m = tid; m < modes; m += wide_block) {
+      const std::size_t k = chosen_voxel * modes + m;
+      const float qf =
+          mixed_voxel_mode_barrier(v.softened_f[k], s1, s3, v.e1[k], v.e3[k], static_cast<float>(half_volume_ev));
+      q[m] = qf;
+      s_rates[m] = mixed_relative_rate(qf, voxel_min, static_cast<float>(inv_kT));
+    }
+  } else {
+    for (int m = tid; m < modes; m += wide_block) {
+      const std::size_t k = chosen_voxel * modes + m;
+      q[m] = q_stored(loop) ? v.q[k] : formed_barrier(v, chosen_voxel, k, loop->mean_s1, loop->mean_s3, half_volume_ev);
+      s_rates[m] = shifted_rate(q[m], shift, inv_kT);
+    }
   }
   __syncthreads();
   if (tid == 0) {
     double cum = s_before[t];
     int chosen = -1;
-    for (int m = 0; m < modes; ++m) {
-      const double k = s_rates[m];
-      if (k > 0.0) chosen = m;  // round-off fallback: the last mode with a nonzero rate
-      cum += k;
-      if (cum > target && k > 0.0) break;
+    if (mixed) {
+      // CpuBackend::select_thermal_event's mixed walk: a float sum in mode order, scaled (the
+      // product rounded on its own, as on the CPU).
+      const double scale = voxel_scale(v.voxel_min[chosen_voxel], shift, inv_kT);
+      float partial = 0.0f;
+      for (int m = 0; m < modes; ++m) {
+        const auto relative = static_cast<float>(s_rates[m]);
+        partial += relative;
+        if (relative > 0.0f) chosen = m;
+        if (__dadd_rn(cum, __dmul_rn(static_cast<double>(partial), scale)) > target && relative > 0.0f) break;
+      }
+    } else {
+      for (int m = 0; m < modes; ++m) {
+        const double k = s_rates[m];
+        if (k > 0.0) chosen = m;  // round-off fallback: the last mode with a nonzero rate
+        cum += k;
+        if (cum > target && k > 0.0) break;
+      }
     }
     if (chosen < 0) {
       *sel = Selection{0u, 0u, 0.0, 0.0f, 0.0f, 1};
@@ -616,17 +780,27 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
   const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
   const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
   const std::size_t barrier_smem = q_bytes + 5 * t.voxels_per_block * sizeof(double) + t.voxels_per_block * sizeof(int);
-  if (loop)
-    barrier_kernel<true><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                                      t.voxels_per_block, result, loop);
-  else
-    barrier_kernel<false><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                                       t.voxels_per_block, result, nullptr);
-  STZ_CUDA_CHECK_LAUNCH();
-  rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, pc.half_volume_ev, t.voxels_per_block, result,
-                                                      loop);
-  STZ_CUDA_CHECK_LAUNCH();
-  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, result, loop);
+  if (v.softened_f) {
+    // Mixed precision: one kernel makes barriers, minima and relative rates; the block sums
+    // scale them (no rate kernel).
+    const std::size_t mixed_smem = static_cast<std::size_t>(t.threads) * sizeof(float) +
+                                   t.voxels_per_block * (sizeof(double) + 5 * sizeof(float) + sizeof(int));
+    barrier_kernel_mixed<<<blocks, t.threads, mixed_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                                    t.voxels_per_block, result, loop);
+    STZ_CUDA_CHECK_LAUNCH();
+  } else {
+    if (loop)
+      barrier_kernel<true><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                                        t.voxels_per_block, result, loop);
+    else
+      barrier_kernel<false><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
+                                                                         t.voxels_per_block, result, nullptr);
+    STZ_CUDA_CHECK_LAUNCH();
+    rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, pc.half_volume_ev, t.voxels_per_block, result,
+                                                        loop);
+    STZ_CUDA_CHECK_LAUNCH();
+  }
+  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
   block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
   STZ_CUDA_CHECK_LAUNCH();

@@ -6,7 +6,8 @@
  *
  * The State's fields come from the field registry (stz/state.hpp; today 12 bytes per
  * voxel-mode and 76 per voxel); the backend adds its pass scratch: the softened barrier A and
- * the barrier Q per voxel-mode (16 bytes) and scratch_voxel_bytes() per voxel, plus the FFT
+ * the barrier Q per voxel-mode (16 bytes; 4, A in float, in the mixed-precision pass) and
+ * scratch_voxel_bytes() per voxel, plus the FFT
  * spectra (5 complex arrays of N (N/2+1) doubles: ~40 per voxel) and cuFFT's work area.
  */
 #include <cstddef>
@@ -27,6 +28,7 @@ struct MemoryPlan {
   std::size_t spectrum = 0;     ///< N (N/2 + 1) complex coefficients of one r2c transform
   std::size_t rate_blocks = 0;  ///< ceil(N^2 / rate_block_voxels)
   bool bounded = false;         ///< kinetics.rule = "bounded": its state fields and scratch
+  bool mixed = false;           ///< solver.precision = "mixed": A in float, no Q array
 
   /// The bounded rule's scratch per voxel: the stale flag (uint8); per rate block: the bound
   /// sums, their prefix sums (double) and the watch counts (uint32).
@@ -34,8 +36,9 @@ struct MemoryPlan {
     return bounded ? voxels * sizeof(std::uint8_t) + rate_blocks * (2 * sizeof(double) + sizeof(std::uint32_t)) : 0;
   }
 
-  /// Pass scratch per voxel-mode: the softened barrier A and the barrier Q (double).
-  static constexpr std::size_t scratch_voxel_mode_bytes() { return 2 * sizeof(double); }
+  /// Pass scratch per voxel-mode: the softened barrier A and the barrier Q (double), or in the
+  /// mixed-precision pass A alone, in float.
+  std::size_t scratch_voxel_mode_bytes() const { return mixed ? sizeof(float) : 2 * sizeof(double); }
 
   /**
    * @brief Pass scratch per voxel: cached eta (double), voxel min (double), argmin (uint32),
@@ -64,9 +67,10 @@ struct MemoryPlan {
   }
 };
 
-inline MemoryPlan make_memory_plan(int n, int modes, bool bounded = false) {
+inline MemoryPlan make_memory_plan(int n, int modes, bool bounded = false, bool mixed = false) {
   MemoryPlan p;
   p.bounded = bounded;
+  p.mixed = mixed;
   p.n = static_cast<std::size_t>(n);
   p.modes = static_cast<std::size_t>(modes);
   p.voxels = p.n * p.n;

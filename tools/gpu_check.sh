@@ -317,7 +317,7 @@ if want profile && [[ -n $bin ]]; then
   pb=cuda
   ((cpu_mode)) && pb=cpu
   run_step profile "$bin/host/stzkmc" bench --backends $pb --sizes 512 --events 300 --warmup 50 --max-seconds 20 \
-    --rules reference,bounded --gpu-loop host,device --profile
+    --rules reference,bounded --gpu-loop host,device --precision double,mixed --profile
   note
   sed -n '/^Device time per operation/,$p' "$logs/profile.log" >> "$report"
   note

@@ -11,16 +11,22 @@ namespace stz {
 
 namespace {
 void check_precision(const std::string& kind, const Params& params) {
-  if (params.solver.precision == Precision::mixed && kind != "cpu")
+  if (params.solver.precision == Precision::mixed && kind == "reference")
     throw std::invalid_argument(
-        "solver.precision = \"mixed\" on the " + kind +
-        " backend: only the cpu backend implements the mixed-precision pass; allowed here: "
-        "solver.precision = \"double\", or run.backend = \"cpu\" (\"auto\" then runs on the cpu)");
+        "solver.precision = \"mixed\" on the reference backend: the reference backend keeps the published "
+        "double-precision arithmetic; allowed here: solver.precision = \"double\", or run.backend = \"cpu\", "
+        "\"cuda\" or \"auto\"");
+}
+
+/// Settings whose CUDA path has never run on a GPU (docs/cuda.md, "What has run on a GPU"):
+/// `auto` runs them on the cpu until a GPU check has verified them; `cuda` runs them as asked.
+bool cuda_path_unverified(const Params& params) {
+  return params.solver.precision == Precision::mixed || params.kinetics.rule == ThermalRule::bounded;
 }
 }  // namespace
 
 std::unique_ptr<Backend> make_backend(const std::string& kind, const Params& params, const BackendOptions& options) {
-  if (kind == "cuda" || kind == "reference") check_precision(kind, params);
+  check_precision(kind, params);
   if (kind == "cpu") return std::make_unique<CpuBackend>(params, options);
   if (kind == "cuda") return make_cuda_backend(params, options);
   if (kind == "reference") return std::make_unique<ReferenceBackend>(params, options);
@@ -63,19 +69,9 @@ std::string resolve_backend_name(const std::string& requested) {
 }
 
 std::string resolve_backend_name(const std::string& requested, const Params& params) {
-  if (params.solver.precision == Precision::mixed) {
-    if (requested == "auto") return "cpu";
-    const std::string kind = resolve_backend_name(requested);
-    check_precision(kind, params);
-    return kind;
-  }
-  if (params.kinetics.rule != ThermalRule::bounded) return resolve_backend_name(requested);
-  if (requested == "auto") return "cpu";
+  if (requested == "auto" && cuda_path_unverified(params)) return "cpu";
   const std::string kind = resolve_backend_name(requested);
-  if (kind == "cuda")
-    throw std::invalid_argument(
-        "run.backend = \"cuda\" with kinetics.rule = \"bounded\": the CUDA backend does not implement the bounded "
-        "rule; allowed with it: run.backend = \"cpu\", \"reference\" or \"auto\" (which then runs on the cpu)");
+  check_precision(kind, params);
   return kind;
 }
 

@@ -27,8 +27,9 @@ std::string describe_cpu_code();
 
 /**
  * @brief The backend a run of `params` uses for `requested`: as above, except that "auto" is
- * "cpu" for kinetics.rule = "bounded" (the CUDA backend does not implement that rule), and a
- * backend without the run's rule is refused with std::invalid_argument naming both keys.
+ * "cpu" for settings whose CUDA path has never run on a GPU (kinetics.rule = "bounded",
+ * solver.precision = "mixed"; docs/cuda.md), and a backend without the run's precision
+ * ("mixed" on "reference") is refused with std::invalid_argument naming the key and value.
  */
 std::string resolve_backend_name(const std::string& requested, const Params& params);
 

@@ -43,7 +43,7 @@ struct BenchOptions {
   /// solver.gpu_loop values run on the cuda backend ("host", "device"); the cpu runs "host" only
   /// (its device loop is the same computation).
   std::vector<std::string> gpu_loops{"host"};
-  /// solver.precision values ("double", "mixed"); "mixed" runs on the cpu backend's exhaustive rules only.
+  /// solver.precision values ("double", "mixed"); "mixed" runs on the cpu and cuda backends' exhaustive rules.
   std::vector<std::string> precisions{"double"};
   int gpu_loop_chunk = Params{}.solver.gpu_loop_chunk;
 };
@@ -439,10 +439,10 @@ void run_bench(BenchOptions o) {
       for (const std::string& rule : o.rules) {
         for (const std::string& loop : o.gpu_loops) {
           for (const std::string& precision : o.precisions) {
-            // The cpu's device loop is its host loop; only the cpu backend's exhaustive pass has
-            // a mixed-precision variant.
+            // The cpu's device loop is its host loop; the cpu and cuda backends' exhaustive
+            // pass has a mixed-precision variant.
             if (loop == "device" && b != "cuda") continue;
-            if (precision == "mixed" && (b != "cpu" || rule == "bounded")) continue;
+            if (precision == "mixed" && (b == "reference" || rule == "bounded")) continue;
             std::fprintf(stderr, "bench: N=%d M=%d backend=%s rule=%s loop=%s precision=%s ...\n", n, o.modes,
                          b.c_str(), rule.c_str(), loop.c_str(), precision.c_str());
             rows.push_back(bench_one(b, rule, loop, precision, n, o, loaded.get()));
@@ -533,7 +533,7 @@ void register_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"host", "device"}))
       ->delimiter(',');
   cmd->add_option("--precision", opts->precisions,
-                  "solver.precision values to compare: double, mixed (mixed: cpu backend, exhaustive rules only)")
+                  "solver.precision values to compare: double, mixed (mixed: cpu and cuda backends, exhaustive rules)")
       ->delimiter(',')
       ->check(CLI::IsMember({"double", "mixed"}));
   cmd->add_option("--gpu-loop-chunk", opts->gpu_loop_chunk, "solver.gpu_loop_chunk: passes per device-loop stretch")

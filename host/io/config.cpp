@@ -382,11 +382,13 @@ std::vector<KeyInfo> build_schema() {
                        "read by every pass) in the GPU's persisting L2 as far as it holds them (same results; "
                        "never yet measured on a GPU)",
                        STZ_REF(params.solver.gpu_l2_window)));
-  s.push_back(enum_key("solver.precision", std::vector<Precision>{Precision::full_double, Precision::mixed},
-                       "arithmetic of the exhaustive pass: \"double\", or \"mixed\" (barriers, exponentials and "
-                       "per-voxel rate sums in float, sums over voxels in double: barrier error below 1e-6 eV, "
-                       "statistics unchanged, faster; cpu backend and exhaustive rules only; docs/performance.md)",
-                       STZ_REF(params.solver.precision)));
+  s.push_back(enum_key(
+      "solver.precision", std::vector<Precision>{Precision::full_double, Precision::mixed},
+      "arithmetic of the exhaustive pass: \"double\", or \"mixed\" (barriers, exponentials and "
+      "per-voxel rate sums in float, sums over voxels in double: barrier error below 1e-6 eV, "
+      "statistics unchanged, faster; cpu and cuda backends, exhaustive rules; \"auto\" runs it on the cpu until "
+      "a GPU has verified the CUDA path; docs/performance.md, docs/cuda.md)",
+      STZ_REF(params.solver.precision)));
   // [run]
   s.push_back(make_key("run.seed", K::integer, "", at_least(0),
                        "random seed: the same seed draws the same catalog on every backend", STZ_REF(params.seed)));

@@ -70,9 +70,4 @@ inline float tile_exp(float x) { return exp_nonpositive_f(x); }
 inline double resolved_s1(double s11, double s22, double mean_s1) { return (s11 - s22) + mean_s1; }
 inline double resolved_s3(double s12, double mean_s3) { return 2.0 * s12 + mean_s3; }
 
-/// The mixed pass's scale of a voxel's relative rate sum: exp(-(Q_v - Q_min)/kT) in double.
-inline double voxel_scale(double voxel_min, double global_min, double inv_kT) {
-  return exp_nonpositive(rate_exponent(voxel_min, global_min, inv_kT));
-}
-
 }  // namespace stz

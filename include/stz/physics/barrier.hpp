@@ -78,6 +78,12 @@ STZ_HD_INLINE double shifted_rate(double barrier, double min_barrier, double inv
   return exp_nonpositive(rate_exponent(barrier, min_barrier, inv_kT));
 }
 
+/// The mixed-precision pass's scale of a voxel's rate sum relative to its own minimum Q_v:
+/// exp(-(Q_v - Q_min)/kT) in double (docs/performance.md, both backends).
+STZ_HD_INLINE double voxel_scale(double voxel_min, double global_min, double inv_kT) {
+  return exp_nonpositive(rate_exponent(voxel_min, global_min, inv_kT));
+}
+
 /// Softening state after a transformation with SFTS e (docs/model.md §5.5).
 struct SofteningAfterTransformation {
   double eta_p, eta_t;
