@@ -254,7 +254,9 @@ __device__ __forceinline__ float mixed_resolved_s3(const DeviceView& v, std::siz
 
 /// Q in float of one voxel-mode: the CPU's tile_barrier<float> (activation_barrier_f of
 /// resolved_work_f) with every product and sum rounded on its own, as the host build computes
-/// it (-ffp-contract=off), so the same inputs give the same bits on both backends.
+/// it (-ffp-contract=off), so the same float A and stresses give the same bits on both backends
+/// (A itself, formed in double by softening/direction_factor/exp, may differ in its last bits
+/// where nvcc contracts and the GPU's exp rounds otherwise, and so round to the neighbouring float).
 __device__ __forceinline__ float mixed_voxel_mode_barrier(float a, float s1, float s3, float e1, float e3,
                                                           float half_volume_ev) {
   const float work = __fadd_rn(__fmul_rn(s1, e1), __fmul_rn(s3, e3));

@@ -41,7 +41,8 @@ constexpr double stress_tol = 1e-9;
 /// Barriers of recorded events, eV (kT = 0.026 eV; round-off ~1e-14).
 constexpr double barrier_tol = 1e-9;
 /// The same in the mixed-precision pass (solver.precision = "mixed"): both backends form Q in
-/// float with the same roundings, but a resolved stress 1e-13 GPa apart can round to
+/// float with the same roundings, but a resolved stress 1e-13 GPa apart, or an A formed in double
+/// a few ulp apart (nvcc contracts softening and the direction factor; CUDA's exp), can round to
 /// neighbouring floats (Q then differs by ~0.15 eV/GPa x 1.2e-7 GPa); one float ulp of a 2 eV
 /// barrier is 2.4e-7 eV.
 constexpr double mixed_barrier_tol = 1e-6;
