@@ -145,6 +145,13 @@ struct LoopBlock {
   std::uint32_t last_transformations;
   std::uint32_t events;  ///< LoopEvents written in this stretch
   std::uint32_t record;  ///< nonzero: write a LoopEvent per thermal event
+  // Exhaustive rules: the last event's stress update, not yet applied (docs/cuda.md, "Device-
+  // resident loop"): the next pass's barrier kernel adds it to each voxel's stress as it loads
+  // it, the pass's scan clears the flag; a stretch that ends first has it applied after the
+  // graph (launch_flush_pending_update).
+  std::uint32_t pending;        ///< nonzero: an update is pending
+  std::uint32_t pending_voxel;  ///< the transformed voxel
+  double pending_a, pending_b;  ///< its SFTS (the eigenstrain increments)
   // Rule "bounded" (launch_bounded_loop_pass): plan.event marks an accepted candidate, whose
   // voxel-mode goes into the Selection so that the exhaustive loop's transformation and stress
   // update kernels apply it.

@@ -100,6 +100,32 @@ __global__ void invalidate_cache_kernel(DeviceView v) {
   if (i < v.voxels) v.cached_eta[i] = nan_value;
 }
 
+// ---- Single-voxel stress update ------------------------------------------------------------
+
+/// The stress change at voxel i of a transformation at (jx, jy) with eigenstrain increments
+/// (a, b) (docs/model.md §3): s_c += a K1_c + b K3_c, each product and sum rounded on its own as
+/// the CPU's add_kernel_response_rows computes it (-ffp-contract=off). One expression for the
+/// update kernel and for the device loop's barrier kernels, which apply a pending update on the fly.
+__device__ __forceinline__ void add_point_response(const DeviceView& v, const KernelView& kv, std::size_t i, int jx,
+                                                   int jy, double a, double b) {
+  const int n = v.n;
+  const int x = static_cast<int>(i % n);
+  const int y = static_cast<int>(i / n);
+  const std::size_t kk = voxel_index(wrap_difference(x, jx, n), wrap_difference(y, jy, n), n);
+  v.s11[i] = __dadd_rn(v.s11[i], __dadd_rn(__dmul_rn(a, kv.k1_11[kk]), __dmul_rn(b, kv.k3_11[kk])));
+  v.s22[i] = __dadd_rn(v.s22[i], __dadd_rn(__dmul_rn(a, kv.k1_22[kk]), __dmul_rn(b, kv.k3_22[kk])));
+  v.s12[i] = __dadd_rn(v.s12[i], __dadd_rn(__dmul_rn(a, kv.k1_12[kk]), __dmul_rn(b, kv.k3_12[kk])));
+}
+
+/// The device loop's pending update (LoopBlock::pending) applied to voxel i, by the thread that
+/// is about to load its stress.
+__device__ __forceinline__ void apply_pending_update(const DeviceView& v, const KernelView& kv, const LoopBlock* loop,
+                                                     std::size_t i) {
+  const auto n = static_cast<std::uint32_t>(v.n);
+  add_point_response(v, kv, i, static_cast<int>(loop->pending_voxel % n), static_cast<int>(loop->pending_voxel / n),
+                     loop->pending_a, loop->pending_b);
+}
+
 // ---- Barrier pass ---------------------------------------------------------------------------
 
 /// Margin of the device loop's rate shift below the previous pass's minimum barrier, in kT: the
@@ -152,7 +178,7 @@ __device__ inline double formed_barrier(const DeviceView& v, std::size_t vox, st
 template <bool FusedRates>
 __global__ void __launch_bounds__(1024)
     barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
-                   int vpb, PassResult* result, const LoopBlock* loop) {
+                   int vpb, PassResult* result, const LoopBlock* loop, KernelView kv) {
   if (loop) {  // the device loop: this pass's time and mean stress from its control block
     if (!loop->running) return;
     time = loop->s.time;
@@ -176,6 +202,7 @@ __global__ void __launch_bounds__(1024)
   if (tid == 0) block_key = ~0ull;
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
+    if (FusedRates && loop->pending) apply_pending_update(v, kv, loop, vox);  // the last event's
     const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
     eta_s[tid] = eta;
     // The cache holds while eta is bitwise the one A was computed with (NaN: never equal).
@@ -281,7 +308,7 @@ __device__ __forceinline__ float mixed_relative_rate(float q, float voxel_min, f
  */
 __global__ void __launch_bounds__(1024)
     barrier_kernel_mixed(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
-                         int vpb, PassResult* result, const LoopBlock* loop) {
+                         int vpb, PassResult* result, const LoopBlock* loop, KernelView kv) {
   if (loop) {  // the device loop: this pass's time and mean stress from its control block
     if (!loop->running) return;
     time = loop->s.time;
@@ -310,6 +337,7 @@ __global__ void __launch_bounds__(1024)
   }
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
+    if (loop && loop->pending) apply_pending_update(v, kv, loop, vox);  // the last event's
     const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
     eta_s[tid] = eta;
     refresh_s[tid] = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
@@ -420,8 +448,10 @@ __global__ void __launch_bounds__(wide_block)
 /// Inclusive prefix sums of the block sums (one block: each thread a contiguous chunk in order,
 /// chunks offset by a block-wide exclusive scan) and the pass summary.
 __global__ void __launch_bounds__(wide_block)
-    block_scan_kernel(DeviceView v, double inv_kT, PassResult* result, const LoopBlock* loop) {
+    block_scan_kernel(DeviceView v, double inv_kT, PassResult* result, LoopBlock* loop) {
   if (loop && !loop->running) return;
+  // The barrier kernel has applied the pending stress update to every voxel.
+  if (loop && threadIdx.x == 0) loop->pending = 0;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) {
     if (threadIdx.x == 0) {
@@ -623,14 +653,14 @@ __global__ void stress_update_kernel(DeviceView v, KernelView kv, int jx, int jy
     jx = static_cast<int>(sel->voxel % static_cast<std::uint32_t>(n));
     jy = static_cast<int>(sel->voxel / static_cast<std::uint32_t>(n));
   }
-  const int x = static_cast<int>(i % n);
-  const int y = static_cast<int>(i / n);
-  const std::size_t kk = voxel_index(wrap_difference(x, jx, n), wrap_difference(y, jy, n), n);
-  const double a = *da;
-  const double b = *db;
-  v.s11[i] += a * kv.k1_11[kk] + b * kv.k3_11[kk];
-  v.s22[i] += a * kv.k1_22[kk] + b * kv.k3_22[kk];
-  v.s12[i] += a * kv.k1_12[kk] + b * kv.k3_12[kk];
+  add_point_response(v, kv, i, jx, jy, *da, *db);
+}
+
+/// launch_flush_pending_update: the pending update over the whole grid, or nothing.
+__global__ void flush_pending_kernel(DeviceView v, KernelView kv, const LoopBlock* loop) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i >= v.voxels || !loop->pending) return;
+  apply_pending_update(v, kv, loop, i);
 }
 
 __global__ void __launch_bounds__(sum_threads)
@@ -698,6 +728,12 @@ __device__ void finish_loop_pass(LoopBlock* loop, PassResult* result, const Sele
     da = sel->e1;
     db = sel->e3;
     if (loop->record) events[loop->events++] = LoopEvent{loop->dated, sel->voxel, sel->mode, sel->barrier};
+    // Its stress update is left to the next pass's barrier kernel (or to the flush after the
+    // graph).
+    loop->pending = 1;
+    loop->pending_voxel = sel->voxel;
+    loop->pending_a = da;
+    loop->pending_b = db;
   }
   commit_loop_pass(loop->s, loop->c, plan, da, db);
   ++loop->passes;
@@ -774,10 +810,15 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream) {
 }
 
 void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop) {
+                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop,
+                         const KernelView* kernels) {
   // All ones: the largest key, the neutral element of atomicMin (the device loop resets it
   // itself when it prepares a pass).
   if (!loop) STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
+  // A device loop pass applies a pending stress update with the unit kernels; the host-driven
+  // pass never has one (its kernels are then not read).
+  if (loop && !kernels) throw std::logic_error("launch_barrier_pass: a device loop pass needs the unit kernels");
+  const KernelView kv = kernels ? *kernels : KernelView{};
   const Tiling t = voxel_mode_tiling(v.modes);
   const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
   const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
@@ -788,15 +829,15 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
     const std::size_t mixed_smem = static_cast<std::size_t>(t.threads) * sizeof(float) +
                                    t.voxels_per_block * (sizeof(double) + 5 * sizeof(float) + sizeof(int));
     barrier_kernel_mixed<<<blocks, t.threads, mixed_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                                    t.voxels_per_block, result, loop);
+                                                                    t.voxels_per_block, result, loop, kv);
     STZ_CUDA_CHECK_LAUNCH();
   } else {
     if (loop)
       barrier_kernel<true><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                                        t.voxels_per_block, result, loop);
+                                                                        t.voxels_per_block, result, loop, kv);
     else
       barrier_kernel<false><<<blocks, t.threads, barrier_smem, stream>>>(v, pc, time, mean_s1, mean_s3, use_cache,
-                                                                         t.voxels_per_block, result, nullptr);
+                                                                         t.voxels_per_block, result, nullptr, kv);
     STZ_CUDA_CHECK_LAUNCH();
     rate_kernel<<<blocks, t.threads, q_bytes, stream>>>(v, pc.inv_kT, pc.half_volume_ev, t.voxels_per_block, result,
                                                         loop);
@@ -804,7 +845,7 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
   }
   block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
+  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, const_cast<LoopBlock*>(loop));
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -884,11 +925,14 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
 void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
                       LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
-  launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop);
+  launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop, &k);
   select_kernel<<<1, wide_block, 2 * v.modes * sizeof(double), stream>>>(v, pc.inv_kT, pc.half_volume_ev, 0.0, result,
                                                                          selection, loop);
   STZ_CUDA_CHECK_LAUNCH();
-  launch_loop_event(v, k, pc, seed, loop, selection, da, db, stream);
+  // The transformation only: its stress update waits for the next pass's barrier kernel.
+  transform_kernel<<<1, transform_threads, 0, stream>>>(v, pc, seed, 0.0, nullptr, 0u, 0u, da, db, nullptr, loop,
+                                                        selection);
+  STZ_CUDA_CHECK_LAUNCH();
   loop_finish_kernel<<<1, 1, 0, stream>>>(loop, result, selection, events,
                                           while_handle ? *while_handle : cudaGraphConditionalHandle{},
                                           while_handle ? 1 : 0);
@@ -902,6 +946,12 @@ void launch_loop_event(const DeviceView& v, const KernelView& k, const PhysicsCo
   STZ_CUDA_CHECK_LAUNCH();
   stress_update_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, 0, 0, da, db, loop,
                                                                                     selection);
+  STZ_CUDA_CHECK_LAUNCH();
+}
+
+void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop,
+                                 cudaStream_t stream) {
+  flush_pending_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, loop);
   STZ_CUDA_CHECK_LAUNCH();
 }
 

@@ -42,7 +42,8 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
  * CPU backend does.
  */
 void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop = nullptr);
+                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop = nullptr,
+                         const KernelView* kernels = nullptr);
 
 /// The first voxel-mode whose cumulative shifted rate exceeds u S (CpuBackend's rule and its
 /// round-off fallbacks) into *selection.
@@ -97,8 +98,9 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
 
 /**
  * @brief One pass of the device loop, every kernel a no-op once loop->running is 0: the barrier
- * pass at the block's time and mean stress, the thermal decision and selection (one block),
- * the transformation and single-voxel stress update of an event, and the rest on one thread
+ * pass at the block's time and mean stress (applying the previous event's pending stress
+ * update as it loads each voxel), the thermal decision and selection (one block), the
+ * transformation of an event (its stress update left pending), and the rest on one thread
  * (commit_loop_pass, close_loop_pass, the event record, the next pass prepared). Enqueues only:
  * the backend captures one of these as the body of a conditional WHILE node (`while_handle`:
  * the last kernel sets it to whether the loop goes on), or K of them into a plain graph
@@ -108,9 +110,15 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
                       LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream);
 
+/// The stress update the exhaustive device loop left pending when its stretch ended after an
+/// event (LoopBlock::pending; a no-op otherwise): enqueued after the loop's graph.
+void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop,
+                                 cudaStream_t stream);
+
 /// The transformation and single-voxel stress update of the device loop's pass when it has an
-/// event (loop->plan.event; the voxel-mode in *selection, dated loop->dated): part of
-/// launch_loop_pass, and of the bounded rule's pass (bounded_kernels.cuh).
+/// event (loop->plan.event; the voxel-mode in *selection, dated loop->dated): part of the
+/// bounded rule's pass (bounded_kernels.cuh); the exhaustive pass leaves the stress update
+/// pending for the next pass's barrier kernel.
 void launch_loop_event(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
                        const LoopBlock* loop, const Selection* selection, double* da, double* db, cudaStream_t stream);
 
