@@ -149,6 +149,7 @@ struct LoopBlock {
   // resident loop"): the next pass's barrier kernel adds it to each voxel's stress as it loads
   // it, the pass's scan clears the flag; a stretch that ends first has it applied after the
   // graph (launch_flush_pending_update).
+  std::uint32_t blocks_done;    ///< rate blocks summed in this pass (sum_scan_select_kernel)
   std::uint32_t pending;        ///< nonzero: an update is pending
   std::uint32_t pending_voxel;  ///< the transformed voxel
   double pending_a, pending_b;  ///< its SFTS (the eigenstrain increments)

@@ -428,8 +428,8 @@ __global__ void __launch_bounds__(1024) rate_kernel(DeviceView v, double inv_kT,
 /// Sum of the voxel rates of each fixed block of rate_block_voxels voxels (fixed tree order).
 /// In the mixed-precision pass each voxel's sum, relative to its own minimum, is first scaled
 /// to the global minimum (the CPU's voxel_scale, in double) and written back for the selection.
-__global__ void __launch_bounds__(wide_block)
-    block_sum_kernel(DeviceView v, double inv_kT, const PassResult* result, const LoopBlock* loop) {
+__device__ __forceinline__ void block_sum_body(const DeviceView& v, double inv_kT, const PassResult* result,
+                                               const LoopBlock* loop) {
   if (loop && !loop->running) return;
   const double min_barrier = from_ordered_key(result->min_key);
   if (min_barrier < 0.0) return;
@@ -444,11 +444,15 @@ __global__ void __launch_bounds__(wide_block)
   const double sum = Reduce(temp).Sum(r);
   if (threadIdx.x == 0) v.block_rate[blockIdx.x] = sum;
 }
+__global__ void __launch_bounds__(wide_block)
+    block_sum_kernel(DeviceView v, double inv_kT, const PassResult* result, const LoopBlock* loop) {
+  block_sum_body(v, inv_kT, result, loop);
+}
 
 /// Inclusive prefix sums of the block sums (one block: each thread a contiguous chunk in order,
 /// chunks offset by a block-wide exclusive scan) and the pass summary.
-__global__ void __launch_bounds__(wide_block)
-    block_scan_kernel(DeviceView v, double inv_kT, PassResult* result, LoopBlock* loop) {
+__device__ __forceinline__ void block_scan_body(const DeviceView& v, double inv_kT, PassResult* result,
+                                                LoopBlock* loop) {
   if (loop && !loop->running) return;
   // The barrier kernel has applied the pending stress update to every voxel.
   if (loop && threadIdx.x == 0) loop->pending = 0;
@@ -472,6 +476,10 @@ __global__ void __launch_bounds__(wide_block)
     result->any_unstable = 0;
   }
 }
+__global__ void __launch_bounds__(wide_block)
+    block_scan_kernel(DeviceView v, double inv_kT, PassResult* result, LoopBlock* loop) {
+  block_scan_body(v, inv_kT, result, loop);
+}
 
 // ---- Selection ------------------------------------------------------------------------------
 
@@ -484,9 +492,8 @@ __global__ void __launch_bounds__(wide_block)
  * nonzero rate, the last voxel of the block with a nonzero rate, and, as on the CPU, the last
  * mode with a nonzero rate.
  */
-__global__ void __launch_bounds__(wide_block)
-    select_kernel(DeviceView v, double inv_kT, double half_volume_ev, double u, const PassResult* result,
-                  Selection* sel, LoopBlock* loop) {
+__device__ __forceinline__ void select_body(const DeviceView& v, double inv_kT, double half_volume_ev, double u,
+                                            const PassResult* result, Selection* sel, LoopBlock* loop) {
   __shared__ SearchTemp temp;
   __shared__ double s_before[wide_block];
   extern __shared__ double s_rates[];  // M shifted rates of the chosen voxel, then its M barriers
@@ -534,7 +541,8 @@ __global__ void __launch_bounds__(wide_block)
   const std::size_t vox = static_cast<std::size_t>(block) * wide_block + tid;
   const bool valid = vox < v.voxels;
   double before = 0.0;
-  const int t = find_item(valid ? v.voxel_rate[vox] : 0.0, valid, cum0, target, temp, before);
+  // Through L2 (__ldcg): in the device loop's fused kernel other blocks have just written them.
+  const int t = find_item(valid ? __ldcg(v.voxel_rate + vox) : 0.0, valid, cum0, target, temp, before);
   s_before[tid] = before;  // read by thread 0's mode walk below, after the next barrier
   if (t < 0) {
     if (tid == 0) {
@@ -601,6 +609,35 @@ __global__ void __launch_bounds__(wide_block)
           static_cast<std::uint32_t>(chosen_voxel), static_cast<std::uint32_t>(chosen), q[chosen], v.e1[k], v.e3[k], 0};
     }
   }
+}
+__global__ void __launch_bounds__(wide_block)
+    select_kernel(DeviceView v, double inv_kT, double half_volume_ev, double u, const PassResult* result,
+                  Selection* sel, LoopBlock* loop) {
+  select_body(v, inv_kT, half_volume_ev, u, result, sel, loop);
+}
+
+/**
+ * The device loop's block sums, scan and selection in one launch: every block sums its rate
+ * block; the last block to finish (a device-wide counter, each block's writes fenced before it
+ * counts) scans the block sums and selects, as block_scan_kernel and select_kernel do; it then
+ * resets the counter for the next pass. Saves two launches per pass.
+ */
+__global__ void __launch_bounds__(wide_block)
+    sum_scan_select_kernel(DeviceView v, double inv_kT, double half_volume_ev, PassResult* result, Selection* sel,
+                           LoopBlock* loop) {
+  if (!loop->running) return;  // the same for every block: none counts
+  block_sum_body(v, inv_kT, result, loop);
+  __shared__ int s_last;
+  __threadfence();  // this block's block sum and (mixed) scaled voxel rates, before it counts
+  __syncthreads();
+  if (threadIdx.x == 0) s_last = atomicAdd(&loop->blocks_done, 1u) == gridDim.x - 1 ? 1 : 0;
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  block_scan_body(v, inv_kT, result, loop);
+  __syncthreads();  // the pass summary (thread 0's global writes) before the selection reads it
+  select_body(v, inv_kT, half_volume_ev, 0.0, result, sel, loop);
+  if (threadIdx.x == 0) loop->blocks_done = 0;
 }
 
 // ---- Transformations ------------------------------------------------------------------------
@@ -809,16 +846,13 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream) {
   STZ_CUDA_CHECK_LAUNCH();
 }
 
-void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop,
-                         const KernelView* kernels) {
-  // All ones: the largest key, the neutral element of atomicMin (the device loop resets it
-  // itself when it prepares a pass).
-  if (!loop) STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
-  // A device loop pass applies a pending stress update with the unit kernels; the host-driven
-  // pass never has one (its kernels are then not read).
-  if (loop && !kernels) throw std::logic_error("launch_barrier_pass: a device loop pass needs the unit kernels");
-  const KernelView kv = kernels ? *kernels : KernelView{};
+namespace {
+/// The barrier kernel of either precision and, in double, the rate kernel: the first part of a
+/// pass, host-driven (no loop) or the device loop's (which applies its pending stress update
+/// with the unit kernels `kv`; the host-driven pass never has one).
+void launch_barriers_and_rates(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1,
+                               double mean_s3, bool use_cache, PassResult* result, cudaStream_t stream,
+                               const LoopBlock* loop, const KernelView& kv) {
   const Tiling t = voxel_mode_tiling(v.modes);
   const unsigned blocks = blocks_for(v.voxels, t.voxels_per_block);
   const std::size_t q_bytes = static_cast<std::size_t>(t.threads) * sizeof(double);
@@ -843,9 +877,18 @@ void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double
                                                         loop);
     STZ_CUDA_CHECK_LAUNCH();
   }
-  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, pc.inv_kT, result, loop);
+}
+}  // namespace
+
+void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
+                         bool use_cache, PassResult* result, cudaStream_t stream) {
+  // All ones: the largest key, the neutral element of atomicMin (the device loop resets it
+  // itself when it prepares a pass).
+  STZ_CUDA_TRY(cudaMemsetAsync(&result->min_key, 0xff, sizeof result->min_key, stream));
+  launch_barriers_and_rates(v, pc, time, mean_s1, mean_s3, use_cache, result, stream, nullptr, KernelView{});
+  block_sum_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 0, stream>>>(v, pc.inv_kT, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
-  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, const_cast<LoopBlock*>(loop));
+  block_scan_kernel<<<1, wide_block, 0, stream>>>(v, pc.inv_kT, result, nullptr);
   STZ_CUDA_CHECK_LAUNCH();
 }
 
@@ -925,9 +968,9 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
 void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsConstants& pc, std::uint64_t seed,
                       bool use_cache, LoopBlock* loop, PassResult* result, Selection* selection, double* da, double* db,
                       LoopEvent* events, const cudaGraphConditionalHandle* while_handle, cudaStream_t stream) {
-  launch_barrier_pass(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop, &k);
-  select_kernel<<<1, wide_block, 2 * v.modes * sizeof(double), stream>>>(v, pc.inv_kT, pc.half_volume_ev, 0.0, result,
-                                                                         selection, loop);
+  launch_barriers_and_rates(v, pc, 0.0, 0.0, 0.0, use_cache, result, stream, loop, k);
+  sum_scan_select_kernel<<<static_cast<unsigned>(v.rate_blocks), wide_block, 2 * v.modes * sizeof(double), stream>>>(
+      v, pc.inv_kT, pc.half_volume_ev, result, selection, loop);
   STZ_CUDA_CHECK_LAUNCH();
   // The transformation only: its stress update waits for the next pass's barrier kernel.
   transform_kernel<<<1, transform_threads, 0, stream>>>(v, pc, seed, 0.0, nullptr, 0u, 0u, da, db, nullptr, loop,

@@ -42,8 +42,7 @@ void launch_invalidate_cache(const DeviceView& v, cudaStream_t stream);
  * CPU backend does.
  */
 void launch_barrier_pass(const DeviceView& v, const PhysicsConstants& pc, double time, double mean_s1, double mean_s3,
-                         bool use_cache, PassResult* result, cudaStream_t stream, const LoopBlock* loop = nullptr,
-                         const KernelView* kernels = nullptr);
+                         bool use_cache, PassResult* result, cudaStream_t stream);
 
 /// The first voxel-mode whose cumulative shifted rate exceeds u S (CpuBackend's rule and its
 /// round-off fallbacks) into *selection.
@@ -99,7 +98,8 @@ void launch_loop_start(LoopBlock* loop, PassResult* result, cudaStream_t stream)
 /**
  * @brief One pass of the device loop, every kernel a no-op once loop->running is 0: the barrier
  * pass at the block's time and mean stress (applying the previous event's pending stress
- * update as it loads each voxel), the thermal decision and selection (one block), the
+ * update as it loads each voxel), the block sums with, in the last block to finish, the scan,
+ * the thermal decision and the selection (one launch), the
  * transformation of an event (its stress update left pending), and the rest on one thread
  * (commit_loop_pass, close_loop_pass, the event record, the next pass prepared). Enqueues only:
  * the backend captures one of these as the body of a conditional WHILE node (`while_handle`:
