@@ -992,8 +992,7 @@ void launch_loop_event(const DeviceView& v, const KernelView& k, const PhysicsCo
   STZ_CUDA_CHECK_LAUNCH();
 }
 
-void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop,
-                                 cudaStream_t stream) {
+void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop, cudaStream_t stream) {
   flush_pending_kernel<<<blocks_for(v.voxels, threads_1d), threads_1d, 0, stream>>>(v, k, loop);
   STZ_CUDA_CHECK_LAUNCH();
 }

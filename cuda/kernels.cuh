@@ -112,8 +112,7 @@ void launch_loop_pass(const DeviceView& v, const KernelView& k, const PhysicsCon
 
 /// The stress update the exhaustive device loop left pending when its stretch ended after an
 /// event (LoopBlock::pending; a no-op otherwise): enqueued after the loop's graph.
-void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop,
-                                 cudaStream_t stream);
+void launch_flush_pending_update(const DeviceView& v, const KernelView& k, const LoopBlock* loop, cudaStream_t stream);
 
 /// The transformation and single-voxel stress update of the device loop's pass when it has an
 /// event (loop->plan.event; the voxel-mode in *selection, dated loop->dated): part of the
