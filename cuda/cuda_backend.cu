@@ -867,7 +867,9 @@ LoopOutcome CudaBackend::run_passes(PassScalars& s, const LoopConfig& c, std::ve
 #endif
   // A stretch that ended after an event has left its stress update pending (the next pass's
   // barrier kernel would have applied it): the host needs the stress now.
-  if (!m.bounded) cuda::launch_flush_pending_update(m.view, m.kview, m.d_loop.data(), m.stream);
+  if (!m.bounded)
+    m.timer.time("device loop: pending stress update flushed (per stretch)", m.stream,
+                 [&] { cuda::launch_flush_pending_update(m.view, m.kview, m.d_loop.data(), m.stream); });
   STZ_CUDA_TRY(cudaMemcpyAsync(&block, m.d_loop.data(), sizeof block, cudaMemcpyDeviceToHost, m.stream));
   if (!m.bounded)
     STZ_CUDA_TRY(cudaMemcpyAsync(&m.mail.data()->pass, m.d_pass.data(), sizeof(cuda::PassResult),

@@ -149,10 +149,12 @@ struct LoopBlock {
   // resident loop"): the next pass's barrier kernel adds it to each voxel's stress as it loads
   // it, the pass's scan clears the flag; a stretch that ends first has it applied after the
   // graph (launch_flush_pending_update).
-  std::uint32_t blocks_done;    ///< rate blocks summed in this pass (sum_scan_select_kernel)
   std::uint32_t pending;        ///< nonzero: an update is pending
   std::uint32_t pending_voxel;  ///< the transformed voxel
   double pending_a, pending_b;  ///< its SFTS (the eigenstrain increments)
+  /// Exhaustive rules: rate blocks summed so far in this pass; sum_scan_select_kernel's last
+  /// block (the one that brings it to rate_blocks) scans and selects, then resets it to 0.
+  std::uint32_t blocks_done;
   // Rule "bounded" (launch_bounded_loop_pass): plan.event marks an accepted candidate, whose
   // voxel-mode goes into the Selection so that the exhaustive loop's transformation and stress
   // update kernels apply it.

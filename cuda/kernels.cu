@@ -541,8 +541,7 @@ __device__ __forceinline__ void select_body(const DeviceView& v, double inv_kT, 
   const std::size_t vox = static_cast<std::size_t>(block) * wide_block + tid;
   const bool valid = vox < v.voxels;
   double before = 0.0;
-  // Through L2 (__ldcg): in the device loop's fused kernel other blocks have just written them.
-  const int t = find_item(valid ? __ldcg(v.voxel_rate + vox) : 0.0, valid, cum0, target, temp, before);
+  const int t = find_item(valid ? v.voxel_rate[vox] : 0.0, valid, cum0, target, temp, before);
   s_before[tid] = before;  // read by thread 0's mode walk below, after the next barrier
   if (t < 0) {
     if (tid == 0) {
@@ -628,12 +627,18 @@ __global__ void __launch_bounds__(wide_block)
   if (!loop->running) return;  // the same for every block: none counts
   block_sum_body(v, inv_kT, result, loop);
   __shared__ int s_last;
-  __threadfence();  // this block's block sum and (mixed) scaled voxel rates, before it counts
+  // One fence per block (fences are cumulative: after the barrier, thread 0's fence orders the
+  // whole block's writes, the block sum and in mixed precision the scaled voxel rates) before
+  // the block counts; the last block fences again before it reads the others' writes.
   __syncthreads();
-  if (threadIdx.x == 0) s_last = atomicAdd(&loop->blocks_done, 1u) == gridDim.x - 1 ? 1 : 0;
+  if (threadIdx.x == 0) {
+    __threadfence();
+    const bool last = atomicAdd(&loop->blocks_done, 1u) == gridDim.x - 1;
+    if (last) __threadfence();
+    s_last = last ? 1 : 0;
+  }
   __syncthreads();
   if (!s_last) return;
-  __threadfence();
   block_scan_body(v, inv_kT, result, loop);
   __syncthreads();  // the pass summary (thread 0's global writes) before the selection reads it
   select_body(v, inv_kT, half_volume_ev, 0.0, result, sel, loop);
