@@ -1084,14 +1084,29 @@ void CudaBackend::check_bounds(double time, const Sym2& mean_now) {
 }
 
 double CudaBackend::bytes_per_pass() const {
-  // Traffic model of one stable pass with a warm softening cache: the barrier kernel reads e1,
-  // e3 (4 + 4) and A (8) and writes Q (8) per voxel-mode, and per voxel reads eta_p, eta_t,
-  // t_last, the cached eta, three stress components, d1, d3 (64) and writes min and argmin
-  // (12); the rate kernel reads Q (8) per voxel-mode and writes the voxel rate (8), which the
-  // block sums read again (8).
-  const double vm = static_cast<double>(impl_->plan.voxel_modes);
-  const double v = static_cast<double>(impl_->plan.voxels);
-  return vm * (4 + 4 + 8 + 8 + 8) + v * (64 + 12 + 8 + 8);
+  // Traffic model of one stable pass with a warm softening cache (docs/cuda.md, cost model).
+  // Per voxel, every pass: eta_p, eta_t, t_last, the cached eta, three stress components, d1,
+  // d3 read (64), min and argmin written (12), the voxel rate written (8) and read by the block
+  // sums (8).
+  const Impl& m = *impl_;
+  const double vm = static_cast<double>(m.plan.voxel_modes);
+  const double v = static_cast<double>(m.plan.voxels);
+  const bool device_loop = m.params.solver.gpu_loop == GpuLoop::device;
+  double per_voxel_mode = 0.0;
+  double per_voxel = 64 + 12 + 8 + 8;
+  if (m.mixed) {
+    // e1, e3 and A in float (12); the block sums write the scaled voxel rate back (8).
+    per_voxel_mode = 4 + 4 + 4;
+    per_voxel += 8;
+  } else if (device_loop) {
+    per_voxel_mode = 4 + 4 + 8;  // e1, e3, A; the fused rates keep Q in shared memory
+  } else {
+    per_voxel_mode = 4 + 4 + 8 + 8 + 8;  // e1, e3, A read, Q written, and read by the rate kernel
+  }
+  // The device loop's barrier kernel applies the last event's stress update as it loads the
+  // stress: the six unit kernels read (48) and the stress written back (24).
+  if (device_loop) per_voxel += 48 + 24;
+  return vm * per_voxel_mode + v * per_voxel;
 }
 
 double CudaBackend::copy_bandwidth() {
