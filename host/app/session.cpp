@@ -257,7 +257,12 @@ class Session {
       check_run_memory("cpu", deck_.params);  // the check before assumed the GPU; before allocating
     });
     driver_ = std::make_unique<Driver>(deck_.params, *backend_);
-    if (deck_.run.backend == "auto") spdlog::info("backend auto: using {}", backend_->name());
+    if (deck_.run.backend == "auto") {
+      spdlog::info("backend auto: using {}", backend_->name());
+      const std::string why = auto_cpu_reason(deck_.params);
+      if (!why.empty() && backend_->name() == "cpu")
+        spdlog::info("backend auto: the cpu although a GPU is present: {}", why);
+    }
     spdlog::info("backend {}: {}", backend_->name(), backend_->device_description());
     threads_ = 0;
     if (backend_->name() == "cpu") {

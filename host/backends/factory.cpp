@@ -68,6 +68,13 @@ std::string resolve_backend_name(const std::string& requested) {
                               "\" is unknown: allowed \"auto\", \"cpu\", \"cuda\" or \"reference\"");
 }
 
+std::string auto_cpu_reason(const Params& params) {
+  if (!cuda_path_unverified(params) || cuda_device_count() == 0) return "";
+  const std::string setting =
+      params.kinetics.rule == ThermalRule::bounded ? "kinetics.rule = \"bounded\"" : "solver.precision = \"mixed\"";
+  return setting + " has not yet been verified on a GPU (docs/cuda.md); run.backend = \"cuda\" runs it there";
+}
+
 std::string resolve_backend_name(const std::string& requested, const Params& params) {
   if (requested == "auto" && cuda_path_unverified(params)) return "cpu";
   const std::string kind = resolve_backend_name(requested);

@@ -33,6 +33,10 @@ std::string describe_cpu_code();
  */
 std::string resolve_backend_name(const std::string& requested, const Params& params);
 
+/// Why "auto" runs `params` on the cpu although a CUDA device is present (a setting whose CUDA
+/// path has never run on a GPU), or "" when it does not.
+std::string auto_cpu_reason(const Params& params);
+
 /**
  * @brief Makes backend `kind`, resolved from `requested`. When "auto" resolved to "cuda" but the
  * CUDA backend cannot be constructed (driver older than the runtime, no kernel image for this
