@@ -168,6 +168,41 @@ __device__ inline double formed_barrier(const DeviceView& v, std::size_t vox, st
   return voxel_mode_barrier(v.softened[k], s1, s3, v.e1[k], v.e3[k], half_volume_ev);
 }
 
+/// The device loop's pass takes its time and mean stress from the control block; false once
+/// the loop has stopped (the kernel then does nothing). Both barrier kernels start with it.
+__device__ __forceinline__ bool loop_pass_inputs(const LoopBlock* loop, double& time, double& mean_s1,
+                                                 double& mean_s3) {
+  if (!loop) return true;
+  if (!loop->running) return false;
+  time = loop->s.time;
+  mean_s1 = loop->mean_s1;
+  mean_s3 = loop->mean_s3;
+  return true;
+}
+
+/// A voxel's softening now and whether its cached A must be computed again: the cache holds
+/// while eta is bitwise the one A was computed with (NaN: never equal).
+__device__ __forceinline__ double voxel_softening(const DeviceView& v, const PhysicsConstants& pc, std::size_t vox,
+                                                  double time, bool use_cache, int& refresh) {
+  const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
+  refresh = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
+  return eta;
+}
+
+/// The smallest of a voxel's M barriers and its mode, the first index winning ties (as on the
+/// CPU), in the pass's arithmetic (double, or float in the mixed pass).
+template <typename Real>
+__device__ __forceinline__ Real voxel_minimum(const Real* q, int modes, std::uint32_t& argmin) {
+  Real mn = q[0];
+  argmin = 0;
+  for (int m = 1; m < modes; ++m)
+    if (q[m] < mn) {  // strict: the first index wins ties
+      mn = q[m];
+      argmin = static_cast<std::uint32_t>(m);
+    }
+  return mn;
+}
+
 /**
  * Q of every voxel-mode, per-voxel min and argmin (first index on ties), the global min (an
  * exact atomicMin of order-preserving keys, first per block in shared memory). The per-voxel
@@ -179,12 +214,7 @@ template <bool FusedRates>
 __global__ void __launch_bounds__(1024)
     barrier_kernel(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
                    int vpb, PassResult* result, const LoopBlock* loop, KernelView kv) {
-  if (loop) {  // the device loop: this pass's time and mean stress from its control block
-    if (!loop->running) return;
-    time = loop->s.time;
-    mean_s1 = loop->mean_s1;
-    mean_s3 = loop->mean_s3;
-  }
+  if (!loop_pass_inputs(loop, time, mean_s1, mean_s3)) return;
   extern __shared__ double smem[];
   const int modes = v.modes;
   double* q_s = smem;                 // vpb * modes barriers
@@ -203,10 +233,7 @@ __global__ void __launch_bounds__(1024)
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
     if (FusedRates && loop->pending) apply_pending_update(v, kv, loop, vox);  // the last event's
-    const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
-    eta_s[tid] = eta;
-    // The cache holds while eta is bitwise the one A was computed with (NaN: never equal).
-    refresh_s[tid] = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
+    eta_s[tid] = voxel_softening(v, pc, vox, time, use_cache, refresh_s[tid]);
     s1_s[tid] = (v.s11[vox] - v.s22[vox]) + mean_s1;
     s3_s[tid] = 2.0 * v.s12[vox] + mean_s3;
     d1_s[tid] = v.d1[vox];
@@ -235,14 +262,8 @@ __global__ void __launch_bounds__(1024)
 
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
-    const double* qv = q_s + tid * modes;
-    double mn = qv[0];
     std::uint32_t am = 0;
-    for (int m = 1; m < modes; ++m)
-      if (qv[m] < mn) {  // strict: the first index wins ties, as on the CPU
-        mn = qv[m];
-        am = static_cast<std::uint32_t>(m);
-      }
+    const double mn = voxel_minimum(q_s + tid * modes, modes, am);
     v.voxel_min[vox] = mn;
     v.voxel_argmin[vox] = am;
     if (refresh_s[tid]) v.cached_eta[vox] = eta_s[tid];
@@ -309,12 +330,7 @@ __device__ __forceinline__ float mixed_relative_rate(float q, float voxel_min, f
 __global__ void __launch_bounds__(1024)
     barrier_kernel_mixed(DeviceView v, PhysicsConstants pc, double time, double mean_s1, double mean_s3, bool use_cache,
                          int vpb, PassResult* result, const LoopBlock* loop, KernelView kv) {
-  if (loop) {  // the device loop: this pass's time and mean stress from its control block
-    if (!loop->running) return;
-    time = loop->s.time;
-    mean_s1 = loop->mean_s1;
-    mean_s3 = loop->mean_s3;
-  }
+  if (!loop_pass_inputs(loop, time, mean_s1, mean_s3)) return;
   extern __shared__ double smem[];
   const int modes = v.modes;
   double* eta_s = smem;  // per voxel of the block
@@ -338,9 +354,7 @@ __global__ void __launch_bounds__(1024)
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
     if (loop && loop->pending) apply_pending_update(v, kv, loop, vox);  // the last event's
-    const double eta = softening(v.eta_p[vox], v.eta_t[vox], v.t_last[vox], time, pc.tau);
-    eta_s[tid] = eta;
-    refresh_s[tid] = (!use_cache || !(eta == v.cached_eta[vox])) ? 1 : 0;
+    eta_s[tid] = voxel_softening(v, pc, vox, time, use_cache, refresh_s[tid]);
     s1_s[tid] = mixed_resolved_s1(v, vox, mean_s1);
     s3_s[tid] = mixed_resolved_s3(v, vox, mean_s3);
     d1_s[tid] = v.d1[vox];
@@ -369,14 +383,8 @@ __global__ void __launch_bounds__(1024)
 
   if (tid < nv) {
     const std::size_t vox = v0 + tid;
-    const float* qv = q_s + tid * modes;
-    float mn = qv[0];
     std::uint32_t am = 0;
-    for (int m = 1; m < modes; ++m)
-      if (qv[m] < mn) {  // strict: the first index wins ties, as on the CPU
-        mn = qv[m];
-        am = static_cast<std::uint32_t>(m);
-      }
+    const float mn = voxel_minimum(q_s + tid * modes, modes, am);
     min_s[tid] = mn;
     v.voxel_min[vox] = mn;
     v.voxel_argmin[vox] = am;
